@@ -1,0 +1,78 @@
+"""synthkit: statistical data synthesis.
+
+Fit marginals and dependence on a real table, or declare them; sample typed
+synthetic tables of any size, reproducibly; draw labelled cluster benchmarks
+with certified overlap; validate synthetic against real data.
+
+Examples
+--------
+>>> import synthkit
+>>> from sklearn.datasets import load_wine
+>>> m = synthkit.fit(load_wine(as_frame=True).frame, strategy="montecarlo")
+>>> ds = m.sample(20_000, seed=1)
+>>> ds.frame.shape
+(20000, 14)
+"""
+
+from ._version import __version__
+from .api import declare, fit, load
+from .columns import ColumnModel
+from .dataset import SyntheticDataset
+from .errors import (
+    DataError,
+    FitError,
+    ModelFileError,
+    OverlapError,
+    RecipeError,
+    RuleError,
+    SpecError,
+    SynthkitError,
+)
+from .marginals import (
+    CategoricalMarginal,
+    DiscreteMarginal,
+    EmpiricalMarginal,
+    Marginal,
+    ParametricMarginal,
+)
+from .schema import Column, Schema, infer_schema
+from .seeding import as_generator
+from .strategies import Strategy, available_strategies, get_strategy, register_strategy
+from .strategies.montecarlo import MonteCarlo
+
+__all__ = [
+    "__version__",
+    "fit",
+    "declare",
+    "load",
+    "ColumnModel",
+    "SyntheticDataset",
+    "SynthkitError",
+    "SpecError",
+    "DataError",
+    "FitError",
+    "ModelFileError",
+    "RecipeError",
+    "RuleError",
+    "OverlapError",
+    "Marginal",
+    "ParametricMarginal",
+    "EmpiricalMarginal",
+    "DiscreteMarginal",
+    "CategoricalMarginal",
+    "Column",
+    "Schema",
+    "infer_schema",
+    "as_generator",
+    "Strategy",
+    "MonteCarlo",
+    "available_strategies",
+    "get_strategy",
+    "register_strategy",
+]
+
+# --- correlated (issue 3) ---
+
+# --- validation (issue 4) ---
+
+# --- clusters (issue 5) ---

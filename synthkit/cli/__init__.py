@@ -1,0 +1,54 @@
+"""The ``synthkit`` command.
+
+Each sub-command lives in its own module listed in :data:`COMMAND_MODULES`; a
+module exposes ``register(subparsers)``, which adds its parser and sets
+``func`` to a callable ``(args) -> int`` exit status. Any
+:class:`~synthkit.errors.SynthkitError` is printed as ``synthkit: error: ...``
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .._version import __version__
+from ..errors import SynthkitError
+
+COMMAND_MODULES = [
+    "synthkit.cli.tabular",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthkit",
+        description="Statistical data synthesis: fit, sample, recipes, clusters, validation.",
+    )
+    parser.add_argument("--version", action="version", version=f"synthkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SynthkitError as exc:
+        print(f"synthkit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        print("synthkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

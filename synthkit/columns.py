@@ -1,0 +1,284 @@
+"""One fitted column: its schema entry, its marginal and its null mass.
+
+A :class:`ColumnModel` turns one uniform per row into one typed value and back:
+
+* ``from_uniform(u)``: with null fraction ``π``, ``u < π`` gives a missing value;
+  otherwise ``u' = (u - π) / (1 - π)`` goes through the marginal's (generalised)
+  inverse CDF, then the column's kind is restored (rounding to the data's
+  precision, clipping to bounds, category labels, booleans, datetimes).
+* ``to_uniform(x, rng)``: the distributional transform (Rüschendorf 2009),
+  ``u = π + (1 - π) [F(x-) + V (F(x) - F(x-))]`` with ``V ~ U(0, 1)``, and
+  ``u = π V`` for missing values. For continuous ``F`` this is ``F(x)``; for
+  discrete and categorical columns it spreads each atom uniformly over its
+  probability interval, so the result is exactly uniform and copulas can be
+  fitted on mixed types.
+
+Because one uniform drives one value, every dependence strategy (independent,
+Gaussian / t / vine copula, Iman–Conover) shares this layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, SpecError
+from .marginals import (
+    CategoricalMarginal,
+    DiscreteMarginal,
+    EmpiricalMarginal,
+    FitReport,
+    Marginal,
+    fit_categorical,
+    fit_continuous,
+    fit_discrete,
+    marginal_from_dict,
+)
+from .schema import DISCRETE_MAX_LEVELS, Column, infer_column
+
+__all__ = ["ColumnModel"]
+
+_NS_PER_S = 1e9
+
+
+def _datetime_seconds(s: pd.Series) -> np.ndarray:
+    """Seconds since the epoch (UTC for aware datetimes) as floats; NaT -> NaN."""
+    vals = pd.to_datetime(s)
+    if getattr(vals.dt, "tz", None) is not None:
+        vals = vals.dt.tz_convert("UTC").dt.tz_localize(None)
+    out = vals.astype("datetime64[ns]").to_numpy().astype("int64").astype(float) / _NS_PER_S
+    out[vals.isna().to_numpy()] = np.nan
+    return out
+
+
+def _seconds_bound(v: Any) -> float | None:
+    if v is None:
+        return None
+    ts = pd.Timestamp(v)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.value / _NS_PER_S
+
+
+class ColumnModel:
+    """A column's schema entry plus its fitted or declared marginal.
+
+    Parameters
+    ----------
+    column : Column
+        Kind, dtype, bounds, null fraction and categories.
+    marginal : Marginal
+        Distribution of the non-missing values (category codes for categorical and
+        boolean columns, seconds since the epoch for datetimes).
+    report : FitReport, optional
+        How the marginal was chosen (fitted columns only).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cm = ColumnModel.fit(pd.Series(["a", "b", "b", None], name="c"))
+    >>> cm.from_uniform(np.array([0.1, 0.5, 0.99])).tolist()
+    [nan, 'a', 'b']
+    """
+
+    def __init__(self, column: Column, marginal: Marginal, report: FitReport | None = None):
+        self.column = column
+        self.marginal = marginal
+        self.report = report
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    # ----------------------------------------------------------------- fitting
+    @classmethod
+    def fit(
+        cls,
+        series: pd.Series,
+        column: Column | None = None,
+        *,
+        method: str = "auto",
+        criterion: str = "bic",
+        smoothing: str | None = None,
+        ks_tolerance: float = 0.035,
+    ) -> ColumnModel:
+        """Fit the marginal of one column (kind inferred unless ``column`` is given).
+
+        ``method`` is ``"auto"`` (AIC/BIC selection with a KS check, see
+        :func:`~synthkit.marginals.fit_continuous`), ``"empirical"``, ``"kde"``, a
+        scipy.stats family name, or for discrete columns ``"pmf"``, ``"poisson"``,
+        ``"nbinom"``, ``"binom"``.
+        """
+        column = column or infer_column(series)
+        kind = column.kind
+        nonnull = series.dropna()
+        if len(nonnull) == 0:
+            raise DataError(f"column {column.name!r} has no observed values to fit")
+        if kind in ("categorical", "boolean"):
+            cats = list(column.categories or [])
+            if kind == "boolean":
+                codes = nonnull.astype(bool).to_numpy().astype(np.int64)
+            else:
+                lookup = pd.Index(cats)
+                codes = lookup.get_indexer(nonnull.to_numpy(dtype=object))
+                if (codes < 0).any():
+                    bad = sorted(set(nonnull[codes < 0].astype(str)))[:5]
+                    raise DataError(f"column {column.name!r}: values {bad} are not among its categories")
+            marginal, report = fit_categorical(codes, len(cats))
+            return cls(column, marginal, report)
+        if kind == "datetime":
+            x = _datetime_seconds(nonnull)
+        else:
+            try:
+                x = nonnull.to_numpy(dtype=float)
+            except (TypeError, ValueError):
+                raise DataError(f"column {column.name!r} of kind {kind!r} is not numeric") from None
+        if kind == "integer":
+            marginal, report = fit_discrete(x, method)
+            return cls(column, marginal, report)
+        n_unique = np.unique(x).size
+        if (
+            kind == "continuous" and method == "auto"
+            and n_unique <= DISCRETE_MAX_LEVELS and x.size >= 5 * n_unique and n_unique > 1
+        ):
+            # Discrete-valued (e.g. ages coded 17.5, 22, 27, ...): keep the atoms exactly.
+            marginal, report = fit_discrete(x, "pmf")
+            return cls(column, marginal, report)
+        marginal, report = fit_continuous(
+            x, method, criterion=criterion, smoothing=smoothing, ks_tolerance=ks_tolerance
+        )
+        return cls(column, marginal, report)
+
+    # ---------------------------------------------------------------- sampling
+    def from_uniform(self, u: np.ndarray) -> pd.Series:
+        """Map uniforms in [0, 1] to typed column values (see module docstring)."""
+        u = np.asarray(u, dtype=float)
+        col = self.column
+        pi = float(col.null_fraction)
+        if pi > 0:
+            null = u < pi
+            u = np.clip((u - pi) / (1.0 - pi), 0.0, 1.0)
+        else:
+            null = None
+        kind = col.kind
+        if kind in ("categorical", "boolean"):
+            assert isinstance(self.marginal, CategoricalMarginal)
+            codes = self.marginal.ppf_index(u)
+            if null is not None:
+                codes = np.where(null, -1, codes)
+            return self._labels_from_codes(codes)
+        x = self.marginal.ppf(u)
+        if kind == "datetime":
+            lo, hi = _seconds_bound(col.minimum), _seconds_bound(col.maximum)
+            if lo is not None or hi is not None:
+                x = np.clip(x, lo, hi)
+            ns = np.round(x * _NS_PER_S).astype("int64")
+            values = pd.to_datetime(ns, unit="ns")
+            if null is not None:
+                values = values.where(~null, pd.NaT)
+            s = pd.Series(values, name=col.name)
+            if "UTC" in col.dtype or "," in col.dtype:
+                tz = col.dtype.split(",", 1)[1].rstrip("]").strip()
+                s = s.dt.tz_localize("UTC").dt.tz_convert(tz)
+            return s
+        if col.decimals is not None and not self.marginal.discrete:
+            x = np.round(x, col.decimals)
+        if col.minimum is not None or col.maximum is not None:
+            x = np.clip(x, col.minimum, col.maximum)
+        if null is not None:
+            x = np.where(null, np.nan, x)
+        s = pd.Series(x, name=col.name)
+        return self._cast_numeric(s, null is not None and bool(null.any()))
+
+    def _labels_from_codes(self, codes: np.ndarray) -> pd.Series:
+        col = self.column
+        cats = list(col.categories or [])
+        if col.dtype == "category":
+            return pd.Series(pd.Categorical.from_codes(codes, categories=cats), name=col.name)
+        has_null = bool((codes < 0).any())
+        if col.kind == "boolean":
+            vals = codes.astype(bool)
+            if has_null:
+                s = pd.Series(vals, name=col.name).astype("boolean")
+                s[codes < 0] = pd.NA
+                return s
+            return pd.Series(vals, name=col.name)
+        labels = np.empty(len(cats) + 1, dtype=object)
+        labels[:-1] = cats
+        labels[-1] = None if col.dtype == "object" else np.nan
+        s = pd.Series(labels[codes], name=col.name)
+        if col.dtype not in ("object",):
+            try:
+                s = s.astype(col.dtype)
+            except (TypeError, ValueError):
+                pass
+        return s
+
+    def _cast_numeric(self, s: pd.Series, has_null: bool) -> pd.Series:
+        dtype = self.column.dtype
+        if dtype.lower().startswith(("int", "uint")):
+            s = s.round()
+            target = dtype.capitalize().replace("Uint", "UInt") if has_null else dtype
+            return s.astype(target)
+        if dtype.startswith("float"):
+            return s.astype(dtype)
+        return s
+
+    # -------------------------------------------------- distributional transform
+    def to_uniform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Distributional transform of observed values to exact uniforms (module docstring)."""
+        col = self.column
+        n = len(series)
+        isna = series.isna().to_numpy()
+        pi = float(col.null_fraction)
+        v = rng.random(n)
+        u = np.empty(n)
+        obs = ~isna
+        if col.kind in ("categorical", "boolean"):
+            if col.kind == "boolean":
+                x = series[obs].astype(bool).to_numpy().astype(float)
+            else:
+                x = pd.Index(col.categories or []).get_indexer(series[obs].to_numpy(dtype=object))
+                if (x < 0).any():
+                    raise DataError(f"column {col.name!r} has values outside its categories")
+                x = x.astype(float)
+        elif col.kind == "datetime":
+            x = _datetime_seconds(series[obs])
+        else:
+            x = series[obs].to_numpy(dtype=float)
+        hi = self.marginal.cdf(x)
+        lo = self.marginal.cdf_left(x) if self.marginal.discrete else hi
+        w = lo + v[obs] * (hi - lo)
+        u[obs] = pi + (1.0 - pi) * w
+        u[isna] = pi * v[isna]
+        return np.clip(u, 1e-12, 1 - 1e-12)
+
+    # -------------------------------------------------------------------- I/O
+    def to_dict(self) -> dict[str, Any]:
+        d = {"column": self.column.to_dict(), "marginal": self.marginal.to_dict()}
+        if self.report is not None:
+            d["fit"] = {k: v for k, v in self.report.to_dict().items() if k != "candidates"}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ColumnModel:
+        if not isinstance(d, dict) or "column" not in d or "marginal" not in d:
+            raise SpecError("a column model record needs `column` and `marginal` entries")
+        report = None
+        if isinstance(d.get("fit"), dict):
+            report = FitReport(**{k: d["fit"].get(k) for k in ("chosen", "criterion", "ks",
+                                                                  "wasserstein")})
+        return cls(Column.from_dict(d["column"]), marginal_from_dict(d["marginal"]), report)
+
+    def describe(self) -> str:
+        """A short human description (``"parametric:gamma"``, ``"pmf (5 values)"``...)."""
+        m = self.marginal
+        if isinstance(m, CategoricalMarginal):
+            return f"categorical ({m.probs.size} categories)"
+        if isinstance(m, DiscreteMarginal):
+            return f"discrete:{m.family} ({m.support.size} values)"
+        if isinstance(m, EmpiricalMarginal):
+            return "constant" if m.x.size == 1 else m.method
+        return f"parametric:{getattr(m, 'family', type(m).__name__)}"
