@@ -72,7 +72,28 @@ __all__ = [
 ]
 
 # --- correlated (issue 3) ---
+from . import dependence  # noqa: E402
+from .dependence import nearest_correlation, norta_correlation  # noqa: E402
+from .strategies.cholesky import Cholesky  # noqa: E402
+from .strategies.gaussian_copula import GaussianCopula  # noqa: E402
+from .strategies.iman_conover import ImanConover  # noqa: E402
+from .strategies.t_copula import TCopula  # noqa: E402
+from .strategies.vine import Vine  # noqa: E402
+
+__all__ += [
+    "dependence",
+    "nearest_correlation",
+    "norta_correlation",
+    "Cholesky",
+    "GaussianCopula",
+    "ImanConover",
+    "TCopula",
+    "Vine",
+]
 
 # --- validation (issue 4) ---
+from .validation import Check, ValidationReport, validate  # noqa: E402
+
+__all__ += ["validate", "ValidationReport", "Check"]
 
 # --- clusters (issue 5) ---

@@ -152,64 +152,82 @@ class ColumnModel:
         return cls(column, marginal, report)
 
     # ---------------------------------------------------------------- sampling
+    @property
+    def coded(self) -> bool:
+        """Whether :meth:`values_from_uniform` returns integer category codes."""
+        return self.column.kind in ("categorical", "boolean")
+
     def from_uniform(self, u: np.ndarray) -> pd.Series:
         """Map uniforms in [0, 1] to typed column values (see module docstring)."""
+        return self.series_from_values(self.values_from_uniform(u))
+
+    def values_from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """The numeric stage of :meth:`from_uniform`.
+
+        Returns category codes (``int64``, ``-1`` for missing) for categorical and
+        boolean columns, otherwise floats (``NaN`` for missing; seconds since the
+        epoch for datetimes), already rounded and clipped to the column's bounds.
+        """
         u = np.asarray(u, dtype=float)
         col = self.column
         pi = float(col.null_fraction)
+        null = None
         if pi > 0:
             null = u < pi
             u = np.clip((u - pi) / (1.0 - pi), 0.0, 1.0)
-        else:
-            null = None
-        kind = col.kind
-        if kind in ("categorical", "boolean"):
-            assert isinstance(self.marginal, CategoricalMarginal)
+        if self.coded:
             codes = self.marginal.ppf_index(u)
-            if null is not None:
-                codes = np.where(null, -1, codes)
-            return self._labels_from_codes(codes)
+            return codes if null is None else np.where(null, -1, codes)
         x = self.marginal.ppf(u)
-        if kind == "datetime":
+        if col.kind == "datetime":
             lo, hi = _seconds_bound(col.minimum), _seconds_bound(col.maximum)
-            if lo is not None or hi is not None:
-                x = np.clip(x, lo, hi)
-            ns = np.round(x * _NS_PER_S).astype("int64")
-            values = pd.to_datetime(ns, unit="ns")
-            if null is not None:
-                values = values.where(~null, pd.NaT)
-            s = pd.Series(values, name=col.name)
-            if "UTC" in col.dtype or "," in col.dtype:
+        else:
+            if col.decimals is not None and not self.marginal.discrete:
+                x = np.round(x, col.decimals)
+            lo, hi = col.minimum, col.maximum
+        if lo is not None or hi is not None:
+            x = np.clip(x, lo, hi)
+        return x if null is None else np.where(null, np.nan, x)
+
+    def series_from_values(self, values: np.ndarray) -> pd.Series:
+        """The typing stage of :meth:`from_uniform`: labels, dtypes, datetimes."""
+        col = self.column
+        if self.coded:
+            return self._labels_from_codes(values)
+        if col.kind == "datetime":
+            null = np.isnan(values)
+            ns = np.round(np.where(null, 0.0, values) * _NS_PER_S).astype("int64")
+            times = pd.to_datetime(ns, unit="ns")
+            resolution = col.extra.get("resolution", "s")
+            if resolution != "ns":
+                times = times.round(resolution)
+            if null.any():
+                times = times.where(~null, pd.NaT)
+            s = pd.Series(times, name=col.name)
+            if "," in col.dtype:
                 tz = col.dtype.split(",", 1)[1].rstrip("]").strip()
                 s = s.dt.tz_localize("UTC").dt.tz_convert(tz)
             return s
-        if col.decimals is not None and not self.marginal.discrete:
-            x = np.round(x, col.decimals)
-        if col.minimum is not None or col.maximum is not None:
-            x = np.clip(x, col.minimum, col.maximum)
-        if null is not None:
-            x = np.where(null, np.nan, x)
-        s = pd.Series(x, name=col.name)
-        return self._cast_numeric(s, null is not None and bool(null.any()))
+        s = pd.Series(values, name=col.name, copy=False)
+        return self._cast_numeric(s, bool(np.isnan(values).any()))
 
     def _labels_from_codes(self, codes: np.ndarray) -> pd.Series:
         col = self.column
         cats = list(col.categories or [])
         if col.dtype == "category":
             return pd.Series(pd.Categorical.from_codes(codes, categories=cats), name=col.name)
-        has_null = bool((codes < 0).any())
+        null = codes < 0
         if col.kind == "boolean":
-            vals = codes.astype(bool)
-            if has_null:
-                s = pd.Series(vals, name=col.name).astype("boolean")
-                s[codes < 0] = pd.NA
-                return s
-            return pd.Series(vals, name=col.name)
+            s = pd.Series(codes == 1, name=col.name)
+            if null.any():
+                s = s.astype("boolean")
+                s[null] = pd.NA
+            return s
         labels = np.empty(len(cats) + 1, dtype=object)
         labels[:-1] = cats
         labels[-1] = None if col.dtype == "object" else np.nan
         s = pd.Series(labels[codes], name=col.name)
-        if col.dtype not in ("object",):
+        if col.dtype != "object":
             try:
                 s = s.astype(col.dtype)
             except (TypeError, ValueError):
@@ -219,10 +237,11 @@ class ColumnModel:
     def _cast_numeric(self, s: pd.Series, has_null: bool) -> pd.Series:
         dtype = self.column.dtype
         if dtype.lower().startswith(("int", "uint")):
-            s = s.round()
+            if not self.marginal.discrete:
+                s = s.round()
             target = dtype.capitalize().replace("Uint", "UInt") if has_null else dtype
             return s.astype(target)
-        if dtype.startswith("float"):
+        if dtype.startswith("float") and str(s.dtype) != dtype:
             return s.astype(dtype)
         return s
 
@@ -249,7 +268,7 @@ class ColumnModel:
         else:
             x = series[obs].to_numpy(dtype=float)
         hi = self.marginal.cdf(x)
-        lo = self.marginal.cdf_left(x) if self.marginal.discrete else hi
+        lo = self.marginal.cdf_left(x)
         w = lo + v[obs] * (hi - lo)
         u[obs] = pi + (1.0 - pi) * w
         u[isna] = pi * v[isna]

@@ -72,6 +72,8 @@ class Rule:
         names: set[str] = set()
         for node in ast.walk(tree):
             _check_node(node, text, names)
+        names -= {n.func.id for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         if columns is not None:
             unknown = sorted(names - set(columns))
             if unknown:

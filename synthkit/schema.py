@@ -32,7 +32,10 @@ import pandas as pd
 
 from .errors import DataError, SpecError
 
-__all__ = ["KINDS", "Column", "Schema", "infer_schema", "check_frame", "DISCRETE_MAX_LEVELS"]
+__all__ = [
+    "KINDS", "Column", "Schema", "infer_schema", "infer_column", "check_frame", "cast_series",
+    "DISCRETE_MAX_LEVELS",
+]
 
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime")
 
@@ -206,11 +209,12 @@ class Schema:
         """Return ``frame`` with the schema's column order and dtypes."""
         out = {}
         for c in self.columns:
-            out[c.name] = _cast_series(frame[c.name], c)
+            out[c.name] = cast_series(frame[c.name], c)
         return pd.DataFrame(out, index=frame.index)
 
 
-def _cast_series(s: pd.Series, col: Column) -> pd.Series:
+def cast_series(s: pd.Series, col: Column) -> pd.Series:
+    """Cast one series to the dtype recorded for ``col`` (nullable ints/bools if NaN)."""
     dtype = col.dtype
     if dtype == "category":
         cats = pd.Index(col.categories or [])
@@ -266,6 +270,15 @@ def _decimals(x: np.ndarray, max_decimals: int = 6) -> int | None:
     return None
 
 
+def datetime_resolution(s: pd.Series) -> str:
+    """Coarsest unit among day, hour, minute, second that every timestamp is a multiple of."""
+    ns = pd.to_datetime(s).astype("datetime64[ns]").astype("int64").to_numpy()
+    for unit, size in (("D", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
+        if np.all(ns % (size * 1_000_000_000) == 0):
+            return unit
+    return "ns"
+
+
 def infer_column(s: pd.Series, name: str | None = None) -> Column:
     """Infer the :class:`Column` describing one series (see module docstring)."""
     name = str(s.name if name is None else name)
@@ -296,6 +309,7 @@ def infer_column(s: pd.Series, name: str | None = None) -> Column:
         return Column(
             name, "datetime", dtype, minimum=_to_py(nonnull.min()), maximum=_to_py(nonnull.max()),
             null_fraction=null_fraction, n_unique=int(nonnull.nunique()),
+            extra={"resolution": datetime_resolution(nonnull)},
         )
     if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
         vc = nonnull.value_counts(normalize=True, sort=False)

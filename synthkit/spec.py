@@ -8,7 +8,8 @@ A column is declared by a mapping (from Python or a YAML recipe)::
     risk:     {categories: [low, medium, high], probs: [0.5, 0.35, 0.15]}
     rating:   {values: [1, 2, 3, 4, 5], probs: [0.1, 0.2, 0.4, 0.2, 0.1]}
     vip:      {kind: boolean, p: 0.08}
-    signup:   {kind: datetime, distribution: uniform, min: "2020-01-01", max: "2025-12-31"}
+    signup:   {kind: datetime, distribution: uniform, min: "2020-01-01", max: "2025-12-31",
+               resolution: D}
     country:  {value: NL}                      # a constant column
     email_ok: {categories: [yes, no], nulls: 0.05}
 
@@ -37,7 +38,7 @@ __all__ = ["declare_column", "declare_columns", "COLUMN_KEYS"]
 
 COLUMN_KEYS = {
     "kind", "distribution", "params", "min", "max", "categories", "probs", "values", "value",
-    "p", "nulls", "null_fraction", "dtype", "decimals",
+    "p", "nulls", "null_fraction", "dtype", "decimals", "resolution",
 }
 
 _DEFAULT_DTYPE = {"continuous": "float64", "integer": "int64", "categorical": "object",
@@ -97,7 +98,8 @@ def declare_column(name: str, spec: Any) -> ColumnModel:
         return _declare(name, spec)
     except SpecError as exc:
         msg = str(exc)
-        raise SpecError(msg if name in msg else f"column {name!r}: {msg}") from None
+        prefix = f"column {name!r}"
+        raise SpecError(msg if msg.startswith(prefix) else f"{prefix}: {msg}") from None
 
 
 def _declare(name: str, spec: dict[str, Any]) -> ColumnModel:
@@ -199,6 +201,11 @@ def _declare(name: str, spec: dict[str, Any]) -> ColumnModel:
         raise SpecError(f"`decimals` must be a non-negative integer, got {decimals!r}")
     column = Column(name, kind, dtype, minimum=lo, maximum=hi, null_fraction=nulls,
                     decimals=decimals)
+    if kind == "datetime":
+        resolution = spec.get("resolution", "s")
+        if resolution not in ("D", "h", "min", "s", "ns"):
+            raise SpecError(f"`resolution` must be one of D, h, min, s, ns; got {resolution!r}")
+        column.extra["resolution"] = resolution
     if kind == "integer" and not isinstance(marginal, DiscreteMarginal):
         # A continuous family for an integer column: sampled, then rounded.
         column.extra["rounded"] = True

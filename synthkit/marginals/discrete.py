@@ -20,6 +20,7 @@ from scipy import stats
 
 from ..errors import SpecError
 from .base import Marginal, register_marginal
+from .guide import GuideTable
 
 __all__ = ["DiscreteMarginal", "CategoricalMarginal", "DISCRETE_FAMILIES"]
 
@@ -59,6 +60,7 @@ class _FiniteSupport(Marginal):
         cum = np.cumsum(probs)
         cum[-1] = 1.0
         self._cum = cum
+        self._guide = GuideTable(cum)
 
     def cdf(self, x: Any) -> np.ndarray:
         idx = np.searchsorted(self.support, np.asarray(x, dtype=float), side="right")
@@ -70,8 +72,8 @@ class _FiniteSupport(Marginal):
 
     def ppf_index(self, u: Any) -> np.ndarray:
         """Index ``k`` of the support value that ``u`` maps to (generalised inverse)."""
-        idx = np.searchsorted(self._cum, np.asarray(u, dtype=float), side="left")
-        return np.minimum(idx, self.support.size - 1)
+        idx = self._guide(np.asarray(u, dtype=float))
+        return np.minimum(idx, self.support.size - 1, out=idx)
 
     def ppf(self, u: Any) -> np.ndarray:
         return self.support[self.ppf_index(u)]

@@ -1,12 +1,15 @@
 """Empirical marginals: the interpolated quantile function, optionally KDE-smoothed.
 
-For sorted distinct values ``v_1 < ... < v_m`` with cumulative counts ``c_k``
-(``c_0 = 0``, ``c_m = n``), the knots are ``(v_k, p_k)`` with mid-rank positions
-``p_k = (c_{k-1} + c_k) / (2n)``. ``ppf`` interpolates linearly between knots and
-is clamped to ``[v_1, v_m]`` (no value outside the observed range), ``cdf`` is
-its inverse. Ties are handled exactly. With ``n`` observations the sampled
-distribution is within ``1/(2n)`` (KS distance) of the data's ECDF, up to the
-linear interpolation inside each gap.
+For sorted distinct values ``v_1 < ... < v_m`` with counts ``c_k`` and
+cumulative counts ``C_k`` (``C_0 = 0``, ``C_m = n``), each value gets the
+probability interval ``[pl_k, pr_k] = [(C_{k-1} + 1/2)/n, (C_k - 1/2)/n]``.
+The quantile function is flat on each interval (an atom of mass
+``(c_k - 1)/n`` for a value seen ``c_k`` times: ties are kept as ties) and
+linear between neighbouring values; it is clamped to ``[v_1, v_m]``, so no
+sampled value leaves the observed range. For data without ties this is the
+classic interpolated ECDF with plotting positions ``(i - 1/2)/n``; in every
+case the sampled distribution is within ``1/(2n)`` (KS distance) of the data's
+ECDF.
 
 With ``smoothing="kde"`` the knots come from a Gaussian kernel density estimate
 (statsmodels ``KDEUnivariate``, FFT, Silverman's bandwidth by default) whose CDF
@@ -26,6 +29,7 @@ import numpy as np
 
 from ..errors import SpecError
 from .base import Marginal, register_marginal
+from .guide import GuideTable
 
 __all__ = ["EmpiricalMarginal", "MAX_KNOTS"]
 
@@ -34,13 +38,16 @@ MAX_KNOTS = 4001
 
 @register_marginal
 class EmpiricalMarginal(Marginal):
-    """Piecewise-linear quantile function through ``(p, x)`` knots.
+    """Quantile function through knots ``x`` with probability intervals ``[pl, pr]``.
 
     Parameters
     ----------
-    x, p : array_like
-        Knot values (strictly increasing) and their cumulative probabilities
-        (non-decreasing, within [0, 1]). A single knot is a constant column.
+    x : array_like
+        Knot values, strictly increasing. A single knot is a constant column.
+    pl, pr : array_like
+        Cumulative probability where each knot's atom starts and ends
+        (``pl <= pr``, non-decreasing, in [0, 1]); ``pr`` defaults to ``pl``
+        (no atoms).
     method : {"ecdf", "kde"}
         How the knots were made (recorded, informative only).
 
@@ -53,18 +60,26 @@ class EmpiricalMarginal(Marginal):
 
     type_name = "empirical"
 
-    def __init__(self, x: Any, p: Any, method: str = "ecdf") -> None:
+    def __init__(self, x: Any, pl: Any, pr: Any = None, method: str = "ecdf") -> None:
         x = np.asarray(x, dtype=float)
-        p = np.asarray(p, dtype=float)
-        if x.ndim != 1 or x.shape != p.shape or x.size == 0:
-            raise SpecError("empirical marginal needs equal-length, non-empty 1-D `x` and `p`")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(p))):
+        pl = np.asarray(pl, dtype=float)
+        pr = pl.copy() if pr is None else np.asarray(pr, dtype=float)
+        if x.ndim != 1 or x.shape != pl.shape or x.shape != pr.shape or x.size == 0:
+            raise SpecError("empirical marginal needs equal-length, non-empty 1-D `x`, `pl`, `pr`")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(pl)) and np.all(np.isfinite(pr))):
             raise SpecError("empirical marginal knots must be finite")
-        if x.size > 1 and (np.any(np.diff(x) <= 0) or np.any(np.diff(p) < 0)):
+        P = np.column_stack([pl, pr]).ravel()
+        if x.size > 1 and (np.any(np.diff(x) <= 0) or np.any(np.diff(P) < 0)):
             raise SpecError("empirical knots need strictly increasing `x` and non-decreasing `p`")
-        if p.min() < 0 or p.max() > 1:
+        if P.min() < 0 or P.max() > 1:
             raise SpecError("empirical knot probabilities must lie in [0, 1]")
-        self.x, self.p, self.method = x, p, method
+        self.x, self.pl, self.pr, self.method = x, pl, pr, method
+        self._P = P
+        self._X = np.repeat(x, 2)
+        width = np.diff(P)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._slope = np.where(width > 0, np.diff(self._X) / width, 0.0)
+        self._guide = GuideTable(P) if x.size > 1 else None
 
     @classmethod
     def fit(
@@ -76,22 +91,25 @@ class EmpiricalMarginal(Marginal):
         v = v[np.isfinite(v)]
         if v.size == 0:
             raise SpecError("cannot fit an empirical marginal to no finite values")
-        if smoothing == "kde" and np.unique(v).size > 1:
-            return cls._fit_kde(v, bandwidth, lower, upper)
         if smoothing not in (None, "kde", "none", "ecdf"):
             raise SpecError(f"`smoothing` must be None or 'kde', got {smoothing!r}")
+        if smoothing == "kde" and np.unique(v).size > 1:
+            return cls._fit_kde(v, bandwidth, lower, upper)
         vals, counts = np.unique(v, return_counts=True)
-        c = np.cumsum(counts)
-        n = c[-1]
-        p = (np.concatenate([[0], c[:-1]]) + c) / (2.0 * n)
-        if vals.size > MAX_KNOTS:
-            grid = np.linspace(p[0], p[-1], MAX_KNOTS)
-            vals = np.interp(grid, p, vals)
-            keep = np.concatenate([[True], np.diff(vals) > 0])
-            vals, p = vals[keep], grid[keep]
         if vals.size == 1:
-            p = np.array([0.5])
-        return cls(vals, p, "ecdf")
+            return cls(vals, [0.5], [0.5])
+        c = np.cumsum(counts)
+        n = float(c[-1])
+        pl = (c - counts + 0.5) / n
+        pr = (c - 0.5) / n
+        if vals.size > MAX_KNOTS:
+            P = np.column_stack([pl, pr]).ravel()
+            grid = np.linspace(P[0], P[-1], MAX_KNOTS)
+            xg = np.interp(grid, P, np.repeat(vals, 2))
+            vals, first = np.unique(xg, return_index=True)
+            last = np.concatenate([first[1:] - 1, [grid.size - 1]])
+            pl, pr = grid[first], grid[last]
+        return cls(vals, pl, pr, "ecdf")
 
     @classmethod
     def _fit_kde(cls, v: np.ndarray, bandwidth: Any, lower: Any, upper: Any) -> EmpiricalMarginal:
@@ -108,25 +126,47 @@ class EmpiricalMarginal(Marginal):
         F = np.maximum.accumulate(F)
         F = (F - F[0]) / (F[-1] - F[0])
         keep = np.concatenate([[True], np.diff(F) > 0])
-        return cls(x[keep], F[keep], "kde")
+        return cls(x[keep], F[keep], None, "kde")
 
     def cdf(self, x: Any) -> np.ndarray:
+        return self._cdf(x, right=True)
+
+    def cdf_left(self, x: Any) -> np.ndarray:
+        return self._cdf(x, right=False)
+
+    def _cdf(self, x: Any, right: bool) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         if self.x.size == 1:
-            return (x >= self.x[0]).astype(float)
-        out = np.interp(x, self.x, self.p, left=0.0, right=1.0)
-        return out
+            return (x >= self.x[0] if right else x > self.x[0]).astype(float)
+        k = np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, self.x.size - 2)
+        x0, x1 = self.x[k], self.x[k + 1]
+        t = np.clip((x - x0) / (x1 - x0), 0.0, 1.0)
+        out = self.pr[k] + t * (self.pl[k + 1] - self.pr[k])
+        out = np.where(x == x1, self.pr[k + 1] if right else self.pl[k + 1], out)
+        if not right:
+            out = np.where(x == x0, self.pl[k], out)
+        out = np.where(x < self.x[0], 0.0, out)
+        return np.where(x > self.x[-1], 1.0, out)
 
     def ppf(self, u: Any) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         if self.x.size == 1:
             return np.full(u.shape, self.x[0])
-        return np.interp(u, self.p, self.x)
+        # Linear interpolation through (P, X), located with a guide table: same values as
+        # np.interp(u, P, X), without a binary search for most u.
+        P = self._P
+        u = np.clip(u, P[0], P[-1])
+        k = self._guide(u) - 1
+        np.clip(k, 0, P.size - 2, out=k)
+        return self._X[k] + (u - P[k]) * self._slope[k]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type_name, "method": self.method,
-                "x": self.x.tolist(), "p": self.p.tolist()}
+        d = {"type": self.type_name, "method": self.method,
+             "x": self.x.tolist(), "pl": self.pl.tolist()}
+        if np.any(self.pr != self.pl):
+            d["pr"] = self.pr.tolist()
+        return d
 
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> EmpiricalMarginal:
-        return cls(d["x"], d["p"], d.get("method", "ecdf"))
+        return cls(d["x"], d["pl"], d.get("pr"), d.get("method", "ecdf"))

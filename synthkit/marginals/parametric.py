@@ -6,8 +6,10 @@ truncate it: with ``Fl = F(lower)`` and ``Fu = F(upper)``,
 
     cdf_T(x) = (F(x) - Fl) / (Fu - Fl),    ppf_T(u) = F^{-1}(Fl + u (Fu - Fl)),
 
-so no sampled value ever leaves ``[lower, upper]``. Families whose scipy
-``ppf`` is slow (gamma, beta, t, ...) are inverted through a certified
+so no sampled value ever leaves ``[lower, upper]``. Families with a closed-form
+quantile function (normal, lognormal, exponential, Weibull, uniform, logistic,
+Gumbel, Cauchy, Laplace, Pareto, Rayleigh) are inverted directly with
+``scipy.special`` / numpy; the others (gamma, beta, t, ...) through a certified
 :class:`~synthkit.marginals.quantile_table.QuantileTable`.
 
 Fitting is maximum likelihood (``scipy.stats.rv_continuous.fit``), with the
@@ -23,20 +25,32 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from ..errors import SpecError
 from .base import Marginal, register_marginal
 from .quantile_table import QuantileTable
 
-__all__ = ["ParametricMarginal", "FAST_PPF_FAMILIES", "scipy_family"]
+__all__ = ["ParametricMarginal", "scipy_family"]
 
-#: Families whose scipy ``ppf`` is closed-form and fast: no table is built.
-FAST_PPF_FAMILIES = frozenset(
-    {"norm", "lognorm", "weibull_min", "weibull_max", "expon", "uniform", "logistic",
-     "gumbel_r", "gumbel_l", "cauchy", "laplace", "pareto", "genpareto", "rayleigh",
-     "triang", "truncnorm_fast"}
-)
+def _std_ppf(family: str, p: dict[str, float]):
+    """Closed-form standard quantile functions ``Q(u)`` (before ``loc``/``scale``)."""
+    nd, ex, l1p = special.ndtri, np.exp, np.log1p
+    return {
+        "norm": lambda u: nd(u),
+        "lognorm": lambda u: ex(p["s"] * nd(u)),
+        "expon": lambda u: -l1p(-u),
+        "weibull_min": lambda u: (-l1p(-u)) ** (1.0 / p["c"]),
+        "uniform": lambda u: u,
+        "logistic": lambda u: np.log(u) - l1p(-u),
+        "gumbel_r": lambda u: -np.log(-np.log(u)),
+        "gumbel_l": lambda u: np.log(-l1p(-u)),
+        "cauchy": lambda u: np.tan(np.pi * (u - 0.5)),
+        "laplace": lambda u: np.where(u < 0.5, np.log(2 * u), -np.log(2 * (1 - u))),
+        "pareto": lambda u: (1 - u) ** (-1.0 / p["b"]),
+        "rayleigh": lambda u: np.sqrt(-2 * l1p(-u)),
+    }.get(family)
+
 
 #: Friendly aliases accepted in specs and recipes.
 ALIASES = {
@@ -140,16 +154,21 @@ class ParametricMarginal(Marginal):
                 f"with {self.params}; widen the bounds or change the parameters"
             )
         self._table: QuantileTable | None = None
+        self._closed = _std_ppf(self.family, self.params)
+        self._loc = self.params.get("loc", 0.0)
+        self._scale = self.params.get("scale", 1.0)
 
     @property
     def truncated(self) -> bool:
         return self._Fl > 0.0 or self._Fu < 1.0
 
     def _raw_ppf(self, p: np.ndarray) -> np.ndarray:
-        if self.family in FAST_PPF_FAMILIES:
-            return self.dist.ppf(p)
+        if self._closed is not None:
+            with np.errstate(divide="ignore", over="ignore"):
+                x = self._closed(p)
+            return self._loc + self._scale * x
         if self._table is None:
-            self._table = QuantileTable(self.dist.ppf, self.dist.cdf)
+            self._table = QuantileTable(self.dist)
         return self._table(p)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
@@ -237,11 +256,18 @@ class ParametricMarginal(Marginal):
         lo, hi = lo - pad, hi + pad
         m0, s0 = float(x.mean()), float(x.std()) or 1.0
 
+        n = x.size
+
         def nll(theta: np.ndarray) -> float:
+            # -log L = n log s + sum z^2/2 + n log(Φ(b) - Φ(a)) + const, z = (x - mu)/s
             mu, log_s = theta
             s = np.exp(log_s)
             a, b = (lo - mu) / s, (hi - mu) / s
-            return -float(np.sum(stats.truncnorm.logpdf(x, a, b, loc=mu, scale=s)))
+            mass = special.ndtr(b) - special.ndtr(a) if a < 0 else special.ndtr(-a) - special.ndtr(-b)
+            if not mass > 0:
+                return np.inf
+            z = (x - mu) / s
+            return float(n * log_s + 0.5 * np.dot(z, z) + n * np.log(mass))
 
         res = optimize.minimize(nll, [m0, np.log(s0)], method="Nelder-Mead",
                                 options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000})
@@ -249,8 +275,12 @@ class ParametricMarginal(Marginal):
         return cls("truncnorm", {"a": (lo - mu) / s, "b": (hi - mu) / s, "loc": mu, "scale": s})
 
     def n_params(self) -> int:
-        """Number of free parameters used by the information criteria."""
+        """Number of free parameters used by the information criteria.
+
+        ``loc`` fixed at 0 for positive families is not counted; range-derived
+        bounds (beta, uniform, truncated normal) are estimated from the data and count.
+        """
         fixed = {"gamma": 1, "lognorm": 1, "weibull_min": 1, "invgauss": 1, "fisk": 1,
                  "chi2": 1, "f": 1, "invgamma": 1, "loglaplace": 1, "burr12": 1,
-                 "pareto": 1, "rayleigh": 1, "beta": 2, "truncnorm": 2}
+                 "pareto": 1, "rayleigh": 1}
         return len(self.params) - fixed.get(self.family, 0)

@@ -38,7 +38,7 @@ from ..dataset import SyntheticDataset
 from ..errors import FitError, ModelFileError, RuleError, SpecError
 from ..io import to_jsonable, write_json
 from ..rules import Rule, apply_rules, parse_rules
-from ..schema import Schema, check_frame, infer_schema
+from ..schema import Schema, cast_series, check_frame, infer_schema
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, seed_to_json
 
 __all__ = ["Strategy", "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "PROGRESS_MIN_ROWS"]
@@ -83,6 +83,11 @@ class Strategy:
     name: ClassVar[str] = "base"
     #: Whether ``sample(..., conditions=...)`` is supported.
     supports_conditions: ClassVar[bool] = False
+    #: Whether, without conditions, a block is exactly the column models applied to
+    #: ``_uniforms(n, rng)``. Then ``sample`` fills preallocated columns block by block
+    #: (no per-block frames, no concatenation copy). True when ``_sample_block`` is
+    #: not overridden; a subclass that overrides it only for conditions sets it.
+    block_is_uniforms: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -219,7 +224,7 @@ class Strategy:
 
     def _frame_from_uniforms(self, u: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({cm.name: cm.from_uniform(u[:, j])
-                             for j, cm in enumerate(self.columns_)})
+                             for j, cm in enumerate(self.columns_)}, copy=False)
 
     def _block(self, root: np.random.SeedSequence, b: int, rows: int,
                conditions: dict | None, rules: list[Rule]) -> pd.DataFrame:
@@ -349,9 +354,13 @@ class Strategy:
         """
         self._check_fitted()
         root = as_seed_sequence(seed)
-        chunks = list(self.iter_chunks(n, chunk_rows=max(check_n(n), 1), conditions=conditions,
-                                       progress=progress, workers=workers, _root=root))
-        frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+        n = check_n(n)
+        if not conditions and not self.rules and self._columnar():
+            frame = self._sample_columnar(n, root, progress, workers)
+        else:
+            chunks = list(self.iter_chunks(n, chunk_rows=n, conditions=conditions,
+                                           progress=progress, workers=workers, _root=root))
+            frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
         frame = self._restore_dtypes(frame)
         provenance = {
             "strategy": self.name,
@@ -365,13 +374,52 @@ class Strategy:
             provenance["conditions"] = to_jsonable(conditions)
         return SyntheticDataset(frame, self.schema_, provenance)
 
+    def _columnar(self) -> bool:
+        cls = type(self)
+        has_uniforms = cls._uniforms is not Strategy._uniforms
+        return has_uniforms and (cls._sample_block is Strategy._sample_block
+                                 or cls.block_is_uniforms)
+
+    def _sample_columnar(self, n: int, root: np.random.SeedSequence, progress: bool | None,
+                         workers: int) -> pd.DataFrame:
+        """Fill preallocated column arrays block by block (same rows as the block path)."""
+        from tqdm.auto import tqdm
+
+        if not isinstance(workers, int) or workers < 1:
+            raise SpecError(f"`workers` must be a positive integer, got {workers!r}")
+        outs = [np.empty(n, dtype=np.int64 if cm.coded else float) for cm in self.columns_]
+        show = (n >= PROGRESS_MIN_ROWS) if progress is None else bool(progress)
+        bar = tqdm(total=n, unit="rows", disable=None if show else True, desc="sampling",
+                   leave=False)
+
+        def fill(b: int) -> int:
+            start, stop = b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n)
+            u = self._uniforms(stop - start, block_generator(root, b))
+            for j, cm in enumerate(self.columns_):
+                outs[j][start:stop] = cm.values_from_uniform(u[:, j])
+            return stop - start
+
+        blocks = range(-(-n // BLOCK_ROWS))
+        try:
+            if workers == 1:
+                for b in blocks:
+                    bar.update(fill(b))
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    for rows in pool.map(fill, blocks):
+                        bar.update(rows)
+        finally:
+            bar.close()
+        return pd.DataFrame({cm.name: cm.series_from_values(outs[j])
+                             for j, cm in enumerate(self.columns_)}, copy=False)
+
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
         for col in self.schema_:
             s = frame[col.name]
             if str(s.dtype) != col.dtype and not (col.dtype.lower().startswith("int")
                                                   and str(s.dtype).startswith("Int")):
                 try:
-                    frame[col.name] = self.schema_.cast(frame[[col.name]])[col.name]
+                    frame[col.name] = cast_series(s, col)
                 except (TypeError, ValueError):
                     pass
         return frame

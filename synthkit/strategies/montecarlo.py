@@ -34,4 +34,5 @@ class MonteCarlo(Strategy):
     """
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.random((n, len(self.columns_)))
+        # Column-major draws: each column's uniforms are contiguous in memory.
+        return rng.random((len(self.columns_), n)).T

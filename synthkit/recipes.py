@@ -1,0 +1,235 @@
+"""YAML recipes: declare a table (or point at data to fit) and run it.
+
+A recipe is a YAML mapping, read with ``yaml.safe_load`` (no code is ever
+executed). Two forms:
+
+Declared table (no data)::
+
+    name: bank_customers
+    rows: 10000                 # > 0
+    seed: 42                    # optional, int >= 0
+    output: out/bank_customers.csv   # .csv or .parquet; optional
+    strategy: montecarlo        # optional; any registered strategy
+    params: {}                  # optional strategy parameters
+    columns:                    # see synthkit.spec for the column keys
+      age: {distribution: normal, params: {loc: 45, scale: 14}, min: 18, max: 95, kind: integer}
+      risk: {categories: [low, medium, high], probs: [0.5, 0.35, 0.15]}
+    rules:                      # optional business rules (synthkit.rules)
+      - "age >= 18"
+
+Fit from data::
+
+    name: wine
+    data: sklearn:wine          # an example name (synthkit.datasets) or a .csv/.parquet path,
+                                # relative to the recipe's folder
+    strategy: montecarlo
+    rows: 20000
+    seed: 7
+    output: out/wine_synthetic.csv
+    model: out/wine_model.json  # optional: also save the fitted model
+
+A recipe with a top-level ``clusters`` key describes cluster benchmark
+datasets and is run by :func:`synthkit.clusters.recipe.run_cluster_recipe`.
+
+Relative ``output`` and ``model`` paths are taken from the working directory;
+with ``out_dir`` the files are written there under their own names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .datasets import EXAMPLES, load_example
+from .errors import RecipeError, SynthkitError
+from .io import TABLE_SUFFIXES, read_table
+from .spec import declare_columns
+from .strategies.base import Strategy
+from .strategies.registry import get_strategy
+
+__all__ = ["Recipe", "load_recipe", "run_recipe", "RECIPE_KEYS"]
+
+RECIPE_KEYS = {"name", "description", "rows", "seed", "output", "strategy", "params", "columns",
+               "data", "model", "rules"}
+
+
+@dataclass
+class Recipe:
+    """A parsed, checked recipe.
+
+    Examples
+    --------
+    >>> r = Recipe.from_dict({"rows": 10, "columns": {"x": {"distribution": "normal"}}})
+    >>> r.rows
+    10
+    """
+
+    rows: int
+    source: str = "<recipe>"
+    name: str = "recipe"
+    description: str = ""
+    seed: int | None = None
+    output: str | None = None
+    strategy: str = "montecarlo"
+    params: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, Any] | None = None
+    data: str | None = None
+    model: str | None = None
+    rules: list[str] | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str = "<recipe>", base_dir: Path | None = None) -> Recipe:
+        """Check a recipe mapping; every problem is a :class:`RecipeError` naming ``source``."""
+
+        def fail(key: str, expected: str, got: Any = None) -> RecipeError:
+            shown = "" if got is None else f", got {got!r}"
+            return RecipeError(f"{source}: key `{key}`: expected {expected}{shown}")
+
+        if not isinstance(doc, dict):
+            raise RecipeError(f"{source}: a recipe must be a YAML mapping of keys to values")
+        unknown = sorted(set(doc) - RECIPE_KEYS)
+        if unknown:
+            raise RecipeError(
+                f"{source}: unknown key(s) {unknown}; allowed keys are {sorted(RECIPE_KEYS)}"
+            )
+        if "rows" not in doc:
+            raise fail("rows", "the number of rows to generate (a positive integer)")
+        rows = doc["rows"]
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows <= 0:
+            raise fail("rows", "a positive integer", rows)
+        seed = doc.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise fail("seed", "a non-negative integer", seed)
+        has_cols, has_data = "columns" in doc, "data" in doc
+        if has_cols == has_data:
+            raise RecipeError(
+                f"{source}: a recipe needs exactly one of `columns` (a declared table) or "
+                "`data` (a table to fit)"
+            )
+        if has_cols and (not isinstance(doc["columns"], dict) or not doc["columns"]):
+            raise fail("columns", "a mapping of column name -> declaration", doc["columns"])
+        if has_data and not isinstance(doc["data"], str):
+            raise fail("data", f"a .csv/.parquet path or one of {list(EXAMPLES)}", doc["data"])
+        for key in ("output", "model"):
+            val = doc.get(key)
+            if val is not None and not isinstance(val, str):
+                raise fail(key, "a file path", val)
+        if doc.get("output") and Path(doc["output"]).suffix.lower() not in TABLE_SUFFIXES:
+            raise fail("output", "a path ending in .csv or .parquet", doc["output"])
+        strategy = doc.get("strategy", "montecarlo")
+        if not isinstance(strategy, str):
+            raise fail("strategy", "a strategy name", strategy)
+        params = doc.get("params") or {}
+        if not isinstance(params, dict):
+            raise fail("params", "a mapping of strategy parameters", params)
+        rules = doc.get("rules")
+        if rules is not None and (not isinstance(rules, list)
+                                  or not all(isinstance(r, str) for r in rules)):
+            raise fail("rules", "a list of rule expressions (strings)", rules)
+        return cls(
+            rows=rows, source=source, name=str(doc.get("name", Path(source).stem)),
+            description=str(doc.get("description", "")), seed=seed, output=doc.get("output"),
+            strategy=strategy, params=dict(params), columns=doc.get("columns"),
+            data=doc.get("data"), model=doc.get("model"), rules=rules,
+            base_dir=base_dir or Path.cwd(),
+        )
+
+    def build(self) -> Strategy:
+        """The fitted or declared model this recipe describes."""
+        try:
+            klass = get_strategy(self.strategy)
+        except SynthkitError as exc:
+            raise RecipeError(f"{self.source}: key `strategy`: {exc}") from None
+        params = dict(self.params)
+        if self.rules:
+            params["rules"] = self.rules
+        try:
+            if self.columns is not None:
+                try:
+                    columns = declare_columns(self.columns)
+                except SynthkitError as exc:
+                    raise RecipeError(f"{self.source}: key `columns`: {exc}") from None
+                return klass.from_spec(columns, **params)
+            return klass(**params).fit(self.load_data())
+        except TypeError as exc:
+            raise RecipeError(f"{self.source}: key `params`: {exc}") from None
+        except RecipeError:
+            raise
+        except SynthkitError as exc:
+            raise RecipeError(f"{self.source}: {exc}") from None
+
+    def load_data(self):
+        """The real table named by ``data`` (an example name or a file path)."""
+        assert self.data is not None
+        if self.data in EXAMPLES:
+            return load_example(self.data)
+        path = Path(self.data)
+        if not path.is_absolute():
+            path = self.base_dir / path
+        try:
+            return read_table(path)
+        except SynthkitError as exc:
+            raise RecipeError(f"{self.source}: key `data`: {exc}") from None
+
+
+def load_recipe(path: str | os.PathLike) -> dict:
+    """Read a YAML recipe file safely (``yaml.safe_load``) into a mapping."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"no such recipe file: {str(path)!r}")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path}: not a text file") from None
+    if not isinstance(doc, dict):
+        raise RecipeError(f"{path}: a recipe must be a YAML mapping of keys to values")
+    return doc
+
+
+def run_recipe(
+    path: str | os.PathLike | dict,
+    *,
+    out_dir: str | os.PathLike | None = None,
+    rows: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> list[Path]:
+    """Run a recipe file (or mapping) and return the paths it wrote.
+
+    ``rows`` and ``seed`` override the recipe's values; ``out_dir`` makes relative
+    output paths land in that folder.
+    """
+    from .io import write_table
+
+    if isinstance(path, dict):
+        doc, source, base = path, "<recipe>", Path.cwd()
+    else:
+        doc, source, base = load_recipe(path), str(path), Path(path).resolve().parent
+    if "clusters" in doc:
+        from .clusters.recipe import run_cluster_recipe
+
+        return run_cluster_recipe(doc, source, None if out_dir is None else str(out_dir))
+    if rows is not None:
+        doc = {**doc, "rows": rows}
+    if seed is not None:
+        doc = {**doc, "seed": seed}
+    recipe = Recipe.from_dict(doc, source, base)
+    model = recipe.build()
+    ds = model.sample(recipe.rows, seed=recipe.seed, progress=progress)
+
+    def place(p: str) -> Path:
+        q = Path(p)
+        return q if out_dir is None else Path(out_dir) / q.name
+
+    output = place(recipe.output or f"{recipe.name}.csv")
+    written = [write_table(ds.frame, output)]
+    if recipe.model:
+        written.append(model.save(place(recipe.model)))
+    return written
