@@ -31,7 +31,7 @@ from scipy import stats
 from .columns import ColumnModel, _seconds_bound
 from .errors import SpecError
 from .marginals import CategoricalMarginal, DiscreteMarginal, EmpiricalMarginal, ParametricMarginal
-from .marginals.discrete import DISCRETE_FAMILIES, _DISCRETE_ALIASES
+from .marginals.discrete import _DISCRETE_ALIASES, DISCRETE_FAMILIES
 from .schema import KINDS, Column
 
 __all__ = ["declare_column", "declare_columns", "COLUMN_KEYS"]

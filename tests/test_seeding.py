@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from synthkit.errors import SpecError
-from synthkit.seeding import BLOCK_ROWS, as_generator, as_seed_sequence, block_generator, iter_blocks
+from synthkit.seeding import (
+    BLOCK_ROWS,
+    as_generator,
+    as_seed_sequence,
+    block_generator,
+    iter_blocks,
+)
 
 
 def test_int_seed_reproducible_and_distinct():

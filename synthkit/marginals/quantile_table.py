@@ -11,14 +11,13 @@ Working in ``z`` rather than ``u`` keeps the tails accurate: a uniform grid in
 
 Accuracy
 --------
-The table is *self-certifying*: after building it, the interpolated value at
-every interval midpoint is checked in probability space, ``|F(x̂(u)) - u|``. The grid is doubled (up to 2**16 intervals) until
-that error is below ``tol`` (default ``1e-6``); the achieved bound is stored in
-``max_error``. For smooth families (gamma, beta, t, ...) this holds with 4,096-8,192
-intervals; a probability error of 1e-6 is far below any sampling noise
-(the KS distance of a million draws is ~1e-3). Beyond ``|z| > z_max``
-(default 8.3, ``u`` within 5e-17 of 0 or 1) values are clamped to the end
-knots.
+The table is *self-certifying*: after building it, the interpolated value at every
+interval midpoint is checked in probability space, ``|F(x̂(u)) - u|``. The grid is
+doubled (up to 2**16 intervals) until that error is below ``tol`` (default ``1e-6``);
+the achieved bound is stored in ``max_error``. For smooth families (gamma, beta, t, ...)
+this holds with 4,096-8,192 intervals; a probability error of 1e-6 is far below any
+sampling noise (the KS distance of a million draws is ~1e-3). Beyond ``|z| > z_max``
+(default 8.3, ``u`` within 5e-17 of 0 or 1) values are clamped to the end knots.
 """
 
 from __future__ import annotations

@@ -1,0 +1,383 @@
+"""Tests of synthkit.validation (issue 4): statistics, verdicts, report object, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+import synthkit
+from synthkit.errors import DataError, SpecError
+from synthkit.validation import Check, ValidationReport, validate
+from synthkit.validation.checks import DEFAULT_THRESHOLDS, resolve_thresholds
+from synthkit.validation.dependence import cramers_v, kendall_matrix, pearson_matrix, spearman_matrix
+from synthkit.validation.marginals import ks_wasserstein_sorted, one_sample_ks
+from synthkit.validation.summaries import GroupMoments, Histogram, Moments, PairwiseMoments
+
+# ----------------------------------------------------------------------------- data
+
+
+@pytest.fixture(scope="module")
+def wine() -> pd.DataFrame:
+    from sklearn.datasets import load_wine
+
+    return load_wine(as_frame=True).frame
+
+
+@pytest.fixture(scope="module")
+def cancer() -> pd.DataFrame:
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(as_frame=True).frame
+
+
+def fair_mixed() -> pd.DataFrame:
+    """statsmodels' `fair` survey with a label, a boolean, a datetime and missing values."""
+    import statsmodels.api as sm
+
+    df = sm.datasets.fair.load_pandas().data.copy()
+    rng = np.random.default_rng(7)
+    occ = np.array(["student", "farming", "white-collar", "teacher", "manager", "professional"])
+    df["occupation"] = occ[df["occupation"].astype(int) - 1]
+    df["had_affair"] = df["affairs"] > 0
+    days = (df["age"] * 30 + df["yrs_married"] * 3).round()
+    df["interview"] = pd.Timestamp("1974-01-01") + pd.to_timedelta(days, unit="D")
+    df.loc[rng.random(len(df)) < 0.05, "educ"] = np.nan
+    df.loc[rng.random(len(df)) < 0.05, "occupation"] = None
+    return df
+
+
+def copula_draw(real: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """An independent faithful table: Gaussian copula of the normal scores, empirical margins."""
+    rng = np.random.default_rng(seed)
+    x = real.to_numpy(dtype=float)
+    z = special.ndtri(stats.rankdata(x, axis=0) / (len(x) + 1))
+    corr = np.corrcoef(z.T)
+    draw = rng.standard_normal((n, x.shape[1])) @ np.linalg.cholesky(corr).T
+    u = special.ndtr(draw)
+    out = {c: np.quantile(x[:, j], u[:, j], method="inverted_cdf") for j, c in enumerate(real)}
+    return pd.DataFrame(out)
+
+
+def independent_draw(real: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """Same marginals, no dependence: each column resampled on its own."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({c: rng.choice(real[c].to_numpy(), n) for c in real})
+
+
+def by_stat(rep: ValidationReport, statistic: str) -> list[Check]:
+    return [c for c in rep.checks if c.statistic == statistic]
+
+
+# ----------------------------------------------------------------------- contract
+
+
+def test_check_contract_fields():
+    c = Check("marginals", "ks_distance", "age", 0.1)
+    assert (c.threshold, c.passed, c.detail) == (None, None, "")
+    assert list(c.to_dict()) == ["section", "statistic", "columns", "value", "threshold",
+                                 "passed", "detail"]
+
+
+def test_resolve_thresholds_overrides_and_rejects_bad_values():
+    t = resolve_thresholds({"ks_distance": 0.05, "custom": 1})
+    assert t["ks_distance"] == 0.05 and t["custom"] == 1.0
+    assert t["tv_distance"] == DEFAULT_THRESHOLDS["tv_distance"]
+    with pytest.raises(SpecError, match="ks_distance"):
+        resolve_thresholds({"ks_distance": "small"})
+    with pytest.raises(SpecError):
+        resolve_thresholds([("a", 1)])
+
+
+# -------------------------------------------------------------------- summaries
+
+
+def test_moments_merge_matches_direct():
+    rng = np.random.default_rng(0)
+    x = rng.gamma(2.0, size=10_001)
+    x[::97] = np.nan
+    parts = np.array_split(x, 7)
+    m = Moments()
+    for p in parts:
+        m = m.merge(Moments().update(p))
+    v = x[~np.isnan(x)]
+    assert m.n == v.size and m.nulls == np.isnan(x).sum()
+    assert m.mean == pytest.approx(v.mean(), rel=1e-12)
+    assert m.var == pytest.approx(v.var(ddof=1), rel=1e-10)
+    assert m.kurtosis == pytest.approx(stats.kurtosis(v, fisher=False), rel=1e-9)
+    assert (m.minimum, m.maximum) == (v.min(), v.max())
+
+
+def test_pairwise_moments_match_pandas_with_missing_values():
+    rng = np.random.default_rng(1)
+    x = rng.multivariate_normal([0, 5, -3], [[1, .6, .2], [.6, 1, -.4], [.2, -.4, 1]], 5000)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    expected = pd.DataFrame(x).corr().to_numpy()
+    pm = PairwiseMoments(np.zeros(3))
+    for p in np.array_split(x, 5):
+        pm = pm.merge(PairwiseMoments(np.zeros(3)).update(p))
+    np.testing.assert_allclose(pm.correlation(), expected, atol=1e-12)
+    np.testing.assert_allclose(pearson_matrix(x, block_rows=333), expected, atol=1e-12)
+
+
+def test_rank_matrices_match_scipy():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 3))
+    x[:, 1] = np.round(x[:, 0] + rng.normal(size=400), 1)  # ties
+    np.testing.assert_allclose(spearman_matrix(x), stats.spearmanr(x).statistic, atol=1e-12)
+    tau = stats.kendalltau(x[:, 0], x[:, 1]).statistic
+    assert kendall_matrix(x)[0, 1] == pytest.approx(tau, abs=1e-12)
+
+
+def test_histogram_and_group_moments():
+    h = Histogram(np.linspace(0, 1, 11)).update(np.array([-1, 0, 0.05, 0.95, 1.0, 2, np.nan]))
+    h2 = h.merge(Histogram(np.linspace(0, 1, 11)).update(np.array([0.5])))
+    assert h2.counts.sum() == 5 and (h2.below, h2.above) == (1, 1)
+    rng = np.random.default_rng(3)
+    g = rng.integers(0, 4, 3000)
+    y = g * 0.7 + rng.normal(size=3000)
+    df = pd.DataFrame({"g": g, "y": y})
+    ssb = (df.groupby("g")["y"].count() * (df.groupby("g")["y"].mean() - y.mean()) ** 2).sum()
+    eta = math.sqrt(ssb / ((y - y.mean()) ** 2).sum())
+    gm = GroupMoments(4, shift=1.0).update(g[:1000], y[:1000]).merge(
+        GroupMoments(4, shift=1.0).update(g[1000:], y[1000:]))
+    assert gm.correlation_ratio() == pytest.approx(eta, rel=1e-10)
+
+
+def test_ks_and_wasserstein_match_scipy_with_ties():
+    rng = np.random.default_rng(4)
+    a = np.sort(np.round(rng.normal(size=700), 1))
+    b = np.sort(np.round(rng.normal(0.2, 1.1, size=450), 1))
+    ks, w1 = ks_wasserstein_sorted(a, b)
+    assert ks == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-12)
+    assert w1 == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-10)
+    x = np.sort(rng.exponential(size=300))
+    assert one_sample_ks(x, stats.expon.cdf) == pytest.approx(
+        stats.kstest(x, "expon").statistic, abs=1e-12)
+
+
+def test_cramers_v_matches_scipy():
+    t = np.array([[30, 10, 5], [10, 40, 12]])
+    assert cramers_v(t) == pytest.approx(
+        stats.contingency.association(t, method="cramer"), abs=1e-12)
+
+
+# -------------------------------------------------------------- verdicts on data
+
+
+def test_faithful_table_passes_and_independent_table_fails_dependence(wine):
+    faithful = copula_draw(wine, 2000, seed=1)
+    faithful["target"] = np.round(faithful["target"])
+    indep = independent_draw(wine, 2000, seed=1)
+    good = validate(wine, faithful, checks=["marginals", "dependence"])
+    bad = validate(wine, indep, checks=["marginals", "dependence"])
+    assert good.passed, good.summary()
+    failed = {c.statistic for c in bad.failed()}
+    assert {"pearson_max_abs_diff", "pearson_relative_frobenius", "spearman_max_abs_diff",
+            "spearman_relative_frobenius", "column_pair_trends_score"} <= failed
+    assert not any(c.section == "marginals" for c in bad.failed())  # marginals are right
+    # Column Pair Trends drops: SDMetrics counts the strongly correlated pairs, each
+    # losing |r| / 2 when the dependence is gone
+    assert good.score["dependence"] - bad.score["dependence"] > 0.15
+    assert abs(good.score["marginals"] - bad.score["marginals"]) < 0.05
+
+
+def test_leak_fails_privacy_and_copula_model_passes(wine):
+    model = synthkit.fit(wine, strategy="gaussian_copula")
+    ds = model.sample(len(wine), seed=5)
+    leak = wine.sample(len(wine), replace=True, random_state=3).reset_index(drop=True)
+    ok = validate(wine, ds, checks="privacy")
+    leaked = validate(wine, leak, checks="privacy")
+    assert ok.passed, ok.summary()
+    assert {c.statistic for c in leaked.failed()} >= {
+        "exact_copy_rate", "dcr_below_p1_share", "dcr_median_ratio", "nndr_median_ratio"}
+    assert by_stat(leaked, "exact_copy_rate")[0].value == 1.0
+    assert leaked.score["privacy"] == 0.0 and ok.score["privacy"] > 0.9
+
+
+def test_holdout_closer_to_train_share(cancer):
+    train = cancer.sample(frac=0.5, random_state=0)
+    hold = cancer.drop(train.index)
+    model = synthkit.fit(train, strategy="gaussian_copula")
+    ds = model.sample(len(train), seed=2)
+    ok = validate(train, ds, holdout=hold, checks="privacy")
+    share = by_stat(ok, "closer_to_train_share")[0]
+    assert share.passed and 0.3 < share.value < 0.65, ok.summary()
+    leak = train.sample(len(train), replace=True, random_state=1)
+    bad = validate(train, leak, holdout=hold, checks="privacy")
+    assert by_stat(bad, "closer_to_train_share")[0].value > 0.9
+    assert not bad.passed
+
+
+def test_utility_classification_and_regression(wine):
+    faithful = copula_draw(wine, 1000, seed=3)
+    faithful["target"] = np.round(faithful["target"])
+    rep = validate(wine, faithful, target="target", checks="utility")
+    assert by_stat(rep, "tstr_accuracy")[0].detail.startswith("classification")
+    assert rep.passed, rep.summary()
+    indep = independent_draw(wine, 1000, seed=3)
+    bad = validate(wine, indep, target="target", checks="utility")
+    assert by_stat(bad, "tstr_trtr_ratio")[0].passed is False
+    reg = validate(wine, faithful, target="alcohol", checks="utility")
+    assert by_stat(reg, "tstr_r2")[0].detail.startswith("regression")
+
+
+def test_mixed_types_end_to_end_and_serialisation(tmp_path):
+    real = fair_mixed()
+    model = synthkit.fit(real, strategy="gaussian_copula")
+    ds = model.sample(3000, seed=4)
+    rep = validate(real, ds, target="had_affair", seed=1)
+    frame = rep.to_frame()
+    assert list(frame.columns) == ["section", "statistic", "columns", "value", "threshold",
+                                   "passed", "detail"]
+    assert set(frame["section"]) == {"marginals", "dependence", "privacy", "utility"}
+    assert rep.meta["kinds"]["interview"] == "datetime"
+    assert rep.meta["kinds"]["rate_marriage"] == "integer"       # integer-coded float
+    tv = frame[(frame.statistic == "tv_distance") & (frame.columns == "rate_marriage")]
+    assert len(tv) == 1                                            # treated as discrete
+    assert {"cramers_v_max_abs_diff", "correlation_ratio_max_abs_diff",
+            "contingency_tv_max"} <= set(frame.statistic)
+    for col in ("educ", "occupation"):
+        row = frame[(frame.statistic == "missing_rate_difference") & (frame.columns == col)]
+        assert row["passed"].iloc[0], col
+    # same seed, same report
+    again = validate(real, ds, target="had_affair", seed=1).to_frame()
+    pd.testing.assert_frame_equal(frame, again)
+    # JSON round trip
+    text = rep.to_json(tmp_path / "r.json")
+    doc = json.loads(text)
+    assert doc["format"] == "synthkit-validation-report" and doc["passed"] == rep.passed
+    back = ValidationReport.from_json(tmp_path / "r.json")
+    assert back.passed == rep.passed and len(back.checks) == len(rep.checks)
+    assert back.scores.keys() == rep.scores.keys()
+    s = rep.summary()
+    assert ("PASSED" in s) == rep.passed and "section" in s
+
+
+def test_sensitivity_each_marginal_defect_is_caught():
+    rng = np.random.default_rng(5)
+    n = 4000
+    real = pd.DataFrame({"x": rng.normal(10, 2, n), "c": rng.choice(["a", "b", "c"], n),
+                         "k": rng.integers(1, 6, n).astype(float)})
+    synth = pd.DataFrame({"x": rng.normal(10, 2, n), "c": rng.choice(["a", "b", "c"], n),
+                          "k": rng.integers(1, 6, n).astype(float)})
+    assert validate(real, synth, checks="marginals").passed
+    cases = {
+        "mean_difference_sd": synth.assign(x=synth.x + 1.0),
+        "sd_log_ratio": synth.assign(x=10 + (synth.x - 10) * 1.5),
+        "range_violation_rate": synth.assign(x=np.where(rng.random(n) < 0.05, 100.0, synth.x)),
+        "unseen_category_rate": synth.assign(c=np.where(rng.random(n) < 0.01, "zzz", synth.c)),
+        "tv_distance": synth.assign(k=np.where(rng.random(n) < 0.3, 1.0, synth.k)),
+        "missing_rate_difference": synth.assign(x=np.where(rng.random(n) < 0.1, np.nan, synth.x)),
+    }
+    for statistic, table in cases.items():
+        rep = validate(real, table, checks="marginals")
+        assert statistic in {c.statistic for c in rep.failed()}, statistic
+
+
+# ---------------------------------------------------------------- reference kinds
+
+
+def test_declared_model_reference():
+    cols = {"age": {"distribution": "normal", "params": {"loc": 40, "scale": 10}},
+            "kids": {"distribution": "poisson", "params": {"mu": 1.2}},
+            "risk": {"categories": ["low", "mid", "high"], "probs": [0.5, 0.3, 0.2]},
+            "income": {"distribution": "lognormal", "params": {"s": 0.5, "scale": 30000}}}
+    model = synthkit.declare(cols, strategy="gaussian_copula", correlation={"age,income": 0.6},
+                             correlation_type="spearman")
+    ds = model.sample(4000, seed=1)
+    rep = validate(model, ds)
+    assert rep.passed, rep.summary()
+    assert by_stat(rep, "spearman_declared_max_abs_diff")
+    shifted = ds.frame.assign(age=ds.frame["age"] + 3)
+    assert {c.columns for c in validate(model, shifted).failed()} == {"age"}
+    flat = ds.frame.assign(income=np.random.default_rng(0).permutation(ds.frame["income"]))
+    fails = {c.statistic for c in validate(model, flat).failed()}
+    assert "spearman_declared_max_abs_diff" in fails
+
+
+def test_recipe_reference(tmp_path):
+    recipe = {"name": "t", "rows": 100, "columns": {
+        "x": {"distribution": "normal", "params": {"loc": 1, "scale": 2}},
+        "r": {"categories": ["a", "b"], "probs": [0.7, 0.3]}}}
+    model = synthkit.declare(recipe["columns"])
+    ds = model.sample(3000, seed=2)
+    rep = validate(recipe, ds)
+    assert rep.passed and rep.meta["reference_kind"].startswith("model")
+    path = tmp_path / "r.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(recipe))
+    assert validate(str(path), ds.frame).passed
+
+
+def test_archetype_reference_uses_cluster_module(monkeypatch):
+    import matplotlib.figure
+
+    calls = {}
+
+    def cluster_checks(reference, dataset, thresholds):
+        calls["thr"] = thresholds["overlap_abs_diff"]
+        return [Check("clusters", "overlap_abs_diff", "clusters 0-1", 0.01, 0.05, True)]
+
+    def cluster_figures(reference, dataset):
+        fig = matplotlib.figure.Figure()
+        fig.add_subplot().plot([0, 1], [1, 0])
+        return {"scatter by label": fig}
+
+    fake = types.ModuleType("synthkit.validation.clusters")
+    fake.cluster_checks = cluster_checks
+    fake.cluster_figures = cluster_figures
+    monkeypatch.setitem(sys.modules, "synthkit.validation.clusters", fake)
+    arche = types.SimpleNamespace(max_overlap=0.05)
+    dataset = types.SimpleNamespace(labels=np.zeros(10), frame=pd.DataFrame({"x": range(10)}))
+    rep = validate(arche, dataset, thresholds={"overlap_abs_diff": 0.02})
+    assert calls["thr"] == 0.02
+    assert rep.passed and rep.score["clusters"] == 1.0
+    html = rep.to_html()
+    assert html.count("data:image/png;base64,") == 1 and "scatter by label" in html
+
+
+# -------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "real, synth, kwargs, match",
+    [
+        (pd.DataFrame({"a": [1.0, 2.0]}), pd.DataFrame({"b": [1.0, 2.0]}), {}, "no column in common"),
+        (pd.DataFrame({"a": [1.5, 2.5, 3.5]}), pd.DataFrame({"a": ["x", "y", "z"]}), {},
+         "'a'.*continuous.*categorical"),
+        (pd.DataFrame({"a": [1.5]}).iloc[:0], pd.DataFrame({"a": [1.0]}), {}, "empty"),
+        (pd.DataFrame({"a": [1.5, 2.5], "b": [np.nan, np.nan]}),
+         pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0]}), {}, r"\['b'\].*entirely missing"),
+        (pd.DataFrame({"a": [1.5, 2.5], "b": [1.0, 2.0]}),
+         pd.DataFrame({"a": [1.0, 2.0], "b": [np.nan, np.nan]}), {}, r"\['b'\].*entirely missing"),
+        (pd.DataFrame({"a": [1.5, 2.5], "y": [0, 1]}), pd.DataFrame({"a": [1.0, 2.0]}),
+         {"target": "y"}, "'y'.*synthetic"),
+        (pd.DataFrame({"a": [1.5, np.inf]}), pd.DataFrame({"a": [1.0, 2.0]}), {}, "infinite"),
+    ],
+)
+def test_bad_input_raises_data_error(real, synth, kwargs, match):
+    with pytest.raises(DataError, match=match):
+        validate(real, synth, **kwargs)
+
+
+def test_bad_options_raise_spec_error(wine):
+    with pytest.raises(SpecError, match="unknown check section"):
+        validate(wine, wine, checks=["margins"])
+    with pytest.raises(SpecError, match="target"):
+        validate(wine, wine, checks=["utility"])
+    with pytest.raises(DataError, match="DataFrame"):
+        validate(wine, [1, 2, 3])
+
+
+def test_missing_synthetic_column_fails_coverage(wine):
+    rep = validate(wine, copula_draw(wine, 500, 1).drop(columns=["proline"]), checks="marginals")
+    cov = by_stat(rep, "column_coverage")
+    assert cov and cov[0].passed is False and cov[0].columns == "proline"
