@@ -198,16 +198,16 @@ class ColumnModel:
             null = np.isnan(values)
             ns = np.round(np.where(null, 0.0, values) * _NS_PER_S).astype("int64")
             times = pd.to_datetime(ns, unit="ns")
+            if "," in col.dtype:  # timezone-aware: round in wall-clock time
+                tz = col.dtype.split(",", 1)[1].rstrip("]").strip()
+                times = times.tz_localize("UTC").tz_convert(tz)
             resolution = col.extra.get("resolution", "s")
             if resolution != "ns":
-                times = times.round(resolution)
+                times = times.round(resolution, ambiguous=np.zeros(len(times), dtype=bool),
+                                    nonexistent="shift_forward")
             if null.any():
                 times = times.where(~null, pd.NaT)
-            s = pd.Series(times, name=col.name)
-            if "," in col.dtype:
-                tz = col.dtype.split(",", 1)[1].rstrip("]").strip()
-                s = s.dt.tz_localize("UTC").dt.tz_convert(tz)
-            return s
+            return pd.Series(times, name=col.name)
         s = pd.Series(values, name=col.name, copy=False)
         return self._cast_numeric(s, bool(np.isnan(values).any()))
 

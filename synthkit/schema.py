@@ -272,7 +272,10 @@ def _decimals(x: np.ndarray, max_decimals: int = 6) -> int | None:
 
 def datetime_resolution(s: pd.Series) -> str:
     """Coarsest unit among day, hour, minute, second that every timestamp is a multiple of."""
-    ns = pd.to_datetime(s).astype("datetime64[ns]").astype("int64").to_numpy()
+    s = pd.to_datetime(s)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)  # wall-clock time decides the resolution
+    ns = s.astype("datetime64[ns]").astype("int64").to_numpy()
     for unit, size in (("D", 86_400), ("h", 3_600), ("min", 60), ("s", 1)):
         if np.all(ns % (size * 1_000_000_000) == 0):
             return unit

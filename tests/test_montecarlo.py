@@ -123,3 +123,46 @@ def test_save_load_round_trip(tmp_path, wine):
     again = synthkit.load(path)
     assert frame_hash(again.sample(1000, seed=3).frame) == frame_hash(model.sample(1000, seed=3).frame)
     assert "pickle" not in path.read_text()
+
+
+def test_provenance_records_how_the_rows_were_made(wine):
+    ds = synthkit.fit(wine).sample(100, seed=5)
+    p = ds.provenance
+    assert p["strategy"] == "montecarlo" and p["n"] == 100
+    assert p["seed"] == {"entropy": 5, "spawn_key": []}
+    assert p["synthkit_version"] == synthkit.__version__ and "marginals" in p["params"]
+    assert ds.schema.names == list(wine.columns)
+
+
+def test_progress_bar_is_shown_when_asked(capsys):
+    model = synthkit.declare({"x": {"distribution": "normal"}})
+    model.sample(70_000, seed=0, progress=True)
+    assert "rows" in capsys.readouterr().err
+    model.sample(70_000, seed=0, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_timezone_aware_and_string_columns_round_trip():
+    df = pd.DataFrame({
+        "t": pd.date_range("2024-01-01", periods=200, freq="h", tz="Europe/Amsterdam"),
+        "s": pd.array(["a", "b"] * 100, dtype="string"),
+    })
+    f = synthkit.fit(df).sample(500, seed=1).frame
+    assert str(f["t"].dtype) == str(df["t"].dtype) and str(f["s"].dtype) == "string"
+    assert f["t"].min() >= df["t"].min() and f["t"].max() <= df["t"].max()
+    assert (f["t"].dt.minute == 0).all()  # hourly resolution kept
+
+
+def test_plugin_strategies_load_from_entry_points(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from synthkit.strategies import registry
+
+    ep = EntryPoint(name="plugged", value="synthkit.strategies.montecarlo:MonteCarlo",
+                    group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep])
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.delitem(registry._REGISTRY, "plugged", raising=False)
+    assert registry.get_strategy("plugged") is synthkit.MonteCarlo
+    assert "plugged" in registry.available_strategies()
+    monkeypatch.delitem(registry._REGISTRY, "plugged")

@@ -51,6 +51,18 @@ PROGRESS_MIN_ROWS = 250_000
 MIN_ACCEPTANCE = 1e-4
 
 
+def progress_bar(n: int, progress: bool | None):
+    """A tqdm bar over ``n`` rows: forced on/off by ``progress``; by default shown for
+    ``n >= PROGRESS_MIN_ROWS`` when stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    if progress is None:
+        disable = None if n >= PROGRESS_MIN_ROWS else True
+    else:
+        disable = not progress
+    return tqdm(total=n, unit="rows", desc="sampling", leave=False, disable=disable)
+
+
 def check_n(n: Any) -> int:
     """Validate a row count (a positive integer)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
@@ -266,11 +278,7 @@ class Strategy:
             unknown = sorted(set(conditions) - set(self.schema_.names))
             if unknown:
                 raise SpecError(f"`conditions` name unknown column(s) {unknown}")
-        show = (n >= PROGRESS_MIN_ROWS) if progress is None else bool(progress)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="rows", disable=None if show else True, desc="sampling",
-                   leave=False)
+        bar = progress_bar(n, progress)
         buffer: list[pd.DataFrame] = []
         buffered = 0
         produced = 0
@@ -383,14 +391,10 @@ class Strategy:
     def _sample_columnar(self, n: int, root: np.random.SeedSequence, progress: bool | None,
                          workers: int) -> pd.DataFrame:
         """Fill preallocated column arrays block by block (same rows as the block path)."""
-        from tqdm.auto import tqdm
-
         if not isinstance(workers, int) or workers < 1:
             raise SpecError(f"`workers` must be a positive integer, got {workers!r}")
         outs = [np.empty(n, dtype=np.int64 if cm.coded else float) for cm in self.columns_]
-        show = (n >= PROGRESS_MIN_ROWS) if progress is None else bool(progress)
-        bar = tqdm(total=n, unit="rows", disable=None if show else True, desc="sampling",
-                   leave=False)
+        bar = progress_bar(n, progress)
 
         def fill(b: int) -> int:
             start, stop = b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n)
