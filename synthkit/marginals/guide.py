@@ -26,7 +26,8 @@ class GuideTable:
     breaks : array_like
         Non-decreasing breakpoints in [0, 1].
     cells : int, optional
-        Number of guide cells (default: ``8 * len(breaks)``, at least 1024, at most 2**18).
+        Number of guide cells (default: ``32 * len(breaks)``, at least 1024, at most 2**20;
+        at most ~3% of uniforms then need the binary search).
 
     Examples
     --------
@@ -40,7 +41,7 @@ class GuideTable:
     def __init__(self, breaks, cells: int | None = None) -> None:
         self.breaks = np.asarray(breaks, dtype=float)
         m = self.breaks.size
-        G = int(cells or min(max(8 * m, 1024), 2**18))
+        G = int(cells or min(max(32 * m, 1024), 2**20))
         edges = np.arange(G + 1) / G
         # The answer is constant on a cell iff no breakpoint lies in it; widen each cell by
         # a hair so that a u rounded into a neighbouring cell by u * G is still exact.
@@ -48,13 +49,13 @@ class GuideTable:
         lo = np.searchsorted(self.breaks, edges[:-1] - eps, side="left")
         hi = np.searchsorted(self.breaks, edges[1:] + eps, side="left")
         self.cells = G
-        self.index = np.where(lo == hi, lo, -1).astype(np.intp)
+        self.index = np.where(lo == hi, lo, -1).astype(np.int32 if m < 2**31 else np.intp)
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         g = (u * self.cells).astype(np.intp)
         np.clip(g, 0, self.cells - 1, out=g)
-        k = self.index[g]
+        k = self.index[g].astype(np.intp)
         unsure = k < 0
         if unsure.any():
             k[unsure] = np.searchsorted(self.breaks, u[unsure], side="left")
