@@ -86,9 +86,11 @@ def test_check_contract_fields():
 
 
 def test_resolve_thresholds_overrides_and_rejects_bad_values():
-    t = resolve_thresholds({"ks_distance": 0.05, "custom": 1})
-    assert t["ks_distance"] == 0.05 and t["custom"] == 1.0
+    t = resolve_thresholds({"ks_distance": 0.05, "imbalance_rel_tol": 1})
+    assert t["ks_distance"] == 0.05 and t["imbalance_rel_tol"] == 1.0
     assert t["tv_distance"] == DEFAULT_THRESHOLDS["tv_distance"]
+    with pytest.raises(SpecError, match="did you mean ks_distance"):
+        resolve_thresholds({"ks_distanse": 0.05})
     with pytest.raises(SpecError, match="ks_distance"):
         resolve_thresholds({"ks_distance": "small"})
     with pytest.raises(SpecError):
@@ -162,6 +164,19 @@ def test_ks_and_wasserstein_match_scipy_with_ties():
         stats.kstest(x, "expon").statistic, abs=1e-12)
 
 
+def test_one_sample_ks_of_rounded_and_integer_draws():
+    rng = np.random.default_rng(9)
+    n = 200_000
+    crit = 1.63 / math.sqrt(n)  # 1 % critical value
+    x = np.sort(np.round(rng.normal(10, 3, n), 1))
+    cdf = stats.norm(10, 3).cdf
+    assert one_sample_ks(x, cdf, step=0.1) < crit           # CDF of the rounded variable
+    assert one_sample_ks(x, cdf) > 2 * crit                  # naive: rounding looks like misfit
+    k = np.sort(rng.poisson(3.0, n).astype(float))
+    assert one_sample_ks(k, stats.poisson(3.0).cdf, discrete=True) < crit
+    assert one_sample_ks(k, stats.poisson(3.3).cdf, discrete=True) > 5 * crit
+
+
 def test_cramers_v_matches_scipy():
     t = np.array([[30, 10, 5], [10, 40, 12]])
     assert cramers_v(t) == pytest.approx(
@@ -204,8 +219,7 @@ def test_leak_fails_privacy_and_copula_model_passes(wine):
 def test_holdout_closer_to_train_share(cancer):
     train = cancer.sample(frac=0.5, random_state=0)
     hold = cancer.drop(train.index)
-    model = synthkit.fit(train, strategy="gaussian_copula")
-    ds = model.sample(len(train), seed=2)
+    ds = copula_draw(train, len(train), seed=2)
     ok = validate(train, ds, holdout=hold, checks="privacy")
     share = by_stat(ok, "closer_to_train_share")[0]
     assert share.passed and 0.3 < share.value < 0.65, ok.summary()
@@ -239,12 +253,12 @@ def test_mixed_types_end_to_end_and_serialisation(tmp_path):
     assert set(frame["section"]) == {"marginals", "dependence", "privacy", "utility"}
     assert rep.meta["kinds"]["interview"] == "datetime"
     assert rep.meta["kinds"]["rate_marriage"] == "integer"       # integer-coded float
-    tv = frame[(frame.statistic == "tv_distance") & (frame.columns == "rate_marriage")]
+    tv = frame[(frame.statistic == "tv_distance") & (frame["columns"] == "rate_marriage")]
     assert len(tv) == 1                                            # treated as discrete
     assert {"cramers_v_max_abs_diff", "correlation_ratio_max_abs_diff",
             "contingency_tv_max"} <= set(frame.statistic)
     for col in ("educ", "occupation"):
-        row = frame[(frame.statistic == "missing_rate_difference") & (frame.columns == col)]
+        row = frame[(frame.statistic == "missing_rate_difference") & (frame["columns"] == col)]
         assert row["passed"].iloc[0], col
     # same seed, same report
     again = validate(real, ds, target="had_affair", seed=1).to_frame()
@@ -300,6 +314,9 @@ def test_declared_model_reference():
     flat = ds.frame.assign(income=np.random.default_rng(0).permutation(ds.frame["income"]))
     fails = {c.statistic for c in validate(model, flat).failed()}
     assert "spearman_declared_max_abs_diff" in fails
+    html = rep.to_html()
+    assert html.count("data:image/png;base64,") == len(cols) + 1  # overlays + heatmaps
+    assert "declared" in html
 
 
 def test_recipe_reference(tmp_path):
@@ -344,6 +361,20 @@ def test_archetype_reference_uses_cluster_module(monkeypatch):
     assert html.count("data:image/png;base64,") == 1 and "scatter by label" in html
 
 
+def test_real_archetype_and_cluster_dataset():
+    clusters = pytest.importorskip("synthkit.clusters")
+    arch = clusters.Archetype(n_clusters=3, dim=2, n_samples=600)
+    ds = arch.sample(0)
+    rep = validate(arch, ds)
+    assert rep.passed and {c.section for c in rep.checks} == {"clusters"}
+    assert rep.to_html().count("data:image/png;base64,") == 2  # scatter + overlap matrix
+    # a labelled dataset as the reference is compared as a table, not as an archetype
+    as_table = validate(ds, arch.sample(1), checks="marginals")
+    assert as_table.meta["reference_kind"] == "table"
+    with pytest.raises(DataError, match="labelled cluster dataset"):
+        validate(arch, ds.frame)
+
+
 # -------------------------------------------------------------------- bad input
 
 
@@ -375,9 +406,29 @@ def test_bad_options_raise_spec_error(wine):
         validate(wine, wine, checks=["utility"])
     with pytest.raises(DataError, match="DataFrame"):
         validate(wine, [1, 2, 3])
+    with pytest.raises(synthkit.FitError, match="fit it"):
+        validate(synthkit.get_strategy("gaussian_copula")(), wine)
+    model = synthkit.fit(wine, strategy="montecarlo")
+    with pytest.raises(SpecError, match="real rows"):
+        validate(model, wine, target="target")
 
 
 def test_missing_synthetic_column_fails_coverage(wine):
     rep = validate(wine, copula_draw(wine, 500, 1).drop(columns=["proline"]), checks="marginals")
     cov = by_stat(rep, "column_coverage")
     assert cov and cov[0].passed is False and cov[0].columns == "proline"
+
+
+def test_inputs_are_not_modified_and_tiny_tables_work():
+    rng = np.random.default_rng(8)
+    real = pd.DataFrame({0: rng.normal(size=40), 1: rng.choice(["u", "v"], 40)})
+    synth = pd.DataFrame({0: rng.normal(size=30), 1: rng.choice(["u", "v"], 30)})
+    before_r, before_s = real.copy(), synth.copy()
+    rep = validate(real, synth)
+    pd.testing.assert_frame_equal(real, before_r)
+    pd.testing.assert_frame_equal(synth, before_s)
+    assert rep.meta["columns"] == ["0", "1"]
+    one = validate(pd.DataFrame({"x": [0.5], "c": ["a"]}),
+                   pd.DataFrame({"x": [1.5, 2.0], "c": ["a", "b"]}))
+    assert by_stat(one, "dcr")[0].passed is None      # distances need 3 reference rows
+    assert "<!DOCTYPE html>" in one.to_html()

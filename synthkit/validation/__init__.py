@@ -1,0 +1,31 @@
+"""Validation: how close, how useful and how private a synthetic table is.
+
+One entry point, :func:`validate`, returns a :class:`ValidationReport` (rows of
+:class:`Check`, per-section scores, ``summary()``, ``to_frame()``, ``to_json()``
+and a self-contained ``to_html()``). The sections live in their own modules:
+
+========================  ==========================================================
+``marginals``             per-column distances (KS, Wasserstein, moments, TV, ...)
+``dependence``            Pearson / Spearman / Kendall, Cramér's V, correlation ratio
+``sdmetrics_scores``      SDMetrics-compatible Column Shapes and Column Pair Trends
+``privacy``               exact copies, DCR, NNDR, closer-to-train share
+``utility``               TSTR vs TRTR with scikit-learn
+``clusters``              archetype checks (cluster datasets; issue 5)
+========================  ==========================================================
+
+This package imports no strategy and no cluster sampler: references are
+recognised by duck typing (see :func:`synthkit.validation.validate.reference_kind`).
+"""
+
+from .checks import DEFAULT_THRESHOLDS, Check, resolve_thresholds
+from .report import ValidationReport
+from .validate import reference_kind, validate
+
+__all__ = [
+    "validate",
+    "ValidationReport",
+    "Check",
+    "DEFAULT_THRESHOLDS",
+    "resolve_thresholds",
+    "reference_kind",
+]

@@ -1,0 +1,253 @@
+"""A self-contained HTML page for a :class:`~synthkit.validation.report.ValidationReport`.
+
+One file, no external resources: inline CSS, every figure an ``<img>`` with a
+``data:image/png;base64`` URI, tables escaped with :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from datetime import UTC, datetime
+
+import numpy as np
+
+from .._version import __version__
+
+__all__ = ["render_html", "summary_html"]
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;
+color:#222;padding:0 16px}
+h1{font-size:1.6em;margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:36px}
+.verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:bold;color:#fff}
+.pass{background:#2e7d32}.fail{background:#c62828}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.failed td{background:#fdecea}td.ok{color:#2e7d32}td.bad{color:#c62828;font-weight:bold}
+td.info{color:#888}.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{border:1px solid #eee}
+.muted{color:#666;font-size:13px}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
+figure{margin:8px 0}figcaption{font-size:12px;color:#555}
+"""
+
+
+def _img(png: bytes, alt: str) -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
+
+
+def _num(v) -> str:
+    if v is None:
+        return ""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return html.escape(str(v))
+    if math.isnan(f):
+        return "nan"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    if f != 0 and (abs(f) < 1e-3 or abs(f) >= 1e5):
+        return f"{f:.3e}"
+    return f"{f:.4f}"
+
+
+def _checks_table(checks, *, with_section: bool = False) -> str:
+    head = ("<tr>" + ("<th>section</th>" if with_section else "")
+            + "<th>status</th><th>statistic</th><th>columns</th><th>value</th>"
+            "<th>threshold</th><th>detail</th></tr>")
+    rows = []
+    for c in checks:
+        status, cls = {True: ("pass", "ok"), False: ("FAIL", "bad"), None: ("info", "info")}[c.passed]
+        rows.append(
+            f'<tr class="{"failed" if c.passed is False else ""}">'
+            + (f"<td>{html.escape(c.section)}</td>" if with_section else "")
+            + f'<td class="{cls}">{status}</td><td>{html.escape(c.statistic)}</td>'
+            f"<td>{html.escape(c.columns)}</td><td class=\"num\">{_num(c.value)}</td>"
+            f"<td class=\"num\">{_num(c.threshold)}</td><td>{html.escape(c.detail)}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+_SHORT = {
+    "column_shape": "shape score", "ks_distance_declared": "KS (declared)",
+    "tv_distance_declared": "TV (declared)", "ks_distance": "KS", "wasserstein_iqr": "W1 / IQR",
+    "tv_distance": "TV", "mean_difference_sd": "mean diff / sd", "sd_log_ratio": "|log sd ratio|",
+    "quantile_difference_iqr": "quantile diff / IQR", "range_violation_rate": "out of range",
+    "unseen_category_rate": "unseen labels", "missing_rate_difference": "missing diff",
+    "mean_difference": "mean diff",
+}
+
+
+def _pivot_table(checks) -> str:
+    """Per-column table of the marginal checks: one row per column, one cell per statistic."""
+    stats_order: list[str] = [s for s in _SHORT if any(c.statistic == s for c in checks)]
+    by_col: dict[str, dict] = {}
+    for c in checks:
+        if c.statistic not in stats_order:
+            stats_order.append(c.statistic)
+        by_col.setdefault(c.columns, {})[c.statistic] = c
+    head = "<tr><th>column</th>" + "".join(
+        f'<th title="{html.escape(s)}">{html.escape(_SHORT.get(s, s))}</th>' for s in stats_order
+    ) + "</tr>"
+    rows = []
+    for col, cells in by_col.items():
+        bad = any(c.passed is False for c in cells.values())
+        tds = []
+        for s in stats_order:
+            c = cells.get(s)
+            if c is None:
+                tds.append("<td></td>")
+                continue
+            cls = {True: "num", False: "num bad", None: "num info"}[c.passed]
+            tip = html.escape(f"threshold {_num(c.threshold)}; {c.detail}", quote=True)
+            tds.append(f'<td class="{cls}" title="{tip}">{_num(c.value)}</td>')
+        rows.append(f'<tr class="{"failed" if bad else ""}"><td>{html.escape(col)}</td>'
+                    + "".join(tds) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def summary_html(report) -> str:
+    """The verdict and the per-section table (used by notebooks' rich display)."""
+    verdict = "PASSED" if report.passed else "FAILED"
+    rows = "".join(
+        f"<tr><td>{html.escape(str(r['section']))}</td><td class='num'>{r['checks']}</td>"
+        f"<td class='num'>{r['failed']}</td><td class='num'>{_num(r['score'])}</td></tr>"
+        for _, r in report.section_status().iterrows()
+    )
+    failed = report.failed()
+    fail_table = _checks_table(failed, with_section=True) if failed else "<p>No check failed.</p>"
+    return (f"<div><b>synthkit validation: {verdict}</b>"
+            f"<table><tr><th>section</th><th>checks</th><th>failed</th><th>score</th></tr>{rows}"
+            f"</table>{fail_table}</div>")
+
+
+def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
+    from . import plots
+
+    art = report.artifacts
+    figs: list[tuple[str, bytes]] = []
+    if section == "marginals":
+        for name, d in (art.get("marginal_plots") or {}).items():
+            figs.append((f"marginal: {name}", plots.marginal_png(name, d)))
+    elif section == "dependence":
+        dep = art.get("dependence") or {}
+        if dep.get("names") and len(dep["names"]) >= 2 and dep.get("association_real") is not None:
+            labels = dep.get("labels", ("real", "synthetic"))
+            figs.append(("association heatmaps (Pearson for numeric pairs, Cramér's V for label "
+                         "pairs, correlation ratio for mixed pairs)",
+                         plots.heatmaps_png(dep["names"], dep["association_real"],
+                                            dep["association_synth"], labels)))
+        if dep.get("spearman_real") is not None and len(dep.get("numeric_names", [])) >= 2:
+            figs.append(("Spearman correlation heatmaps (numeric columns)",
+                         plots.heatmaps_png(dep["numeric_names"], dep["spearman_real"],
+                                            dep["spearman_synth"])))
+        if art.get("pca") is not None:
+            figs.append(("PCA scatter of real vs synthetic rows", plots.pca_png(art["pca"])))
+    elif section == "privacy":
+        p = art.get("privacy")
+        if p and len(p.get("dcr_synth", [])):
+            figs.append(("distance to closest record", plots.dcr_png(p)))
+    return figs
+
+
+_INTRO = {
+    "marginals": "Per-column distances between the reference and synthetic distributions. "
+                 "Thresholds add a sampling allowance derived from the table sizes.",
+    "dependence": "Pairwise dependence: Pearson/Spearman/Kendall matrices, Cramér's V, "
+                  "correlation ratios, and SDMetrics-compatible Column Pair Trends.",
+    "privacy": "Exact copies, distance to closest record (DCR), nearest-neighbour distance "
+               "ratio (NNDR) and the closer-to-train share, on scaled mixed-type rows.",
+    "utility": "Train on synthetic, test on real (TSTR) vs train on real, test on real (TRTR).",
+    "clusters": "Archetype checks: requested vs achieved overlap, cluster sizes and shapes.",
+}
+
+
+def render_html(report, *, title: str | None = None) -> str:
+    """The full page: verdict, section scores, per-section tables and figures."""
+    meta = report.meta
+    title = title or "synthkit validation report"
+    verdict = "PASSED" if report.passed else "FAILED"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>{html.escape(title)}</title>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p><span class="verdict {"pass" if report.passed else "fail"}">{verdict}</span> '
+        f'<span class="muted">{len(report.failed())} of '
+        f"{sum(c.passed is not None for c in report.checks)} checks failed &middot; "
+        f"reference: {html.escape(str(meta.get('reference_kind', '?')))}"
+        + (f" ({meta['n_reference']} rows)" if meta.get("n_reference") is not None else "")
+        + f" &middot; synthetic: {html.escape(str(meta.get('n_synthetic', '-')))} rows &middot; "
+        + (f"{len(meta['columns'])} columns &middot; " if meta.get("columns") else "")
+        + f"synthkit {__version__} &middot; {when}"
+        "</span></p>",
+    ]
+    rows = "".join(
+        f"<tr><td><a href='#{html.escape(str(r['section']))}'>{html.escape(str(r['section']))}</a>"
+        f"</td><td class='num'>{r['checks']}</td><td class='num'>{r['failed']}</td>"
+        f"<td class='num'>{_num(r['score'])}</td></tr>"
+        for _, r in report.section_status().iterrows()
+    )
+    overall = report.scores.get("overall", math.nan)
+    parts.append("<h2>Summary</h2><table><tr><th>section</th><th>checks</th><th>failed</th>"
+                 f"<th>score</th></tr>{rows}<tr><td><b>overall</b></td><td></td><td></td>"
+                 f"<td class='num'><b>{_num(overall)}</b></td></tr></table>")
+    failed = report.failed()
+    if failed:
+        parts.append("<h3>Failed checks</h3>" + _checks_table(failed, with_section=True))
+    for section in report.sections():
+        checks = [c for c in report.checks if c.section == section]
+        decided = [c for c in checks if c.passed is not None]
+        info = [c for c in checks if c.passed is None]
+        parts.append(f'<h2 id="{html.escape(section)}">{html.escape(section.capitalize())}</h2>')
+        parts.append(f'<p class="muted">{html.escape(_INTRO.get(section, ""))}</p>')
+        if decided and section == "marginals":
+            per_col = [c for c in decided if c.columns != "*"]
+            rest = [c for c in decided if c.columns == "*"]
+            pivot_rows = [c for c in checks if c.columns != "*"]  # informational cells in grey
+            if rest:
+                parts.append(_checks_table(rest))
+            if per_col:
+                parts.append('<p class="muted">Per column (failed cells in red; hover a cell for '
+                             "its threshold and detail; grey = informational):</p>"
+                             + _pivot_table(pivot_rows))
+                parts.append(f"<details><summary>all {len(per_col)} per-column checks with "
+                             f"thresholds</summary>{_checks_table(per_col)}</details>")
+        elif decided:
+            parts.append(_checks_table(decided))
+        if info:
+            parts.append(f"<details><summary>{len(info)} informational rows</summary>"
+                         f"{_checks_table(info)}</details>")
+        figs = _section_figures(report, section)
+        if section == "clusters":
+            figs += list(report.figures.items())
+        if figs:
+            parts.append('<div class="grid">')
+            for cap, png in figs:
+                parts.append(f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}"
+                             "</figcaption></figure>")
+            parts.append("</div>")
+    extra = dict(report.figures) if "clusters" not in report.sections() else {}
+    if extra:
+        parts.append("<h2>Figures</h2><div class='grid'>")
+        for cap, png in extra.items():
+            parts.append(f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption></figure>")
+        parts.append("</div>")
+    secs = meta.get("seconds") or {}
+    if secs:
+        t = ", ".join(f"{html.escape(k)} {v:.2f} s" for k, v in secs.items()
+                      if isinstance(v, (int, float)) and np.isfinite(v))
+        parts.append(f"<h2>Run</h2><p class='muted'>Seconds per section: {t}</p>")
+    thr = meta.get("thresholds") or {}
+    if thr:
+        trs = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>{_num(v)}</td></tr>"
+                      for k, v in thr.items())
+        parts.append("<details><summary>Thresholds (effect-size part; checks add a "
+                     f"sampling allowance)</summary><table>{trs}</table></details>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,420 @@
+"""Per-column checks: how close is each synthetic column to the reference column.
+
+Numeric columns (continuous, integer, datetime as nanoseconds)
+    * ``ks_distance`` - two-sample Kolmogorov-Smirnov distance
+      ``D = sup_x |F_r(x) - F_s(x)|``, exact, from the two sorted columns;
+      threshold ``ks_distance + 1.63 sqrt(1/n + 1/m)`` (the 1 % critical value of
+      the KS test is added so sampling noise never fails a faithful table).
+    * ``wasserstein_iqr`` - Wasserstein-1 distance ``int |F_r - F_s| dx`` divided by
+      the real inter-quartile range (sd, then 1, when the IQR is 0); allowance
+      ``2 sqrt(2/pi) sqrt(1/n + 1/m) int sqrt(F_r (1 - F_r)) dx / IQR``, twice the
+      expected distance between two samples of the real distribution
+      (del Barrio, Giné & Matrán 1999).
+    * ``mean_difference_sd`` ``|mean_s - mean_r| / sd_r`` (allowance
+      ``3 sqrt(1/n + 1/m)``), ``sd_log_ratio`` ``|log(sd_s / sd_r)|`` (allowance
+      ``3 sqrt((kurtosis - 1) / 4 (1/n + 1/m))``, the delta-method standard error).
+    * ``quantile_difference_iqr`` - ``max_p |q_s(p) - q_r(p)| / IQR`` over
+      p = 5, 25, 50, 75, 95 %; allowance 3 standard errors of a quantile
+      difference, ``sqrt(p (1-p) (1/n + 1/m)) / f(q_p)`` with the density
+      estimated by the real quantile spacing.
+    * ``range_violation_rate`` - share of synthetic values outside the real
+      ``[min, max]``; allowance ``2/(n+1)`` (the chance that a fresh draw
+      falls outside the range of ``n`` draws) plus 3 binomial standard errors.
+Integer columns with few levels and labels (categorical, boolean)
+    * ``tv_distance`` - total variation ``1/2 sum_k |p_r(k) - p_s(k)|`` of the
+      level frequencies; allowance twice the expected TV of two multinomial
+      samples, ``2 * 1/2 sqrt(2/pi) sum_k sqrt(p_k (1 - p_k)) sqrt(1/n + 1/m)``.
+    * ``unseen_category_rate`` (labels) - share of synthetic values whose label
+      never occurs in the reference column (threshold 0).
+Every column
+    * ``missing_rate_difference`` - ``|null_s - null_r|``, allowance 3 binomial
+      standard errors of the difference.
+
+Against a declared distribution (a strategy or recipe as reference):
+``ks_distance_declared`` is the one-sample KS distance ``sup_x |F_s(x) - F(x)|``
+to the declared CDF (allowance ``1.63 / sqrt(m)``); when the column is rounded to
+``decimals`` (or is integer) the CDF of the rounded variable is used (see
+:func:`one_sample_ks`). Labels get ``tv_distance`` to the declared frequencies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .checks import Check
+from .prepare import ColumnPair
+from .summaries import Counts, Histogram, Moments
+
+__all__ = [
+    "ks_distance_sorted",
+    "ks_wasserstein_sorted",
+    "one_sample_ks",
+    "tv_distance",
+    "column_checks",
+    "declared_column_checks",
+    "plot_data",
+]
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def ks_wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Two-sample KS distance and Wasserstein-1 distance of two *sorted* samples.
+
+    Both are read off the two empirical CDFs evaluated on the merged sample:
+    ``D = max |F_a - F_b|`` and ``W1 = sum |F_a - F_b| * gap``.
+
+    Examples
+    --------
+    >>> ks_wasserstein_sorted(np.array([0.0, 1.0]), np.array([0.0, 1.0, 2.0, 3.0]))
+    (0.5, 1.0)
+    """
+    n, m = a.size, b.size
+    if n == 0 or m == 0:
+        return float("nan"), float("nan")
+    allv = np.concatenate([a, b])
+    allv.sort(kind="stable")  # two sorted runs: a linear merge
+    fa = np.searchsorted(a, allv, side="right") / n
+    fb = np.searchsorted(b, allv, side="right") / m
+    diff = np.abs(fa - fb)
+    ks = float(diff.max())
+    w1 = float(np.sum(diff[:-1] * np.diff(allv)))
+    return ks, w1
+
+
+def ks_distance_sorted(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample KS distance of two sorted samples (same as ``scipy.stats.ks_2samp``)."""
+    return ks_wasserstein_sorted(a, b)[0]
+
+
+def one_sample_ks(x_sorted: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray],
+                  discrete: bool = False, step: float | None = None) -> float:
+    """One-sample KS distance ``sup_x |F_m(x) - F(x)|`` of a sorted sample to a CDF.
+
+    For a continuous ``F`` this is ``max(i/m - F(x_i), F(x_i) - (i-1)/m)``.
+    For values on a grid of width ``step`` (integers: ``discrete=True``, step 1; a
+    continuous model whose draws are rounded to ``d`` decimals: ``step=10**-d``) the
+    reference CDF is that of the *rounded* variable, ``F(x + step/2)`` at the grid
+    points (for a distribution on the integers this equals ``F(x)``); both step
+    functions jump only on the grid, so the sup is attained there.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> x = np.sort(stats.norm.rvs(size=200, random_state=1))
+    >>> bool(abs(one_sample_ks(x, stats.norm.cdf) - stats.kstest(x, "norm").statistic) < 1e-12)
+    True
+    """
+    m = x_sorted.size
+    if m == 0:
+        return float("nan")
+    if discrete and step is None:
+        step = 1.0
+    if step is not None and step > 0:
+        lo = math.floor(x_sorted[0] / step)
+        hi = math.ceil(x_sorted[-1] / step)
+        if hi - lo <= 2_000_000:
+            grid = np.arange(lo - 1, hi + 1, dtype=float) * step
+            # tolerance: sample values are the grid points up to float rounding
+            fm = np.searchsorted(x_sorted, grid + step * 1e-6, side="right") / m
+            f = np.asarray(cdf(grid + step / 2), dtype=float)
+            return float(np.max(np.abs(fm - f)))
+    f = np.asarray(cdf(x_sorted), dtype=float)
+    i = np.arange(1, m + 1)
+    return float(max(np.max(i / m - f), np.max(f - (i - 1) / m)))
+
+
+def tv_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Total-variation distance ``1/2 sum |p - q|`` of two frequency vectors."""
+    return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())
+
+
+def _expected_tv(p: np.ndarray, n: int, m: int) -> float:
+    """Expected TV of two multinomial samples of sizes n and m from ``p`` (normal approx.)."""
+    return 0.5 * math.sqrt(2 / math.pi) * float(np.sqrt(p * (1 - p)).sum()) * math.sqrt(1 / n + 1 / m)
+
+
+def _scale(iqr: float, sd: float) -> tuple[float, str]:
+    if iqr > 0:
+        return iqr, "IQR"
+    if sd > 0:
+        return sd, "sd (IQR is 0)"
+    return 1.0, "1 (constant column)"
+
+
+def _quantiles_sorted(x: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Linear-interpolation quantiles (numpy's default) of a sorted array."""
+    pos = np.asarray(probs) * (x.size - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, x.size - 1)
+    w = pos - lo
+    return x[lo] * (1 - w) + x[hi] * w
+
+
+def _levels_tv(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+    """TV distance of the level frequencies of two numeric samples with few levels."""
+    levels = np.union1d(np.unique(a), np.unique(b))
+    ca = np.bincount(np.searchsorted(levels, a), minlength=levels.size) / max(a.size, 1)
+    cb = np.bincount(np.searchsorted(levels, b), minlength=levels.size) / max(b.size, 1)
+    return tv_distance(ca, cb), _expected_tv(ca, max(a.size, 1), max(b.size, 1)), levels, ca, cb
+
+
+def _missing_check(col: ColumnPair, thr: dict) -> Check:
+    nr, ns = col.null_rates()
+    n, m = col.real.size, col.synth.size
+    pooled = (nr * n + ns * m) / (n + m)
+    allow = 3 * math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
+    t = thr["missing_rate_difference"] + allow
+    v = abs(ns - nr)
+    return Check("marginals", "missing_rate_difference", col.name, v, t, v <= t,
+                 f"null rate real {nr:.4f}, synthetic {ns:.4f}; allowance {allow:.4f}")
+
+
+def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) -> list[Check]:
+    """All marginal checks of one column (see the module docstring).
+
+    Parameters
+    ----------
+    col : ColumnPair
+        The column in both tables (:func:`synthkit.validation.prepare.prepare_tables`).
+    thr : dict
+        Resolved thresholds (:func:`synthkit.validation.checks.resolve_thresholds`).
+    sorted_cache : dict, optional
+        Filled with ``name -> (real_sorted, synth_sorted)`` and ``("ks", name) -> D`` for
+        reuse by other sections.
+
+    Returns
+    -------
+    list of Check
+    """
+    out: list[Check] = []
+    name = col.name
+    if col.is_label:
+        k = len(col.categories or [])
+        cr = Counts(k).update(col.real)
+        cs = Counts(k).update(col.synth)
+        pr, ps = cr.frequencies(), cs.frequencies()
+        n, m = int(cr.counts.sum()), int(cs.counts.sum())
+        if n and m:
+            v = tv_distance(pr, ps)
+            allow = 2 * _expected_tv(pr, n, m)
+            t = thr["tv_distance"] + allow
+            out.append(Check("marginals", "tv_distance", name, v, t, v <= t,
+                             f"{k} categories; allowance {allow:.4f}"))
+            unseen = ps[col.n_real_categories:]
+            rate = float(unseen.sum())
+            labels = [str(c) for c, f in zip(col.categories[col.n_real_categories:], unseen,
+                                             strict=True) if f > 0]
+            t = thr["unseen_category_rate"]
+            out.append(Check("marginals", "unseen_category_rate", name, rate, t, rate <= t,
+                             ("unseen: " + ", ".join(labels[:10])) if labels else "none"))
+        out.append(_missing_check(col, thr))
+        return out
+
+    a = np.sort(col.real_valid())
+    b = np.sort(col.synth_valid())
+    if sorted_cache is not None:
+        sorted_cache[name] = (a, b)
+    n, m = a.size, b.size
+    mr = Moments().update(a)
+    ms = Moments().update(b)
+    q_r = _quantiles_sorted(a, (0.25, 0.75))
+    iqr = float(q_r[1] - q_r[0])
+    scale, scale_name = _scale(iqr, mr.std if n > 1 else 0.0)
+    noise = math.sqrt(1 / n + 1 / m)
+
+    ks, w1 = ks_wasserstein_sorted(a, b)
+    if sorted_cache is not None:
+        sorted_cache[("ks", name)] = ks
+    allow = 1.63 * noise
+    t = thr["ks_distance"] + allow
+    out.append(Check("marginals", "ks_distance", name, ks, t,
+                     ks <= t if col.kind != "integer" else None,
+                     f"two-sample KS; allowance 1.63*sqrt(1/n+1/m) = {allow:.4f}"
+                     + ("; informational for integer levels (see tv_distance)"
+                        if col.kind == "integer" else "")))
+    # expected W1 of two samples: sqrt(2/pi) * sqrt(1/n+1/m) * int sqrt(F(1-F)) dx
+    if n > 1:
+        F = np.arange(1, n) / n
+        j = float(np.sum(np.sqrt(F * (1 - F)) * np.diff(a)))
+    else:
+        j = 0.0
+    allow = 2 * math.sqrt(2 / math.pi) * noise * j / scale
+    t = thr["wasserstein_iqr"] + allow
+    v = w1 / scale
+    out.append(Check("marginals", "wasserstein_iqr", name, v, t, v <= t,
+                     f"W1 = {w1:.4g} / {scale_name} {scale:.4g}; allowance {allow:.4f}"))
+
+    if col.kind == "integer":
+        v, etv, levels, _, _ = _levels_tv(a, b)
+        allow = 2 * etv
+        t = thr["tv_distance"] + allow
+        out.append(Check("marginals", "tv_distance", name, v, t, v <= t,
+                         f"{levels.size} levels; allowance {allow:.4f}"))
+
+    sd_r = mr.std if n > 1 else 0.0
+    sd_s = ms.std if m > 1 else 0.0
+    if sd_r > 0:
+        v = abs(ms.mean - mr.mean) / sd_r
+        allow = 3 * noise
+        t = thr["mean_difference_sd"] + allow
+        out.append(Check("marginals", "mean_difference_sd", name, v, t, v <= t,
+                         f"mean real {mr.mean:.4g}, synthetic {ms.mean:.4g}; allowance {allow:.4f}"))
+        if sd_s > 0:
+            v = abs(math.log(sd_s / sd_r))
+            kurt = mr.kurtosis if np.isfinite(mr.kurtosis) else 3.0
+            allow = 3 * math.sqrt(max(kurt - 1, 0.5) / 4 * (1 / n + 1 / m))
+            t = thr["sd_log_ratio"] + allow
+            out.append(Check("marginals", "sd_log_ratio", name, v, t, v <= t,
+                             f"sd real {sd_r:.4g}, synthetic {sd_s:.4g}; allowance {allow:.4f}"))
+        else:
+            out.append(Check("marginals", "sd_log_ratio", name, math.inf,
+                             thr["sd_log_ratio"], False, "synthetic column is constant"))
+    else:
+        out.append(Check("marginals", "mean_difference", name, abs(ms.mean - mr.mean), None, None,
+                         "real column is constant: sd-scaled checks skipped"))
+
+    qs = np.asarray(QUANTILES)
+    qa, qb = _quantiles_sorted(a, qs), _quantiles_sorted(b, qs)
+    h = 0.05
+    spread = _quantiles_sorted(a, np.clip(qs + h, 0, 1)) - _quantiles_sorted(a, np.clip(qs - h, 0, 1))
+    width = np.clip(qs + h, 0, 1) - np.clip(qs - h, 0, 1)
+    se = np.sqrt(qs * (1 - qs) * (1 / n + 1 / m)) * spread / width
+    diffs = np.abs(qb - qa) / scale
+    v = float(diffs.max())
+    allow = float((3 * se / scale).max())
+    t = thr["quantile_difference_iqr"] + allow
+    worst = int(diffs.argmax())
+    out.append(Check("marginals", "quantile_difference_iqr", name, v, t, v <= t,
+                     f"worst at p={qs[worst]:.2f}: real {qa[worst]:.4g}, synthetic {qb[worst]:.4g}; "
+                     f"allowance {allow:.4f}"))
+
+    lo, hi = a[0], a[-1]
+    v = float(((b < lo) | (b > hi)).mean()) if m else 0.0
+    p0 = 2 / (n + 1)
+    allow = p0 + 3 * math.sqrt(p0 * (1 - p0) / max(m, 1))
+    t = thr["range_violation_rate"] + allow
+    out.append(Check("marginals", "range_violation_rate", name, v, t, v <= t,
+                     f"real range [{lo:.4g}, {hi:.4g}]; allowance {allow:.4f}"))
+    out.append(_missing_check(col, thr))
+    return out
+
+
+def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -> list[Check]:
+    """Checks of a synthetic column against a declared / fitted column model.
+
+    Parameters
+    ----------
+    col : ColumnPair
+        The synthetic column (``col.real`` is ignored; pass the synthetic twice).
+    model : object
+        A column model with ``.marginal.cdf(x)`` (numeric), or ``None``.
+    declared_column : synthkit.schema.Column
+        Declared kind, bounds, categories / frequencies and null fraction.
+    thr : dict
+        Resolved thresholds.
+    """
+    out: list[Check] = []
+    name = col.name
+    marginal = getattr(model, "marginal", model)
+    m = col.synth.size
+    if col.is_label:
+        freqs = declared_column.frequencies
+        probs = getattr(marginal, "probs", None)
+        if probs is not None:
+            freqs = list(np.asarray(probs, dtype=float))
+        if freqs is not None:
+            k = len(col.categories or [])
+            p = np.zeros(k)
+            p[: len(freqs)] = freqs
+            cs = Counts(k).update(col.synth)
+            ps = cs.frequencies()
+            v = tv_distance(p, ps)
+            nn = max(int(cs.counts.sum()), 1)
+            allow = 2 * 0.5 * math.sqrt(2 / math.pi) * float(np.sqrt(p * (1 - p)).sum()) / math.sqrt(nn)
+            t = thr["tv_distance"] + allow
+            out.append(Check("marginals", "tv_distance_declared", name, v, t, v <= t,
+                             f"against the declared frequencies; allowance {allow:.4f}"))
+            rate = float(ps[len(freqs):].sum())
+            t = thr["unseen_category_rate"]
+            out.append(Check("marginals", "unseen_category_rate", name, rate, t, rate <= t,
+                             "share of labels outside the declared categories"))
+    elif marginal is not None and callable(getattr(marginal, "cdf", None)):
+        b = np.sort(col.synth_valid())
+        decimals = getattr(declared_column, "decimals", None)
+        step = None
+        if col.kind == "integer":
+            step = 1.0
+        elif col.kind == "continuous" and decimals is not None and 0 <= int(decimals) <= 6:
+            step = 10.0 ** -int(decimals)  # the model rounds its draws to `decimals`
+        try:
+            v = one_sample_ks(b, lambda x: np.asarray(marginal.cdf(x), dtype=float), step=step)
+        except Exception as exc:  # a third-party marginal whose cdf fails
+            out.append(Check("marginals", "ks_distance_declared", name, math.nan, None, None,
+                             f"declared cdf failed: {exc}"))
+        else:
+            allow = 1.63 / math.sqrt(max(b.size, 1))
+            t = thr["ks_distance_declared"] + allow
+            out.append(Check("marginals", "ks_distance_declared", name, v, t, v <= t,
+                             f"one-sample KS to the declared distribution; allowance {allow:.4f}"))
+        lo, hi = declared_column.minimum, declared_column.maximum
+        if col.kind != "datetime" and (lo is not None or hi is not None):
+            lo_f = -math.inf if lo is None else float(lo)
+            hi_f = math.inf if hi is None else float(hi)
+            outside = (b < lo_f - 1e-9 * abs(lo_f)) | (b > hi_f + 1e-9 * abs(hi_f))
+            v = float(outside.mean()) if b.size else 0.0
+            t = thr["range_violation_rate"]
+            out.append(Check("marginals", "range_violation_rate", name, v, t, v <= t,
+                             f"declared range [{lo_f:.4g}, {hi_f:.4g}]"))
+    declared_null = float(getattr(declared_column, "null_fraction", 0.0) or 0.0)
+    ns = col.null_rates()[1]
+    allow = 3 * math.sqrt(max(declared_null * (1 - declared_null), 1e-12) / max(m, 1))
+    t = thr["missing_rate_difference"] + allow
+    v = abs(ns - declared_null)
+    out.append(Check("marginals", "missing_rate_difference", name, v, t, v <= t,
+                     f"declared null fraction {declared_null:.4f}, synthetic {ns:.4f}"))
+    return out
+
+
+def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None = None,
+              bins: int = 40, top: int = 20) -> dict:
+    """Small, JSON-able data for the marginal overlay figure of one column."""
+    if col.is_label or (col.kind == "integer"):
+        if col.is_label:
+            k = len(col.categories or [])
+            pr = Counts(k).update(col.real).frequencies()
+            ps = Counts(k).update(col.synth).frequencies()
+            labels = [str(c) for c in (col.categories or [])]
+        else:
+            a, b = sorted_pair if sorted_pair is not None else (col.real_valid(), col.synth_valid())
+            _, _, levels, pr, ps = _levels_tv(a, b)
+            labels = [f"{v:g}" for v in levels]
+        order = np.argsort(-(pr + ps), kind="stable")[:top]
+        if col.kind == "integer":
+            order = np.sort(order)
+        return {"type": "bar", "labels": [labels[i] for i in order],
+                "real": pr[order].tolist(), "synth": ps[order].tolist(),
+                "truncated": len(labels) > top}
+    a, b = sorted_pair if sorted_pair is not None else (np.sort(col.real_valid()), np.sort(col.synth_valid()))
+    if a.size == 0:
+        return {"type": "empty"}
+    n_levels = int(np.count_nonzero(np.diff(a)) + 1 + (np.count_nonzero(np.diff(b)) + 1 if b.size else 0))
+    if col.kind == "continuous" and n_levels <= top:  # few distinct values: bars read better
+        _, _, levels, pr, ps = _levels_tv(a, b)
+        if levels.size <= top:
+            return {"type": "bar", "labels": [f"{v:g}" for v in levels], "real": pr.tolist(),
+                    "synth": ps.tolist(), "truncated": False}
+    lo, hi = _quantiles_sorted(a, (0.001, 0.999))
+    if b.size:
+        lo = min(lo, _quantiles_sorted(b, (0.001,))[0])
+        hi = max(hi, _quantiles_sorted(b, (0.999,))[0])
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    hr = Histogram(edges).update(a)
+    hs = Histogram(edges).update(b)
+    return {"type": "hist", "edges": edges.tolist(), "real": hr.density().tolist(),
+            "synth": hs.density().tolist(), "datetime": col.kind == "datetime"}

@@ -1,0 +1,563 @@
+"""The one validation entry point: :func:`validate`."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from ..errors import DataError, SpecError
+from .checks import SECTIONS, Check, resolve_thresholds
+from .prepare import PreparedTables, as_frame, prepare_tables
+from .report import ValidationReport
+
+__all__ = ["validate", "reference_kind"]
+
+#: rows of each table drawn in the PCA scatter
+PCA_POINTS = 2000
+
+
+class _Timings(dict):
+    """Wall-clock seconds per section; ``.cpu`` holds the process CPU seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpu: dict[str, float] = {}
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _lap(timings: dict, name: str, start: tuple[float, float]) -> None:
+    wall, cpu = _now()
+    timings[name] = wall - start[0]
+    if isinstance(timings, _Timings):
+        timings.cpu[name] = cpu - start[1]
+
+
+def reference_kind(reference: Any, synthetic: Any = None) -> str:
+    """``"archetype"``, ``"recipe"``, ``"model"`` (fitted or declared strategy) or ``"table"``.
+
+    Duck typing only: an archetype has ``max_overlap`` but no ``labels`` (a labelled
+    cluster dataset as reference is compared as a table), and the synthetic side has
+    ``labels``; a model has ``schema_`` and ``columns_``; a recipe is a mapping or
+    a ``.yaml``/``.yml`` path.
+    """
+    if (hasattr(reference, "max_overlap") and not hasattr(reference, "labels")
+            and (synthetic is None or hasattr(synthetic, "labels"))):
+        return "archetype"
+    if isinstance(reference, Mapping):
+        return "recipe"
+    if isinstance(reference, (str, os.PathLike)):
+        suffix = Path(reference).suffix.lower()
+        return "recipe" if suffix in (".yaml", ".yml") else "table-file"
+    if hasattr(reference, "schema_") and hasattr(reference, "columns_"):
+        return "model"
+    return "table"
+
+
+def _recipe_reference(reference):
+    """Load a recipe (path or mapping) with :mod:`synthkit.recipes` (imported lazily)."""
+    from .. import recipes
+
+    if isinstance(reference, Mapping):
+        rec = recipes.Recipe.from_dict(dict(reference), source="<recipe>", base_dir=Path.cwd())
+    else:
+        path = Path(reference)
+        rec = recipes.Recipe.from_dict(recipes.load_recipe(path), source=str(path),
+                                       base_dir=path.parent)
+    if getattr(rec, "columns", None) is None and getattr(rec, "data", None) is not None:
+        return "table", rec.load_data()
+    return "model", rec.build()
+
+
+def _sections(checks, kind: str, has_target: bool) -> list[str]:
+    if checks is None:
+        if kind == "archetype":
+            return ["clusters"]
+        out = ["marginals", "dependence"]
+        if kind == "table":
+            out.append("privacy")
+        if has_target:
+            out.append("utility")
+        return out
+    if isinstance(checks, str):
+        checks = [checks]
+    if not isinstance(checks, Iterable):
+        raise SpecError(f"`checks` must be a section name or a list of them, got {checks!r}")
+    out = []
+    for c in checks:
+        if c not in SECTIONS:
+            raise SpecError(f"unknown check section {c!r}; choose from {', '.join(SECTIONS)}")
+        out.append(c)
+    if "utility" in out and not has_target:
+        raise SpecError("the `utility` checks need a `target` column: validate(..., target='col')")
+    if "privacy" in out and kind != "table":
+        raise SpecError("the `privacy` checks need real rows as the reference (a DataFrame)")
+    if "clusters" in out and kind != "archetype":
+        raise SpecError("the `clusters` checks need an archetype reference and a labelled dataset")
+    return out
+
+
+def _normal_scores(x: np.ndarray) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    r = stats.rankdata(x[ok])
+    out[ok] = special.ndtri(r / (ok.sum() + 1))
+    return out
+
+
+def _declared_correlation(model, names: list[str]):
+    """(matrix, type) of a declared / fitted correlation target, or (None, None).
+
+    Looked up, in order: ``target_corr_`` (any object; type from
+    ``target_corr_type_``, default ``"pearson"``), the ``correlation`` parameter of
+    synthkit's correlated strategies (type ``correlation_type`` or the strategy's
+    ``default_correlation_type``), then the fitted latent ``correlation_``
+    (normal scores).
+    """
+    from ..dependence.checks import check_correlation_matrix
+
+    model_names = [getattr(cm, "name", None) for cm in getattr(model, "columns_", [])]
+    candidates = [
+        (getattr(model, "target_corr_", None), getattr(model, "target_corr_type_", "pearson")),
+        (getattr(model, "correlation", None),
+         getattr(model, "correlation_type", None)
+         or getattr(model, "default_correlation_type", "normal_scores")),
+        (getattr(model, "correlation_", None), "normal_scores"),
+    ]
+    for matrix, ctype in candidates:
+        if matrix is None:
+            continue
+        try:
+            m = check_correlation_matrix(matrix, model_names or names, what="declared correlation")
+        except Exception:
+            continue
+        return m, str(ctype), (model_names or names)
+    return None, None, None
+
+
+def _correlation_of(x: np.ndarray, ctype: str) -> np.ndarray:
+    from .dependence import kendall_matrix, pearson_matrix, spearman_matrix
+
+    if ctype == "spearman":
+        return spearman_matrix(x)
+    if ctype == "kendall":
+        return kendall_matrix(x[:5000])
+    if ctype == "normal_scores":
+        return pearson_matrix(np.column_stack([_normal_scores(x[:, j]) for j in range(x.shape[1])]))
+    return pearson_matrix(x)
+
+
+def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], timings: dict,
+                  artifacts: dict) -> tuple[list[Check], dict, PreparedTables]:
+    from .marginals import declared_column_checks, plot_data
+
+    schema = getattr(model, "schema_", None)
+    columns = list(getattr(model, "columns_", []) or [])
+    by_name = {getattr(cm, "name", getattr(getattr(cm, "column", None), "name", None)): cm
+               for cm in columns}
+    tables = prepare_tables(synth, synth, schema=schema, real_name="synthetic",
+                            synth_name="synthetic")
+    missing = [n for n in (schema.names if schema is not None else []) if n not in tables.names]
+    checks: list[Check] = []
+    scores: dict = {}
+    t0 = _now()
+    if "marginals" in sections:
+        if missing:
+            checks.append(Check("marginals", "column_coverage", ",".join(missing),
+                                1 - len(missing) / len(schema.names), 1.0, False,
+                                "declared columns missing from the synthetic table"))
+        ks_vals = []
+        plots = {}
+        for col in tables.columns:
+            cm = by_name.get(col.name)
+            declared_col = getattr(cm, "column", None) or tables.schema[col.name]
+            marginal = getattr(cm, "marginal", None)
+            if col.kind == "datetime" and marginal is not None and hasattr(marginal, "cdf"):
+                # synthkit stores datetime marginals in seconds since the epoch
+                base = marginal
+
+                class _Sec:
+                    def cdf(self, x, _b=base):
+                        return _b.cdf(np.asarray(x) / 1e9)
+
+                marginal = _Sec()
+            rows = declared_column_checks(col, marginal, declared_col, thr)
+            checks += rows
+            for r in rows:
+                if r.statistic in ("ks_distance_declared", "tv_distance_declared") and np.isfinite(r.value):
+                    ks_vals.append(1 - r.value)
+            plots[col.name] = _declared_plot(col, marginal, declared_col, plot_data)
+        scores["marginals"] = float(np.mean(ks_vals)) if ks_vals else math.nan
+        artifacts["marginal_plots"] = plots
+        _lap(timings, "marginals", t0)
+    if "dependence" in sections:
+        t0 = _now()
+        matrix, ctype, mnames = _declared_correlation(model, tables.names)
+        if matrix is not None:
+            num = [n for n in mnames if n in tables.names and tables[n].is_numeric]
+            if len(num) >= 2:
+                idx = [mnames.index(n) for n in num]
+                target = matrix[np.ix_(idx, idx)]
+                x = np.column_stack([tables[n].synth for n in num])
+                got = _correlation_of(x, ctype)
+                iu = np.triu_indices(len(num), 1)
+                diff = np.abs(got - target)[iu]
+                k = int(np.nanargmax(diff))
+                m = tables.n_synth if ctype != "kendall" else min(tables.n_synth, 5000)
+                allow = 3 / math.sqrt(m)
+                t = thr["corr_max_abs_diff"] + allow
+                pair = f"{num[iu[0][k]]}|{num[iu[1][k]]}"
+                checks.append(Check("dependence", f"{ctype}_declared_max_abs_diff", pair,
+                                    float(diff[k]), t, bool(diff[k] <= t),
+                                    f"synthetic {ctype} correlation vs the declared/fitted target; "
+                                    f"worst pair target {target[iu][k]:+.3f}, synthetic "
+                                    f"{got[iu][k]:+.3f}; allowance {allow:.4f}"))
+                for (i, j) in zip(*iu, strict=True):
+                    checks.append(Check("dependence", f"{ctype}_declared_difference",
+                                        f"{num[i]}|{num[j]}", float(got[i, j] - target[i, j]),
+                                        None, None, f"target {target[i, j]:+.3f}"))
+                scores["dependence"] = float(1 - np.nanmean(diff) / 2)
+                artifacts["dependence"] = {
+                    "names": num, "association_real": target, "association_synth": got,
+                    "labels": ("declared target", "synthetic"),
+                }
+        else:
+            checks.append(Check("dependence", "declared_correlation", "*", math.nan, None, None,
+                                "the reference declares no correlation target"))
+        _lap(timings, "dependence", t0)
+    return checks, scores, tables
+
+
+def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
+    d = plot_data(col)
+    if d.get("type") == "hist" and marginal is not None and hasattr(marginal, "cdf"):
+        edges = np.asarray(d["edges"])
+        try:
+            cdf = np.asarray(marginal.cdf(edges), dtype=float)
+            d["real"] = (np.diff(cdf) / np.diff(edges)).tolist()
+        except Exception:
+            d["real"] = [0.0] * (len(edges) - 1)
+    elif d.get("type") == "bar":
+        if col.kind == "integer":
+            if marginal is not None and hasattr(marginal, "cdf"):
+                lv = np.array([float(x) for x in d["labels"]])
+                try:
+                    d["real"] = (np.asarray(marginal.cdf(lv), dtype=float)
+                                 - np.asarray(marginal.cdf(lv - 1), dtype=float)).tolist()
+                except Exception:
+                    d["real"] = [0.0] * len(lv)
+        else:
+            probs = getattr(marginal, "probs", None)
+            freqs = list(np.asarray(probs)) if probs is not None else list(
+                declared_col.frequencies or [])
+            cats = [str(c) for c in (col.categories or [])]
+            lookup = dict(zip(cats, freqs, strict=False))
+            d["real"] = [float(lookup.get(lbl, 0.0)) for lbl in d["labels"]]
+    d["reference_label"] = "declared"
+    return d
+
+
+def _pca_data(tables: PreparedTables, seed) -> dict | None:
+    from sklearn.decomposition import PCA
+
+    from ..seeding import as_generator
+    from .privacy import MixedEncoder
+
+    if len(tables.columns) < 2 or tables.n_real < 3:
+        return None
+    rng = as_generator(seed)
+    enc = MixedEncoder(tables.columns)
+    ir = np.sort(rng.choice(tables.n_real, min(PCA_POINTS, tables.n_real), replace=False))
+    is_ = np.sort(rng.choice(tables.n_synth, min(PCA_POINTS, tables.n_synth), replace=False))
+    xr = enc.transform({c.name: c.real[ir] for c in tables.columns})
+    xs = enc.transform({c.name: c.synth[is_] for c in tables.columns})
+    if xr.shape[1] < 2:
+        return None
+    import warnings
+
+    with warnings.catch_warnings():  # constant reference rows: 0/0 explained variance
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pca = PCA(n_components=2, random_state=0).fit(xr)
+        return {"real": pca.transform(xr), "synth": pca.transform(xs),
+                "explained": np.nan_to_num(pca.explained_variance_ratio_).tolist()}
+
+
+def _to_png_figures(figs) -> dict[str, bytes]:
+    """Normalise what ``cluster_figures`` returns into ``title -> PNG bytes``."""
+    from .plots import figure_to_png
+
+    out: dict[str, bytes] = {}
+    if figs is None:
+        return out
+    items = figs.items() if isinstance(figs, Mapping) else (
+        (f[0], f[1]) if isinstance(f, tuple) else (f"cluster figure {i + 1}", f)
+        for i, f in enumerate(figs)
+    )
+    for title, fig in items:
+        if isinstance(fig, (bytes, bytearray)):
+            out[str(title)] = bytes(fig)
+        elif hasattr(fig, "savefig"):
+            out[str(title)] = figure_to_png(fig)
+    return out
+
+
+def _archetype_report(reference, synthetic, thr, timings, meta) -> ValidationReport:
+    import importlib
+
+    t0 = _now()
+    try:
+        clusters = importlib.import_module("synthkit.validation.clusters")
+    except ImportError:
+        raise DataError(
+            "cluster validation needs synthkit.validation.clusters, which is not available in "
+            "this installation"
+        ) from None
+    checks = list(clusters.cluster_checks(reference, synthetic, thr))
+    figures: dict[str, bytes] = {}
+    if hasattr(clusters, "cluster_figures"):
+        figures = _to_png_figures(clusters.cluster_figures(reference, synthetic))
+    _lap(timings, "clusters", t0)
+    decided = [c for c in checks if c.passed is not None]
+    score = (sum(bool(c.passed) for c in decided) / len(decided)) if decided else math.nan
+    labels = getattr(synthetic, "labels", None)
+    meta.update(reference_kind="archetype", n_reference=None,
+                n_synthetic=int(len(labels)) if labels is not None else None, columns=[])
+    scores = {"clusters": score, "overall": score}
+    return ValidationReport(checks=checks, scores=scores, meta=meta, figures=figures)
+
+
+def validate(
+    reference: Any,
+    synthetic: Any,
+    *,
+    holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    checks: str | Iterable[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    seed: Any = 0,
+    figures: bool = True,
+) -> ValidationReport:
+    """Tell how close, how useful and how private a synthetic table is.
+
+    Parameters
+    ----------
+    reference : DataFrame, strategy, recipe or archetype
+        * a real table (``DataFrame``, or a dataset with ``.frame``): every section;
+        * a fitted or declared synthkit strategy (anything with ``schema_`` and
+          ``columns_``, whose ``columns_[i].marginal.cdf`` is the declared CDF):
+          one-sample KS / declared frequencies per column, and the declared
+          correlation (``target_corr_``, the strategy's ``correlation`` parameter
+          with its ``correlation_type``, or the fitted ``correlation_``);
+        * a recipe (YAML path or mapping, loaded by :mod:`synthkit.recipes`): a
+          declared recipe validates like a strategy, a ``data:`` recipe against its data;
+        * a cluster archetype (has ``max_overlap``; ``synthetic`` has ``labels``):
+          the cluster checks of :mod:`synthkit.validation.clusters`.
+    synthetic : DataFrame or dataset
+        The synthetic table (a ``SyntheticDataset`` or anything with ``.frame``).
+    holdout : DataFrame, optional
+        Real rows *not* used to fit the generator: baseline of the privacy checks
+        (DCR, closer-to-train share) and test set of the utility check.
+    target : str, optional
+        Column predicted in the utility check (TSTR vs TRTR).
+    checks : str or list of str, optional
+        Sections to run (``"marginals"``, ``"dependence"``, ``"privacy"``, ``"utility"``,
+        ``"clusters"``); default: every section that applies.
+    thresholds : dict, optional
+        Overrides of :data:`synthkit.validation.checks.DEFAULT_THRESHOLDS`.
+    seed : int, SeedSequence or Generator
+        Seed of the subsamples (Kendall, privacy, utility, PCA); the report is
+        reproducible for a fixed seed.
+    figures : bool
+        Compute the data of the HTML figures (histograms, PCA); False skips them.
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    DataError
+        Empty tables, no common columns, mismatched column kinds, all-missing
+        columns, a ``target`` missing from a table (messages name the columns).
+    SpecError
+        Unknown sections or malformed thresholds.
+    FitError
+        An unfitted strategy as the reference.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, synthkit
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(size=500)})
+    >>> rep = synthkit.validate(real, pd.DataFrame({"x": rng.normal(size=500)}))
+    >>> rep.passed
+    True
+    """
+    from ..seeding import as_generator
+
+    thr = resolve_thresholds(thresholds)
+    rng = as_generator(seed)
+    seeds = rng.integers(0, 2**31 - 1, size=4)
+    timings = _Timings()
+    meta: dict[str, Any] = {"thresholds": thr, "seconds": timings, "cpu_seconds": timings.cpu}
+    t_start = _now()
+
+    kind = reference_kind(reference, synthetic)
+    if (kind != "archetype" and hasattr(reference, "max_overlap")
+            and not hasattr(reference, "labels")):
+        raise DataError("an archetype reference needs a labelled cluster dataset (with `labels`) "
+                        f"as the synthetic side, got {type(synthetic).__name__}")
+    if kind == "archetype":
+        _sections(checks, kind, target is not None)
+        rep = _archetype_report(reference, synthetic, thr, timings, meta)
+        _lap(timings, "total", t_start)
+        return rep
+    if kind == "table-file":
+        from ..io import read_table
+
+        reference = read_table(reference)
+        kind = "table"
+    if kind == "recipe":
+        kind, reference = _recipe_reference(reference)
+    sections = _sections(checks, kind, target is not None)
+    synth_frame = as_frame(synthetic, "the synthetic table")
+    artifacts: dict[str, Any] = {}
+    all_checks: list[Check] = []
+    scores: dict[str, float] = {}
+
+    if kind == "model":
+        if target is not None or holdout is not None:
+            raise SpecError("`target` (utility) and `holdout` (privacy) need real rows as the "
+                            "reference, not a model: validate(real_frame, synthetic, ...)")
+        all_checks, scores, tables = _model_checks(reference, synth_frame, thr, sections, timings,
+                                                   artifacts)
+        meta.update(reference_kind=f"model ({type(reference).__name__})", n_reference=None,
+                    n_synthetic=tables.n_synth, columns=tables.names,
+                    kinds={c.name: c.kind for c in tables.columns})
+        finite = [v for v in scores.values() if np.isfinite(v)]
+        scores["overall"] = float(np.mean(finite)) if finite else math.nan
+        _lap(timings, "total", t_start)
+        return ValidationReport(all_checks, scores, meta, artifacts)
+
+    if (not isinstance(reference, pd.DataFrame) and callable(getattr(reference, "fit", None))
+            and callable(getattr(reference, "sample", None))):
+        from ..errors import FitError
+
+        raise FitError(f"the reference {type(reference).__name__} has no `schema_`/`columns_`: "
+                       "fit it (or declare its columns) before validating against it")
+    real_frame = as_frame(reference, "the reference table")
+    if target is not None:
+        missing = [w for w, f in (("reference", real_frame), ("synthetic", synth_frame))
+                   if target not in f.columns]
+        if holdout is not None and target not in as_frame(holdout, "the holdout table").columns:
+            missing.append("holdout")
+        if missing:
+            raise DataError(f"target column {target!r} is missing from the {' and '.join(missing)} "
+                            f"table(s)")
+    t0 = _now()
+    tables = prepare_tables(real_frame, synth_frame)
+    hold = None
+    if holdout is not None:
+        hold = prepare_tables(real_frame[tables.names], as_frame(holdout, "the holdout table"),
+                              schema=tables.schema, synth_name="holdout")
+        missing = [n for n in tables.names if n not in hold.names]
+        if missing:
+            raise DataError(f"the holdout table lacks column(s) {missing} of the reference")
+        # align category codes of the holdout with the main preparation
+        for c in hold.columns:
+            main = tables[c.name]
+            if c.is_label:
+                remap = {cat: i for i, cat in enumerate(main.categories)}
+                extra = [cat for cat in c.categories if cat not in remap]
+                for cat in extra:
+                    remap[cat] = len(remap)
+                table = np.array([remap[cat] for cat in c.categories], dtype=np.int64)
+                c.synth = np.where(c.synth >= 0, table[np.maximum(c.synth, 0)], -1)
+                if extra:
+                    main.categories = list(main.categories) + extra
+    _lap(timings, "prepare", t0)
+    meta.update(reference_kind="table", n_reference=tables.n_real, n_synthetic=tables.n_synth,
+                n_holdout=None if hold is None else hold.n_synth, columns=tables.names,
+                kinds={c.name: c.kind for c in tables.columns},
+                only_in_reference=tables.only_real, only_in_synthetic=tables.only_synth,
+                target=target)
+
+    sorted_cache: dict = {}
+    dep_art: dict = {}
+    if "marginals" in sections:
+        from .marginals import column_checks, plot_data
+
+        t0 = _now()
+        if tables.only_real:
+            all_checks.append(Check("marginals", "column_coverage", ",".join(tables.only_real),
+                                    1 - len(tables.only_real) / (len(tables.names) + len(tables.only_real)),
+                                    1.0, False, "reference columns missing from the synthetic table"))
+        if tables.only_synth:
+            all_checks.append(Check("marginals", "extra_columns", ",".join(tables.only_synth),
+                                    float(len(tables.only_synth)), None, None,
+                                    "synthetic columns not in the reference (not validated)"))
+        plots = {}
+        for col in tables.columns:
+            all_checks += column_checks(col, thr, sorted_cache)
+            if figures:
+                plots[col.name] = plot_data(col, sorted_cache.get(col.name))
+        artifacts["marginal_plots"] = plots
+        _lap(timings, "marginals", t0)
+    if "dependence" in sections:
+        from .dependence import dependence_checks
+
+        t0 = _now()
+        dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]))
+        all_checks += dep_checks
+        artifacts["dependence"] = dep_art
+        _lap(timings, "dependence", t0)
+    if "marginals" in sections or "dependence" in sections:
+        from .sdmetrics_scores import sdmetrics_checks
+
+        t0 = _now()
+        sd_checks, sd_art = sdmetrics_checks(tables, thr, sorted_cache=sorted_cache,
+                                             dep_artifacts=dep_art)
+        all_checks += [c for c in sd_checks if c.section in sections]
+        if "marginals" in sections:
+            scores["marginals"] = sd_art["column_shapes_score"]
+        if "dependence" in sections and np.isfinite(sd_art["column_pair_trends_score"]):
+            scores["dependence"] = sd_art["column_pair_trends_score"]
+        artifacts["sdmetrics"] = sd_art
+        _lap(timings, "sdmetrics_scores", t0)
+    sorted_cache.clear()
+    if "privacy" in sections:
+        from .privacy import privacy_checks
+
+        t0 = _now()
+        p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]))
+        all_checks += p_checks
+        scores["privacy"] = p_art.pop("score")
+        artifacts["privacy"] = p_art
+        _lap(timings, "privacy", t0)
+    if "utility" in sections:
+        from .utility import utility_checks
+
+        t0 = _now()
+        u_checks, u_art = utility_checks(tables, target, thr, holdout=hold, seed=int(seeds[2]))
+        all_checks += u_checks
+        scores["utility"] = u_art["score"]
+        artifacts["utility"] = u_art
+        _lap(timings, "utility", t0)
+    if figures:
+        t0 = _now()
+        artifacts["pca"] = _pca_data(tables, int(seeds[3]))
+        _lap(timings, "pca", t0)
+    finite = [v for v in scores.values() if np.isfinite(v)]
+    scores["overall"] = float(np.mean(finite)) if finite else math.nan
+    _lap(timings, "total", t_start)
+    return ValidationReport(all_checks, scores, meta, artifacts)
