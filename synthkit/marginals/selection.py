@@ -17,6 +17,12 @@ table it imitates, and a larger ``D`` means the family misses a real feature
 (skew, bimodality, a spike). Otherwise the empirical (interpolated-ECDF)
 marginal is used, whose ``D`` is at most ``1/(2n)``.
 
+Families are only tried when a correctly specified fit could pass that check:
+the KS distance of a true model to ``n`` points is about ``K / sqrt(n)`` with
+``K`` Kolmogorov-distributed, and ``P(K < 0.5) ≈ 0.036``, so with
+``sqrt(n) · ks_tolerance < 0.5`` (``n < 204`` at the default tolerance) the
+empirical marginal is used directly (the report says so).
+
 MLE fits use at most :data:`FIT_SUBSAMPLE` points (a fixed-seed subsample) so
 fitting stays fast on big tables; ``D`` and the criteria use all points.
 """
@@ -41,6 +47,8 @@ __all__ = ["FitReport", "fit_continuous", "DEFAULT_CANDIDATES", "FIT_SUBSAMPLE"]
 DEFAULT_CANDIDATES = ("norm", "lognorm", "gamma", "weibull_min", "expon", "t", "uniform",
                       "truncnorm", "beta")
 FIT_SUBSAMPLE = 5000
+#: Kolmogorov-distribution quantile below which a true model's sqrt(n)·D rarely falls (3.6%).
+KOLMOGOROV_LOW = 0.5
 
 
 @dataclass
@@ -149,7 +157,8 @@ def fit_continuous(
     if x[0] == x[-1]:
         m = EmpiricalMarginal([x[0]], [0.5])
         return m, FitReport("constant", ks=0.0, wasserstein=0.0)
-    if method in ("empirical", "ecdf", "kde") or (method == "auto" and x.size < 8):
+    hopeless = np.sqrt(x.size) * ks_tolerance < KOLMOGOROV_LOW
+    if method in ("empirical", "ecdf", "kde") or (method == "auto" and (x.size < 8 or hopeless)):
         m = EmpiricalMarginal.fit(x, smoothing="kde" if method == "kde" else smoothing)
         return m, FitReport(m.method if m.method == "kde" else "empirical",
                             ks=ks_distance(m, x), wasserstein=wasserstein(m, x))

@@ -90,6 +90,10 @@ class Strategy:
     rules : list of str, optional
         Business rules every sampled row must satisfy (see :mod:`synthkit.rules`);
         rows breaking them are rejected and redrawn.
+    stratify : str, optional
+        Fit the strategy separately within each level of this low-cardinality column
+        (a mixture; see :mod:`synthkit.strategies.stratify`), or ``"auto"`` to pick the
+        column with the strongest class structure, if any. ``None``: no strata.
     """
 
     name: ClassVar[str] = "base"
@@ -108,11 +112,13 @@ class Strategy:
         criterion: str = "bic",
         ks_tolerance: float = 0.035,
         rules: list[str] | None = None,
+        stratify: str | None = None,
     ) -> None:
         self.marginals = marginals
         self.criterion = criterion
         self.ks_tolerance = ks_tolerance
         self.rules = rules
+        self.stratify = stratify
 
     # ------------------------------------------------------------ parameters
     @classmethod
@@ -150,6 +156,8 @@ class Strategy:
         if not (isinstance(self.ks_tolerance, (int, float)) and 0 < self.ks_tolerance <= 1):
             raise SpecError(f"`ks_tolerance` must be in (0, 1], got {self.ks_tolerance!r}")
         parse_rules(self.rules)
+        if self.stratify is not None and not isinstance(self.stratify, str):
+            raise SpecError(f"`stratify` must be None, 'auto' or a column name, got {self.stratify!r}")
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: pd.DataFrame) -> Strategy:
@@ -186,7 +194,22 @@ class Strategy:
         self.columns_ = columns
         self.n_train_ = len(frame)
         self._fit_dependence(frame)
+        self._fit_strata(frame)
         return self
+
+    def _fit_strata(self, frame: pd.DataFrame) -> None:
+        from .stratify import Strata, choose_stratify_column
+
+        self.strata_ = None
+        min_rows = max(20, 2 * (len(self.columns_) - 1))
+        by = self.stratify
+        if by == "auto":
+            by = choose_stratify_column(frame, self.columns_, min_rows)
+        elif by is not None and by not in self.schema_.names:
+            raise SpecError(f"`stratify` names unknown column {by!r}; columns are {self.schema_.names}")
+        self.stratify_ = by
+        if by is not None:
+            self.strata_ = Strata.fit(self, frame, by, min_rows)
 
     def _fit_dependence(self, frame: pd.DataFrame) -> None:
         """Hook: fit the dependence structure (``schema_`` and ``columns_`` are set)."""
@@ -208,6 +231,10 @@ class Strategy:
         obj.columns_ = list(columns)
         obj.schema_ = Schema([c.column for c in obj.columns_])
         obj.n_train_ = None
+        obj.strata_ = None
+        obj.stratify_ = None
+        if obj.stratify not in (None, "auto"):
+            raise SpecError("`stratify` needs data: it applies to fitted models only")
         obj._init_declared()
         return obj
 
@@ -241,7 +268,10 @@ class Strategy:
     def _block(self, root: np.random.SeedSequence, b: int, rows: int,
                conditions: dict | None, rules: list[Rule]) -> pd.DataFrame:
         rng = block_generator(root, b)
-        frame = self._sample_block(rows, rng, conditions)
+        if getattr(self, "strata_", None) is not None:
+            frame = self.strata_.sample_block(self, rows, rng, root, b)
+        else:
+            frame = self._sample_block(rows, rng, conditions)
         if rules:
             frame = frame.loc[apply_rules(frame, rules)]
         return frame
@@ -278,6 +308,9 @@ class Strategy:
             unknown = sorted(set(conditions) - set(self.schema_.names))
             if unknown:
                 raise SpecError(f"`conditions` name unknown column(s) {unknown}")
+            if getattr(self, "strata_", None) is not None:
+                raise SpecError("`conditions` are not supported by stratified models; "
+                                "fit with stratify=None")
         bar = progress_bar(n, progress)
         buffer: list[pd.DataFrame] = []
         buffered = 0
@@ -385,6 +418,8 @@ class Strategy:
     def _columnar(self) -> bool:
         cls = type(self)
         has_uniforms = cls._uniforms is not Strategy._uniforms
+        if getattr(self, "strata_", None) is not None:
+            return False
         return has_uniforms and (cls._sample_block is Strategy._sample_block
                                  or cls.block_is_uniforms)
 
@@ -449,6 +484,7 @@ class Strategy:
             "schema": self.schema_.to_dict(),
             "columns": [c.to_dict() for c in self.columns_],
             "dependence": self._dependence_to_dict(),
+            "strata": None if getattr(self, "strata_", None) is None else self.strata_.to_dict(),
         })
 
     @classmethod
@@ -483,6 +519,12 @@ class Strategy:
             raise ModelFileError("model document: `columns` do not match the `schema`")
         obj.n_train_ = d.get("n_train")
         obj._dependence_from_dict(d.get("dependence") or {})
+        obj.strata_ = None
+        if d.get("strata"):
+            from .stratify import Strata
+
+            obj.strata_ = Strata.from_dict(d["strata"])
+        obj.stratify_ = None if obj.strata_ is None else obj.strata_.by
         return obj
 
     def save(self, path: str | os.PathLike) -> Path:
