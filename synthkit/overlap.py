@@ -58,6 +58,7 @@ __all__ = [
     "overlap_to_q",
     "calibrated_overlap",
     "calibrated_overlap_matrix",
+    "calibrated_pair_overlap",
     "empirical_overlap_matrix",
     "empirical_minimax_error",
     "single_thread_blas",
@@ -66,6 +67,9 @@ __all__ = [
 _GRID = 17  # t grid points before the golden-section refinement
 _GOLDEN_ITERS = 40
 _CHUNK_BYTES = 48 * 2**20
+
+
+_BLAS_CONTROLLER = None
 
 
 @contextlib.contextmanager
@@ -77,12 +81,15 @@ def single_thread_blas():
     300 eigendecompositions of 100 x 100); ``threadpoolctl`` (a scikit-learn
     dependency) limits the pool for the duration of the block.
     """
+    global _BLAS_CONTROLLER
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - optional speed-up
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    if _BLAS_CONTROLLER is None:  # inspecting the loaded libraries costs ~1 ms: do it once
+        _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
         yield
 
 
@@ -145,7 +152,8 @@ def _simultaneous_diag(cov_i: np.ndarray, cov_j: np.ndarray) -> tuple[np.ndarray
     C = 0.5 * (C + np.swapaxes(C, -1, -2))
     lam, V = np.linalg.eigh(C)
     W = np.swapaxes(Linv, -1, -2) @ V
-    return W, np.maximum(lam, 1e-300)
+    # guard round-off: eigenvalues of a PD pencil are positive; keep them >= 1e-13 * largest
+    return W, np.maximum(lam, 1e-13 * np.max(lam, axis=-1, keepdims=True))
 
 
 def _q_of_t(t: np.ndarray, b2: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -419,7 +427,113 @@ def calibrated_overlap(
     return 2.0 * e
 
 
-def calibrated_overlap_matrix(
+def calibrated_pair_overlap(
+    u_i: np.ndarray | None, u_j: np.ndarray | None, s_i: float, s_j: float, gap: float
+) -> float:
+    """Calibrated overlap of one pair from *unsorted* standardised projections.
+
+    Same quantity as :func:`calibrated_overlap` (linear-interpolated quantiles),
+    solved exactly on the order-statistic grid ``e_r = r / (m - 1)``:
+    ``h_r = s_i Q_i(1 - e_r) - s_j Q_j(e_r) - gap`` decreases in ``r``, and ``e``
+    interpolates linearly between the last positive and first non-positive ``h_r``.
+    Only the two facing tails are ordered (``np.partition`` of the ``T`` most
+    extreme values, ``T`` grown by 4x until the root is inside), so a far-apart
+    pair costs O(m) instead of a full sort.
+    """
+    if u_i is None and u_j is None:
+        return float(q_to_overlap(gap / (s_i + s_j)))
+    m = (u_i if u_i is not None else u_j).shape[0]
+    half = (m - 1) // 2
+    T = min(256, half + 1)
+    while True:
+        r = np.arange(T)
+        e = r / (m - 1)
+        if u_i is None:
+            qi = -ndtri(np.maximum(e, 1e-300))
+        else:
+            top = np.partition(u_i, m - T)[m - T :] if T < m else u_i.copy()
+            top.sort()
+            qi = top[::-1]
+        if u_j is None:
+            qj = ndtri(np.maximum(e, 1e-300))
+        else:
+            bot = np.partition(u_j, T - 1)[:T] if T < m else u_j.copy()
+            bot.sort()
+            qj = bot
+        h = s_i * qi - s_j * qj - gap
+        neg = np.flatnonzero(h <= 0)
+        if neg.size or T >= half + 1:
+            break
+        T = min(4 * T, half + 1)
+    if neg.size == 0:  # no crossing before e = 1/2: the clusters overlap completely
+        return 1.0
+    return _root_overlap(h, int(neg[0]), m, s_i, s_j, gap)
+
+
+def _root_overlap(h: np.ndarray, r1: int, m: int, s_i: float, s_j: float, gap: float) -> float:
+    """Overlap from the first non-positive ``h_r`` (linear interpolation in ``e``)."""
+    if r1 == 0:  # beyond the reference's resolution: report the normal tail, capped at 1/m
+        return float(min(q_to_overlap(gap / (s_i + s_j)), 2.0 / m))
+    h0, h1 = h[r1 - 1], h[r1]
+    frac = h0 / (h0 - h1) if h0 != h1 else 0.0
+    return float(2.0 * (r1 - 1 + frac) / (m - 1))
+
+
+def _facing_tails(idx, I, J, a, factors, references, T0: int = 256) -> dict:
+    """Sorted facing tails (top of ``u_i`` descending, bottom of ``u_j`` ascending) per pair.
+
+    Projections are computed cluster by cluster as one mat-mul ``R_c @ W_c`` over all
+    the pairs of cluster ``c`` (the reference is read once per cluster instead of
+    once per pair), and only the ``T0`` most extreme values are kept
+    (``np.partition``). Pairs whose references differ in size are skipped (slow path).
+    """
+    sizes = {r.shape[0] for r in references if r is not None}
+    if len(sizes) != 1 or not len(idx):
+        return {}
+    m = sizes.pop()
+    T = min(T0, (m - 1) // 2 + 1)
+    grid = np.arange(T) / (m - 1)
+    normal_top = -ndtri(np.maximum(grid, 1e-300))  # Q(1 - e_r) of N(0, 1), descending
+    top: dict = {}
+    bot: dict = {}
+    cols_per_block = max(1, int(2**22 // m))
+    for c, ref in enumerate(references):
+        if ref is None:
+            continue
+        es_i = idx[I[idx] == c]
+        es_j = idx[J[idx] == c]
+        es = np.concatenate([es_i, es_j])
+        if not es.size:
+            continue
+        side_i = np.concatenate([np.ones(es_i.size, bool), np.zeros(es_j.size, bool)])
+        refT = np.ascontiguousarray(ref.T)
+        W = factors[c].T @ a[es].T
+        W /= np.linalg.norm(W, axis=0, keepdims=True)
+        for start in range(0, es.size, cols_per_block):
+            sl = slice(start, start + cols_per_block)
+            si = side_i[sl]
+            Wb = W[:, sl]
+            if si.any():  # rows = pairs, contiguous along the reference draws
+                t = np.partition(Wb[:, si].T @ refT, m - T, axis=1)[:, m - T :]
+                t.sort(axis=1)
+                for row, e in zip(t[:, ::-1], es[sl][si], strict=True):
+                    top[int(e)] = row
+            if (~si).any():
+                b = np.partition(Wb[:, ~si].T @ refT, T - 1, axis=1)[:, :T]
+                b.sort(axis=1)
+                for row, e in zip(b, es[sl][~si], strict=True):
+                    bot[int(e)] = row
+    out = {}
+    for e in idx:
+        e = int(e)
+        qi = top.get(e, normal_top if references[I[e]] is None else None)
+        qj = bot.get(e, -normal_top if references[J[e]] is None else None)
+        if qi is not None and qj is not None:
+            out[e] = (qi, qj, m)
+    return out
+
+
+def _calibrated_overlap_matrix_impl(
     means,
     factors,
     references: Sequence[np.ndarray | None],
@@ -462,16 +576,25 @@ def calibrated_overlap_matrix(
     ov = q_to_overlap(q)
     nonnormal = np.array([references[i] is not None or references[j] is not None
                           for i, j in zip(I, J, strict=True)])
-    for e in np.flatnonzero(nonnormal):
+    idx = np.flatnonzero(nonnormal)
+    tails = _facing_tails(idx, I, J, a, factors, references)
+    for e in idx:
         i, j = I[e], J[e]
+        if e in tails:  # fast path: the root lies within the precomputed facing tails
+            qi, qj, m = tails[e]
+            h = s_i[e] * qi - s_j[e] * qj - gap[e]
+            neg = np.flatnonzero(h <= 0)
+            if neg.size:
+                ov[e] = _root_overlap(h, int(neg[0]), m, s_i[e], s_j[e], gap[e])
+                continue
         ui = uj = None
         if references[i] is not None:
             w = factors[i].T @ a[e]
-            ui = np.sort(references[i] @ (w / np.linalg.norm(w)))[None]
+            ui = references[i] @ (w / np.linalg.norm(w))
         if references[j] is not None:
             w = factors[j].T @ a[e]
-            uj = np.sort(references[j] @ (w / np.linalg.norm(w)))[None]
-        ov[e] = calibrated_overlap(gap[e : e + 1], s_i[e : e + 1], s_j[e : e + 1], ui, uj)[0]
+            uj = references[j] @ (w / np.linalg.norm(w))
+        ov[e] = calibrated_pair_overlap(ui, uj, s_i[e], s_j[e], gap[e])
     out[I, J] = ov
     out[J, I] = ov
     return out
@@ -500,7 +623,7 @@ def empirical_minimax_error(u_low: np.ndarray, u_high: np.ndarray) -> tuple[floa
     return float(worst[best]), float(cand[best])
 
 
-def empirical_overlap_matrix(
+def _empirical_overlap_matrix_impl(
     X, labels, *, direction: str = "exact", min_points: int = 2
 ) -> np.ndarray:
     """Achieved overlap measured on points: twice the minimax error of a fitted linear rule.
@@ -572,3 +695,19 @@ def empirical_overlap_matrix(
         err, _ = empirical_minimax_error(groups[i] @ A[e], groups[j] @ A[e])
         out[i, j] = out[j, i] = 2.0 * err
     return out
+
+
+def calibrated_overlap_matrix(means, factors, references, *, pairs=None) -> np.ndarray:
+    with single_thread_blas():
+        return _calibrated_overlap_matrix_impl(means, factors, references, pairs=pairs)
+
+
+def empirical_overlap_matrix(X, labels, *, direction: str = "exact",
+                             min_points: int = 2) -> np.ndarray:
+    with single_thread_blas():
+        return _empirical_overlap_matrix_impl(X, labels, direction=direction,
+                                              min_points=min_points)
+
+
+calibrated_overlap_matrix.__doc__ = _calibrated_overlap_matrix_impl.__doc__
+empirical_overlap_matrix.__doc__ = _empirical_overlap_matrix_impl.__doc__

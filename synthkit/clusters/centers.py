@@ -1,0 +1,430 @@
+"""Center placement under minimax-overlap constraints, certified with the exact overlap.
+
+Constraints (``k >= 2``): every pairwise overlap ``<= max_overlap`` and every
+cluster's nearest-neighbour overlap ``>= min_overlap``.
+
+Method
+------
+1. **Surrogate.** For the pair direction ``a = delta`` the rule's separation is
+   ``q_s = |delta|^2 / (sqrt(delta' S_i delta) + sqrt(delta' S_j delta))``, a
+   *lower* bound of the exact Anderson–Bahadur ``q*`` (so its overlap is an
+   upper bound of the exact overlap). It costs two batched mat-muls for all
+   pairs and has the analytic gradient
+   ``dq_s/d delta = 2 delta / S - |delta|^2 / S^2 (S_i delta / s_i + S_j delta / s_j)``
+   (checked against finite differences in the tests). The optimiser uses
+   ``rho_ij * q_s`` where ``rho_ij = q*_ij / q_s`` is re-calibrated with the exact
+   overlap for the pairs that matter after every round (``rho = 1`` elsewhere,
+   which is conservative for the max constraint).
+2. **Penalty**, smooth, scale free, over an *active set* of pairs (pairs near a
+   threshold plus each cluster's nearest neighbours; rebuilt every round):
+   ``sum_pairs relu(1 - q_ij / H_ij)^2 + sum_i relu(softmin_j (q_ij / L_ij - 1))^2``,
+   minimised by L-BFGS-B from a random start scaled so that the median
+   nearest-neighbour separation sits between the two thresholds.
+3. **Certificate.** After each round every pair whose surrogate cannot certify
+   ``<= max_overlap`` is checked with the LDA approximation (also an upper bound of
+   the exact overlap) and, if that cannot certify it either, with the exact overlap;
+   each cluster's best nearest-neighbour candidates (one, then up to three) are
+   evaluated with the exact overlap (per-family calibrated for non-normal
+   clusters, for which the LDA tier is skipped). The placement is accepted only
+   when both constraints hold under it; otherwise rounds continue, then
+   restarts; the best restart (fewest violations) is kept. If none is certified the caller chooses between an
+   :class:`~synthkit.errors.OverlapError` and a returned status.
+
+For normal clusters the certificate is rigorous: a pair not evaluated exactly
+has ``exact overlap <= surrogate (or LDA) overlap <= max_overlap``. For non-normal
+families unevaluated pairs are screened with the family's worst one-dimensional
+tail quantile (a heuristic documented in ``docs/notes/issue-5.md``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ..errors import OverlapError, SpecError
+from ..overlap import (
+    calibrated_pair_overlap,
+    exact_q,
+    lda_q,
+    overlap_to_q,
+    q_to_overlap,
+    single_thread_blas,
+)
+
+__all__ = ["PairSurrogate", "PlacementResult", "place_centers"]
+
+_TINY = 1e-300
+
+
+class PairSurrogate:
+    """Vectorised surrogate separations ``q_s`` and penalty over a set of pairs.
+
+    Parameters
+    ----------
+    factors : ndarray (k, p, p)
+        ``A_i`` with covariance ``A_i A_i'``.
+    I, J : int arrays (P,)
+        The pairs (``I < J`` not required).
+    """
+
+    def __init__(self, factors: np.ndarray, I: np.ndarray, J: np.ndarray):
+        self.A = factors
+        self.At = np.swapaxes(factors, -1, -2)
+        k = factors.shape[0]
+        self.k = k
+        I = np.asarray(I, dtype=int)
+        J = np.asarray(J, dtype=int)
+        self.I, self.J = I, J
+        P = I.size
+        self.P = P
+        src = np.concatenate([I, J])
+        dst = np.concatenate([J, I])
+        pid = np.concatenate([np.arange(P), np.arange(P)])
+        fwd = np.concatenate([np.ones(P, bool), np.zeros(P, bool)])
+        order = np.lexsort((dst, src))
+        src, dst, pid, fwd = src[order], dst[order], pid[order], fwd[order]
+        counts = np.bincount(src, minlength=k)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(src.size) - starts[src]
+        dmax = max(int(counts.max()) if P else 1, 1)
+        T = np.tile(np.arange(k)[:, None], (1, dmax))
+        T[src, slot] = dst
+        valid = np.zeros((k, dmax), bool)
+        valid[src, slot] = True
+        self.T, self.valid = T, valid
+        self.fr = np.empty(P, int)
+        self.fs = np.empty(P, int)
+        self.rr = np.empty(P, int)
+        self.rs = np.empty(P, int)
+        self.fr[pid[fwd]], self.fs[pid[fwd]] = src[fwd], slot[fwd]
+        self.rr[pid[~fwd]], self.rs[pid[~fwd]] = src[~fwd], slot[~fwd]
+
+    def _parts(self, M: np.ndarray, grad: bool):
+        D = M[self.T] - M[:, None, :]  # (k, dmax, p): mu_dst - mu_src
+        Y = D @ self.A  # rows (A_src' delta)'
+        sig = np.sqrt(np.einsum("kdp,kdp->kd", Y, Y))
+        d = D[self.fr, self.fs]
+        si = np.maximum(sig[self.fr, self.fs], _TINY)
+        sj = np.maximum(sig[self.rr, self.rs], _TINY)
+        N = np.einsum("pk,pk->p", d, d)
+        S = si + sj
+        q = N / S
+        if not grad:
+            return q, None
+        Z = Y @ self.At  # rows (S_src delta)'
+        Zi = Z[self.fr, self.fs]
+        Zj = -Z[self.rr, self.rs]
+        dq = 2.0 * d / S[:, None] - (N / S**2)[:, None] * (Zi / si[:, None] + Zj / sj[:, None])
+        return q, dq
+
+    def q(self, M: np.ndarray) -> np.ndarray:
+        """Surrogate separation of every pair, shape (P,), in row blocks of bounded memory."""
+        k, dmax = self.T.shape
+        p = M.shape[1]
+        sig = np.empty((k, dmax))
+        sq = np.empty((k, dmax))
+        rows = max(1, int(2**25 // (8 * dmax * max(p, 1))))  # ~32 MB per block
+        for r0 in range(0, k, rows):
+            r1 = min(r0 + rows, k)
+            D = M[self.T[r0:r1]] - M[r0:r1, None, :]
+            Y = D @ self.A[r0:r1]
+            sig[r0:r1] = np.sqrt(np.einsum("kdp,kdp->kd", Y, Y))
+            sq[r0:r1] = np.einsum("kdp,kdp->kd", D, D)
+        si = np.maximum(sig[self.fr, self.fs], _TINY)
+        sj = np.maximum(sig[self.rr, self.rs], _TINY)
+        return sq[self.fr, self.fs] / (si + sj)
+
+    def q_and_grad(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``q_s`` (P,) and ``dq_s/d delta`` (P, p) with ``delta = mu_J - mu_I``."""
+        return self._parts(M, grad=True)
+
+    def penalty(self, M, rho, H, L, tau=0.02, w_min=1.0):
+        """Penalty value and gradient (k, p) for per-pair ``rho``, ``H`` and ``L`` (P,)."""
+        q, dq = self._parts(M, grad=True)
+        qh = rho * q
+        x = np.maximum(1.0 - qh / H, 0.0)
+        f = float(np.sum(x * x))
+        dqh = -2.0 * x / H
+        r = qh / L - 1.0
+        R = np.full(self.valid.shape, np.inf)
+        R[self.fr, self.fs] = r
+        R[self.rr, self.rs] = r
+        has = self.valid.any(1)
+        rmin = np.where(has, R.min(1), 0.0)
+        W = np.exp(-np.where(self.valid, R - rmin[:, None], np.inf) / tau)  # 0 off the set
+        Ssum = np.where(has, W.sum(1), 1.0)
+        sm = rmin - tau * np.log(Ssum)
+        y = np.where(has, np.maximum(sm, 0.0), 0.0)
+        f += w_min * float(np.sum(y * y))
+        dR = (2.0 * w_min * y / Ssum)[:, None] * W
+        dqh += (dR[self.fr, self.fs] + dR[self.rr, self.rs]) / L
+        g = (dqh * rho)[:, None] * dq
+        G = np.zeros(self.valid.shape + (M.shape[1],))
+        G[self.fr, self.fs] = -g
+        G[self.rr, self.rs] = g
+        return f, G.sum(1)
+
+
+@dataclass
+class PlacementResult:
+    """Outcome of :func:`place_centers` (the overlap certificate of the centers).
+
+    Attributes
+    ----------
+    centers : ndarray (k, p)
+    certified : bool
+        Both constraints hold under the exact (calibrated) overlap.
+    max_overlap : float
+        Largest pairwise overlap: exact for evaluated pairs, the surrogate upper bound
+        for the others.
+    min_nn_overlap : float
+        Smallest, over clusters, of the best certified nearest-neighbour overlap.
+    n_violations_max, n_violations_min : int
+    restarts, rounds, exact_pairs : int
+    seconds : float
+    """
+
+    centers: np.ndarray
+    certified: bool
+    max_overlap: float
+    min_nn_overlap: float
+    n_violations_max: int
+    n_violations_min: int
+    restarts: int
+    rounds: int
+    exact_pairs: int
+    seconds: float
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("centers")
+        return d
+
+
+def _tail_quantile(ref: np.ndarray | None, e: float) -> float:
+    """Worst one-sided standardised quantile of a family at level ``e`` (1-D projection)."""
+    if ref is None:
+        return float(overlap_to_q(2 * e))
+    flat = ref.ravel()
+    lo, hi = np.quantile(flat, [e, 1 - e])
+    return float(max(hi, -lo))
+
+
+def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels):
+    """Exact q*, surrogate-free calibrated overlaps and per-pair q thresholds at ``levels``."""
+    delta = M[pairs_J] - M[pairs_I]
+    q, a, _, si, sj = exact_q(delta, covs[pairs_I], covs[pairs_J], return_direction=True)
+    P = q.size
+    gap = q * (si + sj)
+    ov = q_to_overlap(q)
+    thr = np.tile(overlap_to_q(np.asarray(levels)), (P, 1))
+    if refs is not None:
+        for e in range(P):
+            i, j = pairs_I[e], pairs_J[e]
+            if refs[i] is None and refs[j] is None:
+                continue
+            ui = uj = None
+            if refs[i] is not None:
+                w = factors[i].T @ a[e]
+                ui = refs[i] @ (w / np.linalg.norm(w))
+            if refs[j] is not None:
+                w = factors[j].T @ a[e]
+                uj = refs[j] @ (w / np.linalg.norm(w))
+            ov[e] = calibrated_pair_overlap(ui, uj, si[e], sj[e], gap[e])
+            # q thresholds: g(e) = (s_i Q_i(1 - e) - s_j Q_j(e)) / (s_i + s_j)
+            for c, lev in enumerate(levels):
+                ee = lev / 2
+                Qi = overlap_to_q(2 * ee) if ui is None else np.quantile(ui, 1 - ee)
+                Qj = -overlap_to_q(2 * ee) if uj is None else np.quantile(uj, ee)
+                thr[e, c] = (si[e] * Qi - sj[e] * Qj) / (si[e] + sj[e])
+    return q, ov, thr
+
+
+def _place_centers(
+    factors: np.ndarray,
+    min_overlap: float,
+    max_overlap: float,
+    rng: np.random.Generator,
+    *,
+    references: list | None = None,
+    on_fail: str = "raise",
+    max_restarts: int = 5,
+    max_rounds: int = 8,
+    n_neighbors: int = 4,
+    maxiter: int = 300,
+) -> PlacementResult:
+    """Place ``k`` cluster centers meeting the overlap constraints (see module docstring).
+
+    Parameters
+    ----------
+    factors : ndarray (k, p, p)
+        Cluster factors ``A_i`` (covariance ``A_i A_i'``).
+    min_overlap, max_overlap : float
+        ``0 < min_overlap < max_overlap < 1``.
+    rng : numpy.random.Generator
+    references : list of k (m, p) arrays or None, optional
+        Standardised reference draws per non-normal cluster (None = normal) for the
+        per-family calibrated overlap.
+    on_fail : {"raise", "return"}
+        What to do when no restart is certified: raise :class:`OverlapError`, or
+        return the best placement with ``certified=False``.
+    max_restarts, max_rounds, n_neighbors, maxiter : int
+        Search budget.
+
+    Returns
+    -------
+    PlacementResult
+
+    Examples
+    --------
+    >>> A = np.tile(np.eye(2), (3, 1, 1))
+    >>> r = place_centers(A, 0.001, 0.05, np.random.default_rng(0))
+    >>> r.certified
+    True
+    """
+    t0 = time.perf_counter()
+    factors = np.asarray(factors, dtype=float)
+    k, p, _ = factors.shape
+    if not (0 < min_overlap < max_overlap < 1):
+        raise SpecError(
+            f"overlaps must satisfy 0 < min_overlap < max_overlap < 1, got "
+            f"min_overlap={min_overlap}, max_overlap={max_overlap}"
+        )
+    if on_fail not in ("raise", "return"):
+        raise SpecError(f"`on_fail` must be 'raise' or 'return', got {on_fail!r}")
+    if k == 1:
+        return PlacementResult(np.zeros((1, p)), True, 0.0, 1.0, 0, 0, 0, 0, 0,
+                               time.perf_counter() - t0, "one cluster: nothing to place")
+    covs = factors @ np.swapaxes(factors, -1, -2)
+    refs = references if references is not None and any(r is not None for r in references) else None
+    levels = (max_overlap, min_overlap)
+    tails: dict[int, float] = {}  # one quantile per distinct reference array
+    for r in ([None] if refs is None else refs):
+        if id(r) not in tails:
+            tails[id(r)] = _tail_quantile(r, max_overlap / 2)
+    tail_hi = np.array([tails[id(None if refs is None else refs[i])] for i in range(k)])
+    q_lo = float(overlap_to_q(min_overlap))
+    H0 = 0.5 * (tail_hi[:, None] + tail_hi[None, :])  # screening threshold (= q_hi if normal)
+    L0 = np.full((k, k), q_lo)
+    gap = float(np.min(L0 / H0) - 1.0) if k > 1 else 1.0
+    eps = float(np.clip(0.2 * gap, 1e-4, 0.02))
+    AI, AJ = np.triu_indices(k, 1)
+    full = PairSurrogate(factors, AI, AJ)
+    n_nb = min(n_neighbors, k - 1)
+
+    best = None
+    total_rounds = 0
+    exact_pairs = 0
+    for restart in range(max_restarts):
+        M = rng.standard_normal((k, p))
+        qs = full.q(M)
+        Qs = np.full((k, k), np.inf)
+        Qs[AI, AJ] = qs
+        Qs[AJ, AI] = qs
+        nn = Qs.min(1)
+        target = np.sqrt(H0.mean() * q_lo)
+        M *= target / max(float(np.median(nn)), _TINY)
+        rho = np.ones((k, k))
+        H = H0.copy()
+        L = L0.copy()
+        for _round in range(max_rounds):
+            total_rounds += 1
+            qs = full.q(M)
+            Qs = np.full((k, k), np.inf)
+            Qs[AI, AJ] = qs
+            Qs[AJ, AI] = qs
+            Qh = rho * Qs
+            near = Qh < np.maximum(H, L) * 1.5
+            if n_nb:
+                idx = np.argpartition(Qh, n_nb - 1, axis=1)[:, :n_nb]
+                near[np.arange(k)[:, None], idx] = True
+            near = near | near.T
+            act = near[AI, AJ]
+            I, J = AI[act], AJ[act]
+            obj = PairSurrogate(factors, I, J)
+            rI, hI, lI = rho[I, J], H[I, J] * (1 + eps), L[I, J] * (1 - eps)
+
+            def fun(x, obj=obj, rI=rI, hI=hI, lI=lI):
+                f, g = obj.penalty(x.reshape(k, p), rI, hI, lI)
+                return f, g.ravel()
+
+            f0, _ = fun(M.ravel())
+            if f0 > 0:
+                res = minimize(fun, M.ravel(), jac=True, method="L-BFGS-B",
+                               options={"maxiter": maxiter, "ftol": 1e-14, "gtol": 1e-12})
+                M = res.x.reshape(k, p)
+            # ---- certificate: surrogate -> LDA -> exact (each a valid upper bound on overlap)
+            qs = full.q(M)
+            Qs = np.full((k, k), np.inf)
+            Qs[AI, AJ] = qs
+            Qs[AJ, AI] = qs
+            Qh = rho * Qs
+            need = Qs < H0  # the surrogate cannot certify `<= max_overlap` here
+            if refs is None and need.any():
+                NI, NJ = np.nonzero(np.triu(need, 1))
+                ql = lda_q(M[NJ] - M[NI], covs[NI], covs[NJ])
+                ok = ql >= H0[NI, NJ]
+                need[NI[ok], NJ[ok]] = need[NJ[ok], NI[ok]] = False
+            Ov = np.full((k, k), np.nan)
+            cand = np.zeros((k, k), bool)
+            order = np.argsort(Qh, axis=1)[:, : min(3, k - 1)]
+            todo = np.arange(k)
+            for c in range(order.shape[1]):
+                cand[todo, order[todo, c]] = True
+                ev_m = (need if c == 0 else np.zeros_like(need)) | cand | cand.T
+                ev_m &= np.isnan(Ov)
+                EI, EJ = np.nonzero(np.triu(ev_m, 1))
+                if EI.size:
+                    exact_pairs += EI.size
+                    q_ex, ov, thr = _calibrated(EI, EJ, M, factors, covs, refs, levels)
+                    rho[EI, EJ] = rho[EJ, EI] = np.maximum(q_ex / np.maximum(Qs[EI, EJ], _TINY), 1.0)
+                    H[EI, EJ] = H[EJ, EI] = thr[:, 0]
+                    L[EI, EJ] = L[EJ, EI] = thr[:, 1]
+                    Ov[EI, EJ] = Ov[EJ, EI] = ov
+                best_nn = np.nanmax(np.where(cand, Ov, -1.0), axis=1)
+                todo = np.flatnonzero(best_nn < min_overlap)
+                if todo.size == 0:
+                    break
+            v_max = int(np.sum(np.triu(Ov, 1) > max_overlap))
+            v_min = int(todo.size)
+            evaluated = ~np.isnan(Ov)
+            bound = np.where(evaluated, Ov, q_to_overlap(Qs) if refs is None else np.nan)
+            np.fill_diagonal(bound, np.nan)
+            max_ov = float(np.nanmax(bound)) if np.any(~np.isnan(bound)) else 0.0
+            result = PlacementResult(
+                M.copy(), v_max == 0 and v_min == 0, max_ov, float(np.min(best_nn)),
+                v_max, v_min, restart + 1, total_rounds, exact_pairs, 0.0,
+            )
+            key = (v_max + v_min, max_ov)
+            if best is None or key < best[0]:
+                best = (key, result)
+            if result.certified:
+                result.seconds = time.perf_counter() - t0
+                result.message = "both overlap constraints certified"
+                return result
+    res = best[1]
+    res.rounds, res.exact_pairs = total_rounds, exact_pairs
+    res.seconds = time.perf_counter() - t0
+    res.message = (
+        f"could not certify the overlap constraints after {max_restarts} restarts: "
+        f"{res.n_violations_max} pair(s) above max_overlap={max_overlap}, "
+        f"{res.n_violations_min} cluster(s) whose nearest neighbour is below "
+        f"min_overlap={min_overlap}; widen the gap between min_overlap and max_overlap, "
+        f"reduce n_clusters, or raise max_restarts"
+    )
+    if on_fail == "raise":
+        raise OverlapError(res.message)
+    return res
+
+
+def place_centers(*args, **kwargs) -> PlacementResult:
+    with single_thread_blas():
+        return _place_centers(*args, **kwargs)
+
+
+place_centers.__doc__ = _place_centers.__doc__

@@ -1,0 +1,178 @@
+"""The mixture model behind a cluster dataset: centers, shapes, families and sizes.
+
+Cluster ``i`` is ``x = mu_i + A_i z`` with ``z`` iid standardised draws of its
+family (:mod:`synthkit.clusters.distributions`), so its covariance is
+``A_i A_i'`` (its scatter matrix for families without a variance).
+Everything here is settled before sampling: drawing points depends only on
+the model and the seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ModelFileError
+from ..overlap import calibrated_overlap_matrix, overlap_matrix
+from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, iter_blocks
+from .distributions import ClusterDistribution, parse_distribution
+
+__all__ = ["MixtureModel", "child_seed", "DEFAULT_N_REFERENCE"]
+
+#: Reference draws per family for the calibrated overlap (capped at 4e6 / p).
+DEFAULT_N_REFERENCE = 40_000
+
+
+def child_seed(root: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
+    """The child ``key`` of ``root`` (constant time, does not mutate ``root``)."""
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=tuple(root.spawn_key) + (int(key),), pool_size=root.pool_size
+    )
+
+
+@dataclass
+class MixtureModel:
+    """Centers (k, p), factors ``A_i`` (k, p, p), one distribution per cluster, sizes (k,).
+
+    Attributes
+    ----------
+    reference_seed : dict or None
+        ``{"entropy", "spawn_key"}`` of the seed of the reference draws used by the
+        calibrated overlap (so a loaded dataset reproduces its certificate).
+    n_reference : int
+        Reference draws per family.
+
+    Examples
+    --------
+    >>> m = MixtureModel(np.array([[0.0], [4.0]]), np.ones((2, 1, 1)),
+    ...                  [ClusterDistribution("normal")] * 2, np.array([5, 5]))
+    >>> X, y = m.sample(0)
+    >>> X.shape, np.bincount(y).tolist()
+    ((10, 1), [5, 5])
+    """
+
+    centers: np.ndarray
+    factors: np.ndarray
+    distributions: list[ClusterDistribution]
+    sizes: np.ndarray
+    reference_seed: dict | None = None
+    n_reference: int = DEFAULT_N_REFERENCE
+    _references: list | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def k(self) -> int:
+        return int(self.centers.shape[0])
+
+    @property
+    def p(self) -> int:
+        return int(self.centers.shape[1])
+
+    @property
+    def n(self) -> int:
+        return int(np.sum(self.sizes))
+
+    @property
+    def covariances(self) -> np.ndarray:
+        """``A_i A_i'`` for every cluster, shape (k, p, p)."""
+        return self.factors @ np.swapaxes(self.factors, -1, -2)
+
+    @property
+    def all_normal(self) -> bool:
+        return all(d.is_normal for d in self.distributions)
+
+    def axis_lengths(self) -> np.ndarray:
+        """Standard deviations along each cluster's principal axes, (k, p), descending."""
+        return np.linalg.svd(self.factors, compute_uv=False)
+
+    def references(self) -> list:
+        """Per-cluster standardised reference draws (None for normal clusters), cached."""
+        if self._references is None:
+            self._references = reference_draws(
+                self.distributions, self.p, self.n_reference, self.reference_seed
+            )
+        return self._references
+
+    def overlap(self, method: str = "exact") -> np.ndarray:
+        """Pairwise overlap (k, k).
+
+        ``"exact"``: Anderson–Bahadur for the covariances, calibrated to each
+        family's projected quantiles when a cluster is not normal; ``"normal"``:
+        the normal-theory exact value regardless of family; ``"lda"``: the
+        approximation.
+        """
+        if method == "lda":
+            return overlap_matrix(self.centers, self.covariances, method="lda")
+        if method == "normal" or self.all_normal:
+            return overlap_matrix(self.centers, self.covariances, method="exact")
+        if method != "exact":
+            raise ValueError(f"unknown overlap method {method!r}")
+        return calibrated_overlap_matrix(self.centers, self.factors, self.references())
+
+    def sample(self, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw the points (shuffled rows) and their labels.
+
+        Cluster ``c`` draws its rows in blocks of ``BLOCK_ROWS``; block ``b`` uses
+        ``block_generator(child(points, c), b)``, so the points do not depend on
+        chunking. The row order is a permutation from its own stream.
+        """
+        root = as_seed_sequence(seed)
+        points = child_seed(root, 0)
+        parts = []
+        for c in range(self.k):
+            n_c = int(self.sizes[c])
+            z = np.empty((n_c, self.p))
+            seq = child_seed(points, c)
+            for blk in iter_blocks(n_c, BLOCK_ROWS):
+                z[blk.start : blk.stop] = self.distributions[c].sample(
+                    block_generator(seq, blk.index), (blk.size, self.p)
+                )
+            parts.append(self.centers[c] + z @ self.factors[c].T)
+        X = np.concatenate(parts) if parts else np.empty((0, self.p))
+        labels = np.repeat(np.arange(self.k), self.sizes.astype(int))
+        perm = np.random.Generator(np.random.PCG64(child_seed(root, 1))).permutation(len(labels))
+        return X[perm], labels[perm]
+
+    def to_dict(self) -> dict:
+        return {
+            "centers": self.centers.tolist(),
+            "factors": self.factors.tolist(),
+            "distributions": [d.to_dict() for d in self.distributions],
+            "sizes": [int(s) for s in self.sizes],
+            "reference_seed": self.reference_seed,
+            "n_reference": int(self.n_reference),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MixtureModel:
+        try:
+            centers = np.asarray(d["centers"], dtype=float)
+            factors = np.asarray(d["factors"], dtype=float)
+            dists = [parse_distribution(x) for x in d["distributions"]]
+            sizes = np.asarray(d["sizes"], dtype=int)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"malformed mixture model: {exc}") from None
+        k = centers.shape[0]
+        if factors.shape[:1] != (k,) or len(dists) != k or sizes.shape != (k,):
+            raise ModelFileError("malformed mixture model: centers, factors, distributions "
+                                 "and sizes must describe the same number of clusters")
+        return cls(centers, factors, dists, sizes, d.get("reference_seed"),
+                   int(d.get("n_reference", DEFAULT_N_REFERENCE)))
+
+
+def reference_draws(distributions, p: int, n_reference: int, seed: dict | None) -> list:
+    """Standardised draws (m, p) shared by clusters of the same family; None for normal."""
+    if all(d.is_normal for d in distributions):
+        return [None] * len(distributions)
+    m = int(max(2000, min(n_reference, 4_000_000 // max(p, 1))))
+    if seed is None:
+        root = np.random.SeedSequence(0)
+    else:
+        root = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]))
+    keys = sorted({d.label() for d in distributions if not d.is_normal})
+    cache = {}
+    for idx, key in enumerate(keys):
+        dist = next(d for d in distributions if d.label() == key)
+        rng = np.random.Generator(np.random.PCG64(child_seed(root, idx)))
+        cache[key] = dist.sample(rng, (m, p))
+    return [None if d.is_normal else cache[d.label()] for d in distributions]

@@ -1,0 +1,178 @@
+"""Tests of synthkit.overlap: exact minimax overlap, LDA approximation, empirical and calibrated."""
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+from synthkit.errors import DataError, SpecError
+from synthkit.overlap import (
+    calibrated_overlap,
+    empirical_minimax_error,
+    empirical_overlap_matrix,
+    exact_q,
+    lda_q,
+    minimax_direction,
+    overlap_matrix,
+    overlap_to_q,
+    pairwise_overlap,
+    q_to_overlap,
+)
+
+
+def _random_pair(rng, p, aspect=5.0):
+    def cov():
+        Q, _ = np.linalg.qr(rng.standard_normal((p, p)))
+        s = np.exp(rng.uniform(0, np.log(aspect), p))
+        return (Q * s**2) @ Q.T
+
+    return cov(), cov()
+
+
+def test_q_overlap_inverse():
+    ov = np.array([1e-6, 1e-3, 0.05, 0.5, 0.99])
+    np.testing.assert_allclose(q_to_overlap(overlap_to_q(ov)), ov, rtol=1e-10)
+    assert q_to_overlap(0.0) == pytest.approx(1.0)
+
+
+def test_one_dimension_closed_form():
+    # in 1-D the minimax rule is the threshold with equal standardised distances
+    m = overlap_matrix([[0.0], [5.0]], [[[1.0]], [[4.0]]])
+    assert m[0, 1] == pytest.approx(2 * ndtr(-5.0 / 3.0), rel=1e-10)
+
+
+def test_exact_matches_brute_force_direction_search_2d():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        Si, Sj = _random_pair(rng, 2, aspect=8)
+        d = rng.standard_normal(2) * 3
+        q = exact_q(d[None], Si[None], Sj[None])[0]
+        th = np.linspace(0, 2 * np.pi, 100_001)
+        A = np.stack([np.cos(th), np.sin(th)], 1)
+        qa = (A @ d) / (np.sqrt(np.einsum("nk,kl,nl->n", A, Si, A))
+                        + np.sqrt(np.einsum("nk,kl,nl->n", A, Sj, A)))
+        assert q == pytest.approx(qa.max(), rel=1e-6)
+        assert q >= qa.max() - 1e-9
+
+
+def test_exact_never_above_random_directions_high_dim():
+    rng = np.random.default_rng(1)
+    p = 6
+    Si, Sj = _random_pair(rng, p)
+    d = rng.standard_normal(p)
+    q = exact_q(d[None], Si[None], Sj[None])[0]
+    A = rng.standard_normal((20_000, p))
+    qa = (A @ d) / (np.sqrt(np.einsum("nk,kl,nl->n", A, Si, A))
+                    + np.sqrt(np.einsum("nk,kl,nl->n", A, Sj, A)))
+    assert qa.max() <= q + 1e-9
+
+
+def test_exact_vs_monte_carlo_minimax_error():
+    """The minimax rule's two error rates, simulated, equal Phi(-q*) within 3 SE."""
+    rng = np.random.default_rng(2)
+    p = 3
+    Si, Sj = _random_pair(rng, p, aspect=6)
+    mu_i = np.zeros(p)
+    mu_j = rng.standard_normal(p)
+    mu_j *= 2.0 / np.sqrt(mu_j @ np.linalg.solve(0.5 * (Si + Sj), mu_j))
+    q, a, _, si, sj = exact_q((mu_j - mu_i)[None], Si[None], Sj[None], return_direction=True)
+    a, q = a[0], q[0]
+    c = a @ mu_i + si[0] * q  # minimax threshold: equal standardised distances
+    n = 200_000
+    Xi = rng.multivariate_normal(mu_i, Si, n)
+    Xj = rng.multivariate_normal(mu_j, Sj, n)
+    e_true = ndtr(-q)
+    se = np.sqrt(e_true * (1 - e_true) / n)
+    assert abs(np.mean(Xi @ a > c) - e_true) < 3 * se
+    assert abs(np.mean(Xj @ a <= c) - e_true) < 3 * se
+    # the empirical minimax error on the same points agrees too (it optimises c on them)
+    err, _ = empirical_minimax_error(Xi @ a, Xj @ a)
+    assert abs(err - e_true) < 4 * se
+
+
+def test_exact_never_above_lda_approximation():
+    rng = np.random.default_rng(3)
+    P, p = 300, 4
+    covs = np.array([(lambda Q, s: (Q * s**2) @ Q.T)(np.linalg.qr(rng.standard_normal((p, p)))[0],
+                                                     np.exp(rng.uniform(0, 2.5, p)))
+                     for _ in range(2 * P)])
+    d = rng.standard_normal((P, p)) * 3
+    qe = exact_q(d, covs[:P], covs[P:])
+    ql = lda_q(d, covs[:P], covs[P:])
+    assert np.all(qe >= ql - 1e-10)  # exact overlap <= LDA overlap
+    assert np.any(q_to_overlap(ql) > 1.05 * q_to_overlap(qe))  # the gap is real for oblong pairs
+
+
+def test_equal_covariances_exact_equals_lda():
+    # with S_i = S_j every t gives the same direction: exact == LDA == Mahalanobis / 2
+    S = np.array([[2.0, 0.5], [0.5, 1.0]])
+    d = np.array([1.0, 2.0])
+    q_expected = np.sqrt(d @ np.linalg.solve(S, d)) / 2
+    assert exact_q(d[None], S[None], S[None])[0] == pytest.approx(q_expected, rel=1e-10)
+    assert lda_q(d[None], S[None], S[None])[0] == pytest.approx(q_expected, rel=1e-10)
+
+
+def test_overlap_matrix_properties_and_pairwise():
+    rng = np.random.default_rng(4)
+    k, p = 5, 3
+    means = rng.standard_normal((k, p)) * 3
+    covs = np.array([np.eye(p) * s for s in rng.uniform(0.5, 2, k)])
+    m = overlap_matrix(means, covs)
+    assert m.shape == (k, k)
+    np.testing.assert_allclose(m, m.T)
+    assert np.all(np.diag(m) == 0)
+    assert np.all((m >= 0) & (m <= 1))
+    assert pairwise_overlap(means[1], covs[1], means[3], covs[3]) == pytest.approx(m[1, 3])
+    ml = overlap_matrix(means, covs, method="lda")
+    assert np.all(ml >= m - 1e-12)
+    # identical clusters overlap completely
+    assert pairwise_overlap([0, 0], np.eye(2), [0, 0], np.eye(2)) == pytest.approx(1.0)
+    a, t = minimax_direction(means[0], covs[0], means[1], covs[1])
+    assert a.shape == (p,) and 0 <= t <= 1
+
+
+def test_overlap_bad_inputs():
+    with pytest.raises(SpecError, match="positive definite"):
+        overlap_matrix([[0, 0], [1, 1]], [np.eye(2), np.zeros((2, 2))])
+    with pytest.raises(SpecError, match="shape"):
+        overlap_matrix([[0, 0], [1, 1]], [np.eye(3), np.eye(3)])
+    with pytest.raises(SpecError, match="method"):
+        overlap_matrix([[0.0], [1.0]], [[[1.0]], [[1.0]]], method="c2c")
+    with pytest.raises(SpecError, match="symmetric"):
+        overlap_matrix([[0, 0], [1, 1]], [np.eye(2), np.array([[1.0, 0.5], [0.0, 1.0]])])
+    with pytest.raises(DataError, match="finite"):
+        empirical_overlap_matrix(np.array([[0.0], [np.nan]]), [0, 1])
+
+
+def test_empirical_minimax_error_exact_small_cases():
+    assert empirical_minimax_error(np.array([0.0, 1.0]), np.array([2.0, 3.0]))[0] == 0.0
+    # interleaved: best threshold leaves one error in each class of two -> 0.5
+    err, _ = empirical_minimax_error(np.array([0.0, 2.0]), np.array([1.0, 3.0]))
+    assert err == 0.5
+    err, _ = empirical_minimax_error(np.array([0.0, 1.0, 2.0, 5.0]), np.array([3.0, 4.0, 6.0, 7.0]))
+    assert err == 0.25
+
+
+def test_empirical_overlap_matrix_tracks_exact():
+    rng = np.random.default_rng(5)
+    means = np.array([[0.0, 0.0], [3.0, 0.5], [0.0, 9.0]])
+    covs = np.array([[[1.0, 0.3], [0.3, 0.5]], [[0.6, -0.2], [-0.2, 1.2]], [[1.0, 0], [0, 1.0]]])
+    n = 40_000
+    X = np.vstack([rng.multivariate_normal(m, c, n) for m, c in zip(means, covs, strict=True)])
+    y = np.repeat(np.arange(3), n)
+    emp = empirical_overlap_matrix(X, y)
+    ex = overlap_matrix(means, covs)
+    se = 2 * np.sqrt(ex[0, 1] / 2 * (1 - ex[0, 1] / 2) / n)
+    assert abs(emp[0, 1] - ex[0, 1]) < 4 * se + 2e-3
+    assert emp[0, 2] < 1e-3 and np.all(np.diag(emp) == 0)
+    emp_lda = empirical_overlap_matrix(X, y, direction="lda")
+    assert emp_lda[0, 1] >= emp[0, 1] - 4 * se  # LDA direction is no better than minimax
+
+
+def test_calibrated_overlap_reduces_to_normal():
+    rng = np.random.default_rng(6)
+    ref = np.sort(rng.standard_normal(400_000))[None]
+    gap, si, sj = np.array([4.0]), np.array([1.0]), np.array([1.5])
+    normal = calibrated_overlap(gap, si, sj, None, None)
+    assert normal[0] == pytest.approx(q_to_overlap(4.0 / 2.5))
+    approx = calibrated_overlap(gap, si, sj, ref, ref)
+    assert approx[0] == pytest.approx(normal[0], abs=2e-3)
