@@ -215,7 +215,13 @@ def run_recipe(
     if "clusters" in doc:
         from .clusters.recipe import run_cluster_recipe
 
-        return run_cluster_recipe(doc, source, None if out_dir is None else str(out_dir))
+        if rows is not None:
+            raise RecipeError(f"{source}: `rows` does not apply to a cluster recipe; set "
+                              "`n_samples` in each archetype's params")
+        if seed is not None and isinstance(doc["clusters"], dict):
+            doc = {**doc, "clusters": {**doc["clusters"], "seed": seed}}
+        return run_cluster_recipe(doc, source, None if out_dir is None else str(out_dir),
+                                  progress=progress)
     if rows is not None:
         doc = {**doc, "rows": rows}
     if seed is not None:

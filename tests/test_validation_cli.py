@@ -49,7 +49,7 @@ def test_exit_1_when_a_check_fails_and_reports_are_written(files, capsys):
     (["real.csv", "other.csv"], "no column in common"),
     (["real.csv", "missing.csv"], "missing.csv"),
     (["real.csv", "good.csv", "--target", "nope"], "'nope'"),
-    (["real.csv", "good.csv", "--threshold", "ks_distance"], "NAME=VALUE"),
+    (["real.csv", "good.csv", "--threshold", "ks_distance"], "KEY=VALUE"),
     (["real.csv", "good.csv", "--checks", "margins"], "unknown check section"),
 ])
 def test_exit_2_on_bad_input(files, capsys, args, message):

@@ -14,11 +14,27 @@ import importlib
 import sys
 
 from .._version import __version__
-from ..errors import SynthkitError
+from ..errors import SpecError, SynthkitError
 
 COMMAND_MODULES = [
     "synthkit.cli.tabular",
+    "synthkit.cli.validate",
+    "synthkit.cli.clusters",
 ]
+
+
+def parse_assignments(items: list[str], option: str, convert) -> dict:
+    """Parse repeated ``KEY=VALUE`` options; ``convert(value)`` may raise ValueError."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SpecError(f"{option} must look like KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = convert(value)
+        except ValueError:
+            raise SpecError(f"{option} {key}: cannot read {value!r}") from None
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError
+from . import parse_assignments
 
 DEMO_DATA = "sklearn:wine"
 
@@ -48,17 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def _parse_params(items: list[str]) -> dict:
-    params = {}
-    for item in items:
-        if "=" not in item:
-            raise SpecError(f"--param must look like KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    return params
+def _json_or_text(value: str):
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
 
 
 def _load_data(name: str) -> pd.DataFrame:
@@ -71,7 +65,8 @@ def _load_data(name: str) -> pd.DataFrame:
 def cmd_fit(args: argparse.Namespace) -> int:
     from ..api import fit
 
-    model = fit(_load_data(args.data), strategy=args.strategy, **_parse_params(args.param))
+    params = parse_assignments(args.param, "--param", _json_or_text)
+    model = fit(_load_data(args.data), strategy=args.strategy, **params)
     path = model.save(args.output)
     print(f"fitted {model.name!r} on {args.data} ({model.n_train_} rows, "
           f"{len(model.columns_)} columns) -> {path}")

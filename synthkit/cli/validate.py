@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import SpecError
+from . import parse_assignments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,19 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_validate)
 
 
-def _thresholds(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise SpecError(f"--threshold must look like NAME=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise SpecError(f"--threshold {key}: VALUE must be a number, got {value!r}") from None
-    return out
-
-
 def _load_reference(path: str):
     from ..io import read_table
 
@@ -73,7 +60,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     holdout = read_table(args.holdout) if args.holdout else None
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,
-                      thresholds=_thresholds(args.threshold), seed=args.seed)
+                      thresholds=parse_assignments(args.threshold, "--threshold", float), seed=args.seed)
     if args.quiet:
         print(f"synthkit validation: {'PASSED' if report.passed else 'FAILED'} "
               f"({len(report.failed())} failed)")
