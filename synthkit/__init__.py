@@ -97,3 +97,18 @@ from .validation import Check, ValidationReport, validate  # noqa: E402
 __all__ += ["validate", "ValidationReport", "Check"]
 
 # --- clusters (issue 5) ---
+from . import overlap  # noqa: E402
+from .clusters import Archetype, ClusterDataset, ClusterDistribution, MixtureModel  # noqa: E402
+from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap  # noqa: E402
+
+__all__ += [
+    "Archetype",
+    "ClusterDataset",
+    "ClusterDistribution",
+    "MixtureModel",
+    "overlap",
+    "overlap_matrix",
+    "pairwise_overlap",
+    "empirical_overlap_matrix",
+]
+# --- end clusters (issue 5) ---

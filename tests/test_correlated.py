@@ -129,7 +129,6 @@ def test_norta_gaussian_copula_light():
     assert {"attainable_low", "attainable_high", "latent"} <= set(table.columns)
 
 
-@pytest.mark.slow
 def test_norta_gaussian_copula_200k():
     _, err = _norta(200_000, 9)
     assert err < 0.02, err

@@ -210,7 +210,6 @@ def test_norta_light():
     assert norta_pair(0.37, stats.norm(1, 2), stats.norm(-3, 0.5)) == pytest.approx(0.37, abs=1e-8)
 
 
-@pytest.mark.slow
 def test_norta_200k():
     _norta_check(NORTA_MARGINALS, NORTA_TARGET, 200_000, 11, 0.02)
 

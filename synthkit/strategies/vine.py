@@ -1,0 +1,144 @@
+"""Vine-copula synthesis (pyvinecopulib): flexible pairwise dependence, fitted from data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ..dependence.copula import fit_vine, load_vine, sample_vine, vine_available
+from ..errors import FitError, ModelFileError, SpecError
+from ._correlated import CorrelatedStrategy
+from .registry import register_strategy
+
+__all__ = ["Vine"]
+
+
+class Vine(CorrelatedStrategy):
+    """Regular-vine copula (Aas et al. 2009; Dißmann et al. 2013) over the fitted marginals.
+
+    The columns are mapped to uniforms with their distributional transform
+    (mixed types take part); pyvinecopulib selects the vine structure (maximum
+    spanning trees on |Kendall's tau|) and each pair copula's family and
+    rotation by AIC. Sampling applies the vine's inverse Rosenblatt transform
+    to uniforms drawn from synthkit's block generators, so the draws follow
+    the block-seeding contract; no other random state is used. The fitted
+    vine is stored as pyvinecopulib's JSON inside the model file.
+
+    ``copulas``' ``VineCopula`` was measured as an alternative backend
+    (see ``benchmarks/tabular.py`` and ``docs/notes/issue-3.md``): it samples
+    from numpy's global random state and is far slower, so it is not used.
+
+    Requires ``pip install pyvinecopulib`` (optional dependency). Fitted mode only.
+
+    Parameters
+    ----------
+    family_set : {"parametric", "all", "gaussian", "tll"} or list of str
+        Pair-copula families considered (pyvinecopulib ``BicopFamily`` names).
+    trunc_lvl : int, optional
+        Keep only the first ``trunc_lvl`` trees (independence above): faster for wide tables.
+    selection_criterion : {"aic", "bic", "mbicv", "loglik"}
+        Family selection criterion.
+    threshold, strict, fit_seed, **params
+        See :class:`~synthkit.strategies._correlated.CorrelatedStrategy`.
+
+    Examples
+    --------
+    >>> import synthkit
+    >>> from sklearn.datasets import load_wine
+    >>> m = synthkit.fit(load_wine(as_frame=True).frame.iloc[:, :4], strategy="vine")
+    >>> m.sample(100, seed=0).frame.shape
+    (100, 4)
+    """
+
+    def __init__(
+        self,
+        *,
+        family_set: str | list = "parametric",
+        trunc_lvl: int | None = None,
+        selection_criterion: str = "aic",
+        **params: Any,
+    ) -> None:
+        super().__init__(**params)
+        self.family_set = family_set
+        self.trunc_lvl = trunc_lvl
+        self.selection_criterion = selection_criterion
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.correlation is not None:
+            raise SpecError(
+                "the 'vine' strategy is fitted from data only; for a declared correlation use "
+                "'gaussian_copula', 't_copula' or 'iman_conover'"
+            )
+        if self.selection_criterion not in ("aic", "bic", "mbicv", "loglik"):
+            raise SpecError(
+                "`selection_criterion` must be one of aic, bic, mbicv, loglik, got "
+                f"{self.selection_criterion!r}"
+            )
+        t = self.trunc_lvl
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise SpecError(f"`trunc_lvl` must be a positive integer or None, got {t!r}")
+
+    def _fit_dependence(self, frame: pd.DataFrame) -> None:
+        self.norta_ = None
+        self.repair_ = None
+        u = self._fit_uniforms(frame)
+        self._constant_idx(frame)  # strict mode: refuse constant columns
+        if u.shape[1] < 2:
+            raise FitError("a vine copula needs at least 2 columns; use 'montecarlo' for one")
+        # informational: the normal-scores correlation of the data the vine was fitted on
+        z = special.ndtri(u)
+        self.correlation_ = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
+        np.fill_diagonal(self.correlation_, 1.0)
+        self.vine_json_ = fit_vine(
+            u,
+            family_set=self.family_set,
+            trunc_lvl=self.trunc_lvl,
+            selection_criterion=self.selection_criterion,
+        )
+        self._load()
+
+    def _init_declared(self) -> None:
+        raise SpecError(
+            "the 'vine' strategy is fitted from data only; declare the table with "
+            "'gaussian_copula', 't_copula' or 'iman_conover', or fit a vine on a sample"
+        )
+
+    def _load(self) -> None:
+        self._vine = load_vine(self.vine_json_)
+
+    def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return sample_vine(self._vine, n, rng)
+
+    def _dependence_to_dict(self) -> dict[str, Any]:
+        return {
+            "names": self._names,
+            "vine": self.vine_json_,
+            "correlation": self.correlation_.tolist(),
+        }
+
+    def _dependence_from_dict(self, d: dict[str, Any]) -> None:
+        if not isinstance(d.get("vine"), str):
+            raise ModelFileError("vine model document: `dependence.vine` (JSON text) is missing")
+        self.vine_json_ = d["vine"]
+        self.repair_ = None
+        self.correlation_ = np.asarray(d.get("correlation", np.eye(len(self.columns_))), float)
+        try:
+            self._load()
+        except SpecError as exc:
+            raise ModelFileError(f"vine model document: {exc}") from None
+        if self._vine.dim != len(self.columns_):
+            raise ModelFileError(
+                "vine model document: the vine's dimension does not match the columns"
+            )
+
+
+# Registered only where its backend is installed (pyvinecopulib is an optional dependency),
+# so `available_strategies()` and the conformance suite list only strategies that can fit.
+if vine_available():
+    register_strategy("vine")(Vine)
+else:  # pragma: no cover - depends on the environment
+    Vine.name = "vine"
