@@ -66,8 +66,8 @@ class FitReport:
     wasserstein : float or None
         Wasserstein-1 distance of the chosen marginal to the data.
     candidates : list of dict
-        One record per candidate family: family, params, loglik, aic, bic, ks, wasserstein
-        (or ``error``).
+        One record per candidate family: family, params, loglik, aic, bic, ks (and the
+        Wasserstein distance for the best family), or ``error``.
     """
 
     chosen: str
@@ -189,10 +189,12 @@ def fit_continuous(
         k = m.n_params()
         rec = {"family": m.family, "params": m.params, "loglik": ll,
                "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll,
-               "ks": ks_distance(m, x), "wasserstein": wasserstein(m, x)}
+               "ks": ks_distance(m, x), "wasserstein": None}
         records.append(rec)
         if best is None or rec[criterion] < best[0]:
             best = (rec[criterion], m, rec)
+    if best is not None:
+        best[2]["wasserstein"] = wasserstein(best[1], x)
     if best is not None and best[2]["ks"] <= ks_tolerance:
         m, rec = best[1], best[2]
         return m, FitReport(f"parametric:{m.family}", criterion, rec["ks"], rec["wasserstein"],

@@ -123,8 +123,14 @@ class Strata:
         if not others:
             raise SpecError(f"`stratify` column {by!r} is the only column; nothing to stratify")
         params = {**owner.get_params(), "stratify": None}
-        if isinstance(params.get("marginals"), dict):
-            params["marginals"] = {c: m for c, m in params["marginals"].items() if c != by}
+        # Columns whose marginal is empirical on all rows stay empirical within levels (no
+        # family search); the others are selected again on each level's rows.
+        declared = params["marginals"] if isinstance(params.get("marginals"), dict) else {}
+        default = params["marginals"] if isinstance(params.get("marginals"), str) else "auto"
+        params["marginals"] = {
+            c.name: declared.get(c.name, "empirical" if c.describe() == "ecdf" else default)
+            for c in owner.columns_ if c.name != by
+        }
         if params.get("rules"):
             params["rules"] = None  # rules apply to the assembled rows
         sub = frame[others]
