@@ -427,6 +427,16 @@ def calibrated_overlap(
     return 2.0 * e
 
 
+def project_reference(reference: np.ndarray | None, factor: np.ndarray,
+                      direction: np.ndarray) -> np.ndarray | None:
+    """Standardised projection ``z @ w/|w|`` (``w = Aᵀa``) of a cluster's reference draws
+    ``z`` onto ``direction`` ``a``; None for a normal cluster (no reference needed)."""
+    if reference is None:
+        return None
+    w = factor.T @ direction
+    return reference @ (w / np.linalg.norm(w))
+
+
 def calibrated_pair_overlap(
     u_i: np.ndarray | None, u_j: np.ndarray | None, s_i: float, s_j: float, gap: float
 ) -> float:
@@ -587,13 +597,8 @@ def _calibrated_overlap_matrix_impl(
             if neg.size:
                 ov[e] = _root_overlap(h, int(neg[0]), m, s_i[e], s_j[e], gap[e])
                 continue
-        ui = uj = None
-        if references[i] is not None:
-            w = factors[i].T @ a[e]
-            ui = references[i] @ (w / np.linalg.norm(w))
-        if references[j] is not None:
-            w = factors[j].T @ a[e]
-            uj = references[j] @ (w / np.linalg.norm(w))
+        ui = project_reference(references[i], factors[i], a[e])
+        uj = project_reference(references[j], factors[j], a[e])
         ov[e] = calibrated_pair_overlap(ui, uj, s_i[e], s_j[e], gap[e])
     out[I, J] = ov
     out[J, I] = ov

@@ -362,7 +362,8 @@ def test_archetype_reference_uses_cluster_module(monkeypatch):
 
 
 def test_real_archetype_and_cluster_dataset():
-    clusters = pytest.importorskip("synthkit.clusters")
+    from synthkit import clusters
+
     arch = clusters.Archetype(n_clusters=3, dim=2, n_samples=600)
     ds = arch.sample(0)
     rep = validate(arch, ds)

@@ -12,14 +12,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sdmetrics  # noqa: E402  (a test dependency: the `test` extra pins 0.32)
 
 import synthkit
 from synthkit.validation import validate
 
-sdmetrics = pytest.importorskip("sdmetrics")
-if not sdmetrics.__version__.startswith("0.32."):
-    pytest.skip(f"scores pinned against sdmetrics 0.32, found {sdmetrics.__version__}",
-                allow_module_level=True)
+assert sdmetrics.__version__.startswith("0.32."), (
+    f"scores are pinned against sdmetrics 0.32, found {sdmetrics.__version__}: "
+    "install the test extra (`pip install -e '.[test]'`)"
+)
 
 with warnings.catch_warnings():  # 0.32 deprecates the single-table module in favour of a
     warnings.simplefilter("ignore")  # multi-table report with the same single-table scores

@@ -50,6 +50,7 @@ from ..overlap import (
     exact_q,
     lda_q,
     overlap_to_q,
+    project_reference,
     q_to_overlap,
     single_thread_blas,
 )
@@ -228,13 +229,8 @@ def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels):
             i, j = pairs_I[e], pairs_J[e]
             if refs[i] is None and refs[j] is None:
                 continue
-            ui = uj = None
-            if refs[i] is not None:
-                w = factors[i].T @ a[e]
-                ui = refs[i] @ (w / np.linalg.norm(w))
-            if refs[j] is not None:
-                w = factors[j].T @ a[e]
-                uj = refs[j] @ (w / np.linalg.norm(w))
+            ui = project_reference(refs[i], factors[i], a[e])
+            uj = project_reference(refs[j], factors[j], a[e])
             ov[e] = calibrated_pair_overlap(ui, uj, si[e], sj[e], gap[e])
             # q thresholds: g(e) = (s_i Q_i(1 - e) - s_j Q_j(e)) / (s_i + s_j)
             for c, lev in enumerate(levels):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .._version import __version__
+from .report import format_number
 
 __all__ = ["render_html", "summary_html"]
 
@@ -39,19 +40,10 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _num(v) -> str:
-    if v is None:
-        return ""
     try:
-        f = float(v)
+        return format_number(v)
     except (TypeError, ValueError):
         return html.escape(str(v))
-    if math.isnan(f):
-        return "nan"
-    if math.isinf(f):
-        return "inf" if f > 0 else "-inf"
-    if f != 0 and (abs(f) < 1e-3 or abs(f) >= 1e5):
-        return f"{f:.3e}"
-    return f"{f:.4f}"
 
 
 def _checks_table(checks, *, with_section: bool = False) -> str:

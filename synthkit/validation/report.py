@@ -136,9 +136,9 @@ class ValidationReport:
         for c in rows:
             mark = {True: "ok", False: "FAIL", None: "."}[c.passed]
             cols = c.columns if len(c.columns) <= w_col else c.columns[: w_col - 1] + "~"
-            thr = "" if c.threshold is None else _fmt(c.threshold)
+            thr = "" if c.threshold is None else format_number(c.threshold)
             lines.append(f"{mark:<4} {c.section:<10} {c.statistic:<{w_stat}} {cols:<{w_col}} "
-                         f"{_fmt(c.value):>10} {thr:>10}")
+                         f"{format_number(c.value):>10} {thr:>10}")
         if hidden:
             ncol = len({c.columns for c in hidden})
             lines.append(f"ok   marginals  ({len(hidden)} per-column checks on {ncol} columns "
@@ -211,7 +211,8 @@ class ValidationReport:
         return text
 
 
-def _fmt(v: float) -> str:
+def format_number(v) -> str:
+    """Numbers in report tables: 4 decimals, scientific below 1e-3 or from 1e5; "" for None."""
     if v is None:
         return ""
     v = float(v)
