@@ -13,7 +13,8 @@ ECDF.
 
 With ``smoothing="kde"`` the knots come from a Gaussian kernel density estimate
 (statsmodels ``KDEUnivariate``, FFT, Silverman's bandwidth by default) whose CDF
-is tabulated on its support grid; declared bounds truncate and renormalise it.
+is the cumulative trapezoid integral of the density on its 4,096-point grid;
+declared bounds truncate and renormalise it.
 Large samples are compressed to :data:`MAX_KNOTS` quantile knots (error below
 ``1/MAX_KNOTS`` in probability).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.integrate import cumulative_trapezoid
 
 from ..errors import SpecError
 from .base import Marginal, register_marginal
@@ -118,7 +120,9 @@ class EmpiricalMarginal(Marginal):
         kde = KDEUnivariate(v)
         kde.fit(kernel="gau", bw=bandwidth, fft=True, gridsize=2**12)
         x = np.asarray(kde.support, dtype=float)
-        F = np.clip(np.asarray(kde.cdf, dtype=float), 0.0, 1.0)
+        # CDF by cumulative trapezoid integration of the FFT density on its uniform grid
+        # (statsmodels' own `.cdf` integrates point by point in Python: ~1 s per column).
+        F = cumulative_trapezoid(np.asarray(kde.density, dtype=float), x, initial=0.0)
         lo = -np.inf if lower is None else float(lower)
         hi = np.inf if upper is None else float(upper)
         inside = (x >= lo) & (x <= hi)
