@@ -206,9 +206,6 @@ def _declare(name: str, spec: dict[str, Any]) -> ColumnModel:
         if resolution not in ("D", "h", "min", "s", "ns"):
             raise SpecError(f"`resolution` must be one of D, h, min, s, ns; got {resolution!r}")
         column.extra["resolution"] = resolution
-    if kind == "integer" and not isinstance(marginal, DiscreteMarginal):
-        # A continuous family for an integer column: sampled, then rounded.
-        column.extra["rounded"] = True
     return ColumnModel(column, marginal)
 
 

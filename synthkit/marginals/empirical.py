@@ -82,6 +82,13 @@ class EmpiricalMarginal(Marginal):
         with np.errstate(divide="ignore", invalid="ignore"):
             self._slope = np.where(width > 0, np.diff(self._X) / width, 0.0)
         self._guide = GuideTable(P) if x.size > 1 else None
+        if self._guide is not None:
+            # Inside a guide cell without a knot the quantile function is one line,
+            # x = A + B u: tabulate A and B per cell (NaN where a knot needs the search).
+            seg = np.clip(self._guide.index.astype(np.intp) - 1, 0, P.size - 2)
+            sure = self._guide.index >= 0
+            self._B = np.where(sure, self._slope[seg], np.nan)
+            self._A = np.where(sure, self._X[seg] - P[seg] * self._slope[seg], np.nan)
 
     @classmethod
     def fit(
@@ -156,13 +163,18 @@ class EmpiricalMarginal(Marginal):
         u = np.asarray(u, dtype=float)
         if self.x.size == 1:
             return np.full(u.shape, self.x[0])
-        # Linear interpolation through (P, X), located with a guide table: same values as
-        # np.interp(u, P, X), without a binary search for most u.
+        # Linear interpolation through (P, X) located with a guide table: the values of
+        # np.interp(u, P, X) (up to rounding), without a binary search for most u.
         P = self._P
         u = np.clip(u, P[0], P[-1])
-        k = self._guide(u) - 1
-        np.clip(k, 0, P.size - 2, out=k)
-        return self._X[k] + (u - P[k]) * self._slope[k]
+        g = (u * self._guide.cells).astype(np.intp)
+        np.clip(g, 0, self._guide.cells - 1, out=g)
+        x = self._A[g]
+        x += self._B[g] * u
+        unsure = np.isnan(x)
+        if unsure.any():
+            x[unsure] = np.interp(u[unsure], P, self._X)
+        return x
 
     def to_dict(self) -> dict[str, Any]:
         d = {"type": self.type_name, "method": self.method,
