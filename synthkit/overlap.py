@@ -94,12 +94,24 @@ def single_thread_blas():
 
 
 def q_to_overlap(q: np.ndarray | float) -> np.ndarray | float:
-    """Overlap ``2 * (1 - Phi(q))`` of a minimax linear rule with separation ``q``."""
+    """Overlap ``2 * (1 - Phi(q))`` of a minimax linear rule with separation ``q``.
+
+    Examples
+    --------
+    >>> round(float(q_to_overlap(1.959964)), 4)
+    0.05
+    """
     return 2.0 * ndtr(-np.asarray(q, dtype=float))
 
 
 def overlap_to_q(overlap: np.ndarray | float) -> np.ndarray | float:
-    """Inverse of :func:`q_to_overlap`: ``q = Phi^{-1}(1 - overlap / 2)``."""
+    """Inverse of :func:`q_to_overlap`: ``q = Phi^{-1}(1 - overlap / 2)``.
+
+    Examples
+    --------
+    >>> round(float(overlap_to_q(0.05)), 4)
+    1.96
+    """
     return -ndtri(np.asarray(overlap, dtype=float) / 2.0)
 
 
@@ -350,7 +362,15 @@ def pairwise_overlap(mu_i, cov_i, mu_j, cov_j, method: str = "exact") -> float:
 
 
 def minimax_direction(mu_i, cov_i, mu_j, cov_j) -> tuple[np.ndarray, float]:
-    """The Anderson–Bahadur minimax direction ``a*`` and its ``t*`` for one pair."""
+    """The Anderson–Bahadur (1962) minimax direction ``a*`` and its ``t*`` for one pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, t = minimax_direction([0, 0], np.eye(2), [2, 0], np.eye(2))
+    >>> np.round(a, 6).tolist()
+    [2.0, 0.0]
+    """
     mu_i = np.atleast_1d(np.asarray(mu_i, dtype=float))
     mu_j = np.atleast_1d(np.asarray(mu_j, dtype=float))
     p = mu_i.shape[0]
@@ -448,10 +468,20 @@ def calibrated_pair_overlap(
     interpolates linearly between the last positive and first non-positive ``h_r``.
     Only the two facing tails are ordered (``np.partition`` of the ``T`` most
     extreme values, ``T`` grown by 4x until the root is inside), so a far-apart
-    pair costs O(m) instead of a full sort.
+    pair costs O(m) instead of a full sort. References of different sizes are
+    solved by bisection (:func:`calibrated_overlap`).
+
+    Examples
+    --------
+    >>> round(calibrated_pair_overlap(None, None, 1.0, 1.0, 3.92), 3)
+    0.05
     """
     if u_i is None and u_j is None:
         return float(q_to_overlap(gap / (s_i + s_j)))
+    if u_i is not None and u_j is not None and u_i.shape[0] != u_j.shape[0]:
+        # the order-statistic grid below assumes one reference size: bisect instead
+        return float(calibrated_overlap(np.array([gap]), s_i, s_j,
+                                        np.sort(u_i)[None], np.sort(u_j)[None])[0])
     m = (u_i if u_i is not None else u_j).shape[0]
     half = (m - 1) // 2
     T = min(256, half + 1)
@@ -568,15 +598,25 @@ def _calibrated_overlap_matrix_impl(
     Returns
     -------
     ndarray, shape (k, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ov = calibrated_overlap_matrix([[0.0], [3.92]], np.ones((2, 1, 1)), [None, None])
+    >>> round(float(ov[0, 1]), 3)  # two normal clusters: the exact overlap
+    0.05
     """
     means = np.asarray(means, dtype=float)
     if means.ndim == 1:
         means = means[:, None]
     factors = np.asarray(factors, dtype=float)
     k, p = means.shape
+    if factors.shape != (k, p, p):
+        raise SpecError(f"`factors` must have shape (k, p, p) = ({k}, {p}, {p}) to match "
+                        f"`means`, got {factors.shape}")
     if len(references) != k:
         raise SpecError(f"`references` must have one entry per cluster ({k}), got {len(references)}")
-    covs = factors @ np.swapaxes(factors, -1, -2)
+    means, covs = _check_means_covs(means, factors @ np.swapaxes(factors, -1, -2))
     I, J = _pairs(k, pairs)
     out = np.zeros((k, k))
     if len(I) == 0:
@@ -584,8 +624,9 @@ def _calibrated_overlap_matrix_impl(
     q, a, _, s_i, s_j = exact_q(means[J] - means[I], covs[I], covs[J], return_direction=True)
     gap = q * (s_i + s_j)
     ov = q_to_overlap(q)
-    nonnormal = np.array([references[i] is not None or references[j] is not None
-                          for i, j in zip(I, J, strict=True)])
+    # a pair with equal centers has no direction (a* = 0): its overlap stays 1
+    nonnormal = np.array([(references[i] is not None or references[j] is not None) and g > 0
+                          for i, j, g in zip(I, J, gap, strict=True)])
     idx = np.flatnonzero(nonnormal)
     tails = _facing_tails(idx, I, J, a, factors, references)
     for e in idx:
@@ -698,7 +739,8 @@ def _empirical_overlap_matrix_impl(
             out[i, j] = out[j, i] = np.nan
             continue
         err, _ = empirical_minimax_error(groups[i] @ A[e], groups[j] @ A[e])
-        out[i, j] = out[j, i] = 2.0 * err
+        # equal class means give a* = 0 (every point projects to 0, error 1): overlap is 1
+        out[i, j] = out[j, i] = min(2.0 * err, 1.0)
     return out
 
 

@@ -480,3 +480,19 @@ def test_calibrated_matrix_fast_path_matches_pairwise_solver():
 
         v = calibrated_pair_overlap(proj(i), proj(j), si[0], sj[0], q[0] * (si[0] + sj[0]))
         assert ov[i, j] == pytest.approx(v, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["distort", "sphere"])
+def test_nonconvex_on_tiny_dataset_does_not_crash(kind):
+    # fewer points than the 5 + 1 neighbours of the k-NN re-measure
+    ds = Archetype(n_clusters=2, dim=2, n_samples=4, nonconvex=kind).sample(seed=3)
+    assert 0 <= ds.nonconvex["knn_error"] <= 1
+    assert ds.nonconvex["knn_neighbors"] == 3
+
+
+def test_mixture_overlap_rejects_unknown_method():
+    ds = Archetype(n_clusters=2, dim=2, n_samples=20).sample(seed=0)
+    with pytest.raises(SpecError, match="method"):
+        ds.mixture.overlap("bogus")
+    with pytest.raises(SpecError, match="distortion_strength"):
+        Archetype(distortion_strength="strong")

@@ -176,3 +176,34 @@ def test_calibrated_overlap_reduces_to_normal():
     assert normal[0] == pytest.approx(q_to_overlap(4.0 / 2.5))
     approx = calibrated_overlap(gap, si, sj, ref, ref)
     assert approx[0] == pytest.approx(normal[0], abs=2e-3)
+
+
+def test_calibrated_pair_overlap_with_references_of_different_sizes():
+    # the order-statistic grid assumes one reference size; different sizes must give the
+    # bisection solver's answer (it used to mis-index the smaller reference or crash)
+    from synthkit.overlap import calibrated_pair_overlap
+
+    rng = np.random.default_rng(0)
+    u_i, u_j = rng.standard_t(4, 3000), rng.standard_t(4, 100)
+    for gap in (0.5, 3.0):
+        got = calibrated_pair_overlap(u_i, u_j, 1.0, 1.5, gap)
+        want = calibrated_overlap(np.array([gap]), 1.0, 1.5, np.sort(u_i)[None],
+                                  np.sort(u_j)[None])[0]
+        assert got == pytest.approx(want, abs=1e-9)
+
+
+def test_calibrated_matrix_rejects_singular_factors_and_handles_equal_centers():
+    from synthkit.overlap import calibrated_overlap_matrix
+
+    ref = np.random.default_rng(1).standard_t(4, (2000, 2))
+    with pytest.raises(SpecError, match="positive definite"):
+        calibrated_overlap_matrix([[0.0, 0.0], [3.0, 0.0]], np.zeros((2, 2, 2)), [None, ref])
+    with np.errstate(all="raise"):  # no 0/0 when the pair has no direction
+        ov = calibrated_overlap_matrix(np.zeros((2, 2)), np.tile(np.eye(2), (2, 1, 1)),
+                                       [ref, ref])
+    assert ov[0, 1] == 1.0
+
+
+def test_empirical_overlap_is_at_most_one_for_equal_means():
+    X = np.array([[0.0], [1.0], [0.0], [1.0]])
+    assert empirical_overlap_matrix(X, [0, 0, 1, 1])[0, 1] == 1.0

@@ -433,3 +433,47 @@ def test_inputs_are_not_modified_and_tiny_tables_work():
                    pd.DataFrame({"x": [1.5, 2.0], "c": ["a", "b"]}))
     assert by_stat(one, "dcr")[0].passed is None      # distances need 3 reference rows
     assert "<!DOCTYPE html>" in one.to_html()
+
+
+def test_pipe_in_names_int_names_with_holdout_and_constant_declared_columns():
+    """Review fixes: '|' in column names, non-str names with a holdout, all-NaN declared r."""
+    rng = np.random.default_rng(7)
+    n = 300
+    real = pd.DataFrame({"a|b": rng.choice(list("xy"), n), "c": rng.choice(list("uv"), n),
+                         "z": rng.normal(size=n)})
+    rep = validate(real, real.sample(frac=1, random_state=1).reset_index(drop=True), figures=False)
+    rows = {c.statistic: c for c in rep.checks}
+    assert rows["cramers_v_max_abs_diff"].columns == "a|b|c"
+    assert rows["cramers_v_max_abs_diff"].value == pytest.approx(0.0, abs=1e-12)
+    assert rows["correlation_ratio_max_abs_diff"].columns in ("a|b|z", "c|z")
+
+    r = pd.DataFrame(rng.normal(size=(n, 2)))
+    rep = validate(r, pd.DataFrame(rng.normal(size=(n, 2))),
+                   holdout=pd.DataFrame(rng.normal(size=(n, 2))), figures=False)
+    assert rep.meta["n_holdout"] == n
+
+    df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    model = synthkit.fit(df, strategy="gaussian_copula")
+    const = df.assign(y=1.0)
+    rep = validate(model, const, checks="dependence", figures=False)
+    row = [c for c in rep.checks if c.statistic.endswith("_declared_max_abs_diff")]
+    assert len(row) == 1 and math.isnan(row[0].value) and row[0].passed is None
+
+
+def test_privacy_flags_holdout_only_missing_values():
+    """A holdout NaN (none in the reference / synthetic) counts 1 in the distance, as documented."""
+    from synthkit.validation.prepare import prepare_tables
+    from synthkit.validation.privacy import privacy_checks
+
+    rng = np.random.default_rng(3)
+    n = 400
+    real = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    synth = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    hold = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    hold.loc[:49, "x"] = np.nan
+    tables = prepare_tables(real, synth)
+    hp = prepare_tables(real, hold, schema=tables.schema)
+    _, art = privacy_checks(tables, resolve_thresholds(None), holdout=hp, seed=0)
+    # the first 50 holdout rows are missing x: at least 1 from every reference row
+    assert art["dcr_baseline"][:50].min() >= 1.0
+    assert np.median(art["dcr_baseline"][50:]) < 0.5

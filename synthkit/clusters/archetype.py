@@ -180,9 +180,10 @@ class Archetype:
         if self.nonconvex is not None and self.nonconvex not in NONCONVEX_KINDS:
             raise SpecError(f"`nonconvex` must be None or one of {list(NONCONVEX_KINDS)}, "
                             f"got {self.nonconvex!r}")
-        if not (0 < float(self.distortion_strength) < 1):
-            raise SpecError(f"`distortion_strength` must be in (0, 1), got "
-                            f"{self.distortion_strength!r}")
+        v = self.distortion_strength
+        if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
+            raise SpecError(f"`distortion_strength` must be in (0, 1), got {v!r}")
+        self.distortion_strength = float(v)
         if self.on_fail not in ("raise", "return"):
             raise SpecError(f"`on_fail` must be 'raise' or 'return', got {self.on_fail!r}")
         dists = self.distributions

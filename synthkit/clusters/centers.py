@@ -227,8 +227,8 @@ def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels):
     if refs is not None:
         for e in range(P):
             i, j = pairs_I[e], pairs_J[e]
-            if refs[i] is None and refs[j] is None:
-                continue
+            if (refs[i] is None and refs[j] is None) or gap[e] <= 0:
+                continue  # normal pair, or equal centers (no direction: overlap stays 1)
             ui = project_reference(refs[i], factors[i], a[e])
             uj = project_reference(refs[j], factors[j], a[e])
             ov[e] = calibrated_pair_overlap(ui, uj, si[e], sj[e], gap[e])
@@ -307,7 +307,7 @@ def _place_centers(
     q_lo = float(overlap_to_q(min_overlap))
     H0 = 0.5 * (tail_hi[:, None] + tail_hi[None, :])  # screening threshold (= q_hi if normal)
     L0 = np.full((k, k), q_lo)
-    gap = float(np.min(L0 / H0) - 1.0) if k > 1 else 1.0
+    gap = float(np.min(L0 / H0) - 1.0)  # k >= 2 here
     eps = float(np.clip(0.2 * gap, 1e-4, 0.02))
     AI, AJ = np.triu_indices(k, 1)
     full = PairSurrogate(factors, AI, AJ)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, SpecError
 from ..overlap import calibrated_overlap_matrix, overlap_matrix
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, iter_blocks
 from .distributions import ClusterDistribution, parse_distribution
@@ -101,12 +101,12 @@ class MixtureModel:
         the normal-theory exact value regardless of family; ``"lda"``: the
         approximation.
         """
+        if method not in ("exact", "normal", "lda"):
+            raise SpecError(f"`method` must be 'exact', 'normal' or 'lda', got {method!r}")
         if method == "lda":
             return overlap_matrix(self.centers, self.covariances, method="lda")
         if method == "normal" or self.all_normal:
             return overlap_matrix(self.centers, self.covariances, method="exact")
-        if method != "exact":
-            raise ValueError(f"unknown overlap method {method!r}")
         return calibrated_overlap_matrix(self.centers, self.factors, self.references())
 
     def sample(self, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:

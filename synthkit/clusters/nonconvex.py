@@ -77,6 +77,9 @@ def remeasure(X: np.ndarray, labels: np.ndarray, n_neighbors: int = 5,
     idx = np.arange(n)
     if n > max_points:
         idx = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+    n_neighbors = min(n_neighbors, idx.size - 1)  # tiny datasets: fewer neighbours than asked
+    if n_neighbors < 1:
+        return {"empirical_overlap": emp, "knn_error": float("nan"), "knn_neighbors": 0}
     knn = KNeighborsClassifier(n_neighbors=n_neighbors + 1).fit(X[idx], labels[idx])
     _, nb = knn.kneighbors(X[idx])
     votes = labels[idx][nb[:, 1:]]  # leave-one-out: drop the point itself

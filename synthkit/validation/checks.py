@@ -86,14 +86,15 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "wasserstein_iqr": 0.20,
     # |mean_s - mean_r| / sd_r  (plus 3*sqrt(1/n + 1/m))
     "mean_difference_sd": 0.10,
-    # |log(sd_s / sd_r)|  (plus 3*sqrt(1/(2n) + 1/(2m)))
+    # |log(sd_s / sd_r)|  (plus 3*sqrt((kurtosis - 1)/4 (1/n + 1/m)); 3*sqrt(1/(2n) + 1/(2m)) if normal)
     "sd_log_ratio": 0.15,
     # max over the 5/25/50/75/95 % quantiles of |q_s - q_r| / IQR_r
     "quantile_difference_iqr": 0.25,
     # share of synthetic values outside the real (or declared) [min, max]
     "range_violation_rate": 0.01,
     # total-variation distance of category / level frequencies
-    # (plus sqrt(k/n) + sqrt(k/m) / 2, the expected TV of two multinomial samples)
+    # (plus 2 * 1/2 sqrt(2/pi) sum_k sqrt(p_k (1 - p_k)) sqrt(1/n + 1/m), twice the
+    # expected TV of two multinomial samples)
     "tv_distance": 0.10,
     # share of synthetic values whose category never occurs in the real column
     "unseen_category_rate": 0.0,

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from ..errors import DataError
 from ..overlap import empirical_overlap_matrix, overlap_matrix
 from .checks import Check
 
@@ -120,6 +121,9 @@ def cluster_checks(archetype, dataset, thresholds: dict | None = None) -> list[C
     slack = float(thr.get("overlap_rel_tol", 1e-9))
     X = np.asarray(dataset.X, dtype=float)
     labels = np.asarray(dataset.labels).astype(int)
+    if X.ndim != 2 or labels.shape != (X.shape[0],) or (labels.size and labels.min() < 0):
+        raise DataError(f"the dataset needs `X` of shape (n, p) and integer `labels` >= 0 of "
+                        f"shape (n,), got {X.shape} and {labels.shape}")
     n, p = X.shape
     k_req = int(archetype.n_clusters)
     lo, hi = float(archetype.min_overlap), float(archetype.max_overlap)
@@ -226,7 +230,7 @@ def cluster_checks(archetype, dataset, thresholds: dict | None = None) -> list[C
             if len(pts) > p:
                 ev = np.clip(np.linalg.eigvalsh(np.cov(pts, rowvar=False)), 1e-300, None)
                 asp.append(math.sqrt(ev[-1] / ev[0]))
-                rad.append(math.exp(0.25 * np.mean(np.log(ev)) * 2))
+                rad.append(math.exp(0.5 * np.mean(np.log(ev))))  # geometric mean of the sds
         if asp:
             add("sample_aspect_median", "*", float(np.median(asp)), None, None,
                 "median over clusters of the sample aspect ratio (noisy when n_c ~ p)")

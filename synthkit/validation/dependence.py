@@ -39,7 +39,7 @@ from scipy import stats
 
 from ..seeding import as_generator
 from .checks import Check
-from .marginals import tv_distance
+from .marginals import _expected_tv, tv_distance
 from .prepare import ColumnPair, PreparedTables
 from .summaries import GroupMoments, PairwiseMoments
 
@@ -103,12 +103,25 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 
 def spearman_matrix(x: np.ndarray) -> np.ndarray:
-    """Spearman matrix: Pearson on average ranks (each column ranked over its non-missing values)."""
+    """Spearman matrix: Pearson on average ranks (each column ranked over its non-missing values).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(200, 2))
+    >>> bool(np.isclose(spearman_matrix(x)[0, 1], stats.spearmanr(x).statistic))
+    True
+    """
     return pearson_matrix(np.column_stack([_ranks(x[:, j]) for j in range(x.shape[1])]))
 
 
 def kendall_matrix(x: np.ndarray) -> np.ndarray:
-    """Kendall tau-b matrix on pairwise-complete rows (``scipy.stats.kendalltau``)."""
+    """Kendall tau-b matrix (Kendall 1945) on pairwise-complete rows (``scipy.stats.kendalltau``).
+
+    Examples
+    --------
+    >>> round(float(kendall_matrix(np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0]]))[0, 1]), 4)
+    0.3333
+    """
     d = x.shape[1]
     r = np.eye(d)
     for i in range(d):
@@ -127,13 +140,27 @@ def contingency_counts(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> np.nda
 
     Returns an array of shape ``(ka + 1, kb + 1)`` whose first row / column count
     the missing values.
+
+    Examples
+    --------
+    >>> contingency_counts(np.array([0, 1, -1]), 2, np.array([1, 1, 0]), 2).tolist()
+    [[0, 1, 0], [0, 0, 1], [0, 0, 1]]
     """
     idx = (a + 1) * (kb + 1) + (b + 1)
     return np.bincount(idx, minlength=(ka + 1) * (kb + 1)).reshape(ka + 1, kb + 1)
 
 
 def cramers_v(table: np.ndarray) -> float:
-    """Cramér's V of a contingency table (no bias correction; empty rows/columns dropped)."""
+    """Cramér's V of a contingency table (no bias correction; empty rows/columns dropped).
+
+    ``V = sqrt(chi2 / (n (min(r, c) - 1)))`` with Pearson's chi-squared statistic
+    (Cramér 1946); NaN when fewer than two non-empty rows or columns remain.
+
+    Examples
+    --------
+    >>> cramers_v(np.array([[10, 0], [0, 10]]))
+    1.0
+    """
     t = np.asarray(table, dtype=float)
     t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
     n = t.sum()
@@ -145,13 +172,22 @@ def cramers_v(table: np.ndarray) -> float:
     return math.sqrt(chi2 / n / (min(r, c) - 1))
 
 
-def _worst(items: list[tuple[str, float, float]], base: float):
-    """Pick the pair with the largest value - allowance; items are (pair, value, allowance)."""
-    items = [it for it in items if np.isfinite(it[1])]
-    if not items:
-        return None
-    pair, v, allow = max(items, key=lambda it: it[1] - it[2])
-    return pair, v, base + allow
+def _worst_pair_check(statistic: str, items: list[tuple[tuple[str, str], float, float]],
+                      values: dict, base: float, what: str, kind: str) -> list[Check]:
+    """One check for the pair with the largest value - allowance (none if no value is finite).
+
+    ``items`` are ``((a, b), value, allowance)``; ``values[(a, b)]`` is the pair's
+    ``(real, synthetic)`` statistic, quoted in the detail as ``what``. The pair is
+    kept as a tuple (column names may contain ``|``).
+    """
+    finite = [it for it in items if np.isfinite(it[1])]
+    if not finite:
+        return []
+    key, v, allow = max(finite, key=lambda it: it[1] - it[2])
+    t = base + allow
+    vr, vs = values[key]
+    return [Check("dependence", statistic, "|".join(key), v, t, v <= t,
+                  f"worst pair: real {what}{vr:.3f}, synthetic {vs:.3f} ({len(items)} {kind} pairs)")]
 
 
 def _matrix_checks(method: str, names: list[str], rr: np.ndarray, rs: np.ndarray,
@@ -234,24 +270,19 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
             ka, kb = len(a.categories or []), len(b.categories or [])
             tr = contingency_counts(a.real, ka, b.real, kb)
             ts = contingency_counts(a.synth, ka, b.synth, kb)
-            pair = f"{a.name}|{b.name}"
+            pair = (a.name, b.name)
             vr, vs = cramers_v(tr[1:, 1:]), cramers_v(ts[1:, 1:])
-            cv[(a.name, b.name)] = (vr, vs)
+            cv[pair] = (vr, vs)
             v_items.append((pair, abs(vr - vs), 3 * noise))
             pr, ps = tr.ravel() / tr.sum(), ts.ravel() / ts.sum()
-            etv = 0.5 * math.sqrt(2 / math.pi) * float(np.sqrt(pr * (1 - pr)).sum()) * noise
-            tv_items.append((pair, tv_distance(pr, ps), 2 * etv))
-    w = _worst(v_items, thr["cramers_v_max_abs_diff"])
-    if w:
-        pair, v, t = w
-        vr, vs = cv[tuple(pair.split("|", 1))]
-        checks.append(Check("dependence", "cramers_v_max_abs_diff", pair, v, t, v <= t,
-                            f"worst pair: real {vr:.3f}, synthetic {vs:.3f} "
-                            f"({len(v_items)} label pairs)"))
-    w = _worst(tv_items, thr["contingency_tv_max"])
-    if w:
-        pair, v, t = w
-        checks.append(Check("dependence", "contingency_tv_max", pair, v, t, v <= t,
+            tv_items.append((pair, tv_distance(pr, ps), 2 * _expected_tv(pr, n, m)))
+    checks += _worst_pair_check("cramers_v_max_abs_diff", v_items, cv,
+                                thr["cramers_v_max_abs_diff"], "", "label")
+    finite_tv = [it for it in tv_items if np.isfinite(it[1])]
+    if finite_tv:
+        pair, v, allow = max(finite_tv, key=lambda it: it[1] - it[2])
+        t = thr["contingency_tv_max"] + allow
+        checks.append(Check("dependence", "contingency_tv_max", "|".join(pair), v, t, v <= t,
                             f"worst of {len(tv_items)} label pairs (missing as a level)"))
     # label-numeric
     eta_items = []
@@ -264,14 +295,9 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
             er = GroupMoments(k, shift=shift).update(a.real, c.real).correlation_ratio()
             es = GroupMoments(k, shift=shift).update(a.synth, c.synth).correlation_ratio()
             eta[(a.name, c.name)] = (er, es)
-            eta_items.append((f"{a.name}|{c.name}", abs(er - es), 3 * noise))
-    w = _worst(eta_items, thr["correlation_ratio_max_abs_diff"])
-    if w:
-        pair, v, t = w
-        er, es = eta[tuple(pair.split("|", 1))]
-        checks.append(Check("dependence", "correlation_ratio_max_abs_diff", pair, v, t, v <= t,
-                            f"worst pair: real eta {er:.3f}, synthetic {es:.3f} "
-                            f"({len(eta_items)} label-numeric pairs)"))
+            eta_items.append(((a.name, c.name), abs(er - es), 3 * noise))
+    checks += _worst_pair_check("correlation_ratio_max_abs_diff", eta_items, eta,
+                                thr["correlation_ratio_max_abs_diff"], "eta ", "label-numeric")
 
     # mixed association matrix over all columns, for the heatmaps
     all_cols: list[ColumnPair] = list(tables.columns)

@@ -86,7 +86,13 @@ def ks_wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def ks_distance_sorted(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sample KS distance of two sorted samples (same as ``scipy.stats.ks_2samp``)."""
+    """Two-sample KS distance of two sorted samples (same as ``scipy.stats.ks_2samp``).
+
+    Examples
+    --------
+    >>> ks_distance_sorted(np.array([0.0, 1.0]), np.array([0.5, 1.5]))
+    0.5
+    """
     return ks_wasserstein_sorted(a, b)[0]
 
 
@@ -128,7 +134,13 @@ def one_sample_ks(x_sorted: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray],
 
 
 def tv_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Total-variation distance ``1/2 sum |p - q|`` of two frequency vectors."""
+    """Total-variation distance ``1/2 sum |p - q|`` of two frequency vectors.
+
+    Examples
+    --------
+    >>> tv_distance(np.array([0.5, 0.5]), np.array([0.75, 0.25]))
+    0.25
+    """
     return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())
 
 

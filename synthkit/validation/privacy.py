@@ -78,7 +78,8 @@ class MixedEncoder:
     1.0
     """
 
-    def __init__(self, columns: list[ColumnPair]):
+    def __init__(self, columns: list[ColumnPair], also_missing: frozenset[str] | set[str] = frozenset()):
+        # also_missing: numeric columns with missing values in a further table (the holdout)
         self.specs = []
         for c in columns:
             if c.is_numeric:
@@ -91,7 +92,8 @@ class MixedEncoder:
                         scale = float(v.std()) if v.std() > 0 else 1.0
                 else:
                     med, scale = 0.0, 1.0
-                has_null = bool(np.isnan(c.real).any() or np.isnan(c.synth).any())
+                has_null = bool(np.isnan(c.real).any() or np.isnan(c.synth).any()
+                                or c.name in also_missing)
                 self.specs.append(("num", c.name, med, scale, has_null))
             else:
                 k = len(c.categories or [])
@@ -123,7 +125,14 @@ class MixedEncoder:
 
 
 def row_hashes(arrays: list[np.ndarray]) -> np.ndarray:
-    """A 64-bit hash per row of aligned column arrays (floats and integer codes)."""
+    """A 64-bit hash per row of aligned column arrays (floats and integer codes).
+
+    Examples
+    --------
+    >>> h = row_hashes([np.array([1.0, 1.0, -0.0]), np.array([2, 2, 0])])
+    >>> bool(h[0] == h[1]), bool(h[0] == h[2])
+    (True, False)
+    """
     n = len(arrays[0])
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -206,7 +215,9 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
                             "(and 2 holdout rows)"))
         art["score"] = 0.0 if copy_rate > t else 1.0
         return checks, art
-    enc = MixedEncoder(cols)
+    hold_missing = set() if holdout is None else {
+        nm for nm in names if holdout[nm].is_numeric and np.isnan(holdout[nm].synth).any()}
+    enc = MixedEncoder(cols, also_missing=hold_missing)
     ir = _subsample(tables.n_real, max_reference_rows, rng)
     is_ = _subsample(tables.n_synth, max_query_rows, rng)
     xr = enc.transform({c.name: c.real[ir] for c in cols})

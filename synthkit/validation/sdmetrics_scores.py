@@ -193,9 +193,12 @@ def sdmetrics_checks(tables: PreparedTables, thr: dict, *, sorted_cache: dict | 
                         "SDMetrics-compatible Column Shapes (mean KSComplement/TVComplement); "
                         "higher is better"))
     counted = {}
+    # the pair of each "a|b" key (not key.split: column names may contain "|")
+    cols = tables.columns
+    pair_of = {f"{a.name}|{b.name}": (a, b) for i, a in enumerate(cols) for b in cols[i + 1:]}
     for key, (sc, strength) in trends.items():
-        a, b = key.split("|", 1)
-        both_num = kinds[a].is_numeric and kinds[b].is_numeric
+        a, b = pair_of[key]
+        both_num = a.is_numeric and b.is_numeric
         limit = REAL_CORRELATION_THRESHOLD if both_num else REAL_ASSOCIATION_THRESHOLD
         meets = bool(np.isfinite(strength) and strength > limit)
         if meets:

@@ -38,7 +38,13 @@ MAX_TEST_ROWS = 10_000
 
 
 def task_for_kind(kind: str) -> str:
-    """``"classification"`` for label and integer targets, else ``"regression"``."""
+    """``"classification"`` for label and integer targets, else ``"regression"``.
+
+    Examples
+    --------
+    >>> task_for_kind("boolean"), task_for_kind("continuous")
+    ('classification', 'regression')
+    """
     return "classification" if kind in ("categorical", "boolean", "integer") else "regression"
 
 

@@ -146,12 +146,12 @@ def _declared_correlation(model, names: list[str]):
 
 
 def _correlation_of(x: np.ndarray, ctype: str) -> np.ndarray:
-    from .dependence import kendall_matrix, pearson_matrix, spearman_matrix
+    from .dependence import KENDALL_ROWS, kendall_matrix, pearson_matrix, spearman_matrix
 
     if ctype == "spearman":
         return spearman_matrix(x)
     if ctype == "kendall":
-        return kendall_matrix(x[:5000])
+        return kendall_matrix(x[:KENDALL_ROWS])
     if ctype == "normal_scores":
         return pearson_matrix(np.column_stack([_normal_scores(x[:, j]) for j in range(x.shape[1])]))
     return pearson_matrix(x)
@@ -212,8 +212,15 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
                 got = _correlation_of(x, ctype)
                 iu = np.triu_indices(len(num), 1)
                 diff = np.abs(got - target)[iu]
+            if len(num) >= 2 and not np.isfinite(diff).any():
+                checks.append(Check("dependence", f"{ctype}_declared_max_abs_diff", "*", math.nan,
+                                    None, None, "no synthetic correlation is defined (constant "
+                                    "or non-overlapping columns): nothing to compare"))
+            elif len(num) >= 2:
                 k = int(np.nanargmax(diff))
-                m = tables.n_synth if ctype != "kendall" else min(tables.n_synth, 5000)
+                from .dependence import KENDALL_ROWS
+
+                m = tables.n_synth if ctype != "kendall" else min(tables.n_synth, KENDALL_ROWS)
                 allow = 3 / math.sqrt(m)
                 t = thr["corr_max_abs_diff"] + allow
                 pair = f"{num[iu[0][k]]}|{num[iu[1][k]]}"
@@ -468,7 +475,9 @@ def validate(
     tables = prepare_tables(real_frame, synth_frame)
     hold = None
     if holdout is not None:
-        hold = prepare_tables(real_frame[tables.names], as_frame(holdout, "the holdout table"),
+        # prepare_tables names columns by str(name): select the reference's the same way
+        hold = prepare_tables(real_frame.rename(columns=str)[tables.names],
+                              as_frame(holdout, "the holdout table"),
                               schema=tables.schema, synth_name="holdout")
         missing = [n for n in tables.names if n not in hold.names]
         if missing:
