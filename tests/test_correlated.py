@@ -12,7 +12,7 @@ from scipy import stats
 
 import synthkit
 from synthkit.dependence.copula import vine_available
-from synthkit.errors import DataError, FitError, SpecError, SynthkitError
+from synthkit.errors import DataError, FitError, ModelFileError, SpecError, SynthkitError
 from synthkit.seeding import BLOCK_ROWS
 from synthkit.testing import check_strategy, frame_hash, mixed_table
 
@@ -326,6 +326,10 @@ def test_t_copula_fits_df_and_declared_needs_df():
         tail(g.sample(60_000, seed=23).frame),
     )
     assert abs(t_tail - real) < abs(g_tail - real) or g_tail < t_tail
+    with pytest.raises(SpecError, match="positive finite number"):
+        synthkit.fit(df, strategy="t_copula", df=float("inf"))
+    with pytest.raises(SpecError, match="`df_bounds` must be"):
+        synthkit.fit(df, strategy="t_copula", df_bounds=("x", 3))
     with pytest.raises(SpecError, match="needs `df`"):
         synthkit.declare(
             NORMALS, strategy="t_copula", correlation=TARGET, correlation_type="kendall"
@@ -356,6 +360,11 @@ def test_vine_fitted_only_and_reproduces_dependence():
     assert np.abs(out.corr("spearman").to_numpy() - df.corr("spearman").to_numpy()).max() < 0.05
     with pytest.raises(SpecError, match="fitted from data only"):
         synthkit.declare(NORMALS, strategy="vine")
+    # a malformed stored correlation is a model-file error, not a numpy traceback
+    doc = m.to_dict()
+    doc["dependence"]["correlation"] = [["x"]]
+    with pytest.raises(ModelFileError, match=r"must be a 3 x 3 matrix"):
+        type(m).from_dict(doc)
 
 
 # ----------------------------------------------------------------- bad input

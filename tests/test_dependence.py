@@ -99,6 +99,7 @@ def test_correlation_bad_input_messages():
         ([[1, np.nan], [np.nan, 1]], "non-finite entry"),
         ([[2, 0.1], [0.1, 1]], "diagonal entries must be 1, got 2"),
         ([["a", 0], [0, 1]], "square array of numbers"),
+        (np.zeros((0, 0)), "matrix is empty"),
     ],
 )
 def test_check_correlation_matrix_errors(matrix, message):
@@ -120,6 +121,10 @@ def test_check_correlation_matrix_alignment():
     assert m[0, 2] == m[2, 0] == -0.4 and m[1, 2] == 0.2 and m[0, 1] == 0
     with pytest.raises(SpecError, match=r"unknown column\(s\) \['z'\]"):
         check_correlation_matrix({"a,z": 0.1}, ["a", "b"])
+    # a pair given twice must agree, even when the first value is 0
+    with pytest.raises(SpecError, match="given twice with different values"):
+        check_correlation_matrix({"a,b": 0.0, "b,a": 0.5}, ["a", "b"])
+    assert check_correlation_matrix({"a,b": 0.5, "b,a": 0.5}, ["a", "b"])[0, 1] == 0.5
 
 
 # ----------------------------------------------------------------- repair
@@ -260,6 +265,12 @@ def test_truncated_normal_and_conditional_normal():
     # far tail stays finite and inside the interval
     y = truncated_normal(np.full(100, 30.0), np.full(100, np.inf), rng)
     assert np.all(np.isfinite(y)) and y.min() >= 30
+    # scalar bounds and mean with per-row sd: the shape comes from sd too
+    own = np.random.default_rng(0)  # keep `rng`'s stream for the checks below
+    s = truncated_normal(0.0, 1.0, own, 0.0, np.linspace(0.5, 2.0, 7))
+    assert s.shape == (7,) and s.min() >= 0 and s.max() <= 1
+    with pytest.raises(SpecError, match="column index 5"):
+        sample_conditional_normal(np.eye(2), {5: (0.0, 1.0)}, 3, own)
     # one interval condition: exact conditional law vs rejection from the joint
     c = np.array([[1, 0.8, 0.3], [0.8, 1, 0.5], [0.3, 0.5, 1]])
     z = sample_conditional_normal(c, {0: (0.5, 1.5)}, 40_000, rng)

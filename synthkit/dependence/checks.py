@@ -27,6 +27,7 @@ TOL = 1e-8
 def _from_pairs(spec: Mapping, names: Sequence[str], what: str) -> np.ndarray:
     idx = {n: i for i, n in enumerate(names)}
     m = np.eye(len(names))
+    seen: set[tuple[int, int]] = set()
     for key, value in spec.items():
         if isinstance(key, str):
             parts = [p.strip() for p in key.split(",")]
@@ -53,8 +54,10 @@ def _from_pairs(spec: Mapping, names: Sequence[str], what: str) -> np.ndarray:
                 f"{what}: value of pair {key!r} must be a number, got {value!r}"
             ) from None
         i, j = idx[a], idx[b]
-        if m[i, j] != 0.0 and m[i, j] != v:
+        pair = (min(i, j), max(i, j))
+        if pair in seen and m[i, j] != v:
             raise SpecError(f"{what}: pair {a},{b} is given twice with different values")
+        seen.add(pair)
         m[i, j] = m[j, i] = v
     return m
 
@@ -130,6 +133,8 @@ def check_correlation_matrix(
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise SpecError(f"{what}: matrix must be square (d x d), got shape {m.shape}")
     d = m.shape[0]
+    if d == 0:
+        raise SpecError(f"{what}: matrix is empty; give one row and column per table column")
     if names is not None and d != len(names):
         raise SpecError(
             f"{what}: matrix is {d} x {d} but the table has {len(names)} columns {list(names)}; "

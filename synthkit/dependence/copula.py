@@ -40,7 +40,7 @@ from scipy.special import gammaln
 
 from ..errors import FitError, SpecError
 from .cholesky import cholesky_factor
-from .correlation import kendall_to_pearson, normal_scores
+from .correlation import _corr, kendall_to_pearson, normal_scores
 from .repair import RepairReport, nearest_correlation
 
 __all__ = [
@@ -58,12 +58,18 @@ __all__ = [
     "sample_vine",
 ]
 
-#: Uniforms are kept in [U_EPS, 1 - U_EPS/2] so that every quantile function is finite.
+#: Uniforms are kept in [U_EPS, 1 - U_EPS] so that every quantile function is finite.
 U_EPS = 2.0**-53
 
 
 def clip_uniform(u: np.ndarray) -> np.ndarray:
-    """Clip uniforms into the open interval (0, 1) (to [2^-53, 1 - 2^-53])."""
+    """Clip uniforms into the open interval (0, 1) (to [2^-53, 1 - 2^-53]).
+
+    Examples
+    --------
+    >>> bool(clip_uniform(np.array([0.0]))[0] > 0)
+    True
+    """
     return np.clip(u, U_EPS, 1.0 - U_EPS)
 
 
@@ -87,6 +93,8 @@ def fit_gaussian_copula(
         Uniforms in (0, 1).
     threshold : float
         Eigenvalue floor of the repair (Higham 2002).
+    names : sequence of str, optional
+        Column names for the repair report.
 
     Returns
     -------
@@ -111,11 +119,7 @@ def fit_gaussian_copula(
     sd = z.std(axis=0)
     if np.any(sd < 1e-12):
         raise FitError("a column's normal scores are constant; its dependence cannot be fitted")
-    c = np.corrcoef(z, rowvar=False)
-    c = 0.5 * (c + c.T)
-    np.fill_diagonal(c, 1.0)
-    c = np.clip(c, -1.0, 1.0)
-    rep = nearest_correlation(c, names, threshold=threshold)
+    rep = nearest_correlation(_corr(z), names, threshold=threshold)
     return rep.matrix, rep
 
 
@@ -195,6 +199,10 @@ def fit_t_copula(
         subset, drawn from ``seed``), keeping the fit fast on large tables.
     threshold : float
         Eigenvalue floor of the repair of ``R``.
+    seed : None, int, SeedSequence or Generator
+        Randomness of the row subset (only used when ``n > max_rows``).
+    names : sequence of str, optional
+        Column names for the repair report.
 
     Returns
     -------
@@ -280,7 +288,8 @@ def truncated_normal(
     """
     mean = np.asarray(mean, dtype=float)
     sd = np.asarray(sd, dtype=float)
-    a = np.broadcast_to((np.asarray(a, dtype=float) - mean) / sd, np.broadcast(a, b, mean).shape)
+    shape = np.broadcast(np.asarray(a), np.asarray(b), mean, sd).shape
+    a = np.broadcast_to((np.asarray(a, dtype=float) - mean) / sd, shape)
     b = np.broadcast_to((np.asarray(b, dtype=float) - mean) / sd, a.shape)
     a = np.clip(a, -_ZCAP, _ZCAP)
     b = np.clip(b, -_ZCAP, _ZCAP)
@@ -346,6 +355,8 @@ def sample_conditional_normal(
     z = np.empty((n, d))
     keys = sorted(int(k) for k in bounds)
     for k in keys:
+        if not 0 <= k < d:
+            raise SpecError(f"condition on column index {k}: the correlation has {d} columns")
         a, b = bounds[k]
         if not (a <= b):
             raise SpecError(f"condition interval for column {k} is empty: [{a}, {b}]")

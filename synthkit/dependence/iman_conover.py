@@ -76,6 +76,12 @@ def iman_conover_ranks(
     -------
     numpy.ndarray (n, d) of int64
         ``ranks[i, j]`` is the rank the value in row ``i`` of column ``j`` must have.
+
+    Examples
+    --------
+    >>> r = iman_conover_ranks(5, np.eye(2), seed=0)
+    >>> sorted(r[:, 0].tolist())
+    [0, 1, 2, 3, 4]
     """
     rng = as_generator(seed)
     c = np.asarray(score_corr, dtype=float)
@@ -155,6 +161,11 @@ def reorder(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Permute each column of ``x`` so that its ranks are ``ranks`` (ties keep their order).
 
     The result is column-major (each column contiguous), whatever the layout of ``x``.
+
+    Examples
+    --------
+    >>> reorder(np.array([[10.0], [30.0], [20.0]]), np.array([[2], [0], [1]])).ravel().tolist()
+    [30.0, 10.0, 20.0]
     """
     out = np.empty((x.shape[1], x.shape[0]), dtype=x.dtype)
     for j in range(x.shape[1]):

@@ -132,6 +132,10 @@ def pairwise_latent_correlation(
     observed : ndarray of bool (n, d), optional
         False for missing cells: each pair uses the rows observed in both
         (pairwise-complete likelihood).
+    names : sequence of str, optional
+        Column names (accepted for symmetry with the other estimators; unused).
+    progress : bool, optional
+        Show a tqdm progress bar over the pairs.
 
     Returns
     -------

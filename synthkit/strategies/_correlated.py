@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..dependence.checks import check_correlation_matrix
 from ..dependence.cholesky import cholesky_factor
@@ -208,8 +207,3 @@ def rank_uniforms(u: np.ndarray, observed: np.ndarray | None = None) -> np.ndarr
         r[np.argsort(col, kind="stable")] = np.arange(1, col.size + 1)
         out[rows, j] = r / (col.size + 1.0)
     return out
-
-
-def normal_scores_of(u: np.ndarray) -> np.ndarray:
-    """``Phi^-1(u)`` (clipped uniforms)."""
-    return special.ndtri(np.clip(u, 1e-300, 1 - 2.0**-53))

@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..dependence.checks import check_correlation_matrix
 from ..dependence.cholesky import correlate
 from ..dependence.copula import clip_uniform
+from ..dependence.correlation import normal_scores
 from ..dependence.norta import QuantileTransform, _moments, _Quad
+from ..dependence.repair import nearest_correlation
 from ..dependence.tabular import NumericMarginalView
-from ..errors import SpecError
-from ._correlated import CorrelatedStrategy, normal_scores_of
+from ..errors import ModelFileError, SpecError
+from ._correlated import CorrelatedStrategy
 from .registry import register_strategy
 
 __all__ = ["Cholesky"]
@@ -89,7 +92,7 @@ class Cholesky(CorrelatedStrategy):
             self._set_correlation(self._declared_latent())
             return
         u = self._fit_uniforms(frame)
-        corr = np.corrcoef(normal_scores_of(u), rowvar=False) if u.shape[1] > 1 else np.eye(1)
+        corr = np.corrcoef(normal_scores(u), rowvar=False) if u.shape[1] > 1 else np.eye(1)
         const = self._constant_idx(frame, [num[k] for k in np.flatnonzero(self.stds_[num] == 0)])
         if len(num) >= 2:
             pear = x.corr(method="pearson").to_numpy(dtype=float)
@@ -113,9 +116,6 @@ class Cholesky(CorrelatedStrategy):
 
     def _declared_latent(self) -> np.ndarray:
         # the declared Pearson matrix is used as is: the output columns are normal
-        from ..dependence.checks import check_correlation_matrix
-        from ..dependence.repair import nearest_correlation
-
         m = check_correlation_matrix(self.correlation, self._names)
         rep = nearest_correlation(m, self._names, threshold=self.threshold, strict=self.strict)
         self.repair_ = rep if rep.repaired else None
@@ -128,10 +128,7 @@ class Cholesky(CorrelatedStrategy):
         d = len(self.columns_)
         z = rng.standard_normal((n, d))
         exact = bool(self.exact) and n > d + 1
-        x = correlate(z, self.factor_, exact=exact)
-        if exact:
-            # whitening gives unit sample variance (ddof=1): keep it
-            pass
+        x = correlate(z, self.factor_, exact=exact)  # whitened: unit sample variance (ddof=1)
         out = {}
         num = set(self._numeric_idx())
         null_u = rng.random((n, d))
@@ -158,8 +155,6 @@ class Cholesky(CorrelatedStrategy):
 
     def _dependence_from_dict(self, d: dict[str, Any]) -> None:
         super()._dependence_from_dict(d)
-        from ..errors import ModelFileError
-
         try:
             self.means_ = np.asarray(d["means"], dtype=float)
             self.stds_ = np.asarray(d["stds"], dtype=float)

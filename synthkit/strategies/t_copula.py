@@ -76,11 +76,17 @@ class TCopula(CorrelatedStrategy):
             )
         super()._validate_params()
         if self.df is not None and (
-            isinstance(self.df, bool) or not isinstance(self.df, (int, float)) or not self.df > 0
+            isinstance(self.df, bool)
+            or not isinstance(self.df, (int, float, np.integer))
+            or not 0 < self.df < np.inf
         ):
-            raise SpecError(f"`df` must be a positive number or None, got {self.df!r}")
+            raise SpecError(f"`df` must be a positive finite number or None, got {self.df!r}")
         b = self.df_bounds
-        if not (isinstance(b, (list, tuple)) and len(b) == 2 and 0 < float(b[0]) < float(b[1])):
+        try:
+            ok = isinstance(b, (list, tuple)) and len(b) == 2 and 0 < float(b[0]) < float(b[1])
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise SpecError(f"`df_bounds` must be (low, high) with 0 < low < high, got {b!r}")
 
     def _fit_dependence(self, frame: pd.DataFrame) -> None:

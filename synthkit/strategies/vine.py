@@ -125,7 +125,15 @@ class Vine(CorrelatedStrategy):
             raise ModelFileError("vine model document: `dependence.vine` (JSON text) is missing")
         self.vine_json_ = d["vine"]
         self.repair_ = None
-        self.correlation_ = np.asarray(d.get("correlation", np.eye(len(self.columns_))), float)
+        k = len(self.columns_)
+        try:
+            self.correlation_ = np.asarray(d.get("correlation", np.eye(k)), dtype=float)
+        except (TypeError, ValueError):
+            self.correlation_ = None
+        if self.correlation_ is None or self.correlation_.shape != (k, k):
+            raise ModelFileError(
+                f"vine model document: `dependence.correlation` must be a {k} x {k} matrix"
+            )
         try:
             self._load()
         except SpecError as exc:
