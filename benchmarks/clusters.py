@@ -98,20 +98,26 @@ def _repliclust_job(k, p, seed, queue):
     queue.put((dt, np.asarray(mm.centers, float), covs))
 
 
-def run_repliclust(k, p, seed, timeout):
+def run_in_subprocess(target, args, timeout, default=None):
+    """Run ``target(*args, queue)`` in a spawned process; its queued result, or ``default``
+    when it crashes or takes longer than ``timeout`` seconds (the process is then killed)."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    proc = ctx.Process(target=_repliclust_job, args=(k, p, seed, q))
+    proc = ctx.Process(target=target, args=(*args, q))
     proc.start()
     try:
         result = q.get(timeout=timeout)
     except Exception:  # noqa: BLE001 - timeout or crash
-        result = None
+        result = default
     proc.join(5)
     if proc.is_alive():
         proc.terminate()
         proc.join()
     return result
+
+
+def run_repliclust(k, p, seed, timeout):
+    return run_in_subprocess(_repliclust_job, (k, p, seed), timeout)
 
 
 def have_repliclust() -> bool:
@@ -225,18 +231,7 @@ def table_calibration(n: int, dims, use_rep: bool, timeout: float):
                     f"{'yes' if row['ok'] else 'NO':>12}")
             if use_rep:
                 rf = REPLICLUST_FAMILIES.get(fam)
-                ctx = mp.get_context("spawn")
-                q = ctx.Queue()
-                proc = ctx.Process(target=_rep_calib_job, args=(rf, n, dim, q))
-                proc.start()
-                try:
-                    val = q.get(timeout=timeout)
-                except Exception:  # noqa: BLE001
-                    val = float("nan")
-                proc.join(5)
-                if proc.is_alive():
-                    proc.terminate()
-                    proc.join()
+                val = run_in_subprocess(_rep_calib_job, (rf, n, dim), timeout, float("nan"))
                 row["repliclust"] = val
                 line += f" | {val:>10.4f}" + ("  (its 'standard_t' is Cauchy)"
                                               if fam == "student_t" else "")

@@ -16,6 +16,7 @@ __all__ = [
     "RecipeError",
     "OverlapError",
     "RuleError",
+    "reject_unknown_keys",
 ]
 
 
@@ -49,3 +50,25 @@ class OverlapError(SynthkitError, ValueError):
 
 class RuleError(SynthkitError, ValueError):
     """A business rule is malformed, unsafe, or no sample satisfies it."""
+
+
+def reject_unknown_keys(
+    mapping: dict, allowed: set[str] | frozenset[str], where: str,
+    error: type[SynthkitError],
+) -> None:
+    """Raise ``error`` naming every key of ``mapping`` outside ``allowed`` (and the allowed ones).
+
+    Used wherever a user-written mapping is read (recipes, column declarations), so a typo
+    such as ``colums:`` is reported instead of silently ignored.
+
+    Examples
+    --------
+    >>> reject_unknown_keys({"rows": 5}, {"rows", "seed"}, "r.yaml", SpecError)
+    >>> reject_unknown_keys({"colums": 1}, {"columns"}, "r.yaml", SpecError)
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.SpecError: r.yaml: unknown key(s) ['colums']; allowed keys are ['columns']
+    """
+    unknown = sorted(set(mapping) - set(allowed), key=str)
+    if unknown:
+        raise error(f"{where}: unknown key(s) {unknown}; allowed keys are {sorted(allowed)}")

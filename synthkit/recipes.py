@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from .datasets import EXAMPLES, load_example
-from .errors import RecipeError, SynthkitError
+from .errors import RecipeError, SynthkitError, reject_unknown_keys
 from .io import TABLE_SUFFIXES, read_table
 from .spec import declare_columns
 from .strategies.base import Strategy
@@ -92,11 +92,7 @@ class Recipe:
 
         if not isinstance(doc, dict):
             raise RecipeError(f"{source}: a recipe must be a YAML mapping of keys to values")
-        unknown = sorted(set(doc) - RECIPE_KEYS)
-        if unknown:
-            raise RecipeError(
-                f"{source}: unknown key(s) {unknown}; allowed keys are {sorted(RECIPE_KEYS)}"
-            )
+        reject_unknown_keys(doc, RECIPE_KEYS, source, RecipeError)
         if "rows" not in doc:
             raise fail("rows", "the number of rows to generate (a positive integer)")
         rows = doc["rows"]

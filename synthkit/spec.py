@@ -29,7 +29,7 @@ import numpy as np
 from scipy import stats
 
 from .columns import ColumnModel, _seconds_bound
-from .errors import SpecError
+from .errors import SpecError, reject_unknown_keys
 from .marginals import CategoricalMarginal, DiscreteMarginal, EmpiricalMarginal, ParametricMarginal
 from .marginals.discrete import _DISCRETE_ALIASES, DISCRETE_FAMILIES
 from .schema import KINDS, Column
@@ -89,11 +89,7 @@ def declare_column(name: str, spec: Any) -> ColumnModel:
         spec = _frozen_to_spec(spec)
     if not isinstance(spec, dict):
         raise SpecError(f"column {name!r}: a declaration must be a mapping, got {spec!r}")
-    unknown = sorted(set(spec) - COLUMN_KEYS)
-    if unknown:
-        raise SpecError(
-            f"column {name!r}: unknown key(s) {unknown}; allowed keys are {sorted(COLUMN_KEYS)}"
-        )
+    reject_unknown_keys(spec, COLUMN_KEYS, f"column {name!r}", SpecError)
     try:
         return _declare(name, spec)
     except SpecError as exc:

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import RecipeError, SynthkitError
+from ..errors import RecipeError, SynthkitError, reject_unknown_keys
 from ..io import write_table
 from .archetype import Archetype
 from .mixture import child_seed
@@ -68,10 +68,7 @@ def parse_cluster_recipe(doc: dict, source: str) -> dict:
     c = doc["clusters"]
     if not isinstance(c, dict):
         raise _err(source, "clusters", "a mapping with `archetypes:`", c)
-    unknown = set(c) - _TOP_KEYS
-    if unknown:
-        raise RecipeError(f"{source}: unknown key(s) {sorted(unknown)} under `clusters`; "
-                          f"allowed: {sorted(_TOP_KEYS)}")
+    reject_unknown_keys(c, _TOP_KEYS, f"{source}: `clusters`", RecipeError)
     output = c.get("output", "cluster_suite")
     if not isinstance(output, str) or not output:
         raise _err(source, "clusters.output", "a folder path", output)
@@ -91,10 +88,7 @@ def parse_cluster_recipe(doc: dict, source: str) -> dict:
         where = f"clusters.archetypes[{i}]"
         if not isinstance(a, dict):
             raise _err(source, where, "a mapping with `name` and `description` or `params`", a)
-        unknown = set(a) - _ARCH_KEYS
-        if unknown:
-            raise RecipeError(f"{source}: unknown key(s) {sorted(unknown)} in {where}; "
-                              f"allowed: {sorted(_ARCH_KEYS)}")
+        reject_unknown_keys(a, _ARCH_KEYS, f"{source}: {where}", RecipeError)
         name = a.get("name")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
             raise _err(source, f"{where}.name",
