@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import SpecError
 from .io import read_json
 from .spec import declare_columns
 from .strategies.base import MODEL_FORMAT, MODEL_FORMAT_VERSION, Strategy
@@ -41,7 +42,7 @@ def fit(data: pd.DataFrame, strategy: str = "montecarlo", **params: Any) -> Stra
     >>> m.sample(1000, seed=1).frame.shape
     (1000, 14)
     """
-    return get_strategy(strategy)(**params).fit(data)
+    return _strategy_class(strategy, params)(**params).fit(data)
 
 
 def declare(columns: dict[str, Any], strategy: str = "montecarlo", **params: Any) -> Strategy:
@@ -55,7 +56,24 @@ def declare(columns: dict[str, Any], strategy: str = "montecarlo", **params: Any
     >>> m.sample(3, seed=0).frame.columns.tolist()
     ['age', 'risk']
     """
-    return get_strategy(strategy).from_spec(declare_columns(columns), **params)
+    return _strategy_class(strategy, params).from_spec(declare_columns(columns), **params)
+
+
+def _strategy_class(strategy: str, params: dict[str, Any]) -> type[Strategy]:
+    """The registered class of ``strategy``, after checking it accepts ``params``."""
+    klass = get_strategy(strategy)
+    try:
+        klass(**params)  # __init__ only stores parameters
+    except TypeError as exc:
+        if "keyword argument" not in str(exc):
+            raise
+        names = klass._param_names()
+        unknown = sorted(set(params) - set(names)) or str(exc)
+        raise SpecError(
+            f"unknown parameter(s) {unknown} for strategy {strategy!r}; its parameters are "
+            f"{sorted(names)}"
+        ) from None
+    return klass
 
 
 def load(path: str | os.PathLike) -> Strategy:

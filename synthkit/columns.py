@@ -1,19 +1,31 @@
 """One fitted column: its schema entry, its marginal and its null mass.
 
-A :class:`ColumnModel` turns one uniform per row into one typed value and back:
+A :class:`ColumnModel` turns uniforms into typed values and back. A column with
+null fraction ``π`` can be driven in two ways:
 
-* ``from_uniform(u)``: with null fraction ``π``, ``u < π`` gives a missing value;
-  otherwise ``u' = (u - π) / (1 - π)`` goes through the marginal's (generalised)
-  inverse CDF, then the column's kind is restored (rounding to the data's
-  precision, clipping to bounds, category labels, booleans, datetimes).
-* ``to_uniform(x, rng)``: the distributional transform (Rüschendorf 2009),
-  ``u = π + (1 - π) [F(x-) + V (F(x) - F(x-))]`` with ``V ~ U(0, 1)``, and
-  ``u = π V`` for missing values. For continuous ``F`` this is ``F(x)``; for
-  discrete and categorical columns it spreads each atom uniformly over its
-  probability interval, so the result is exactly uniform and copulas can be
-  fitted on mixed types.
+* **value and missingness separately** (the correlated strategies): a *value
+  uniform* ``u`` goes through the marginal's (generalised) inverse CDF, and a
+  *missingness uniform* ``m`` makes the cell missing when ``m < π``. The two
+  are separate dimensions of the copula, so whether a cell is missing is
+  modelled as its own variable (a binary column with ``P(missing) = π``) and
+  is not tied to the column's value.
+* **one uniform** (independent columns): ``u < π`` gives a missing value;
+  otherwise ``u' = (u - π) / (1 - π)`` is the value uniform. For a column
+  drawn independently of the others this is the same distribution with one
+  draw fewer.
 
-Because one uniform drives one value, every dependence strategy (independent,
+Either way the value then gets its column's kind back (rounding to the data's
+precision, clipping to bounds, category labels, booleans, datetimes).
+
+``to_uniform(x, rng)`` is the inverse: the distributional transform
+(Rüschendorf 2009), ``w = F(x-) + V (F(x) - F(x-))`` with ``V ~ U(0, 1)``,
+returned as the value uniform (``null_mass=False``; NaN for missing values) or
+in the one-uniform layout ``u = π + (1 - π) w`` and ``u = π V`` for missing
+values. For continuous ``F`` this is ``F(x)``; for discrete and categorical
+columns it spreads each atom uniformly over its probability interval, so the
+result is exactly uniform and copulas can be fitted on mixed types.
+
+Because uniforms drive the values, every dependence strategy (independent,
 Gaussian / t / vine copula, Iman–Conover) shares this layer.
 """
 
@@ -80,10 +92,20 @@ class ColumnModel:
     >>> import numpy as np, pandas as pd
     >>> cm = ColumnModel.fit(pd.Series(["a", "b", "b", None], name="c"))
     >>> cm.from_uniform(np.array([0.1, 0.5, 0.99])).tolist()
-    [nan, 'a', 'b']
+    [None, 'a', 'b']
+    >>> cm.from_uniform(np.array([0.1, 0.5, 0.99]), missing=np.array([0.9, 0.1, 0.9])).tolist()
+    ['a', None, 'b']
     """
 
     def __init__(self, column: Column, marginal: Marginal, report: FitReport | None = None):
+        coded = column.kind in ("categorical", "boolean")
+        n_cats = len(column.categories or [])
+        if coded != isinstance(marginal, CategoricalMarginal) or (
+                coded and marginal.probs.size != n_cats):
+            need = (f"a categorical marginal with one probability per category ({n_cats})"
+                    if coded else "a numeric marginal, not a categorical one")
+            raise SpecError(f"column {column.name!r}: a {column.kind} column needs {need}, "
+                            f"got a {type(marginal).__name__}")
         self.column = column
         self.marginal = marginal
         self.report = report
@@ -157,11 +179,16 @@ class ColumnModel:
         """Whether :meth:`values_from_uniform` returns integer category codes."""
         return self.column.kind in ("categorical", "boolean")
 
-    def from_uniform(self, u: np.ndarray) -> pd.Series:
-        """Map uniforms in [0, 1] to typed column values (see module docstring)."""
-        return self.series_from_values(self.values_from_uniform(u))
+    def from_uniform(self, u: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
+        """Map uniforms in [0, 1] to typed column values (see module docstring).
 
-    def values_from_uniform(self, u: np.ndarray) -> np.ndarray:
+        With ``missing`` (the missingness uniforms), ``u`` is the value uniform
+        and a cell is missing where ``missing < π``; without it, the null mass
+        sits at the bottom of ``u``.
+        """
+        return self.series_from_values(self.values_from_uniform(u, missing))
+
+    def values_from_uniform(self, u: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
         """The numeric stage of :meth:`from_uniform`.
 
         Returns category codes (``int64``, ``-1`` for missing) for categorical and
@@ -172,7 +199,10 @@ class ColumnModel:
         col = self.column
         pi = float(col.null_fraction)
         null = None
-        if pi > 0:
+        if missing is not None:
+            if pi > 0:
+                null = np.asarray(missing, dtype=float) < pi
+        elif pi > 0:
             null = u < pi
             u = np.clip((u - pi) / (1.0 - pi), 0.0, 1.0)
         if self.coded:
@@ -246,12 +276,19 @@ class ColumnModel:
         return s
 
     # -------------------------------------------------- distributional transform
-    def to_uniform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        """Distributional transform of observed values to exact uniforms (module docstring)."""
+    def to_uniform(
+        self, series: pd.Series, rng: np.random.Generator, *, null_mass: bool = True
+    ) -> np.ndarray:
+        """Distributional transform of observed values to exact uniforms (module docstring).
+
+        ``null_mass=False`` returns the value uniforms ``w`` (NaN for missing
+        values); otherwise the one-uniform layout with the null mass at the bottom.
+        Either way ``rng`` gives one draw per row.
+        """
         col = self.column
         n = len(series)
         isna = series.isna().to_numpy()
-        pi = float(col.null_fraction)
+        pi = float(col.null_fraction) if null_mass else 0.0
         v = rng.random(n)
         u = np.empty(n)
         obs = ~isna
@@ -271,7 +308,7 @@ class ColumnModel:
         lo = self.marginal.cdf_left(x)
         w = lo + v[obs] * (hi - lo)
         u[obs] = pi + (1.0 - pi) * w
-        u[isna] = pi * v[isna]
+        u[isna] = pi * v[isna] if null_mass else np.nan
         return np.clip(u, 1e-12, 1 - 1e-12)
 
     # -------------------------------------------------------------------- I/O

@@ -1,46 +1,273 @@
-"""Reading and writing tables and JSON model files, atomically and without code execution.
+"""Reading and writing tables, JSON and YAML files: atomically, bounded, without code execution.
 
 * Tables: CSV and Parquet (pyarrow), chosen by file suffix.
 * Models, datasets' metadata, archetypes: JSON with a ``format`` name and a
   ``format_version``; loading never executes code (no pickle, no ``eval``).
+* Every JSON or YAML document the package reads goes through one bounded loader
+  (:func:`parse_json`, :func:`parse_yaml`): the file size, the nesting depth, the
+  size after YAML alias expansion and the length of integers are capped, and
+  duplicate keys are refused, so a small hostile file can neither exhaust memory
+  nor hang the process; every failure is a :class:`~synthkit.errors.ModelFileError`
+  (JSON) or :class:`~synthkit.errors.RecipeError` (YAML) naming the file.
 * Every output is written to a temporary name in the target folder and renamed
   into place (:func:`atomic_path`), so a failure never leaves a half-written file.
+  The file gets the usual permissions (``0o666`` minus the umask); a missing
+  folder is an error unless ``parents=True``; the temporary file is removed on an
+  exception, on ``SIGTERM`` (the process then exits with status 143) and, if the
+  process was killed outright, by the next write to the same path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode
+from yaml.resolver import Resolver
 
-from .errors import DataError, ModelFileError
+from .errors import DataError, ModelFileError, RecipeError
 
 __all__ = [
     "atomic_path",
+    "check_output_path",
+    "make_output_folder",
     "read_table",
     "write_table",
     "write_json",
     "read_json",
+    "parse_json",
+    "read_yaml",
+    "parse_yaml",
     "to_jsonable",
     "TABLE_SUFFIXES",
+    "MAX_JSON_BYTES",
+    "MAX_YAML_BYTES",
+    "MAX_DEPTH",
+    "MAX_YAML_NODES",
+    "MAX_INT_DIGITS",
 ]
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
+#: Largest JSON file read (bytes): a fitted model is typically tens of kilobytes.
+MAX_JSON_BYTES = 256 * 2**20
+#: Largest YAML recipe read (bytes).
+MAX_YAML_BYTES = 2**20
+#: Deepest nesting of lists / mappings accepted in a JSON or YAML document.
+MAX_DEPTH = 64
+#: Most nodes a YAML document may hold once its aliases are expanded.
+MAX_YAML_NODES = 1_000_000
+#: Most digits of an integer in a JSON document.
+MAX_INT_DIGITS = 300
+
+# --------------------------------------------------------------------------- writing
+
+# Temporary names: ".<name>.<pid>-<8 hex>.tmp"; ".<name>.<8 chars>.tmp" from earlier versions.
+_TMP_RE = r"\.{name}\.(?:(?P<pid>\d+)-)?[A-Za-z0-9_]{{8}}\.tmp"
+_ACTIVE: set[str] = set()  # temporary files being written by this process
+_LOCK = threading.Lock()
+_SIGTERM_DEPTH = 0  # nesting of atomic_path blocks holding the SIGTERM handler (main thread)
+_SIGTERM_PREVIOUS: Any = None
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """Remove the temporary files being written, then exit with status 128 + SIGTERM (143)."""
+    # no lock: the handler may interrupt this very thread while it holds _LOCK; copying the
+    # set is one step under the interpreter lock
+    for tmp in list(_ACTIVE):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    raise SystemExit(128 + signum)
+
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def _sigterm_cleanup() -> Iterator[None]:
+    """Hold the SIGTERM handler while writing (main thread, default handler only)."""
+    global _SIGTERM_DEPTH, _SIGTERM_PREVIOUS
+    install = threading.current_thread() is threading.main_thread()
+    if install and _SIGTERM_DEPTH == 0:
+        previous = signal.getsignal(signal.SIGTERM)
+        install = previous == signal.SIG_DFL
+        if install:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+            _SIGTERM_PREVIOUS = previous
+    if install:
+        _SIGTERM_DEPTH += 1
+    try:
+        yield
+    finally:
+        if install:
+            _SIGTERM_DEPTH -= 1
+            if _SIGTERM_DEPTH == 0:
+                signal.signal(signal.SIGTERM, _SIGTERM_PREVIOUS)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process's own files are checked against _ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_stale_temps(path: Path, started: float) -> None:
+    """Remove temporary files for ``path`` left by a killed writer (our naming pattern only).
+
+    A file is stale when it is older than ``started`` and the process that created it
+    (recorded in its name) is gone.
+    """
+    pattern = re.compile(_TMP_RE.format(name=re.escape(path.name)))
+    try:
+        candidates = glob.glob(glob.escape(str(path.parent / f".{path.name}.")) + "*.tmp")
+    except OSError:  # pragma: no cover - unreadable folder: nothing to clean
+        return
+    with _LOCK:
+        active = {os.path.basename(tmp) for tmp in _ACTIVE}  # names are unique (pid + random)
+    for name in candidates:
+        match = pattern.fullmatch(os.path.basename(name))
+        if match is None or os.path.basename(name) in active:
+            continue
+        pid = match.group("pid")
+        if pid is not None and _pid_alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if os.lstat(name).st_mtime < started:
+                os.unlink(name)
+
+
+_MKDIR_HINT = "create it first, or ask for it to be created (parents=True; on the command line --mkdir)"
+
+
+def check_output_path(path: str | os.PathLike, *, parents: bool = False) -> Path:
+    """Check that the file ``path`` can be written: its folder exists and it is not a folder.
+
+    Writers call this before any work, so a wrong output path fails at once.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    parents : bool, default False
+        Create the missing folders; otherwise a missing folder is an error.
+
+    Raises
+    ------
+    DataError
+        Missing folder (without ``parents``), a file where a folder should be, ``path``
+        being a folder, or a folder that cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_path(d / "new" / "x.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.DataError: cannot write ...: the folder ... does not exist; create it first, ...
+    >>> check_output_path(d / "new" / "x.csv", parents=True).parent.is_dir()
+    True
+    """
+    path = Path(path)
+    try:
+        return _check_output_path(path, parents)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _check_output_path(path: Path, parents: bool) -> Path:
+    folder = path.parent
+    if folder.is_dir():
+        if path.is_dir():
+            raise DataError(f"cannot write {str(path)!r}: it is a folder; give a file name")
+        if path.exists() and not path.is_file():
+            raise DataError(f"cannot write {str(path)!r}: it is not a regular file (a device, pipe "
+                            "or socket would be replaced); give a file name")
+        return path
+    if folder.exists() or any(p.exists() and not p.is_dir() for p in folder.parents):
+        raise DataError(f"cannot write {str(path)!r}: {str(folder)!r} is not a folder")
+    if not parents:
+        raise DataError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist; "
+                        + _MKDIR_HINT)
+    folder.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def make_output_folder(folder: str | os.PathLike, *, parents: bool = False) -> Path:
+    """Create the output folder ``folder`` if missing; its parent must exist unless ``parents``.
+
+    For commands whose output is a folder (``--out DIR``): the folder itself is
+    created, a missing parent is an error unless ``parents=True``.
+
+    Raises
+    ------
+    DataError
+        Missing parent (without ``parents``), ``folder`` being a file, or a folder that
+        cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> make_output_folder(d / "out").is_dir()
+    True
+    """
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    if folder.exists():
+        raise DataError(f"cannot write into {str(folder)!r}: it is a file, not a folder")
+    check_output_path(folder, parents=parents)  # the parent must exist (or be created)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the folder {str(folder)!r}: {exc.strerror or exc}") from None
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, parents: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    The temporary file ``.<name>.<pid>-<random>.tmp`` is created with mode ``0o666``
+    minus the umask (the mode an ordinary ``open(path, "w")`` gives), so the renamed
+    file has the usual permissions. On any exception, and on ``SIGTERM`` while the
+    block runs in the main thread (the process then exits with status 143), the
+    temporary file is removed and ``path`` is left as it was; temporary files of
+    ``path`` left by a killed process are removed by the next write.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    parents : bool, default False
+        Create missing folders; otherwise a missing folder is a :class:`DataError`.
+
+    Raises
+    ------
+    DataError
+        Missing folder, ``path`` is a folder, or the file cannot be created or renamed
+        (permissions, read-only file system, disk full, ...).
 
     Examples
     --------
@@ -52,17 +279,40 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     'hi'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
-        raise
+    if path.is_symlink():  # write through the link, so it keeps pointing at the new file
+        path = Path(os.path.realpath(path))
+    started = time.time()
+    check_output_path(path, parents=parents)
+    _remove_stale_temps(path, started)
+    with _sigterm_cleanup():
+        for _ in range(100):  # a name clash is vanishingly rare
+            tmp = str(path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+            with _LOCK:
+                _ACTIVE.add(tmp)
+            try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                break
+            except FileExistsError:
+                with _LOCK:
+                    _ACTIVE.discard(tmp)
+            except OSError as exc:
+                with _LOCK:
+                    _ACTIVE.discard(tmp)
+                raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        else:  # pragma: no cover
+            raise DataError(f"cannot write {str(path)!r}: no free temporary name in its folder")
+        try:
+            yield Path(tmp)
+            os.replace(tmp, path)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise DataError(f"could not write {str(path)!r}: {exc.strerror or exc}") from None
+            raise
+        finally:
+            with _LOCK:
+                _ACTIVE.discard(tmp)
 
 
 def _suffix(path: Path) -> str:
@@ -88,11 +338,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"could not read {str(path)!r} as {suffix[1:]}: {exc}") from None
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` to CSV or Parquet (by suffix), atomically. Returns the path."""
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, parents: bool = False) -> Path:
+    """Write ``frame`` to CSV or Parquet (by suffix), atomically (:func:`atomic_path`). Returns the path.
+
+    ``parents=True`` creates missing folders; otherwise a missing folder is a :class:`DataError`.
+    """
     path = Path(path)
     suffix = _suffix(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, parents=parents) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False)
         else:
@@ -133,13 +386,120 @@ def from_jsonable_float(v: Any) -> float:
     return float(v)
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented strict JSON, atomically."""
+def write_json(path: str | os.PathLike, obj: Any, *, parents: bool = False) -> Path:
+    """Write ``obj`` as indented strict JSON, atomically (:func:`atomic_path`).
+
+    ``parents=True`` creates missing folders; otherwise a missing folder is a :class:`DataError`.
+    """
     path = Path(path)
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, parents=parents) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- bounded reading
+
+
+def _read_text(path: Path, limit: int, error: type[ModelFileError] | type[RecipeError],
+               what: str) -> str:
+    """The UTF-8 text of ``path``, refusing files larger than ``limit`` bytes."""
+    if not path.is_file():
+        raise error(f"no such {what}: {str(path)!r}")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise error(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise error(f"{str(path)!r} is larger than {limit:,} bytes, the most a {what} may have")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _check_tree(doc: Any, source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and unpaired surrogates (iterative walk)."""
+    stack = [(doc, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        if isinstance(obj, str):
+            if not obj.isascii():
+                _check_text(obj, source)
+            continue
+        if depth > MAX_DEPTH:
+            raise ModelFileError(f"{source}: lists or objects nest more than {MAX_DEPTH} levels deep")
+        if isinstance(obj, dict):
+            stack.extend((k, depth) for k in obj)
+            stack.extend((v, depth + 1) for v in obj.values() if isinstance(v, (dict, list, str)))
+        else:
+            stack.extend((v, depth + 1) for v in obj if isinstance(v, (dict, list, str)))
+
+
+def _check_text(value: str, source: str, error: type[ModelFileError] | type[RecipeError] = ModelFileError,
+                where: str = "") -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise error(f"{source}:{where} the text {value[:40]!r} holds an unpaired surrogate escape "
+                    f"({value[exc.start]!r}), which is not a character; fix the escape") from None
+
+
+def parse_json(text: str, source: str = "<json>") -> Any:
+    """Parse JSON text with bounds: size, nesting depth, integer length, no duplicate keys.
+
+    Parameters
+    ----------
+    text : str
+        The document.
+    source : str
+        Its name in error messages (a file name).
+
+    Raises
+    ------
+    ModelFileError
+        Invalid JSON, more than :data:`MAX_JSON_BYTES` characters, nesting deeper than
+        :data:`MAX_DEPTH`, an integer longer than :data:`MAX_INT_DIGITS` digits, or a key
+        given twice in one object.
+
+    Examples
+    --------
+    >>> parse_json('{"a": [1, 2.5, "x"]}')
+    {'a': [1, 2.5, 'x']}
+    >>> parse_json('{"a": 1, "a": 2}', "m.json")
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.ModelFileError: m.json: key 'a' is given twice in one object; keep one
+    """
+    if len(text) > MAX_JSON_BYTES:
+        raise ModelFileError(f"{source}: larger than {MAX_JSON_BYTES:,} characters, the most "
+                             "a JSON document may have")
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        out = dict(items)
+        if len(out) != len(items):
+            seen: set[str] = set()
+            dup = next(k for k, _ in items if k in seen or seen.add(k))
+            raise ModelFileError(f"{source}: key {dup!r} is given twice in one object; keep one")
+        return out
+
+    def integer(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise ModelFileError(f"{source}: an integer of {len(digits)} digits is too large "
+                                 f"(at most {MAX_INT_DIGITS})")
+        return int(digits)
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs, parse_int=integer)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ModelFileError(f"{source}: lists or objects nest more than {MAX_DEPTH} levels "
+                             "deep") from None
+    if isinstance(doc, (dict, list, str)):
+        _check_tree(doc, source)
+    return doc
 
 
 def read_json(
@@ -148,21 +508,16 @@ def read_json(
     expected_format: str | None = None,
     supported_versions: tuple[int, ...] | None = None,
 ) -> dict:
-    """Read a JSON document, checking its ``format`` and ``format_version`` fields.
+    """Read a JSON document (bounded, see :func:`parse_json`), checking ``format`` and ``format_version``.
 
     Raises
     ------
     ModelFileError
-        Missing or unreadable file, invalid JSON, not an object, wrong ``format``,
-        or a ``format_version`` this synthkit does not know.
+        Missing, unreadable or too large file, invalid or too deeply nested JSON, not an
+        object, wrong ``format``, or a ``format_version`` this synthkit does not know.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"no such file: {str(path)!r}")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{str(path)!r} is not valid JSON: {exc}") from None
+    doc = parse_json(_read_text(path, MAX_JSON_BYTES, ModelFileError, "file"), repr(str(path)))
     if not isinstance(doc, dict):
         raise ModelFileError(f"{str(path)!r} must hold a JSON object, got {type(doc).__name__}")
     if expected_format is not None and doc.get("format") != expected_format:
@@ -176,3 +531,158 @@ def read_json(
             f"reads versions {list(supported_versions)}: upgrade synthkit or re-save the model"
         )
     return doc
+
+
+class _YamlLimit(Exception):
+    """A bound of the YAML loader was crossed (message, mark)."""
+
+    def __init__(self, message: str, mark: Any = None) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser as _CParser
+
+    class _YamlBase(Composer, _CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's event parser, Python's composer (so node building can be bounded)."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML without libyaml
+    _YamlBase = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+
+class _BoundedLoader(_YamlBase):  # type: ignore[misc,valid-type]
+    """Safe YAML loader that bounds depth and alias expansion and refuses duplicate keys.
+
+    While composing, every node counts once and every alias counts the expanded size
+    of the node it names, so the running total is the size of the document with its
+    aliases expanded ("billion laughs" is refused after :data:`MAX_YAML_NODES`). The
+    nesting depth, including the depth an alias brings, is capped at :data:`MAX_DEPTH`
+    before any recursion goes deeper.
+    """
+
+    def __init__(self, stream: str, source: str) -> None:
+        super().__init__(stream)
+        self._source = source
+        self._expanded = 0
+        self._heights = [0]  # per open node: the largest height among its finished children
+        self._anchor_size: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height)
+        self._dup_checked: set[int] = set()
+
+    def _count(self, n: int, mark: Any) -> None:
+        self._expanded += n
+        if self._expanded > MAX_YAML_NODES:
+            raise _YamlLimit(f"more than {MAX_YAML_NODES:,} values once aliases are expanded "
+                             "(nested aliases multiply); write the values out or reuse fewer",
+                             mark)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            if event.anchor in self.anchors:
+                if event.anchor not in self._anchor_size:
+                    raise _YamlLimit(f"alias *{event.anchor} refers to a value that contains it "
+                                     "(a structure cannot contain itself)", event.start_mark)
+                size, height = self._anchor_size[event.anchor]
+                self._count(size, event.start_mark)
+                if len(self._heights) - 1 + height > MAX_DEPTH:
+                    raise _YamlLimit(f"lists or mappings nest more than {MAX_DEPTH} levels deep "
+                                     f"(through alias *{event.anchor})", event.start_mark)
+                self._heights[-1] = max(self._heights[-1], height)
+            return super().compose_node(parent, index)
+        if len(self._heights) > MAX_DEPTH:
+            raise _YamlLimit(f"lists or mappings nest more than {MAX_DEPTH} levels deep",
+                             event.start_mark)
+        self._count(1, event.start_mark)
+        start = self._expanded
+        self._heights.append(0)
+        node = super().compose_node(parent, index)
+        height = self._heights.pop() + 1
+        self._heights[-1] = max(self._heights[-1], height)
+        if getattr(event, "anchor", None) is not None:
+            self._anchor_size[event.anchor] = (self._expanded - start + 1, height)
+        return node
+
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        node = super().compose_scalar_node(anchor)
+        if not node.value.isascii():
+            _check_text(node.value, self._source, RecipeError, f" line {node.start_mark.line + 1}:")
+        return node
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        # Check a mapping's own keys once, before merge keys (<<) add inherited ones.
+        if id(node) not in self._dup_checked:
+            self._dup_checked.add(id(node))
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:
+                    continue  # unhashable: the constructor reports it
+                if first is not key_node.start_mark:
+                    raise _YamlLimit(f"key {key!r} is given twice (first on line "
+                                     f"{first.line + 1}); keep one", key_node.start_mark)
+        super().flatten_mapping(node)
+
+
+def parse_yaml(text: str, source: str = "<yaml>") -> Any:
+    """Parse YAML text safely and with bounds (no code is ever executed).
+
+    Only plain data is built (PyYAML's safe constructors). The document may be at most
+    :data:`MAX_YAML_BYTES` characters, nest at most :data:`MAX_DEPTH` levels and expand
+    to at most :data:`MAX_YAML_NODES` values through its aliases; a mapping may not give
+    a key twice.
+
+    Raises
+    ------
+    RecipeError
+        Naming ``source`` (and the line when known) and what to fix.
+
+    Examples
+    --------
+    >>> parse_yaml("rows: 10\\nseed: 1")
+    {'rows': 10, 'seed': 1}
+    >>> parse_yaml("rows: 10\\nrows: 20", "r.yaml")
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.RecipeError: r.yaml: line 2: key 'rows' is given twice (first on line 1); keep one
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise RecipeError(f"{source}: larger than {MAX_YAML_BYTES:,} characters, the most a "
+                          "recipe may have")
+    loader = _BoundedLoader(text, source)
+    try:
+        return loader.get_single_data()
+    except _YamlLimit as exc:
+        line = "" if exc.mark is None else f" line {exc.mark.line + 1}:"
+        raise RecipeError(f"{source}:{line} {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{source}: not valid YAML: "
+                          + str(exc).replace('"<unicode string>"', source)) from None
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors let these through for bad escapes ("\\U0011ffff"),
+        # impossible dates (2020-13-45), "!!int abc", "!!bool x", ...
+        raise RecipeError(f"{source}: not valid YAML: a value cannot be read "
+                          f"({type(exc).__name__}: {exc}); check quoting, escapes and tags") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Read a YAML file with :func:`parse_yaml` (at most :data:`MAX_YAML_BYTES` bytes).
+
+    Raises
+    ------
+    RecipeError
+        Missing, unreadable, too large or not UTF-8 file, or a :func:`parse_yaml` error.
+    """
+    path = Path(path)
+    return parse_yaml(_read_text(path, MAX_YAML_BYTES, RecipeError, "recipe file"), str(path))

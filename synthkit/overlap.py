@@ -26,22 +26,53 @@ Because ``q`` is positively homogeneous in ``delta``, the envelope theorem gives
 the gradient of the exact ``q*`` in ``delta`` as ``a* / (sigma_i + sigma_j)``.
 
 Non-normal clusters (``x = mu + A z`` with iid standardised draws ``z``) are
-handled by :func:`calibrated_overlap`: along the minimax direction the
-projected, standardised cluster ``u = w'z / |w|`` (``w = A'a``) is not normal,
-so its *actual* quantiles (from a fixed reference sample of ``z``) replace
-``Phi^{-1}``: the minimax error ``e`` solves
-``s_i Q_i(1 - e) - s_j Q_j(e) = a'delta``. Skewness stays one-sided (the
-right tail of ``i`` faces the left tail of ``j``).
+handled by :func:`calibrated_overlap_matrix` and :func:`best_linear_pair_overlap`.
+The projection ``a'x = a'mu + w'z`` (``w = A'a``) is a sum of independent scaled
+draws whose law depends on the direction of ``w``, not only on ``|w|`` (an
+exponential cluster projected on one axis keeps a bounded left tail, on a diagonal
+it is nearly normal), so the normal-theory direction is not the best one: at
+p = 5 the best linear rule between two exponential or Pareto clusters can err
+several times less often along another direction. The certificate is the minimax
+error of the best linear rule found with a fixed reference sample of ``z`` per
+family (``m`` draws, seeded from the caller's seed):
+
+1. **Anderson–Bahadur direction**, evaluated on all ``m`` draws (it does not depend
+   on them): the projected quantiles replace ``Phi^{-1}`` and the minimax error
+   ``e`` solves ``s_i Q_i(1 - e) - s_j Q_j(e) = a'delta``, exactly on the
+   order-statistic grid (:func:`calibrated_pair_overlap`).
+2. **searched direction**: from there, L-BFGS-B minimises the kernel-smoothed
+   minimax error on the first ``r`` draws (``r ~ 400 / e``, between 10 000 and
+   ``m / 2``; integrated triweight kernel of half-width ``0.2 |w|``). The threshold
+   solves ``E_i(c) = E_j(c)`` by safeguarded Newton steps and the implicit-function
+   gradient is ``de/da = (E_j' dE_i/da - E_i' dE_j/da) / (E_j' - E_i')`` (primes:
+   ``d/dc``). The rule found is evaluated as in 1. on the other ``m - r`` draws,
+   which the search never saw, so its value is not optimistic.
+
+The smaller of the two is certified, with the standard-error bound
+``2 sqrt(e (1 - e) / n)`` (``n`` draws of its evaluation; the bound takes the
+worse of the two clusters' binomial errors). A pair is searched only when the
+first half of the reference holds at least 20 draws in its error region; below
+that resolution the Anderson–Bahadur value is kept, an upper bound of the
+best-linear overlap. Both values estimate the error of a fixed rule, so the
+certificate estimates an upper bound of the best-linear overlap; in the tests it
+matches the exact best-linear overlap of two exponential clusters at p = 2 (by
+quadrature) and, at p = 5, the best rule found on 800 000 fresh points per cluster
+for Student-t, exponential and Pareto clusters, within the standard error. In high
+dimension the search, fitted on a finite reference, may stop short of the best
+direction: the certificate stays an honest estimate of its own rule's error.
+Skewness stays one-sided (the right tail of ``i`` faces the left tail of ``j``).
 
 :func:`empirical_overlap_matrix` measures the achieved overlap on points: per
-pair a linear direction is fitted on the sample moments, then the threshold
-minimising the larger of the two class error rates is found exactly.
+pair a linear direction is fitted on the sample moments (and, with
+``direction="best"``, refined by the same smoothed search on the points), then the
+threshold minimising the larger of the two class error rates is found exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -59,6 +90,7 @@ __all__ = [
     "calibrated_overlap",
     "calibrated_overlap_matrix",
     "calibrated_pair_overlap",
+    "best_linear_pair_overlap",
     "empirical_overlap_matrix",
     "empirical_minimax_error",
     "single_thread_blas",
@@ -519,6 +551,297 @@ def _root_overlap(h: np.ndarray, r1: int, m: int, s_i: float, s_j: float, gap: f
     return float(2.0 * (r1 - 1 + frac) / (m - 1))
 
 
+# ------------------------------------------------------- best linear rule (non-normal)
+
+_SEARCH_HALFWIDTH = 0.2  # kernel half-width of the smoothed search, in projected standard deviations
+_SEARCH_MIN_TAIL = 20  # draws of a reference's first half needed in the error region to search
+_SEARCH_ROWS = 400  # search rows ~ _SEARCH_ROWS / error (at least _SEARCH_MIN_ROWS, at most the half)
+_SEARCH_MIN_ROWS = 10_000
+_SEARCH_MAXFUN = 30  # objective evaluations per search (more only overfits the search rows)
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+_TINY_NORM = 1e-300
+
+
+def _kernel(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integrated triweight kernel ``K`` (a CDF on [-1, 1]) and its density ``k = K'``."""
+    t2 = t * t
+    K = 0.5 + (35.0 / 32.0) * t * (1.0 - t2 + 0.6 * t2 * t2 - t2 * t2 * t2 / 7.0)
+    return K, (35.0 / 32.0) * (1.0 - t2) ** 3
+
+
+class _SmoothedError:
+    """One cluster's kernel-smoothed error rate along a direction ``a`` (search objective).
+
+    Cluster ``x = mu + A z``. For the rule ``a'x > c`` the *low* cluster (``sign = +1``)
+    errs when ``a'x > c`` and the *high* one (``sign = -1``) when ``a'x <= c``. With draws
+    ``z_r`` the error is ``E(c) = mean_r K((v_r - sign c) / h)`` where
+    ``v_r = sign (a'mu + w'z_r)``, ``w = A'a`` and ``h = 0.2 |w|``; a normal cluster
+    (``ref`` None) uses ``Phi(sign (a'mu - c) / |w|)`` exactly. Only the draws above
+    ``sign c - h`` enter ``E``: they are selected once per direction (with a margin) and
+    re-selected only when the threshold leaves the selection.
+    """
+
+    def __init__(self, mu: np.ndarray, A: np.ndarray, ref: np.ndarray | None, sign: float):
+        self.mu, self.A, self.ref, self.sign = mu, A, ref, float(sign)
+
+    def at(self, a: np.ndarray) -> None:
+        self.w = self.A.T @ a
+        self.s = float(np.sqrt(self.w @ self.w))
+        self.loc = float(a @ self.mu)
+        if self.ref is not None:
+            self.h = _SEARCH_HALFWIDTH * self.s
+            self.v = self.ref @ (self.sign * self.w).astype(self.ref.dtype) + self.sign * self.loc
+            self._floor = np.inf  # no selection yet
+
+    def error(self, c: float) -> tuple[float, float]:
+        """``E(c)`` and ``dE/dc``; remembers what :meth:`gradient` needs at this ``c``."""
+        if self.ref is None:
+            z = self.sign * (self.loc - c) / self.s
+            self._z = z
+            return float(ndtr(z)), -self.sign * float(np.exp(-0.5 * z * z)) / (_SQRT_2PI * self.s)
+        t0 = self.sign * c
+        if t0 - self.h < self._floor:  # select the draws that can count, with a margin
+            self._floor = t0 - 4.0 * self.h
+            self._rows = np.flatnonzero(self.v >= self._floor)
+            self._vs = self.v[self._rows]
+        vs = self._vs
+        inner = np.flatnonzero(np.abs(vs - t0) < self.h)
+        t = (vs[inner] - t0) / self.h
+        K, k = _kernel(t)
+        self._band, self._t, self._k = self._rows[inner], t, k
+        m = self.v.size
+        above = np.count_nonzero(vs >= t0 + self.h)
+        return (above + float(K.sum())) / m, -self.sign * float(k.sum()) / (self.h * m)
+
+    def gradient(self) -> np.ndarray:
+        """``dE/da`` at fixed ``c`` (the one of the last :meth:`error` call)."""
+        Aw = self.A @ self.w
+        if self.ref is None:
+            z = self._z
+            return float(np.exp(-0.5 * z * z)) / _SQRT_2PI * (
+                self.sign * self.mu / self.s - z * Aw / self.s**2)
+        m = self.v.size
+        kr = self._k / (self.h * m)
+        g = self.sign * (self.A @ (self.ref[self._band].T @ kr) + self.mu * float(kr.sum()))
+        return g - (float(self._k @ self._t) / m) * Aw / self.s**2
+
+
+def _minimax_threshold(low: _SmoothedError, high: _SmoothedError, c: float, scale: float):
+    """Solve ``E_low(c) = E_high(c)`` (decreasing minus increasing) by safeguarded Newton.
+
+    Returns ``c, E_low, E_high, dE_low/dc, dE_high/dc`` at the returned ``c`` (the last
+    point evaluated, so the sides' :meth:`_SmoothedError.gradient` refer to it).
+    """
+    lo, hi = -np.inf, np.inf
+    step = scale
+    for _ in range(200):
+        Ei, di = low.error(c)
+        Ej, dj = high.error(c)
+        h = Ei - Ej
+        if abs(h) <= 1e-8 * (Ei + Ej) + 1e-300:
+            break
+        if h > 0:
+            lo = c
+        else:
+            hi = c
+        if hi - lo <= 1e-13 * scale:
+            break
+        dh = di - dj
+        new = c - h / dh if dh < 0 else np.nan
+        if not (lo < new < hi):  # Newton left the bracket (or no slope): bisect or expand
+            if np.isfinite(lo) and np.isfinite(hi):
+                new = 0.5 * (lo + hi)
+            else:
+                new = lo + step if np.isfinite(lo) else hi - step
+                step *= 2.0
+        c = new
+    return c, Ei, Ej, di, dj
+
+
+def _search_direction(mu_i, A_i, ref_i, mu_j, A_j, ref_j, a0: np.ndarray) -> np.ndarray:
+    """Direction minimising the kernel-smoothed minimax error (L-BFGS-B from ``a0``).
+
+    The objective is scaled by its value at ``a0`` so that the stopping tolerances
+    are relative whatever the size of the error; at most ``_SEARCH_MAXFUN`` evaluations
+    (further steps mostly fit the search draws' noise).
+    """
+    from scipy.optimize import minimize
+
+    low = _SmoothedError(mu_i, A_i, ref_i, +1.0)
+    high = _SmoothedError(mu_j, A_j, ref_j, -1.0)
+    frac = [0.5]  # threshold position between the projected centers: warm start
+
+    def smoothed(a):
+        low.at(a)
+        high.at(a)
+        gap = high.loc - low.loc
+        c, Ei, Ej, di, dj = _minimax_threshold(low, high, low.loc + frac[0] * gap,
+                                               low.s + high.s)
+        if gap > 0:
+            frac[0] = (c - low.loc) / gap
+        den = dj - di
+        if not den > 0:  # both smoothed errors flat at c: separated (e = 0) or degenerate
+            return 0.5 * (Ei + Ej), np.zeros_like(a)
+        return 0.5 * (Ei + Ej), (dj * low.gradient() - di * high.gradient()) / den
+
+    e0, _ = smoothed(a0)
+    if not e0 > 0:
+        return a0 / np.linalg.norm(a0)
+
+    def fun(a):
+        e, g = smoothed(a)
+        return e / e0, g / e0
+
+    res = minimize(fun, a0, jac=True, method="L-BFGS-B",
+                   options={"maxfun": _SEARCH_MAXFUN, "ftol": 1e-7, "gtol": 1e-6})
+    a = res.x if np.all(np.isfinite(res.x)) and np.linalg.norm(res.x) > 0 else a0
+    return a / np.linalg.norm(a)
+
+
+def _search_rows(m: int, overlap_ab: float) -> int:
+    """Reference rows (from the start) that steer the direction search; 0 = do not search.
+
+    About ``_SEARCH_ROWS / e`` rows (``e`` = overlap / 2 along the Anderson–Bahadur
+    direction), at least ``_SEARCH_MIN_ROWS`` and at most half of the ``m`` draws; no
+    search when that half holds fewer than ``_SEARCH_MIN_TAIL`` draws in the error region.
+    """
+    e = 0.5 * overlap_ab
+    half = m // 2
+    if not (0.0 < e < 0.5) or e * half < _SEARCH_MIN_TAIL:
+        return 0
+    return int(min(half, max(_SEARCH_MIN_ROWS, np.ceil(_SEARCH_ROWS / e))))
+
+
+def _overlap_se(overlap: float, m: int) -> float:
+    """Standard-error bound ``2 sqrt(e (1 - e) / m)`` of an overlap ``2 e`` estimated on ``m`` draws."""
+    e = 0.5 * min(max(overlap, 0.0), 1.0)
+    return 2.0 * float(np.sqrt(e * (1.0 - e) / m))
+
+
+@dataclass
+class _PairCertificate:
+    """Certified overlap of one pair along its chosen direction ``a`` (unit vector):
+    projected scales ``s = |A'a|``, ``gap = a'delta``, the standardised projections ``u``
+    of the evaluation draws (None for a normal cluster) and whether ``a`` was searched."""
+
+    overlap: float
+    se: float
+    direction: np.ndarray
+    s_i: float
+    s_j: float
+    gap: float
+    u_i: np.ndarray | None
+    u_j: np.ndarray | None
+    searched: bool = False
+
+
+def _evaluate_direction(a, delta, A_i, A_j, ref_i, ref_j) -> _PairCertificate:
+    """Minimax overlap along ``a`` from reference draws (exact on their order statistics)."""
+    w_i, w_j = A_i.T @ a, A_j.T @ a
+    s_i, s_j = float(np.linalg.norm(w_i)), float(np.linalg.norm(w_j))
+    gap = float(a @ delta)
+    u_i = None if ref_i is None else ref_i @ (w_i / s_i)
+    u_j = None if ref_j is None else ref_j @ (w_j / s_j)
+    ov = calibrated_pair_overlap(u_i, u_j, s_i, s_j, gap) if gap > 0 else 1.0
+    m = min(u.shape[0] for u in (u_i, u_j) if u is not None)
+    return _PairCertificate(ov, _overlap_se(ov, m), a, s_i, s_j, gap, u_i, u_j)
+
+
+def _best_linear_pair(mu_i, A_i, ref_i, mu_j, A_j, ref_j, a_ab: np.ndarray,
+                      search_from: float = 0.0) -> _PairCertificate:
+    """Certified best-linear overlap of one pair with a non-normal cluster.
+
+    The Anderson–Bahadur direction ``a_ab`` is evaluated on all reference draws (it
+    does not depend on them). When that overlap is at least ``search_from`` and the
+    reference resolves the error region (:func:`_search_rows`), a direction is searched
+    on the first rows and evaluated on the remaining ones; the smaller overlap is
+    returned with its standard-error bound. Deterministic in its inputs.
+    """
+    delta = np.asarray(mu_j, float) - np.asarray(mu_i, float)
+    a0 = np.asarray(a_ab, dtype=float)
+    a0 = np.round(a0 / np.linalg.norm(a0), 12)  # the same start whatever batch computed a_ab
+    best = _evaluate_direction(a0, delta, A_i, A_j, ref_i, ref_j)
+    m = min(r.shape[0] for r in (ref_i, ref_j) if r is not None)
+    rows = _search_rows(m, best.overlap) if best.gap > 0 and best.overlap >= search_from else 0
+    if rows:
+        def head(r):  # the search only steers the direction: single precision is enough
+            return None if r is None else r[:rows].astype(np.float32)
+
+        def rest(r):
+            return None if r is None else r[rows:]
+
+        a_hat = _search_direction(np.zeros_like(delta), A_i, head(ref_i), delta, A_j, head(ref_j),
+                                  a0)
+        held = _evaluate_direction(a_hat, delta, A_i, A_j, rest(ref_i), rest(ref_j))
+        held.searched = True
+        if held.overlap < best.overlap:
+            best = held
+    return best
+
+
+def best_linear_pair_overlap(mu_i, factor_i, reference_i, mu_j, factor_j, reference_j
+                             ) -> tuple[float, float, np.ndarray]:
+    """Certified best-linear overlap of two clusters ``x = mu + A z`` from reference draws.
+
+    Twice the smaller minimax error of two linear rules, each evaluated on draws it
+    was not fitted to: the Anderson–Bahadur rule of the covariances (all draws) and
+    the rule found by the smoothed direction search on the first draws (evaluated on
+    the others); see the module docstring. A normal cluster (reference None) is
+    handled exactly; two normal clusters get the exact overlap.
+
+    Parameters
+    ----------
+    mu_i, mu_j : (p,) centers.
+    factor_i, factor_j : (p, p) factors ``A`` (covariance ``A A'``).
+    reference_i, reference_j : (m, p) standardised draws ``z`` of each family, or None.
+
+    Returns
+    -------
+    overlap : float
+    se : float
+        Monte Carlo standard-error bound ``2 sqrt(e (1 - e) / n)`` (``n`` evaluation draws).
+    direction : ndarray (p,)
+        Unit direction ``a`` of the certified rule ``a'x > c``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.random.default_rng(0).standard_exponential((40_000, 2)) - 1.0  # standardised
+    >>> ov, se, a = best_linear_pair_overlap([0, 0], np.eye(2), z, [2.5, 0.5], np.eye(2), z)
+    >>> round(ov, 2), round(pairwise_overlap([0, 0], np.eye(2), [2.5, 0.5], np.eye(2)), 2)
+    (0.15, 0.2)
+    """
+    mu_i = np.atleast_1d(np.asarray(mu_i, dtype=float))
+    mu_j = np.atleast_1d(np.asarray(mu_j, dtype=float))
+    p = mu_i.shape[0]
+    A_i = np.asarray(factor_i, dtype=float).reshape(p, p)
+    A_j = np.asarray(factor_j, dtype=float).reshape(p, p)
+    _, covs = _check_means_covs(np.stack([mu_i, mu_j]), np.stack([A_i @ A_i.T, A_j @ A_j.T]))
+    if reference_i is None and reference_j is None:
+        q, a, _, _, _ = exact_q((mu_j - mu_i)[None], covs[:1], covs[1:], return_direction=True)
+        return float(q_to_overlap(q[0])), 0.0, a[0] / max(np.linalg.norm(a[0]), _TINY_NORM)
+    refs = [_check_reference(r, p) for r in (reference_i, reference_j)]
+    q, a, _, si, sj = exact_q((mu_j - mu_i)[None], covs[:1], covs[1:], return_direction=True)
+    if not q[0] * (si[0] + sj[0]) > 0:  # equal centers: no direction, overlap 1
+        return 1.0, 0.0, np.zeros(p)
+    with single_thread_blas():
+        r = _best_linear_pair(mu_i, A_i, refs[0], mu_j, A_j, refs[1], a[0])
+    return float(r.overlap), float(r.se), np.asarray(r.direction)
+
+
+def _check_reference(ref, p: int) -> np.ndarray | None:
+    """A reference sample as a finite (m, p) float array (m >= 2), or None."""
+    if ref is None:
+        return None
+    ref = np.asarray(ref, dtype=float)
+    if ref.ndim != 2 or ref.shape[1] != p or ref.shape[0] < 2:
+        raise SpecError(f"every reference must be an (m, {p}) array of standardised draws with "
+                        f"m >= 2, got shape {ref.shape}")
+    if not np.all(np.isfinite(ref)):
+        raise SpecError("reference draws must be finite")
+    return ref
+
+
 def _facing_tails(idx, I, J, a, factors, references, T0: int = 256) -> dict:
     """Sorted facing tails (top of ``u_i`` descending, bottom of ``u_j`` ascending) per pair.
 
@@ -579,12 +902,15 @@ def _calibrated_overlap_matrix_impl(
     references: Sequence[np.ndarray | None],
     *,
     pairs=None,
-) -> np.ndarray:
-    """Per-family calibrated overlap of clusters ``x = mu_i + A_i z_i``.
+    return_se: bool = False,
+):
+    """Certified best-linear overlap of clusters ``x = mu_i + A_i z_i`` (normal or not).
 
-    The direction of every pair is the Anderson–Bahadur minimax direction for
-    the covariances ``A_i A_i'``; along it the error is computed from the actual
-    quantiles of the projected standardised draws (see :func:`calibrated_overlap`).
+    Normal pairs get the exact Anderson–Bahadur overlap. A pair with a non-normal
+    cluster gets the certificate of the module docstring: the Anderson–Bahadur
+    direction evaluated on the reference draws, and, when the reference resolves the
+    error region, a direction searched on the first draws and evaluated on the
+    others; the smaller overlap is kept (:func:`best_linear_pair_overlap`).
 
     Parameters
     ----------
@@ -594,10 +920,13 @@ def _calibrated_overlap_matrix_impl(
         cluster's family (the same array object may be shared by clusters of the
         same family), or None for a normal cluster.
     pairs : optional (P, 2) subset of pairs.
+    return_se : bool
+        Also return the (k, k) Monte Carlo standard-error bounds
+        ``2 sqrt(e (1 - e) / n)`` (0 for normal pairs).
 
     Returns
     -------
-    ndarray, shape (k, k)
+    ndarray, shape (k, k), or a pair of them with ``return_se``
 
     Examples
     --------
@@ -617,33 +946,51 @@ def _calibrated_overlap_matrix_impl(
     if len(references) != k:
         raise SpecError(f"`references` must have one entry per cluster ({k}), got {len(references)}")
     means, covs = _check_means_covs(means, factors @ np.swapaxes(factors, -1, -2))
+    checked: dict[int, np.ndarray | None] = {}  # shared arrays are checked once
+    for r in references:
+        if id(r) not in checked:
+            checked[id(r)] = _check_reference(r, p)
+    references = [checked[id(r)] for r in references]
     I, J = _pairs(k, pairs)
     out = np.zeros((k, k))
+    se_out = np.zeros((k, k))
     if len(I) == 0:
-        return out
+        return (out, se_out) if return_se else out
     q, a, _, s_i, s_j = exact_q(means[J] - means[I], covs[I], covs[J], return_direction=True)
     gap = q * (s_i + s_j)
     ov = q_to_overlap(q)
+    se = np.zeros(len(I))
     # a pair with equal centers has no direction (a* = 0): its overlap stays 1
     nonnormal = np.array([(references[i] is not None or references[j] is not None) and g > 0
                           for i, j, g in zip(I, J, gap, strict=True)])
     idx = np.flatnonzero(nonnormal)
+    m_ref = [None if r is None else r.shape[0] for r in references]
     tails = _facing_tails(idx, I, J, a, factors, references)
     for e in idx:
         i, j = I[e], J[e]
+        value = None
         if e in tails:  # fast path: the root lies within the precomputed facing tails
             qi, qj, m = tails[e]
             h = s_i[e] * qi - s_j[e] * qj - gap[e]
             neg = np.flatnonzero(h <= 0)
             if neg.size:
-                ov[e] = _root_overlap(h, int(neg[0]), m, s_i[e], s_j[e], gap[e])
-                continue
-        ui = project_reference(references[i], factors[i], a[e])
-        uj = project_reference(references[j], factors[j], a[e])
-        ov[e] = calibrated_pair_overlap(ui, uj, s_i[e], s_j[e], gap[e])
+                value = _root_overlap(h, int(neg[0]), m, s_i[e], s_j[e], gap[e])
+        if value is None:
+            ui = project_reference(references[i], factors[i], a[e])
+            uj = project_reference(references[j], factors[j], a[e])
+            value = calibrated_pair_overlap(ui, uj, s_i[e], s_j[e], gap[e])
+        m = min(n for n in (m_ref[i], m_ref[j]) if n is not None)
+        if _search_rows(m, value):  # the same decision as in _best_linear_pair
+            r = _best_linear_pair(means[i], factors[i], references[i], means[j], factors[j],
+                                  references[j], a[e])
+            ov[e], se[e] = r.overlap, r.se
+        else:
+            ov[e], se[e] = value, _overlap_se(value, m)
     out[I, J] = ov
     out[J, I] = ov
-    return out
+    se_out[I, J] = se
+    se_out[J, I] = se
+    return (out, se_out) if return_se else out
 
 
 # ------------------------------------------------------------------------ empirical
@@ -679,13 +1026,20 @@ def _empirical_overlap_matrix_impl(
     minimax direction of those moments (``direction="exact"``) or the pooled
     LDA direction (``"lda"``), and the threshold minimising the larger of the
     two empirical class error rates is found exactly over all split points.
+    ``direction="best"`` also searches the direction on the points themselves (the
+    smoothed search of the module docstring, each class written as
+    ``x = mean + L z`` with ``L`` its Cholesky factor, started from the exact
+    direction) and keeps the better of the two rules: the best-linear counterpart of
+    the certified overlap of non-normal clusters. It is an in-sample value, optimistic
+    when a class has few points per dimension. Pairs with fewer than 20 errors on
+    the smaller class along the exact direction are not searched.
 
     Parameters
     ----------
     X : array_like, shape (n, p)
     labels : array_like, shape (n,)
         Integer labels ``0..k-1`` (others are relabelled in sorted order).
-    direction : {"exact", "lda"}
+    direction : {"exact", "lda", "best"}
     min_points : int
         Pairs where a class has fewer points are reported as ``nan``.
 
@@ -711,8 +1065,8 @@ def _empirical_overlap_matrix_impl(
         )
     if not np.all(np.isfinite(X)):
         raise DataError("`X` must be finite to measure overlap")
-    if direction not in ("exact", "lda"):
-        raise SpecError(f"`direction` must be 'exact' or 'lda', got {direction!r}")
+    if direction not in ("exact", "lda", "best"):
+        raise SpecError(f"`direction` must be 'exact', 'lda' or 'best', got {direction!r}")
     uniq, lab = np.unique(labels, return_inverse=True)
     k = uniq.size
     n, p = X.shape
@@ -730,7 +1084,7 @@ def _empirical_overlap_matrix_impl(
     if len(I) == 0:
         return out
     delta = means[J] - means[I]
-    if direction == "exact":
+    if direction in ("exact", "best"):
         _, A, _, _, _ = exact_q(delta, covs[I], covs[J], return_direction=True)
     else:
         A = np.linalg.solve(covs[I] + covs[J], delta[..., None])[..., 0]
@@ -739,14 +1093,31 @@ def _empirical_overlap_matrix_impl(
             out[i, j] = out[j, i] = np.nan
             continue
         err, _ = empirical_minimax_error(groups[i] @ A[e], groups[j] @ A[e])
+        n_small = min(len(groups[i]), len(groups[j]))
+        if direction == "best" and 0 < err < 0.5 and err * n_small >= _SEARCH_MIN_TAIL:
+            err = min(err, _empirical_search(groups[i], groups[j], means[i], means[j],
+                                             covs[i], covs[j], A[e]))
         # equal class means give a* = 0 (every point projects to 0, error 1): overlap is 1
         out[i, j] = out[j, i] = min(2.0 * err, 1.0)
     return out
 
 
-def calibrated_overlap_matrix(means, factors, references, *, pairs=None) -> np.ndarray:
+def _empirical_search(X_i, X_j, mu_i, mu_j, cov_i, cov_j, a0) -> float:
+    """Minimax error on the points of the direction searched on them (start ``a0``)."""
+    L_i, L_j = np.linalg.cholesky(cov_i), np.linalg.cholesky(cov_j)
+    z_i = np.linalg.solve(L_i, (X_i - mu_i).T).T
+    z_j = np.linalg.solve(L_j, (X_j - mu_j).T).T
+    a = _search_direction(np.zeros_like(mu_i), L_i, z_i, mu_j - mu_i, L_j, z_j,
+                          a0 / np.linalg.norm(a0))
+    if not a @ (mu_j - mu_i) > 0:
+        return 1.0
+    return empirical_minimax_error(X_i @ a, X_j @ a)[0]
+
+
+def calibrated_overlap_matrix(means, factors, references, *, pairs=None, return_se=False):
     with single_thread_blas():
-        return _calibrated_overlap_matrix_impl(means, factors, references, pairs=pairs)
+        return _calibrated_overlap_matrix_impl(means, factors, references, pairs=pairs,
+                                               return_se=return_se)
 
 
 def empirical_overlap_matrix(X, labels, *, direction: str = "exact",

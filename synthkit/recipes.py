@@ -1,7 +1,8 @@
 """YAML recipes: declare a table (or point at data to fit) and run it.
 
-A recipe is a YAML mapping, read with ``yaml.safe_load`` (no code is ever
-executed). Two forms:
+A recipe is a YAML mapping, read with :func:`synthkit.io.read_yaml` (PyYAML's
+safe loader with bounds on size, nesting and alias expansion, refusing duplicate
+keys; no code is ever executed). Two forms:
 
 Declared table (no data)::
 
@@ -42,11 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .datasets import EXAMPLES, load_example
 from .errors import RecipeError, SynthkitError, reject_unknown_keys
-from .io import TABLE_SUFFIXES, read_table
+from .io import TABLE_SUFFIXES, read_table, read_yaml
 from .spec import declare_columns
 from .strategies.base import Strategy
 from .strategies.registry import get_strategy
@@ -174,16 +173,15 @@ class Recipe:
 
 
 def load_recipe(path: str | os.PathLike) -> dict:
-    """Read a YAML recipe file safely (``yaml.safe_load``) into a mapping."""
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"no such recipe file: {str(path)!r}")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
-    except UnicodeDecodeError:
-        raise RecipeError(f"{path}: not a text file") from None
+    """Read a YAML recipe file into a mapping, safely and with bounds (:func:`synthkit.io.read_yaml`).
+
+    Raises
+    ------
+    RecipeError
+        Missing, too large or malformed file (bad YAML, nesting too deep, aliases expanding
+        too far, a key given twice), or a document that is not a mapping.
+    """
+    doc = read_yaml(path)
     if not isinstance(doc, dict):
         raise RecipeError(f"{path}: a recipe must be a YAML mapping of keys to values")
     return doc
@@ -196,13 +194,16 @@ def run_recipe(
     rows: int | None = None,
     seed: int | None = None,
     progress: bool | None = None,
+    parents: bool = False,
 ) -> list[Path]:
     """Run a recipe file (or mapping) and return the paths it wrote.
 
-    ``rows`` and ``seed`` override the recipe's values; ``out_dir`` makes relative
-    output paths land in that folder.
+    ``rows`` and ``seed`` override the recipe's values; ``out_dir`` makes the outputs
+    land in that folder under their own names (the folder is created if missing). The
+    folders of the outputs must exist unless ``parents=True``; this is checked before
+    any sampling.
     """
-    from .io import write_table
+    from .io import check_output_path, make_output_folder, write_table
 
     if isinstance(path, dict):
         doc, source, base = path, "<recipe>", Path.cwd()
@@ -217,21 +218,24 @@ def run_recipe(
         if seed is not None and isinstance(doc["clusters"], dict):
             doc = {**doc, "clusters": {**doc["clusters"], "seed": seed}}
         return run_cluster_recipe(doc, source, None if out_dir is None else str(out_dir),
-                                  progress=progress)
+                                  progress=progress, parents=parents)
     if rows is not None:
         doc = {**doc, "rows": rows}
     if seed is not None:
         doc = {**doc, "seed": seed}
     recipe = Recipe.from_dict(doc, source, base)
-    model = recipe.build()
-    ds = model.sample(recipe.rows, seed=recipe.seed, progress=progress)
 
     def place(p: str) -> Path:
         q = Path(p)
         return q if out_dir is None else Path(out_dir) / q.name
 
-    output = place(recipe.output or f"{recipe.name}.csv")
+    if out_dir is not None:
+        make_output_folder(out_dir, parents=parents)
+    output = check_output_path(place(recipe.output or f"{recipe.name}.csv"), parents=parents)
+    model_path = None if not recipe.model else check_output_path(place(recipe.model), parents=parents)
+    model = recipe.build()
+    ds = model.sample(recipe.rows, seed=recipe.seed, progress=progress)
     written = [write_table(ds.frame, output)]
-    if recipe.model:
-        written.append(model.save(place(recipe.model)))
+    if model_path is not None:
+        written.append(model.save(model_path))
     return written

@@ -25,6 +25,7 @@ Kinds
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -34,13 +35,19 @@ from .errors import DataError, SpecError
 
 __all__ = [
     "KINDS", "Column", "Schema", "infer_schema", "infer_column", "check_frame", "cast_series",
-    "DISCRETE_MAX_LEVELS",
+    "DISCRETE_MAX_LEVELS", "MAX_DECIMALS", "column_label", "integer_dtype_range", "timestamp_seconds",
 ]
 
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime")
 
 #: Integer-valued columns with at most this many distinct values are discrete.
 DISCRETE_MAX_LEVELS = 30
+
+#: Largest ``decimals`` a column may round to (float64 holds about 15 significant digits).
+MAX_DECIMALS = 15
+
+#: Category labels that survive a JSON model file unchanged.
+_LABEL_TYPES = (str, bool, int, float, np.str_, np.bool_, np.integer, np.floating)
 
 
 def _to_py(v: Any) -> Any:
@@ -104,24 +111,39 @@ class Column:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        def fail(msg: str) -> SpecError:
+            return SpecError(f"column {self.name!r}: {msg}")
+
+        if not isinstance(self.name, str):
+            raise SpecError(f"a column name must be a string, got {self.name!r}")
         if self.kind not in KINDS:
-            raise SpecError(
-                f"column {self.name!r}: unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}"
-            )
-        if not (0.0 <= float(self.null_fraction) < 1.0):
-            raise SpecError(
-                f"column {self.name!r}: `null_fraction` must be in [0, 1), got {self.null_fraction}"
-            )
+            raise fail(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        _check_dtype(self.name, self.kind, self.dtype)
+        if isinstance(self.null_fraction, bool) or not isinstance(self.null_fraction, Real) \
+                or not (0.0 <= float(self.null_fraction) < 1.0):
+            raise fail(f"`null_fraction` must be a number in [0, 1), got {self.null_fraction!r}")
+        for key in ("minimum", "maximum"):
+            _check_bound(self, key)
         if (
             self.minimum is not None
             and self.maximum is not None
             and self.kind in ("continuous", "integer")
             and float(self.minimum) > float(self.maximum)
         ):
-            raise SpecError(
-                f"column {self.name!r}: `minimum` ({self.minimum}) must not exceed "
-                f"`maximum` ({self.maximum})"
-            )
+            raise fail(f"`minimum` ({self.minimum}) must not exceed `maximum` ({self.maximum})")
+        for key in ("categories", "frequencies"):
+            if getattr(self, key) is not None and not isinstance(getattr(self, key), list):
+                raise fail(f"`{key}` must be a list, got {getattr(self, key)!r}")
+        if self.kind in ("categorical", "boolean") and not self.categories:
+            raise fail(f"a {self.kind} column needs a non-empty `categories` list")
+        if self.kind == "boolean" and self.categories != [False, True]:
+            raise fail(f"the `categories` of a boolean column are [false, true], got {self.categories!r}")
+        d = self.decimals
+        if d is not None and (isinstance(d, bool) or not isinstance(d, Integral)
+                              or not 0 <= d <= MAX_DECIMALS):
+            raise fail(f"`decimals` must be an integer in [0, {MAX_DECIMALS}] or None, got {d!r}")
+        if not isinstance(self.extra, dict):
+            raise fail(f"`extra` must be a mapping, got {self.extra!r}")
 
     @property
     def is_numeric(self) -> bool:
@@ -143,6 +165,97 @@ class Column:
             raise SpecError(f"malformed column record {d!r}: {exc}") from None
 
 
+def _check_dtype(name: str, kind: str, dtype: Any) -> None:
+    """Refuse a dtype pandas does not know, or one that cannot hold values of ``kind``."""
+    try:
+        dt = pd.api.types.pandas_dtype(dtype) if isinstance(dtype, str) else None
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None:
+        raise SpecError(
+            f"column {name!r}: unknown dtype {dtype!r}; use a pandas dtype name such as "
+            "'float64', 'int64', 'Int64', 'bool', 'category', 'object' or 'datetime64[ns]'"
+        )
+    types = pd.api.types
+    numeric = types.is_numeric_dtype(dt) and not types.is_bool_dtype(dt) \
+        and not types.is_complex_dtype(dt)
+    fits = {
+        "continuous": numeric,
+        "integer": numeric,
+        "boolean": types.is_bool_dtype(dt) or types.is_object_dtype(dt)
+        or isinstance(dt, pd.CategoricalDtype),
+        "datetime": types.is_datetime64_any_dtype(dt),
+        "categorical": isinstance(dt, pd.CategoricalDtype) or types.is_string_dtype(dt)
+        or (types.is_numeric_dtype(dt) and not types.is_complex_dtype(dt)),
+    }[kind]
+    if not fits:
+        raise SpecError(f"column {name!r}: dtype {dtype!r} cannot hold the values of a {kind} column")
+
+
+def integer_dtype_range(dtype: str) -> tuple[int, int] | None:
+    """``(lowest, highest)`` value of an integer dtype (``None`` for other dtypes).
+
+    Examples
+    --------
+    >>> integer_dtype_range("int8"), integer_dtype_range("float64")
+    ((-128, 127), None)
+    """
+    dt = pd.api.types.pandas_dtype(dtype)
+    if not pd.api.types.is_integer_dtype(dt):
+        return None
+    info = np.iinfo(np.dtype(getattr(dt, "numpy_dtype", None) or dt))
+    return int(info.min), int(info.max)
+
+
+def _check_bound(col: Column, key: str) -> None:
+    v = getattr(col, key)
+    if v is None:
+        return
+    if col.kind == "datetime":
+        timestamp_seconds(v, f"column {col.name!r}: `{key}`")
+        return
+    if not col.is_numeric:
+        return
+    if isinstance(v, bool) or not isinstance(v, Real) or not np.isfinite(float(v)):
+        raise SpecError(f"column {col.name!r}: `{key}` must be a finite number, got {v!r}")
+    span = integer_dtype_range(col.dtype)
+    if span is not None and not float(span[0]) <= float(v) <= float(span[1]):  # float: as stored
+        raise SpecError(
+            f"column {col.name!r}: `{key}` ({v}) is outside what dtype {col.dtype!r} holds "
+            f"[{span[0]}, {span[1]}]; use a wider dtype such as 'int64' or change the bound"
+        )
+
+
+def timestamp_seconds(v: Any, what: str) -> float:
+    """Seconds since the epoch (UTC) of a date string or datetime ``v``, checked.
+
+    Raises :class:`~synthkit.errors.SpecError` naming ``what`` when ``v`` is not a
+    date or lies outside the nanosecond range pandas can hold (1677-09-22 to 2262-04-11).
+
+    Examples
+    --------
+    >>> timestamp_seconds("1970-01-02", "`min`")
+    86400.0
+    """
+    datelike = isinstance(v, (str, np.datetime64)) or hasattr(v, "isoformat")
+    if isinstance(v, (bool, Real)) or not datelike:
+        raise SpecError(f"{what} must be a date such as '2020-01-31' or '2020-01-31 12:00', got {v!r}")
+    try:
+        ts = pd.Timestamp(v)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise SpecError(f"{what} must be a date such as '2020-01-31', got {v!r} ({exc})") from None
+    if ts is pd.NaT:
+        raise SpecError(f"{what} must be a date such as '2020-01-31', got {v!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    if not pd.Timestamp.min <= ts <= pd.Timestamp.max:
+        raise SpecError(
+            f"{what} ({v!r}) is outside the dates synthkit can represent, "
+            f"{pd.Timestamp.min.date()} to {pd.Timestamp.max.date()}"
+        )
+    return ts.as_unit("ns").value / 1e9
+
+
 @dataclass
 class Schema:
     """An ordered collection of :class:`Column` s.
@@ -158,6 +271,8 @@ class Schema:
     columns: list[Column]
 
     def __post_init__(self) -> None:
+        if not self.columns:
+            raise SpecError("a schema needs at least one column")
         names = [c.name for c in self.columns]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -181,6 +296,27 @@ class Schema:
 
     def to_dict(self) -> dict:
         return {"columns": [c.to_dict() for c in self.columns]}
+
+    def labels(self) -> dict[str, Any]:
+        """Column name -> the original non-string label (``Column.extra["label"]``) of the table.
+
+        A table whose columns are labelled ``0, 1, ...`` is modelled under the names
+        ``"0", "1", ...``; sampled frames get the original labels back (:meth:`relabel`).
+        """
+        return {c.name: c.extra["label"] for c in self.columns if "label" in c.extra}
+
+    def relabel(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the original column labels of the table (see :meth:`labels`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> s = Schema([Column("0", "continuous", extra={"label": 0})])
+        >>> s.relabel(pd.DataFrame({"0": [1.5]})).columns.tolist()
+        [0]
+        """
+        labels = self.labels()
+        return frame.rename(columns=labels) if labels else frame
 
     @classmethod
     def from_dict(cls, d: dict) -> Schema:
@@ -247,9 +383,24 @@ def check_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
         raise DataError(f"{what} must be a pandas DataFrame, got {type(data).__name__}")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise DataError(f"{what} is empty ({data.shape[0]} rows x {data.shape[1]} columns)")
+    if isinstance(data.columns, pd.MultiIndex) or any(isinstance(c, tuple) for c in data.columns):
+        raise DataError(
+            f"{what} has hierarchical (MultiIndex or tuple) column labels such as "
+            f"{data.columns[0]!r}; flatten them first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
     if data.columns.duplicated().any():
         dup = list(data.columns[data.columns.duplicated()])
         raise DataError(f"{what} has duplicate column names: {dup}")
+    cplx = [c for c in data.columns if pd.api.types.is_complex_dtype(data[c].dtype)]
+    if cplx:
+        raise DataError(
+            f"{what} has complex-valued column(s) {cplx}; synthkit models real numbers: "
+            "split each into its real and imaginary parts (numpy.real / numpy.imag)"
+        )
+    for c in data.columns:
+        if data[c].dtype == object:
+            _check_hashable(data[c], c, what)
     num = data.select_dtypes(include=[np.number])
     if num.shape[1]:
         bad = [c for c in num.columns if np.isinf(num[c].to_numpy(dtype=float, na_value=np.nan)).any()]
@@ -259,6 +410,43 @@ def check_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
                 "(treated as missing) or finite values"
             )
     return data
+
+
+def _check_hashable(s: pd.Series, name: Any, what: str) -> None:
+    """Refuse an object column holding lists, dicts, sets or other unhashable cells."""
+    try:
+        pd.unique(s.to_numpy())
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in s.dropna().to_numpy()
+                        if getattr(type(v), "__hash__", None) is None})
+        raise DataError(
+            f"{what}: column {name!r} holds {'/'.join(kinds) or 'unhashable'} cells; every cell "
+            "must be one scalar value: expand the cells into columns, or convert them to "
+            f"strings with df[{name!r}].astype(str)"
+        ) from None
+
+
+def _check_labels(labels: pd.Index, name: str) -> None:
+    """Refuse category labels a model file cannot hold (dates, durations, bytes, objects...)."""
+    bad = [v for v in labels if not isinstance(v, _LABEL_TYPES)
+           or (isinstance(v, (float, np.floating)) and not np.isfinite(v))]
+    if not bad:
+        return
+    kind = type(bad[0]).__name__
+    if isinstance(bad[0], (pd.Timedelta, np.timedelta64)):
+        fix = f"convert durations to numbers, e.g. df[{name!r}].dt.total_seconds()"
+    elif hasattr(bad[0], "isoformat"):
+        fix = f"convert dates with pandas.to_datetime(df[{name!r}])"
+    elif isinstance(bad[0], (complex, np.complexfloating)):
+        fix = "split it into its real and imaginary parts (numpy.real / numpy.imag)"
+    elif hasattr(bad[0], "__float__"):
+        fix = f"convert it to numbers with df[{name!r}].astype(float)"
+    else:
+        fix = f"convert it to text with df[{name!r}].astype(str)"
+    raise DataError(
+        f"column {name!r} holds {kind} values such as {bad[0]!r}; a column's values must be "
+        f"numbers, strings, booleans or datetimes: {fix}"
+    )
 
 
 def _decimals(x: np.ndarray, max_decimals: int = 6) -> int | None:
@@ -308,14 +496,30 @@ def infer_column(s: pd.Series, name: str | None = None) -> Column:
             null_fraction=null_fraction, categories=cats,
             frequencies=[float(vc.get(False, 0.0)), float(vc.get(True, 0.0))], n_unique=len(vc),
         )
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise DataError(
+            f"column {name!r} is complex-valued; synthkit models real numbers: split it into "
+            "its real and imaginary parts (numpy.real / numpy.imag)"
+        )
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        for v in (nonnull.min(), nonnull.max()):
+            if not pd.Timestamp.min <= pd.Timestamp(v).tz_localize(None) <= pd.Timestamp.max:
+                raise DataError(
+                    f"column {name!r} has dates ({v}) outside the range synthkit can represent, "
+                    f"{pd.Timestamp.min.date()} to {pd.Timestamp.max.date()}; shift or clip them"
+                )
         return Column(
             name, "datetime", dtype, minimum=_to_py(nonnull.min()), maximum=_to_py(nonnull.max()),
             null_fraction=null_fraction, n_unique=int(nonnull.nunique()),
             extra={"resolution": datetime_resolution(nonnull)},
         )
     if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-        vc = nonnull.value_counts(normalize=True, sort=False)
+        try:
+            vc = nonnull.value_counts(normalize=True, sort=False)
+        except TypeError:
+            _check_hashable(nonnull, name, "data")
+            raise
+        _check_labels(vc.index, name)
         if isinstance(s.dtype, pd.CategoricalDtype):
             cats = list(s.cat.categories)
             vc = vc.reindex(cats, fill_value=0.0)
@@ -361,7 +565,10 @@ def infer_schema(data: pd.DataFrame) -> Schema:
     Raises
     ------
     DataError
-        Empty table, infinite values, or an all-missing column.
+        Empty table, infinite values, an all-missing column, cells that are not scalars
+        (lists, dicts), complex numbers, or column labels that are not strings or numbers.
+        Integer and float labels are kept in ``Column.extra["label"]`` (see
+        :meth:`Schema.relabel`).
 
     Examples
     --------
@@ -370,4 +577,37 @@ def infer_schema(data: pd.DataFrame) -> Schema:
     'integer'
     """
     data = check_frame(data)
-    return Schema([infer_column(data[c], str(c)) for c in data.columns])
+    labels = [column_label(c) for c in data.columns]
+    columns = [infer_column(data[c], str(c)) for c in data.columns]
+    for col, label in zip(columns, labels, strict=True):
+        if label is not None:
+            col.extra["label"] = label
+    return Schema(columns)
+
+
+def column_label(label: Any) -> int | float | None:
+    """The label to restore on output for a non-string column label (``None`` for strings).
+
+    Integer and float labels (``0, 1, 2.5``) are modelled under their string form and
+    restored on sampled frames; other non-string labels are refused.
+
+    Raises
+    ------
+    DataError
+        A label that is neither a string nor a finite number (``None``, booleans, dates...).
+
+    Examples
+    --------
+    >>> column_label("age"), column_label(3)
+    (None, 3)
+    """
+    if isinstance(label, str):
+        return None
+    if isinstance(label, (int, np.integer)) and not isinstance(label, (bool, np.bool_)):
+        return int(label)
+    if isinstance(label, (float, np.floating)) and np.isfinite(label):
+        return float(label)
+    raise DataError(
+        f"column label {label!r} ({type(label).__name__}) is not a string or a number; "
+        "rename the columns, e.g. df.columns = df.columns.map(str)"
+    )

@@ -19,20 +19,32 @@ such as ``normal``, ``lognormal``, ``exponential``, ``weibull``, ``student_t``);
 discrete ones are ``poisson``, ``nbinom``, ``binom``, ``geom``, ``randint``.
 A ``uniform`` without parameters spans ``[min, max]``; a ``normal`` without
 parameters is standard.
+
+Every field is checked, and a key that does not apply to the column's kind (``p`` on a
+numeric column, ``categories`` on a boolean one, ...) is refused. The kind follows from
+the keys: ``categories`` -> categorical, ``p`` -> boolean, whole-number ``values`` or a
+discrete family -> integer, other ``values`` -> continuous; a constant ``value`` gives a
+categorical (text), boolean, integer or continuous column by its type. A boolean column's
+``probs`` are ``[P(false), P(true)]``. Dates (``min``, ``max``, ``value``, ``params.loc``)
+must lie between 1677-09-22 and 2262-04-11; ``decimals`` is an integer in [0, 15]; an
+integer ``dtype`` narrower than ``int64`` needs ``min`` and ``max`` inside its range.
+Integer and float column names are kept as given on sampled frames.
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from .columns import ColumnModel, _seconds_bound
+from .columns import ColumnModel
 from .errors import SpecError, reject_unknown_keys
 from .marginals import CategoricalMarginal, DiscreteMarginal, EmpiricalMarginal, ParametricMarginal
 from .marginals.discrete import _DISCRETE_ALIASES, DISCRETE_FAMILIES
-from .schema import KINDS, Column
+from .schema import KINDS, MAX_DECIMALS, Column, column_label, integer_dtype_range, timestamp_seconds
 
 __all__ = ["declare_column", "declare_columns", "COLUMN_KEYS"]
 
@@ -98,121 +110,284 @@ def declare_column(name: str, spec: Any) -> ColumnModel:
         raise SpecError(msg if msg.startswith(prefix) else f"{prefix}: {msg}") from None
 
 
+#: Keys that apply to each kind of column (besides ``kind``, ``nulls``, ``null_fraction``, ``dtype``).
+_KIND_KEYS = {
+    "categorical": {"categories", "probs", "value"},
+    "boolean": {"p", "probs", "value"},
+    "continuous": {"distribution", "params", "min", "max", "values", "probs", "decimals", "value"},
+    "integer": {"distribution", "params", "min", "max", "values", "probs", "decimals", "value"},
+    "datetime": {"distribution", "params", "min", "max", "resolution", "value"},
+}
+_COMMON_KEYS = {"kind", "nulls", "null_fraction", "dtype"}
+_RESOLUTIONS = ("D", "h", "min", "s", "ns")
+
+
+def _number(v: Any, key: str) -> float:
+    """``v`` as a finite float; booleans, strings, lists and NaN/inf are refused."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real):
+        raise SpecError(f"`{key}` must be a number, got {v!r}")
+    f = float(v)
+    if not np.isfinite(f):
+        raise SpecError(f"`{key}` must be finite, got {v!r}")
+    return f
+
+
+def _numbers(v: Any, key: str, what: str) -> list[float]:
+    """A non-empty list of finite numbers (``what`` says what each entry is)."""
+    if not isinstance(v, (list, tuple)) or not len(v):
+        raise SpecError(f"`{key}` must be a non-empty list of {what}, got {v!r}")
+    return [_number(x, f"{key}[{i}]") for i, x in enumerate(v)]
+
+
+def _datetime(v: Any, key: str) -> float:
+    return timestamp_seconds(v, f"`{key}`")
+
+
+def _infer_kind(spec: dict[str, Any], family: str | None) -> str:
+    if "value" in spec:
+        v = spec["value"]
+        if isinstance(v, (bool, np.bool_)):
+            return "boolean"
+        if isinstance(v, str):
+            return "categorical"
+        return "integer" if isinstance(v, Integral) else "continuous"
+    if "categories" in spec:
+        return "categorical"
+    if "p" in spec:
+        return "boolean"
+    if "values" in spec:
+        values = spec["values"]
+        whole = isinstance(values, (list, tuple)) and all(
+            isinstance(x, Real) and not isinstance(x, bool) and float(x).is_integer()
+            for x in values)
+        return "integer" if whole else "continuous"
+    if family in DISCRETE_FAMILIES:
+        return "integer"
+    return "continuous"
+
+
+def _check_label(v: Any, key: str) -> None:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        raise SpecError(f"`{key}` holds {v!r}; declare missing values with `nulls` instead")
+    if not isinstance(v, (str, bool, np.bool_, Real)):
+        raise SpecError(f"`{key}` entries must be strings or numbers, got {v!r}")
+
+
 def _declare(name: str, spec: dict[str, Any]) -> ColumnModel:
-    nulls = float(spec.get("nulls", spec.get("null_fraction", 0.0)) or 0.0)
+    if "nulls" in spec and "null_fraction" in spec:
+        raise SpecError("give `nulls` or `null_fraction`, not both")
+    nulls_v = spec.get("nulls", spec.get("null_fraction"))
+    nulls = 0.0 if nulls_v is None else _number(nulls_v, "nulls")
     if not 0 <= nulls < 1:
         raise SpecError(f"`nulls` must be in [0, 1), got {nulls}")
     dist = spec.get("distribution")
-    family = _DISCRETE_ALIASES.get(str(dist).lower(), str(dist).lower()) if dist else None
+    if dist is not None and not isinstance(dist, str):
+        raise SpecError(f"`distribution` must be a distribution name such as 'normal', got {dist!r}")
+    family = _DISCRETE_ALIASES.get(dist.lower(), dist.lower()) if dist else None
     kind = spec.get("kind")
     if kind is None:
-        if "categories" in spec:
-            kind = "categorical"
-        elif "p" in spec:
-            kind = "boolean"
-        elif "values" in spec or family in DISCRETE_FAMILIES:
-            kind = "integer"
-        else:
-            kind = "continuous"
+        kind = _infer_kind(spec, family)
     if kind not in KINDS:
         raise SpecError(f"unknown column kind {kind!r}; expected one of {', '.join(KINDS)}")
-    dtype = str(spec.get("dtype") or _DEFAULT_DTYPE[kind])
-    lo, hi = spec.get("min"), spec.get("max")
+    stray = sorted(set(spec) - _COMMON_KEYS - _KIND_KEYS[kind])
+    if stray:
+        raise SpecError(
+            f"key(s) {stray} do not apply to {kind} columns, whose keys are "
+            f"{sorted(_COMMON_KEYS | _KIND_KEYS[kind])}"
+        )
+    if "value" in spec:
+        others = sorted(set(spec) & {"distribution", "params", "categories", "values", "probs", "p",
+                                     "min", "max"})
+        if others:
+            raise SpecError(f"a constant column (`value`) takes no {others}")
+    if "probs" in spec and kind in ("continuous", "integer") and "values" not in spec:
+        raise SpecError("`probs` needs `values` (the numbers they belong to)")
+    dtype = spec.get("dtype") or _DEFAULT_DTYPE[kind]
+    if not isinstance(dtype, str):
+        raise SpecError(f"`dtype` must be a pandas dtype name such as 'float64', got {dtype!r}")
 
     if kind in ("categorical", "boolean"):
-        if kind == "boolean":
-            cats: list[Any] = [False, True]
-            if "probs" in spec:
-                probs = spec["probs"]
-            else:
-                p = float(spec.get("p", 0.5))
-                if not 0 <= p <= 1:
-                    raise SpecError(f"`p` must be in [0, 1], got {p}")
-                probs = [1 - p, p]
+        return _declare_labels(name, spec, kind, dtype, nulls)
+    if kind == "datetime":
+        return _declare_datetime(name, spec, dtype, nulls, dist)
+    return _declare_numeric(name, spec, kind, dtype, nulls, dist, family)
+
+
+def _declare_labels(name: str, spec: dict[str, Any], kind: str, dtype: str,
+                    nulls: float) -> ColumnModel:
+    if kind == "boolean":
+        cats: list[Any] = [False, True]
+        if "value" in spec:
+            v = spec["value"]
+            if not isinstance(v, (bool, np.bool_)):
+                raise SpecError(f"`value` of a boolean column must be true or false, got {v!r}")
+            probs = [0.0, 1.0] if v else [1.0, 0.0]
+        elif "probs" in spec:
+            probs = _numbers(spec["probs"], "probs", "probabilities")
+            if len(probs) != 2:
+                raise SpecError(
+                    f"`probs` of a boolean column must be [P(false), P(true)], got {spec['probs']!r}"
+                )
+        else:
+            p = _number(spec.get("p", 0.5), "p")
+            if not 0 <= p <= 1:
+                raise SpecError(f"`p` must be in [0, 1], got {p}")
+            probs = [1 - p, p]
+    else:
+        if "value" in spec:
+            _check_label(spec["value"], "value")
+            cats, probs = [spec["value"]], [1.0]
         else:
             cats = spec.get("categories")
             if not isinstance(cats, list) or not cats:
                 raise SpecError("`categories` must be a non-empty list")
+            for c in cats:
+                _check_label(c, "categories")
             if len(set(map(str, cats))) != len(cats):
                 raise SpecError(f"`categories` must be distinct, got {cats}")
-            probs = spec.get("probs", [1.0 / len(cats)] * len(cats))
-            if not isinstance(probs, list) or len(probs) != len(cats):
-                raise SpecError(
-                    f"`probs` must be a list with one probability per category ({len(cats)})"
-                )
-        marginal = CategoricalMarginal(probs)
-        column = Column(name, kind, dtype, null_fraction=nulls, categories=list(cats),
-                        frequencies=marginal.probs.tolist())
-        return ColumnModel(column, marginal)
+            if "probs" in spec:
+                probs = _numbers(spec["probs"], "probs", "probabilities")
+                if len(probs) != len(cats):
+                    raise SpecError(
+                        f"`probs` must be a list with one probability per category ({len(cats)}), "
+                        f"got {len(probs)}"
+                    )
+            else:
+                probs = [1.0 / len(cats)] * len(cats)
+    if kind == "categorical" and _known_dtype(dtype) and \
+            pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype)) and \
+            not all(isinstance(c, Real) for c in cats):
+        raise SpecError(f"dtype {dtype!r} holds numbers, but the categories are {cats}; "
+                        "use dtype 'object' or 'category'")
+    marginal = CategoricalMarginal(probs)
+    column = Column(name, kind, dtype, null_fraction=nulls, categories=list(cats),
+                    frequencies=marginal.probs.tolist())
+    return ColumnModel(column, marginal)
 
+
+def _params(spec: dict[str, Any], datetime: bool = False) -> dict[str, float]:
+    params = spec.get("params")
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise SpecError(f"`params` must be a mapping of parameter name -> number, got {params!r}")
+    out = {}
+    for k, v in params.items():
+        if datetime and k == "loc" and not isinstance(v, Real):
+            out[str(k)] = _datetime(v, "params.loc")
+        else:
+            out[str(k)] = _number(v, f"params.{k}")
+    return out
+
+
+def _declare_datetime(name: str, spec: dict[str, Any], dtype: str, nulls: float,
+                      dist: str | None) -> ColumnModel:
+    resolution = spec.get("resolution", "s")
+    if resolution not in _RESOLUTIONS:
+        raise SpecError(f"`resolution` must be one of {', '.join(_RESOLUTIONS)}; got {resolution!r}")
     if "value" in spec:
-        v = spec["value"]
-        if kind == "datetime":
-            v = _seconds_bound(v)
-        marginal = EmpiricalMarginal([float(v)], [0.5])
-        column = Column(name, kind, dtype, minimum=spec["value"], maximum=spec["value"],
-                        null_fraction=nulls)
-        return ColumnModel(column, marginal)
-
-    if kind == "datetime":
-        lo_s, hi_s = _seconds_bound(lo), _seconds_bound(hi)
-    else:
-        lo_s = None if lo is None else _number(lo, "min")
-        hi_s = None if hi is None else _number(hi, "max")
+        v = _datetime(spec["value"], "value")
+        iso = pd.Timestamp(spec["value"]).isoformat()
+        column = Column(name, "datetime", dtype, minimum=iso, maximum=iso, null_fraction=nulls)
+        column.extra["resolution"] = resolution
+        return ColumnModel(column, EmpiricalMarginal([v], [0.5]))
+    lo, hi = spec.get("min"), spec.get("max")
+    lo_s = None if lo is None else _datetime(lo, "min")
+    hi_s = None if hi is None else _datetime(hi, "max")
     if lo_s is not None and hi_s is not None and lo_s >= hi_s:
         raise SpecError(f"`min` ({lo}) must be below `max` ({hi})")
+    params = _params(spec, datetime=True)
+    if dist is None:
+        raise SpecError("declare `distribution` (e.g. uniform with `min` and `max`) or `value`")
+    if dist.lower() == "uniform" and not params:
+        if lo_s is None or hi_s is None:
+            raise SpecError("a `uniform` column without `params` needs `min` and `max`")
+        params = {"loc": lo_s, "scale": hi_s - lo_s}
+    elif "loc" not in params:
+        raise SpecError(f"a datetime `{dist}` column needs `params.loc` (a date such as "
+                        "'2020-01-31') and usually `params.scale` (in seconds)")
+    marginal = ParametricMarginal(dist, params, lower=lo_s, upper=hi_s)
+    column = Column(name, "datetime", dtype,
+                    minimum=None if lo is None else pd.Timestamp(lo).isoformat(),
+                    maximum=None if hi is None else pd.Timestamp(hi).isoformat(),
+                    null_fraction=nulls)
+    column.extra["resolution"] = resolution
+    return ColumnModel(column, marginal)
 
-    params = dict(spec.get("params") or {})
+
+def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nulls: float,
+                     dist: str | None, family: str | None) -> ColumnModel:
+    span = integer_dtype_range(dtype) if _known_dtype(dtype) else None
+    if "value" in spec:
+        v = _number(spec["value"], "value")
+        if kind == "integer" and not v.is_integer():
+            raise SpecError(f"`value` of an integer column must be a whole number, got {v}")
+        column = Column(name, kind, dtype, minimum=v, maximum=v, null_fraction=nulls)
+        return ColumnModel(column, EmpiricalMarginal([v], [0.5]))
+    lo, hi = spec.get("min"), spec.get("max")
+    lo_s = None if lo is None else _number(lo, "min")
+    hi_s = None if hi is None else _number(hi, "max")
+    if lo_s is not None and hi_s is not None and lo_s >= hi_s:
+        raise SpecError(f"`min` ({lo}) must be below `max` ({hi})")
+    if span is not None and span != _INT64_RANGE and (lo_s is None or hi_s is None):
+        raise SpecError(
+            f"dtype {dtype!r} holds only [{span[0]}, {span[1]}]: declare `min` and `max` inside "
+            "that range, or use dtype 'int64'"
+        )
+    params = _params(spec)
     if "values" in spec:
-        probs = spec.get("probs")
-        values = spec["values"]
-        if not isinstance(values, list) or not values:
-            raise SpecError("`values` must be a non-empty list")
-        if probs is None:
+        values = _numbers(spec["values"], "values", "numbers")
+        if kind == "integer" and not all(float(v).is_integer() for v in values):
+            raise SpecError(f"`values` of an integer column must be whole numbers, got {values}; "
+                            "use kind: continuous for other numbers")
+        if "probs" in spec:
+            probs = _numbers(spec["probs"], "probs", "probabilities")
+            if len(probs) != len(values):
+                raise SpecError(f"`probs` must have one probability per value ({len(values)}), "
+                                f"got {len(probs)}")
+        else:
             probs = [1.0 / len(values)] * len(values)
+        if dist is not None:
+            raise SpecError("give `distribution` or `values`, not both")
         marginal: Any = DiscreteMarginal("pmf", values=values, probs=probs, lower=lo_s, upper=hi_s)
     elif family in DISCRETE_FAMILIES:
+        if kind == "continuous" and "kind" in spec:
+            raise SpecError(f"{dist!r} is a discrete distribution: use kind: integer")
         marginal = DiscreteMarginal(family, params, lower=lo_s, upper=hi_s)
-        if kind == "continuous":
-            kind = "integer"
-            dtype = spec.get("dtype") or "int64"
+        kind = "integer"
+        dtype = spec.get("dtype") or "int64"
     else:
         if dist is None:
             raise SpecError(
                 "declare `distribution` (+ `params`), `categories`, `values` or `value`"
             )
-        if family in ("uniform",) and not params:
+        if dist.lower() == "uniform" and not params:
             if lo_s is None or hi_s is None:
                 raise SpecError("a `uniform` column without `params` needs `min` and `max`")
             params = {"loc": lo_s, "scale": hi_s - lo_s}
-        if kind == "datetime" and dist not in ("uniform",) and params:
-            params = {k: (_seconds_bound(v) if k == "loc" and isinstance(v, str) else v)
-                      for k, v in params.items()}
-        marginal = ParametricMarginal(str(dist), params, lower=lo_s, upper=hi_s)
+        marginal = ParametricMarginal(dist, params, lower=lo_s, upper=hi_s)
+    decimals = spec.get("decimals")
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, Integral)
+                                 or not 0 <= decimals <= MAX_DECIMALS):
+        raise SpecError(f"`decimals` must be an integer in [0, {MAX_DECIMALS}], got {decimals!r}")
     if kind == "integer" and not isinstance(marginal, DiscreteMarginal):
+        if decimals not in (None, 0):
+            raise SpecError(f"an integer column has no decimals, got `decimals: {decimals}`")
         decimals = 0
-    else:
-        decimals = spec.get("decimals")
-    if decimals is not None and (not isinstance(decimals, int) or decimals < 0):
-        raise SpecError(f"`decimals` must be a non-negative integer, got {decimals!r}")
-    column = Column(name, kind, dtype, minimum=lo, maximum=hi, null_fraction=nulls,
+    column = Column(name, kind, dtype, minimum=lo_s, maximum=hi_s, null_fraction=nulls,
                     decimals=decimals)
-    if kind == "datetime":
-        resolution = spec.get("resolution", "s")
-        if resolution not in ("D", "h", "min", "s", "ns"):
-            raise SpecError(f"`resolution` must be one of D, h, min, s, ns; got {resolution!r}")
-        column.extra["resolution"] = resolution
     return ColumnModel(column, marginal)
 
 
-def _number(v: Any, key: str) -> float:
+def _known_dtype(dtype: str) -> bool:
     try:
-        f = float(v)
+        pd.api.types.pandas_dtype(dtype)
     except (TypeError, ValueError):
-        raise SpecError(f"`{key}` must be a number, got {v!r}") from None
-    if not np.isfinite(f):
-        raise SpecError(f"`{key}` must be finite, got {v!r}")
-    return f
+        return False
+    return True
+
+
+_INT64_RANGE = (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max))
 
 
 def declare_columns(columns: dict[str, Any]) -> list[ColumnModel]:
@@ -226,4 +401,14 @@ def declare_columns(columns: dict[str, Any]) -> list[ColumnModel]:
     """
     if not isinstance(columns, dict) or not columns:
         raise SpecError("`columns` must be a non-empty mapping of column name -> declaration")
-    return [declare_column(str(k), v) for k, v in columns.items()]
+    out = []
+    for k, v in columns.items():
+        if not isinstance(k, (str, int, float, np.integer, np.floating)) or isinstance(k, bool):
+            raise SpecError(f"column name {k!r} must be a string (in YAML, quote names such as "
+                            "'yes', 'no', 'on', 'off' and 'null')")
+        cm = declare_column(str(k), v)
+        label = column_label(k)
+        if label is not None:
+            cm.column.extra["label"] = label
+        out.append(cm)
+    return out

@@ -37,8 +37,18 @@ def parse_assignments(items: list[str], option: str, convert) -> dict:
     return out
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors read ``synthkit: error: ...`` (exit status 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        command = self.prog.removeprefix("synthkit").strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"synthkit: error: {where}{message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="synthkit",
         description="Statistical data synthesis: fit, sample, recipes, clusters, validation.",
     )
@@ -52,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -9,7 +9,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import SpecError
 
@@ -25,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--archetype", default=None, metavar="ARCH.json",
                    help="archetype file (written by Archetype.save) instead of a description")
     p.add_argument("-n", "--n-datasets", type=int, default=1, help="datasets to draw (default 1)")
-    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
+    p.add_argument("--mkdir", action="store_true", help="create the output folder's missing parents")
     p.add_argument("--seed", type=int, default=None,
                    help="seed for the whole run (default: fresh entropy, recorded in the metadata)")
     p.add_argument("--samples", type=int, default=None, help="override n_samples per dataset")
@@ -39,7 +39,7 @@ def cmd_clusters(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..clusters import Archetype
-    from ..io import write_table
+    from ..io import make_output_folder, write_table
 
     if (args.description is None) == (args.archetype is None):
         raise SpecError("give either a DESCRIPTION or --archetype ARCH.json (exactly one)")
@@ -51,7 +51,7 @@ def cmd_clusters(args: argparse.Namespace) -> int:
         arch = Archetype.from_description(args.description)
     if args.samples is not None:
         arch = arch.replace(n_samples=args.samples)
-    out = Path(args.output)
+    out = make_output_folder(args.output, parents=args.mkdir)
     arch.save(out / "archetype.json")
     rows = []
     progress = False if args.no_progress else None

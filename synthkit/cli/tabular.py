@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a model on a table and save it as JSON")
     p.add_argument("data", help="a .csv/.parquet file or an example name such as sklearn:wine")
     p.add_argument("-o", "--output", required=True, help="model file to write (.json)")
+    p.add_argument("--mkdir", action="store_true", help="create the output's missing folders")
     p.add_argument("--strategy", default="montecarlo", help="strategy name (default montecarlo)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter; VALUE is read as JSON when it parses, else a string")
@@ -28,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="model file written by `synthkit fit`")
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
     p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
+    p.add_argument("--mkdir", action="store_true", help="create the output's missing folders")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
     p.add_argument("--workers", type=int, default=1, help="threads drawing blocks (same output)")
     p.set_defaults(func=cmd_sample)
@@ -37,10 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="folder for the outputs (default: as in the recipe)")
     p.add_argument("-n", "--rows", type=int, default=None, help="override the recipe's rows")
     p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    p.add_argument("--mkdir", action="store_true", help="create the outputs' missing folders")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="fit on real data (sklearn's wine), sample, compare")
     p.add_argument("--out", default="synthkit-demo", help="output folder (default synthkit-demo)")
+    p.add_argument("--mkdir", action="store_true", help="create the output folder's missing parents")
     p.add_argument("-n", "--rows", type=int, default=20_000, help="synthetic rows (default 20000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--strategy", default=None,
@@ -51,9 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _json_or_text(value: str):
+    from ..errors import ModelFileError
+    from ..io import parse_json
+
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        return parse_json(value, "--param")
+    except ModelFileError:
         return value
 
 
@@ -66,8 +71,10 @@ def _load_data(name: str) -> pd.DataFrame:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from ..api import fit
+    from ..io import check_output_path
 
     params = parse_assignments(args.param, "--param", _json_or_text)
+    check_output_path(args.output, parents=args.mkdir)
     model = fit(_load_data(args.data), strategy=args.strategy, **params)
     path = model.save(args.output)
     print(f"fitted {model.name!r} on {args.data} ({model.n_train_} rows, "
@@ -77,9 +84,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..api import load
-    from ..io import write_table
+    from ..io import check_output_path, write_table
 
     model = load(args.model)
+    check_output_path(args.output, parents=args.mkdir)
     ds = model.sample(args.rows, seed=args.seed, workers=args.workers)
     path = write_table(ds.frame, args.output)
     print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
@@ -89,7 +97,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from ..recipes import run_recipe
 
-    for path in run_recipe(args.recipe, out_dir=args.out, rows=args.rows, seed=args.seed):
+    for path in run_recipe(args.recipe, out_dir=args.out, rows=args.rows, seed=args.seed,
+                           parents=args.mkdir):
         print(f"wrote {path}")
     return 0
 
@@ -117,13 +126,13 @@ def comparison_table(real: pd.DataFrame, synth: pd.DataFrame) -> pd.DataFrame:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..datasets import load_example
-    from ..io import write_table
+    from ..io import make_output_folder, write_table
     from ..strategies.registry import available_strategies, get_strategy
 
     strategy = args.strategy or (
         "gaussian_copula" if "gaussian_copula" in available_strategies() else "montecarlo"
     )
-    out = Path(args.out)
+    out = make_output_folder(args.out, parents=args.mkdir)
     real = load_example(DEMO_DATA)
     print(f"synthkit demo: fitting {strategy!r} on {DEMO_DATA} "
           f"({real.shape[0]} rows x {real.shape[1]} columns)")

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default=None, help="column for the utility check (TSTR vs TRTR)")
     p.add_argument("--html", default=None, metavar="PATH", help="write the HTML report here")
     p.add_argument("--json", default=None, metavar="PATH", help="write the JSON report here")
+    p.add_argument("--mkdir", action="store_true", help="create the reports' missing folders")
     p.add_argument("--checks", default=None,
                    help="comma-separated sections: marginals,dependence,privacy,utility")
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
@@ -52,9 +53,12 @@ def _load_reference(path: str):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..io import read_table
+    from ..io import check_output_path, read_table
     from ..validation import validate
 
+    for out in (args.json, args.html):
+        if out:
+            check_output_path(out, parents=args.mkdir)
     reference = _load_reference(args.real)
     synth = read_table(args.synth)
     holdout = read_table(args.holdout) if args.holdout else None

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._resources import check_memory
 from .._version import __version__
 from ..errors import ModelFileError, SpecError
 from ..io import read_json, write_json
@@ -91,7 +92,8 @@ class Archetype:
     max_restarts : int
         Restarts of the center placement.
     n_reference : int
-        Reference draws per non-normal family for the calibrated overlap.
+        Reference draws per non-normal family for the certified best-linear overlap
+        (its standard error shrinks as ``1 / sqrt(n_reference)``).
 
     Examples
     --------
@@ -158,6 +160,10 @@ class Archetype:
                 f"`n_samples` ({self.n_samples}) must be at least `n_clusters` "
                 f"({self.n_clusters}): every cluster needs a point"
             )
+        k, p = self.n_clusters, self.dim  # points, one p x p factor per cluster, k x k overlaps
+        check_memory(8.0 * (self.n_samples * p + k * p * p + k * k),
+                     f"an archetype with {k:,} clusters, {p:,} dimensions and {self.n_samples:,} "
+                     "points", "lower `n_clusters`, `dim` or `n_samples`")
         ratio_hint = " (a ratio of largest to smallest; 1 means all equal)"
         for name in ("aspect_ref", "aspect_maxmin", "radius_maxmin", "imbalance_ratio"):
             v = getattr(self, name)
@@ -322,13 +328,19 @@ class Archetype:
             raise ModelFileError(f"archetype format_version {d.get('format_version')!r} is not "
                                  f"supported (this synthkit reads version 1)")
         params = d.get("params", d)
+        if not isinstance(params, dict):
+            raise ModelFileError(f"archetype `params` must be a mapping, got {type(params).__name__}")
         params = {k: v for k, v in params.items() if k not in ("format", "format_version")}
+        cls._check_names(params)
+        return cls(**params)
+
+    @classmethod
+    def _check_names(cls, params: dict) -> None:
         known = {f.name for f in fields(cls) if not f.name.startswith("_")}
         unknown = set(params) - known
         if unknown:
-            raise SpecError(f"unknown archetype parameter(s) {sorted(unknown)}; known: "
+            raise SpecError(f"unknown archetype parameter(s) {sorted(unknown, key=str)}; known: "
                             f"{sorted(known)}")
-        return cls(**params)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the archetype as JSON (atomic)."""
@@ -358,11 +370,13 @@ class Archetype:
         from .describe import parse_description
 
         params = parse_description(text, strict=strict)
+        cls._check_names(overrides)
         params.update(overrides)
         return cls(**params)
 
     def replace(self, **changes) -> Archetype:
         """A copy with some parameters changed (validated)."""
         params = self.to_dict()["params"]
+        self._check_names(changes)
         params.update(changes)
         return Archetype(**params)

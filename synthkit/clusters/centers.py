@@ -1,4 +1,5 @@
-"""Center placement under minimax-overlap constraints, certified with the exact overlap.
+"""Center placement under minimax-overlap constraints, certified with the exact overlap
+(normal clusters) or the certified best-linear overlap (other families).
 
 Constraints (``k >= 2``): every pairwise overlap ``<= max_overlap`` and every
 cluster's nearest-neighbour overlap ``>= min_overlap``.
@@ -24,16 +25,27 @@ Method
    ``<= max_overlap`` is checked with the LDA approximation (also an upper bound of
    the exact overlap) and, if that cannot certify it either, with the exact overlap;
    each cluster's best nearest-neighbour candidates (one, then up to three) are
-   evaluated with the exact overlap (per-family calibrated for non-normal
-   clusters, for which the LDA tier is skipped). The placement is accepted only
+   evaluated with the exact overlap (for non-normal clusters the best-linear overlap
+   of :func:`~synthkit.overlap.best_linear_pair_overlap`, for which the LDA tier is
+   skipped). The placement is accepted only
    when both constraints hold under it; otherwise rounds continue, then
    restarts; the best restart (fewest violations) is kept. If none is certified the caller chooses between an
    :class:`~synthkit.errors.OverlapError` and a returned status.
 
+Per-pair thresholds. After an evaluation, a pair's thresholds ``H_ij``, ``L_ij`` are the
+``q*`` at which its certified overlap along the chosen direction ``a`` would equal
+``max_overlap`` and ``min_overlap``: scaling ``delta`` by ``lam`` scales ``a'delta`` and
+``q*`` alike, so ``thr = q* (s_i Q_i(1 - e) - s_j Q_j(e)) / a'delta`` with ``e`` the
+level / 2 and ``Q`` the projected quantiles (``Phi^{-1}`` for a normal cluster). The
+optimiser aims inside ``[H_ij (1 + eps_ij), L_ij (1 - eps_ij)]`` with
+``eps_ij = min(0.2 (L_ij / H_ij - 1), 0.02)``, a margin derived from the pair's own band.
+
 For normal clusters the certificate is rigorous: a pair not evaluated exactly
 has ``exact overlap <= surrogate (or LDA) overlap <= max_overlap``. For non-normal
 families unevaluated pairs are screened with the family's worst one-dimensional
-tail quantile (a heuristic documented in ``docs/notes/issue-5.md``).
+tail quantile (a heuristic: the reported matrix, ``MixtureModel.overlap``, evaluates
+every pair), and evaluated overlaps are Monte Carlo estimates whose largest standard
+error is reported as ``overlap_se``.
 """
 
 from __future__ import annotations
@@ -46,11 +58,10 @@ from scipy.optimize import minimize
 
 from ..errors import OverlapError, SpecError
 from ..overlap import (
-    calibrated_pair_overlap,
+    _best_linear_pair,
     exact_q,
     lda_q,
     overlap_to_q,
-    project_reference,
     q_to_overlap,
     single_thread_blas,
 )
@@ -177,15 +188,19 @@ class PlacementResult:
     ----------
     centers : ndarray (k, p)
     certified : bool
-        Both constraints hold under the exact (calibrated) overlap.
+        Both constraints hold under the exact overlap (normal clusters) or the
+        certified best-linear overlap (non-normal clusters).
     max_overlap : float
-        Largest pairwise overlap: exact for evaluated pairs, the surrogate upper bound
-        for the others.
+        Largest pairwise overlap: exact (certified) for evaluated pairs, the surrogate
+        upper bound for the others.
     min_nn_overlap : float
         Smallest, over clusters, of the best certified nearest-neighbour overlap.
     n_violations_max, n_violations_min : int
     restarts, rounds, exact_pairs : int
     seconds : float
+    overlap_se : float
+        Largest Monte Carlo standard error of the evaluated overlaps (0 when every
+        cluster is normal; see :func:`~synthkit.overlap.best_linear_pair_overlap`).
     """
 
     centers: np.ndarray
@@ -200,6 +215,7 @@ class PlacementResult:
     seconds: float
     message: str = ""
     extra: dict = field(default_factory=dict)
+    overlap_se: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -216,29 +232,42 @@ def _tail_quantile(ref: np.ndarray | None, e: float) -> float:
     return float(max(hi, -lo))
 
 
-def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels):
-    """Exact q*, surrogate-free calibrated overlaps and per-pair q thresholds at ``levels``."""
+def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels, search_from=None):
+    """Exact ``q*``, certified overlaps, per-pair ``q`` thresholds at ``levels`` and SEs.
+
+    A pair with a non-normal cluster is certified by
+    :func:`~synthkit.overlap._best_linear_pair` (the same computation as
+    :meth:`MixtureModel.overlap <synthkit.clusters.mixture.MixtureModel.overlap>`);
+    its thresholds are taken along the certified direction ``a``:
+    ``thr = q* (s_i Q_i(1 - e) - s_j Q_j(e)) / a'delta`` (module docstring).
+    ``search_from`` (P,): search a pair's direction only when its Anderson–Bahadur
+    overlap is at least this (a search can only lower the overlap, so it cannot change
+    a decision below ``max_overlap`` for a pair that is no nearest-neighbour candidate,
+    nor for a candidate already below ``min_overlap``).
+    """
     delta = M[pairs_J] - M[pairs_I]
     q, a, _, si, sj = exact_q(delta, covs[pairs_I], covs[pairs_J], return_direction=True)
     P = q.size
     gap = q * (si + sj)
     ov = q_to_overlap(q)
+    se = np.zeros(P)
     thr = np.tile(overlap_to_q(np.asarray(levels)), (P, 1))
     if refs is not None:
         for e in range(P):
             i, j = pairs_I[e], pairs_J[e]
             if (refs[i] is None and refs[j] is None) or gap[e] <= 0:
                 continue  # normal pair, or equal centers (no direction: overlap stays 1)
-            ui = project_reference(refs[i], factors[i], a[e])
-            uj = project_reference(refs[j], factors[j], a[e])
-            ov[e] = calibrated_pair_overlap(ui, uj, si[e], sj[e], gap[e])
-            # q thresholds: g(e) = (s_i Q_i(1 - e) - s_j Q_j(e)) / (s_i + s_j)
+            r = _best_linear_pair(M[i], factors[i], refs[i], M[j], factors[j], refs[j], a[e],
+                                  0.0 if search_from is None else float(search_from[e]))
+            ov[e], se[e] = r.overlap, r.se
+            if not r.gap > 0:
+                continue
             for c, lev in enumerate(levels):
                 ee = lev / 2
-                Qi = overlap_to_q(2 * ee) if ui is None else np.quantile(ui, 1 - ee)
-                Qj = -overlap_to_q(2 * ee) if uj is None else np.quantile(uj, ee)
-                thr[e, c] = (si[e] * Qi - sj[e] * Qj) / (si[e] + sj[e])
-    return q, ov, thr
+                Qi = overlap_to_q(2 * ee) if r.u_i is None else np.quantile(r.u_i, 1 - ee)
+                Qj = -overlap_to_q(2 * ee) if r.u_j is None else np.quantile(r.u_j, ee)
+                thr[e, c] = q[e] * (r.s_i * Qi - r.s_j * Qj) / r.gap
+    return q, ov, thr, se
 
 
 def _place_centers(
@@ -307,8 +336,6 @@ def _place_centers(
     q_lo = float(overlap_to_q(min_overlap))
     H0 = 0.5 * (tail_hi[:, None] + tail_hi[None, :])  # screening threshold (= q_hi if normal)
     L0 = np.full((k, k), q_lo)
-    gap = float(np.min(L0 / H0) - 1.0)  # k >= 2 here
-    eps = float(np.clip(0.2 * gap, 1e-4, 0.02))
     AI, AJ = np.triu_indices(k, 1)
     full = PairSurrogate(factors, AI, AJ)
     n_nb = min(n_neighbors, k - 1)
@@ -336,13 +363,16 @@ def _place_centers(
             Qs[AJ, AI] = qs
             Qh = rho * Qs
             near = Qh < np.maximum(H, L) * 1.5
-            if n_nb:
-                idx = np.argpartition(Qh, n_nb - 1, axis=1)[:, :n_nb]
+            if n_nb:  # nearest relative to each pair's own min threshold (L = q_lo if normal)
+                idx = np.argpartition(Qh / L, n_nb - 1, axis=1)[:, :n_nb]
                 near[np.arange(k)[:, None], idx] = True
             near = near | near.T
             act = near[AI, AJ]
             I, J = AI[act], AJ[act]
             obj = PairSurrogate(factors, I, J)
+            # margin inside each pair's own band [H, L] (per pair: a non-normal pair's band
+            # in q is not the normal one, and a margin wider than the band empties it)
+            eps = np.clip(0.2 * (L[I, J] / H[I, J] - 1.0), 0.0, 0.02)
             rI, hI, lI = rho[I, J], H[I, J] * (1 + eps), L[I, J] * (1 - eps)
 
             def fun(x, obj=obj, rI=rI, hI=hI, lI=lI):
@@ -367,8 +397,11 @@ def _place_centers(
                 ok = ql >= H0[NI, NJ]
                 need[NI[ok], NJ[ok]] = need[NJ[ok], NI[ok]] = False
             Ov = np.full((k, k), np.nan)
+            Se = np.zeros((k, k))
             cand = np.zeros((k, k), bool)
-            order = np.argsort(Qh, axis=1)[:, : min(3, k - 1)]
+            # candidates: smallest q relative to the pair's min threshold (the pairs whose
+            # certified overlap is likely largest; the plain q order when all are normal)
+            order = np.argsort(Qh / L, axis=1)[:, : min(3, k - 1)]
             todo = np.arange(k)
             for c in range(order.shape[1]):
                 cand[todo, order[todo, c]] = True
@@ -377,11 +410,15 @@ def _place_centers(
                 EI, EJ = np.nonzero(np.triu(ev_m, 1))
                 if EI.size:
                     exact_pairs += EI.size
-                    q_ex, ov, thr = _calibrated(EI, EJ, M, factors, covs, refs, levels)
+                    nn_pair = cand[EI, EJ] | cand[EJ, EI]
+                    q_ex, ov, thr, se = _calibrated(
+                        EI, EJ, M, factors, covs, refs, levels,
+                        np.where(nn_pair, min_overlap, np.nextafter(max_overlap, 1.0)))
                     rho[EI, EJ] = rho[EJ, EI] = np.maximum(q_ex / np.maximum(Qs[EI, EJ], _TINY), 1.0)
                     H[EI, EJ] = H[EJ, EI] = thr[:, 0]
                     L[EI, EJ] = L[EJ, EI] = thr[:, 1]
                     Ov[EI, EJ] = Ov[EJ, EI] = ov
+                    Se[EI, EJ] = Se[EJ, EI] = se
                 best_nn = np.nanmax(np.where(cand, Ov, -1.0), axis=1)
                 todo = np.flatnonzero(best_nn < min_overlap)
                 if todo.size == 0:
@@ -395,6 +432,7 @@ def _place_centers(
             result = PlacementResult(
                 M.copy(), v_max == 0 and v_min == 0, max_ov, float(np.min(best_nn)),
                 v_max, v_min, restart + 1, total_rounds, exact_pairs, 0.0,
+                overlap_se=float(Se.max()),
             )
             key = (v_max + v_min, max_ov)
             if best is None or key < best[0]:

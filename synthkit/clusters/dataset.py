@@ -46,9 +46,10 @@ class ClusterDataset:
         ``knn_error``).
 
     ``frame`` has the features ``x0..x{p-1}`` and an integer ``label`` column.
-    ``achieved_overlap`` is the (k, k) exact overlap of the mixture (per-family
-    calibrated for non-normal clusters); it is computed on first access (a few
-    seconds for k = 100, p = 100) and cached.
+    ``achieved_overlap`` is the (k, k) overlap of the mixture: exact for normal
+    clusters, the certified best-linear overlap (a Monte Carlo estimate, standard
+    error bound in ``placement["overlap_se"]``) when a cluster is not normal; it is
+    computed on first access (a few seconds for k = 100, p = 100) and cached.
 
     Examples
     --------
@@ -94,7 +95,8 @@ class ClusterDataset:
 
     @property
     def achieved_overlap(self) -> np.ndarray:
-        """Exact pairwise overlap (k, k) of the mixture (calibrated for non-normal clusters)."""
+        """Pairwise overlap (k, k) of the mixture: exact, or certified best-linear when a
+        cluster is not normal (see :meth:`MixtureModel.overlap`)."""
         if self._achieved is None:
             self._achieved = self.mixture.overlap("exact")
         return self._achieved
@@ -111,11 +113,16 @@ class ClusterDataset:
         ov = self.achieved_overlap
         return float(ov.max(axis=1).min()) if ov.shape[0] > 1 else 1.0
 
-    def empirical_overlap(self, direction: str = "exact") -> np.ndarray:
+    def empirical_overlap(self, direction: str | None = None) -> np.ndarray:
         """Overlap measured on the points (see :func:`synthkit.overlap.empirical_overlap_matrix`).
 
-        Cached per ``direction`` (the points do not change).
+        ``direction`` defaults to the counterpart of :attr:`achieved_overlap`: ``"exact"``
+        (the minimax direction of the class moments) when every cluster is normal,
+        ``"best"`` (that direction refined on the points) otherwise. Cached per
+        ``direction`` (the points do not change).
         """
+        if direction is None:
+            direction = "exact" if self.mixture.all_normal else "best"
         if direction not in self._empirical:
             self._empirical[direction] = empirical_overlap_matrix(self.X, self.labels,
                                                                   direction=direction)

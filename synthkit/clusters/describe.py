@@ -48,6 +48,7 @@ Filler words (a, an, the, with, and, in, of, each, which, are, ...) are allowed.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from ..errors import SpecError
 
@@ -153,24 +154,38 @@ _DIM_NOUNS = {"dimensions", "dimension", "dims", "dim", "dimensional", "d"}
 _SAMPLE_NOUNS = {"points", "point", "samples", "sample", "observations", "rows"}
 
 
-def _tokenize(text: str) -> list[str]:
+_TOKEN = r"\d+(?:\.\d+)?|[a-z]+"
+#: Punctuation that may separate words; any other symbol is reported as not understood.
+_PUNCTUATION = r"[\s.,;:!?()\"'-]"
+
+
+def _tokenize(text: str) -> tuple[list[str], list[str]]:
+    """The words and numbers of ``text``, and the symbols that are neither."""
     text = text.lower().replace("’", "'").replace("'s", "s")
+    negative = re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?", text)
+    if negative:
+        raise SpecError(f"counts in a description must be positive; got {negative.group(0)!r} "
+                        f"in {text!r}")
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"(\d+)\s*-?\s*d\b", r"\1 d", text)  # 3d, 3-d
     text = re.sub(r"[-_/]", " ", text)
-    return re.findall(r"\d+(?:\.\d+)?|[a-z]+", text)
+    symbols = re.sub(f"{_TOKEN}|{_PUNCTUATION}", "", text)
+    return re.findall(_TOKEN, text), sorted(set(symbols))
 
 
 def _read_number(tokens: list[str], i: int) -> tuple[int | None, int]:
     """Parse a number starting at ``i``; returns (value, next index)."""
     tok = tokens[i]
     if re.fullmatch(r"\d+(?:\.\d+)?", tok):
-        v = float(tok)
+        v = Fraction(tok)  # exact: "99999999999999999999" stays that number
         j = i + 1
         if j < len(tokens) and tokens[j] in _SCALES:
             v *= _SCALES[tokens[j]]
             j += 1
-        return (int(v) if v.is_integer() else None), j
+        if v.denominator != 1:
+            raise SpecError(f"counts in a description must be whole numbers, got {tok}"
+                            + (f" {tokens[i + 1]}" if j > i + 1 else ""))
+        return int(v), j
     if tok not in _UNITS and tok not in _TENS and tok not in _SCALES:
         return None, i
     if tok == "a" and not (i + 1 < len(tokens) and tokens[i + 1] in _SCALES):
@@ -231,10 +246,11 @@ def parse_description(text: str, *, strict: bool = True) -> dict:
     if not isinstance(text, str) or not text.strip():
         raise SpecError("the description must be a non-empty string, e.g. "
                         "'five oblong clusters in 10 dimensions with some overlap'")
-    tokens = _tokenize(text)
+    tokens, symbols = _tokenize(text)
     n = len(tokens)
     used = [False] * n
     params: dict = {}
+    set_by: dict[str, str] = {}  # parameter -> the phrase that set it
     families: list = []
     maxlen = max(len(k) for k in PHRASES)
     numbers: list[tuple[int, int, int]] = []  # (value, start, end)
@@ -252,11 +268,18 @@ def parse_description(text: str, *, strict: bool = True) -> dict:
             key = tuple(tokens[i : i + L])
             if key in PHRASES:
                 action = PHRASES[key]
+                phrase = " ".join(key)
                 for name, v in action.items():
                     if name == "__families":
                         families.extend(v)
-                    else:
-                        params[name] = v
+                        continue
+                    if name in params and params[name] != v:
+                        raise SpecError(
+                            f"contradictory words in the description: {set_by[name]!r} and "
+                            f"{phrase!r} both set `{name}` ({params[name]} vs {v}); keep one"
+                        )
+                    params[name] = v
+                    set_by[name] = phrase
                 for t in range(i, i + L):
                     used[t] = True
                 i += L
@@ -288,7 +311,7 @@ def parse_description(text: str, *, strict: bool = True) -> dict:
             raise SpecError(f"the description gives two values for `{target}`: "
                             f"{params[target]} and {value}")
         params[target] = value
-    unknown = [tokens[t] for t in range(n) if not used[t] and tokens[t] not in FILLER]
+    unknown = [tokens[t] for t in range(n) if not used[t] and tokens[t] not in FILLER] + symbols
     if unknown and strict:
         raise SpecError(
             f"unknown word(s) in the description: {', '.join(repr(u) for u in unknown)}; "

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecipeError, SynthkitError, reject_unknown_keys
-from ..io import write_table
+from ..io import make_output_folder, write_table
 from .archetype import Archetype
 from .mixture import child_seed
 
@@ -123,17 +123,18 @@ def parse_cluster_recipe(doc: dict, source: str) -> dict:
 
 
 def run_cluster_recipe(doc: dict, source: str, out_dir: str | None = None,
-                       progress: bool | None = None) -> list[Path]:
+                       progress: bool | None = None, parents: bool = False) -> list[Path]:
     """Run a cluster recipe (see the module docstring); return the written paths.
 
     Parameters
     ----------
     doc : dict
-        The recipe, already parsed with ``yaml.safe_load``.
+        The recipe, already parsed (:func:`synthkit.recipes.load_recipe`).
     source : str
         The recipe's file name (used in error messages).
     out_dir : str, optional
-        Output folder overriding the recipe's ``clusters.output``.
+        Output folder overriding the recipe's ``clusters.output``. It is created if
+        missing; its parent must exist unless ``parents=True``.
 
     Returns
     -------
@@ -150,12 +151,12 @@ def run_cluster_recipe(doc: dict, source: str, out_dir: str | None = None,
     ['archetype.json', 'dataset_000.csv', 'summary.csv']
     """
     spec = parse_cluster_recipe(doc, source)
-    root_dir = Path(out_dir) if out_dir is not None else Path(spec["output"])
+    root_dir = make_output_folder(out_dir if out_dir is not None else spec["output"], parents=parents)
     root = np.random.SeedSequence(spec["seed"])
     written: list[Path] = []
     rows = []
     for a_idx, (name, arch, n) in enumerate(spec["archetypes"]):
-        folder = root_dir / name
+        folder = make_output_folder(root_dir / name)
         written.append(arch.save(folder / "archetype.json"))
         for d, ds in enumerate(arch.iter_sample(n, child_seed(root, a_idx), progress=progress)):
             path = ds.save(folder / f"dataset_{d:03d}.{spec['format']}")

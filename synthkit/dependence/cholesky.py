@@ -7,16 +7,23 @@ the Cholesky factor of its own sample covariance, so its sample covariance is
 exactly the identity; mixing it with ``L`` then gives a sample whose sample
 correlation equals ``R`` to machine precision (at the cost of rows that are no
 longer exactly i.i.d.; needs ``n > d``).
+
+A draw made of several blocks is whitened as a whole through
+:class:`DrawMoments`: each block's count, mean and centred cross-products are
+computed separately and merged (Chan, Golub & LeVeque 1979), which defines one
+affine map for all the blocks.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
 
 from ..errors import SpecError
 
-__all__ = ["cholesky_factor", "correlate", "whiten"]
+__all__ = ["DrawMoments", "cholesky_factor", "correlate", "whiten"]
 
 
 def cholesky_factor(corr: np.ndarray, *, what: str = "correlation") -> np.ndarray:
@@ -92,3 +99,60 @@ def correlate(z: np.ndarray, factor: np.ndarray, *, exact: bool = False) -> np.n
     if exact:
         z = whiten(z)
     return z @ np.asarray(factor).T
+
+
+@dataclass(frozen=True)
+class DrawMoments:
+    """Row count, column means and centred cross-products ``sum (z - mean)^T (z - mean)`` of a draw.
+
+    Mergeable: the moments of two blocks combine into those of their union
+    (Chan, Golub & LeVeque 1979), ``M = M_a + M_b + delta delta^T n_a n_b / n``
+    with ``delta = mean_b - mean_a``, so a draw made in blocks, possibly in
+    parallel, is summarised without holding it in memory (merge the blocks in a
+    fixed order for results that do not depend on the parallelism).
+
+    Examples
+    --------
+    >>> z = np.random.default_rng(0).normal(size=(100, 2))
+    >>> m = DrawMoments.of(z[:30]).merge(DrawMoments.of(z[30:]))
+    >>> bool(np.allclose(m.cross / 99, np.cov(z, rowvar=False)))
+    True
+    """
+
+    count: int
+    mean: np.ndarray
+    cross: np.ndarray
+
+    @classmethod
+    def of(cls, z: np.ndarray) -> DrawMoments:
+        """The moments of one block ``z`` (rows are observations)."""
+        z = np.asarray(z, dtype=float)
+        mean = z.mean(axis=0)
+        zc = z - mean
+        return cls(int(z.shape[0]), mean, zc.T @ zc)
+
+    def merge(self, other: DrawMoments) -> DrawMoments:
+        """The moments of the rows of ``self`` followed by those of ``other``."""
+        n = self.count + other.count
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.count / n)
+        cross = self.cross + other.cross + np.outer(delta, delta) * (self.count * other.count / n)
+        return DrawMoments(n, mean, cross)
+
+    def whitening(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(shift, W)`` such that ``(z - shift) @ W`` has mean 0 and sample covariance ``I``.
+
+        ``shift`` is the mean and ``W = L_S^-T`` with ``L_S`` the Cholesky factor
+        of the sample covariance ``S = M / (n - 1)`` (ddof=1), as :func:`whiten`.
+        """
+        n, d = self.count, self.mean.size
+        if n <= d:
+            raise SpecError(
+                f"exact mode needs more rows than columns to whiten the draw, got n={n} rows for "
+                f"d={d} columns; sample more rows or use exact=False"
+            )
+        try:
+            ls = np.linalg.cholesky(self.cross / (n - 1))
+        except np.linalg.LinAlgError:  # pragma: no cover - probability zero for normal draws
+            raise SpecError("the draw is singular and cannot be whitened; sample more rows") from None
+        return self.mean, linalg.solve_triangular(ls, np.eye(d), lower=True).T

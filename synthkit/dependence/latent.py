@@ -30,7 +30,15 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, special
 
-__all__ = ["bvn_cdf", "pairwise_latent_correlation"]
+__all__ = [
+    "bvn_cdf",
+    "pairwise_complete_correlation",
+    "pairwise_latent_correlation",
+    "truncated_normal_cov",
+    "correct_for_selection",
+    "complete_missingness",
+    "observed_value_cdf",
+]
 
 _CAP = 38.0
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
@@ -77,11 +85,14 @@ def _pair_mle(zi_lo, zi_hi, zj_lo, zj_hi, start: float) -> float:
     pb = np.clip(np.concatenate([zj_hi[pint], zi_hi[intp]]), -_CAP, _CAP)
     # interval-interval: distinct cells with counts
     if ii.any():
-        cells, counts = np.unique(
-            np.column_stack([zi_lo[ii], zi_hi[ii], zj_lo[ii], zj_hi[ii]]),
-            axis=0,
-            return_counts=True,
-        )
+        # distinct cells of the contingency table: per-bound codes (1-D sorts), then their pairs
+        bounds = (zi_lo[ii], zi_hi[ii], zj_lo[ii], zj_hi[ii])
+        code = np.zeros(int(ii.sum()), dtype=np.int64)
+        for b in bounds:
+            vals, inv = np.unique(b, return_inverse=True)
+            code = code * vals.size + inv
+        _, first, counts = np.unique(code, return_index=True, return_counts=True)
+        cells = np.column_stack([b[first] for b in bounds])
     else:
         cells, counts = np.empty((0, 4)), np.empty(0)
 
@@ -108,6 +119,54 @@ def _pair_mle(zi_lo, zi_hi, zj_lo, zj_hi, start: float) -> float:
     if np.isfinite(start) and nll(float(np.clip(start, -_RMAX, _RMAX))) < res.fun:
         r = float(np.clip(start, -_RMAX, _RMAX))
     return r
+
+
+def _one_cell(lo: np.ndarray, hi: np.ndarray) -> bool:
+    """Whether every row has the same interval (e.g. an indicator that is "observed" throughout)."""
+    return bool(np.all(lo == lo[0]) and np.all(hi == hi[0]))
+
+
+def pairwise_complete_correlation(z: np.ndarray, observed: np.ndarray | None = None) -> np.ndarray:
+    """Pearson correlation of each pair of columns over the rows where both are observed.
+
+    Computed for all pairs at once from masked cross-products
+    (``n_ij``, ``sum x_i``, ``sum x_i^2``, ``sum x_i x_j`` over the rows observed in
+    both ``i`` and ``j``). Pairs with fewer than 3 common rows or no spread get 0.
+
+    Parameters
+    ----------
+    z : ndarray (n, d)
+        Scores; entries where ``observed`` is False are ignored (may be NaN).
+    observed : ndarray of bool (n, d), optional
+        Default: the finite entries of ``z``.
+
+    Returns
+    -------
+    numpy.ndarray (d, d)
+        Symmetric with unit diagonal (not necessarily positive definite: repair it).
+
+    Examples
+    --------
+    >>> z = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 2.5], [3.0, 3.0]])
+    >>> round(float(pairwise_complete_correlation(z)[0, 1]), 4)
+    0.9959
+    """
+    z = np.asarray(z, dtype=float)
+    obs = np.isfinite(z) if observed is None else np.asarray(observed, bool) & np.isfinite(z)
+    w = obs.astype(float)
+    x = np.where(obs, z, 0.0)
+    cnt = w.T @ w
+    s1 = x.T @ w  # s1[i, j]: sum of x_i over the rows where i and j are observed
+    s2 = (x * x).T @ w
+    sxy = x.T @ x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - s1 * s1.T / cnt
+        var_i = s2 - s1 * s1 / cnt
+        corr = cov / np.sqrt(var_i * var_i.T)
+    ok = (cnt >= 3) & (var_i > 1e-12 * np.maximum(s2, 1.0)) & (var_i.T > 1e-12 * np.maximum(s2.T, 1.0))
+    corr = np.where(ok, np.clip(corr, -1.0, 1.0), 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return corr
 
 
 def pairwise_latent_correlation(
@@ -177,8 +236,9 @@ def pairwise_latent_correlation(
         pairs, disable=None if progress else True, desc="latent correlation", leave=False
     ):
         rows = obs[:, i] & obs[:, j]
-        if rows.sum() < 3:
-            continue
+        if rows.sum() < 3 or _one_cell(lower[rows, i], upper[rows, i]) \
+                or _one_cell(lower[rows, j], upper[rows, j]):
+            continue  # too few rows, or a column that is one value on them: no information
         zi, zk = zj[rows, i], zj[rows, j]
         start = float(np.corrcoef(zi, zk)[0, 1]) if zi.std() > 0 and zk.std() > 0 else 0.0
         if point[rows, i].all() and point[rows, j].all():
@@ -187,3 +247,194 @@ def pairwise_latent_correlation(
         r = _pair_mle(lower[rows, i], upper[rows, i], lower[rows, j], upper[rows, j], start)
         corr[i, j] = corr[j, i] = r
     return np.nan_to_num(corr, nan=0.0)
+
+
+def truncated_normal_cov(lower: np.ndarray, corr: np.ndarray) -> np.ndarray:
+    """Covariance of ``Y ~ N(0, corr)`` (one or two dimensions) given ``Y >= lower``.
+
+    One dimension: ``1 + t lambda - lambda^2`` with ``lambda = phi(t) / Phi(-t)``.
+    Two dimensions: Tallis's (1961) moments of the truncated bivariate normal,
+    with ``F_1 = phi(h) Phi(-(k - r h)/s) / a``, ``F_2`` alike,
+    ``F_12 = phi_2(h, k; r) / a``, ``a = P(Y_1 >= h, Y_2 >= k)``, ``s = sqrt(1 - r^2)``:
+    ``E Y_1 = F_1 + r F_2``, ``E Y_1^2 = 1 + h F_1 + r^2 k F_2 + r s^2 F_12``,
+    ``E Y_1 Y_2 = r + r h F_1 + r k F_2 + s^2 F_12`` (and symmetrically).
+
+    Examples
+    --------
+    >>> round(float(truncated_normal_cov(np.array([0.0]), np.eye(1))[0, 0]), 4)  # 1 - 2/pi
+    0.3634
+    """
+    t = np.asarray(lower, dtype=float)
+    if t.size == 1:
+        lam = float(np.exp(-0.5 * t[0] ** 2) / np.sqrt(2 * np.pi) / special.ndtr(-t[0]))
+        return np.array([[1.0 + t[0] * lam - lam * lam]])
+    h, k = float(t[0]), float(t[1])
+    r = float(np.clip(np.asarray(corr, dtype=float)[0, 1], -_RMAX, _RMAX))
+    s2 = 1.0 - r * r
+    s = np.sqrt(s2)
+    a = float(bvn_cdf(np.array([-h]), np.array([-k]), r)[0])
+    phi_h, phi_k = np.exp(-0.5 * h * h) / np.sqrt(2 * np.pi), np.exp(-0.5 * k * k) / np.sqrt(2 * np.pi)
+    f1 = phi_h * special.ndtr(-(k - r * h) / s) / a
+    f2 = phi_k * special.ndtr(-(h - r * k) / s) / a
+    f12 = np.exp(-(h * h - 2 * r * h * k + k * k) / (2 * s2)) / (2 * np.pi * s) / a
+    m1, m2 = f1 + r * f2, r * f1 + f2
+    e11 = 1.0 + h * f1 + r * r * k * f2 + r * s2 * f12
+    e22 = 1.0 + r * r * h * f1 + k * f2 + r * s2 * f12
+    e12 = r + r * h * f1 + r * k * f2 + s2 * f12
+    return np.array([[e11 - m1 * m1, e12 - m1 * m2], [e12 - m1 * m2, e22 - m2 * m2]])
+
+
+def correct_for_selection(
+    corr: np.ndarray, n_values: int, missing: Sequence[int], thresholds: np.ndarray
+) -> np.ndarray:
+    """Latent correlations of value pairs, corrected for the selection of their complete rows.
+
+    ``corr`` holds ``n_values`` value dimensions, then one missingness indicator per
+    column of ``missing`` (a value is observed when its indicator's latent score
+    ``Y`` is at least ``thresholds``). A value pair's correlation estimated on the
+    rows where both are observed is that of the rows *selected* by ``Y_S >= t_S``
+    (``S``: the pair's indicators); when missingness depends on the other column
+    it differs from the latent correlation. The Pearson–Lawley selection formulas
+    (Lawley 1943) relate the two: with ``B = Sigma_WS Sigma_SS^-1`` (the value
+    pair ``W`` regressed on ``Y_S``) and ``V_S`` the covariance of ``Y_S`` given
+    the selection (:func:`truncated_normal_cov`), the selected covariance is
+    ``Sigma_WW - C``, ``C = B (Sigma_SS - V_S) B^T``; so the latent correlation
+    giving the estimated ``r_sel`` on the complete rows is
+    ``r = r_sel sqrt((1 - C_11)(1 - C_22)) + C_12``. Under missingness
+    unrelated to the values (``B = 0``) nothing changes.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``corr`` with the value pairs corrected (clipped to [-1, 1]).
+    """
+    out = np.array(corr, dtype=float, copy=True)
+    dim = {int(j): n_values + k for k, j in enumerate(missing)}
+    t_of = {n_values + k: float(thresholds[k]) for k in range(len(missing))}
+    lost: dict[tuple, np.ndarray] = {}  # Sigma_SS - V_S, per set of indicators
+    for i in range(n_values):
+        for j in range(i + 1, n_values):
+            sel = [dim[c] for c in (i, j) if c in dim]
+            if not sel:
+                continue
+            s_ws = corr[np.ix_([i, j], sel)]
+            if not np.any(s_ws):
+                continue
+            s_ss = np.clip(corr[np.ix_(sel, sel)], -_RMAX, _RMAX)
+            np.fill_diagonal(s_ss, 1.0)
+            key = tuple(sel)
+            if key not in lost:
+                lost[key] = s_ss - truncated_normal_cov(np.array([t_of[c] for c in sel]), s_ss)
+            b = np.linalg.solve(s_ss, s_ws.T).T
+            c = b @ lost[key] @ b.T
+            shrink = np.sqrt(max(1.0 - c[0, 0], 1e-12) * max(1.0 - c[1, 1], 1e-12))
+            out[i, j] = out[j, i] = float(np.clip(corr[i, j] * shrink + c[0, 1], -1.0, 1.0))
+    return out
+
+
+def complete_missingness(
+    corr: np.ndarray,
+    n_values: int,
+    missing: Sequence[int],
+    thresholds: np.ndarray,
+    *,
+    max_iter: int = 50,
+    tol: float = 1e-8,
+) -> np.ndarray:
+    """Complete a pairwise latent correlation with missingness indicators (missing at random).
+
+    ``corr`` holds ``n_values`` value dimensions, then one indicator per column of
+    ``missing``; its value pairs were estimated on their complete rows and its
+    indicator entries on all rows. A column's value and its own indicator are
+    never observed together, so their correlation ``x`` is not identified; it is
+    set so that they are conditionally independent given all other dimensions
+    (the maximum-determinant completion, Dempster 1972:
+    ``x = Sigma_{Y,rest} Sigma_{rest,rest}^-1 Sigma_{rest,Z}``), i.e. whether a
+    value is missing depends on the other columns, not on the value itself once
+    they are known (missing at random). Alternating with it, the value pairs are
+    corrected for the selection of their complete rows
+    (:func:`correct_for_selection`) until nothing changes.
+
+    Returns
+    -------
+    numpy.ndarray
+        The completed matrix (not necessarily positive definite: repair it).
+
+    Examples
+    --------
+    >>> r = np.array([[1, .5, -.4], [.5, 1, 0], [-.4, 0, 1]])  # a, b, b's indicator
+    >>> c = complete_missingness(r, 2, [1], np.array([-0.5]))
+    >>> round(float(c[1, 2]), 3) == round(float(c[0, 1] * c[0, 2]), 3)
+    True
+    """
+    est = np.array(corr, dtype=float, copy=True)
+    out = est.copy()
+    d = est.shape[0]
+    own = [(int(j), n_values + k) for k, j in enumerate(missing)]
+    for p, q in own:
+        out[p, q] = out[q, p] = 0.0
+    for _ in range(max_iter):
+        prev = out.copy()
+        for p, q in own:
+            rest = [i for i in range(d) if i not in (p, q)]
+            if rest:
+                a = out[np.ix_(rest, rest)]
+                try:
+                    w = np.linalg.solve(a, out[rest, q])
+                except np.linalg.LinAlgError:
+                    w = np.linalg.pinv(a) @ out[rest, q]
+                x = float(np.clip(out[p, rest] @ w, -_RMAX, _RMAX))
+                out[p, q] = out[q, p] = x
+        base = out.copy()
+        base[:n_values, :n_values] = est[:n_values, :n_values]
+        out = correct_for_selection(base, n_values, missing, thresholds)
+        if np.max(np.abs(out - prev)) < tol:
+            break
+    return out
+
+
+def observed_value_cdf(
+    x: float, null_fraction: float, df: float | None = None, *, size: int = 721
+) -> tuple[np.ndarray, np.ndarray]:
+    """CDF of a value's latent uniform over the rows where the value is observed, as a table.
+
+    In an elliptical copula whose value score ``Z`` has correlation ``x`` with its
+    missingness indicator's score ``Y`` (missing when ``Y``'s uniform is below
+    ``pi``, the null fraction), the value's uniform ``U`` is not uniform over the
+    observed rows unless ``x = 0``:
+    ``G(u) = P(U <= u | observed) = (u - C(u, pi)) / (1 - pi)``, with ``C`` the
+    pair's copula. Mapping the value uniform through ``G`` makes the observed
+    values follow the column's fitted marginal exactly. ``C`` is the bivariate
+    normal copula (``df=None``) or the Student-t one, the latter as the normal
+    CDF of ``(Z, Y) sqrt(W / df)`` averaged over ``W ~ chi2(df)`` (64-point
+    Gauss–Legendre quadrature over the quantiles of ``W``).
+
+    Returns
+    -------
+    u, g : ndarray
+        Increasing knots from 0 to 1 (spaced evenly in normal scores); ``G`` is
+        the linear interpolation ``np.interp(u_new, u, g)``.
+
+    Examples
+    --------
+    >>> u, g = observed_value_cdf(0.0, 0.3)
+    >>> bool(np.allclose(u, g))
+    True
+    """
+    u = special.ndtr(np.linspace(-9.0, 9.0, size))
+    x = float(np.clip(x, -_RMAX, _RMAX))
+    pi = float(null_fraction)
+    if x == 0.0:
+        joint = u * pi
+    elif df is None:
+        joint = bvn_cdf(special.ndtri(u), np.full(size, special.ndtri(pi)), x)
+    else:
+        a, b = special.stdtrit(df, u), float(special.stdtrit(df, pi))
+        p = 0.5 * (_GL_X + 1.0)
+        scale = np.sqrt(special.chdtri(df, 1.0 - p) / df)  # sqrt(W / df) at W's quantiles p
+        joint = np.zeros(size)
+        for s_k, w_k in zip(scale, 0.5 * _GL_W, strict=True):
+            joint += w_k * bvn_cdf(a * s_k, np.full(size, b * s_k), x)
+    g = np.clip((u - joint) / (1.0 - pi), 0.0, 1.0)
+    g = np.maximum.accumulate(g)
+    return np.concatenate([[0.0], u, [1.0]]), np.concatenate([[0.0], g, [1.0]])

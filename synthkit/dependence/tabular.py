@@ -27,6 +27,11 @@ __all__ = [
     "CORRELATION_TYPES",
     "frame_to_uniforms",
     "frame_to_intervals",
+    "missing_columns",
+    "missing_names",
+    "missing_intervals",
+    "missing_uniforms",
+    "missing_thresholds",
     "constant_columns",
     "identity_for_constant",
     "correlation_param_to_json",
@@ -41,7 +46,7 @@ CORRELATION_TYPES = ("normal_scores", "spearman", "kendall", "pearson")
 
 
 def frame_to_uniforms(
-    columns: Sequence, frame: pd.DataFrame, rng: np.random.Generator
+    columns: Sequence, frame: pd.DataFrame, rng: np.random.Generator, *, null_mass: bool = True
 ) -> np.ndarray:
     """``(n, d)`` uniforms of a table: each column's distributional transform (mixed types, nulls).
 
@@ -53,8 +58,66 @@ def frame_to_uniforms(
         The table.
     rng : numpy.random.Generator
         Randomness of the transform (the ``V`` of ``F(x-) + V (F(x) - F(x-))``).
+    null_mass : bool
+        True: missing values at the bottom of each column's uniform. False: the
+        uniforms of the non-missing values only, NaN where a value is missing
+        (missingness is then described by :func:`missing_intervals`).
     """
-    return np.column_stack([cm.to_uniform(frame[cm.name], rng) for cm in columns])
+    return np.column_stack([cm.to_uniform(frame[cm.name], rng, null_mass=null_mass)
+                            for cm in columns])
+
+
+def missing_columns(columns: Sequence) -> list[int]:
+    """Indices of the columns with a positive null fraction (each gets a missingness variable)."""
+    return [j for j, cm in enumerate(columns) if float(cm.column.null_fraction) > 0]
+
+
+def missing_names(names: Sequence[str], idx: Sequence[int]) -> list[str]:
+    """Labels of a latent space: the column names, then ``"<name> (missing)"`` per index."""
+    return [str(c) for c in names] + [f"{names[j]} (missing)" for j in idx]
+
+
+def missing_thresholds(columns: Sequence, idx: Sequence[int]) -> np.ndarray:
+    """Latent thresholds ``Phi^-1(pi_j)``: a cell is missing when its indicator score is below."""
+    return special.ndtri(np.array([float(columns[j].column.null_fraction) for j in idx]))
+
+
+def missing_intervals(
+    columns: Sequence, frame: pd.DataFrame, idx: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latent normal-score intervals of the missingness indicators of the columns ``idx``.
+
+    The indicator of column ``j`` is a binary variable with ``P(missing) = pi_j``
+    entering the Gaussian copula through a threshold: missing cells pin its
+    latent score to ``(-inf, t_j]``, observed ones to ``[t_j, inf)``, with
+    ``t_j = Phi^-1(pi_j)``.
+
+    Returns
+    -------
+    lower, upper : ndarray (n, len(idx))
+    """
+    t = missing_thresholds(columns, idx)
+    miss = np.column_stack([frame[columns[j].name].isna().to_numpy() for j in idx]) if len(idx) \
+        else np.zeros((len(frame), 0), dtype=bool)
+    lower = np.where(miss, -np.inf, t)
+    upper = np.where(miss, t, np.inf)
+    return lower, upper
+
+
+def missing_uniforms(
+    columns: Sequence, frame: pd.DataFrame, idx: Sequence[int], rng: np.random.Generator
+) -> np.ndarray:
+    """Distributional transform of the missingness indicators: ``pi V`` if missing, else ``pi + (1 - pi) V``.
+
+    Exactly uniform, with the missing cells below ``pi`` as the sampler reads them.
+    """
+    out = np.empty((len(frame), len(idx)))
+    for k, j in enumerate(idx):
+        pi = float(columns[j].column.null_fraction)
+        miss = frame[columns[j].name].isna().to_numpy()
+        v = rng.random(len(frame))
+        out[:, k] = np.where(miss, pi * v, pi + (1.0 - pi) * v)
+    return np.clip(out, 1e-12, 1 - 1e-12)
 
 
 class _ConstantDraws:
@@ -150,6 +213,7 @@ class NumericMarginalView:
 
     def __init__(self, column_model) -> None:
         self.cm = column_model
+        self.marginal = column_model.marginal  # lets NORTA integrate discrete marginals exactly
 
     def ppf(self, u):
         return np.asarray(self.cm.marginal.ppf(np.asarray(u, dtype=float)), dtype=float)
@@ -212,7 +276,7 @@ def resolve_declared(
     return rep.matrix, info
 
 
-def condition_interval(cm, value: Any) -> tuple[float, float, Any]:
+def condition_interval(cm, value: Any, *, null_mass: bool = True) -> tuple[float, float, Any]:
     """Latent normal-score interval ``[a, b]`` of a condition on one column.
 
     Parameters
@@ -222,6 +286,12 @@ def condition_interval(cm, value: Any) -> tuple[float, float, Any]:
         ``None`` (or NaN) asks for missing values; a scalar for that value (a
         category label for categorical/boolean columns); a 2-tuple for a closed
         range of a numeric or datetime column.
+    null_mass : bool
+        True: one latent score per column with the null mass at its bottom.
+        False: the value's score covers the non-missing values only, and the
+        interval of a ``None`` condition, ``(-inf, Phi^-1(pi)]``, applies to the
+        column's missingness indicator (a value condition then also needs the
+        indicator in ``[Phi^-1(pi), inf)``).
 
     Returns
     -------
@@ -244,7 +314,7 @@ def condition_interval(cm, value: Any) -> tuple[float, float, Any]:
         return float(special.ndtri(min(max(u, 0.0), 1.0)))
 
     def outer(u: float) -> float:
-        return pi + (1.0 - pi) * float(u)
+        return pi + (1.0 - pi) * float(u) if null_mass else float(u)
 
     is_null = value is None or (isinstance(value, float) and np.isnan(value))
     if is_null:

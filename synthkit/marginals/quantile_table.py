@@ -11,13 +11,24 @@ Working in ``z`` rather than ``u`` keeps the tails accurate: a uniform grid in
 
 Accuracy
 --------
-The table is *self-certifying*: after building it, the interpolated value at every
-interval midpoint is checked in probability space, ``|F(x̂(u)) - u|``. The grid is
-doubled (up to 2**16 intervals) until that error is below ``tol`` (default ``1e-6``);
-the achieved bound is stored in ``max_error``. For smooth families (gamma, beta, t, ...)
-this holds with 4,096-8,192 intervals; a probability error of 1e-6 is far below any
-sampling noise (the KS distance of a million draws is ~1e-3). Beyond ``|z| > z_max``
-(default 8.3, ``u`` within 5e-17 of 0 or 1) values are clamped to the end knots.
+The table is *self-certifying*: after building it, the interpolated value is
+checked in probability space, ``|F(x̂(u)) - u|``, at the midpoint of every grid
+interval (the very values :meth:`QuantileTable.__call__` returns there, and
+where the interpolation error of a smooth quantile function peaks). The grid is
+doubled (up to 2**16 intervals) until that error is below ``tol`` (default
+``1e-6``); the achieved bound is stored in ``max_error``. For smooth families
+(gamma, beta, t, ...) this holds with 4,096-8,192 intervals; a probability error
+of 1e-6 is far below any sampling noise (the KS distance of a million draws is
+~1e-3). When the bound cannot be reached (a distribution whose quantile function
+bends too sharply for the finest grid, or too few knots where scipy's inverse is
+accurate) the table is not ``certified`` and answers with the distribution's
+exact ``ppf`` instead. Beyond ``|z| > z_max`` (default 8.3, ``u`` within 5e-17
+of 0 or 1) values are clamped to the end knots.
+
+A truncated distribution is tabulated as a distribution of its own (its
+``ppf``/``cdf`` map ``[0, 1]`` onto the truncation window), so the certificate
+holds in the truncated probability scale: a window holding a probability
+``M`` of the parent would otherwise see its error magnified ``1/M`` times.
 """
 
 from __future__ import annotations
@@ -42,12 +53,22 @@ class QuantileTable:
     Parameters
     ----------
     dist : frozen scipy.stats distribution
-        Provides ``ppf``, ``isf``, ``cdf`` and ``sf``.
+        Or any object with vectorised ``ppf``, ``isf``, ``cdf`` and ``sf`` (such as a
+        truncated distribution).
     tol : float
-        Target bound on ``|F(x̂(u)) - u|`` at interval midpoints.
+        Target bound on ``|F(x̂(u)) - u|`` at the midpoints of the grid intervals.
     z_max : float
         Half-width of the normal-score grid; ``u`` beyond it is clamped to the end
         knots (a probability error below ``Φ(-z_max)`` ≈ 5e-17).
+
+    Attributes
+    ----------
+    max_error : float
+        Largest ``|F(x̂(u)) - u|`` found at the verification points.
+    certified : bool
+        ``max_error <= tol``; when False, calls return ``dist.ppf(u)`` (exact, slower).
+    n_intervals : int
+        Number of grid intervals used.
 
     Examples
     --------
@@ -68,28 +89,42 @@ class QuantileTable:
         max_intervals: int = 2**16,
     ) -> None:
         self.z_max = float(z_max)
+        self.tol = float(tol)
+        self._dist = dist
         m = int(start_intervals)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             while True:
                 z, x = self._knots(dist, m)
-                zm = 0.5 * (z[:-1] + z[1:])
-                um = special.ndtr(zm)
-                xm = np.interp(zm, z, x)
-                err = np.abs(np.asarray(dist.cdf(xm), dtype=float) - um)
-                err = err[np.isfinite(err)]
-                max_err = float(err.max()) if err.size else 0.0
+                max_err = self._verify(dist, z, x, m)
                 if max_err <= tol or m >= max_intervals:
                     break
                 m *= 2
+        self.max_error = max_err
+        self.certified = max_err <= tol
+        self.n_intervals = m
         # Resample onto the uniform grid (knots dropped as invalid are bridged) so that
         # evaluation locates a value's interval arithmetically, without a search.
         self.z = np.linspace(-self.z_max, self.z_max, m + 1)
-        self.x = np.interp(self.z, z, x)
+        self.x = np.interp(self.z, z, x) if z.size >= 2 else np.full(m + 1, np.nan)
         self._dx = np.diff(self.x)
         self._inv_h = m / (2 * self.z_max)
-        self.max_error = max_err
-        self.n_intervals = m
+
+    def _verify(self, dist, z: np.ndarray, x: np.ndarray, m: int) -> float:
+        """Largest ``|F(x̂(u)) - u|`` at the midpoint of each grid interval.
+
+        ``x̂`` is evaluated exactly as :meth:`__call__` does (linear in ``z`` on the
+        uniform grid); the midpoints are where the interpolation error of a smooth
+        quantile function peaks. A non-finite error, or fewer than two valid knots,
+        counts as ``inf``.
+        """
+        if z.size < 2:
+            return float("inf")
+        grid = np.linspace(-self.z_max, self.z_max, m + 1)
+        xg = np.interp(grid, z, x)
+        zc, xc = 0.5 * (grid[:-1] + grid[1:]), 0.5 * (xg[:-1] + xg[1:])
+        err = np.abs(np.asarray(dist.cdf(xc), dtype=float) - special.ndtr(zc))
+        return float(np.max(np.where(np.isfinite(err), err, np.inf)))
 
     def _knots(self, dist, m: int) -> tuple[np.ndarray, np.ndarray]:
         z = np.linspace(-self.z_max, self.z_max, m + 1)
@@ -106,10 +141,14 @@ class QuantileTable:
         return z, x
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        t = special.ndtri(np.asarray(u, dtype=float))
+        """``x̂(u)``: interpolated if ``certified``, else the distribution's exact ``ppf``."""
+        u = np.asarray(u, dtype=float)
+        if not self.certified:
+            return np.asarray(self._dist.ppf(u), dtype=float)
+        t = np.atleast_1d(special.ndtri(u))  # a fresh array, updated in place below
         t += self.z_max
         t *= self._inv_h
         np.clip(t, 0.0, self.n_intervals - 1e-9, out=t)
         i = t.astype(np.intp)
         t -= i
-        return self.x[i] + t * self._dx[i]
+        return (self.x[i] + t * self._dx[i]).reshape(u.shape)

@@ -5,7 +5,9 @@ likelihood and scores it by
 
     AIC = 2k - 2 log L,        BIC = k log n - 2 log L,
 
-(``k`` free parameters, ``n`` observations), recording for each the KS distance
+(``k`` the parameters the fit estimated, :meth:`ParametricMarginal.n_params`: a
+location fixed at 0 or a support fixed at [0, 1] is not counted, a support or
+bound estimated from the data is; ``n`` observations), recording for each the KS distance
 ``D = sup |F̂(x) - F_n(x)|`` to the data's ECDF and the Wasserstein-1 distance
 between the fitted quantile function and the data (on 500 probability
 points). No plain-KS p-value is reported: with fitted parameters it is not
@@ -23,8 +25,10 @@ the KS distance of a true model to ``n`` points is about ``K / sqrt(n)`` with
 ``sqrt(n) · ks_tolerance < 0.5`` (``n < 204`` at the default tolerance) the
 empirical marginal is used directly (the report says so).
 
-MLE fits use at most :data:`FIT_SUBSAMPLE` points (a fixed-seed subsample) so
-fitting stays fast on big tables; ``D`` and the criteria use all points.
+MLE fits use at most :data:`FIT_SUBSAMPLE` points (a fixed-seed subsample that
+always keeps the smallest and largest value, so that a support fitted to the
+subsample holds every point) so fitting stays fast on big tables; ``D`` and the
+criteria use all points.
 """
 
 from __future__ import annotations
@@ -66,8 +70,8 @@ class FitReport:
     wasserstein : float or None
         Wasserstein-1 distance of the chosen marginal to the data.
     candidates : list of dict
-        One record per candidate family: family, params, loglik, aic, bic, ks (and the
-        Wasserstein distance for the best family), or ``error``.
+        One record per candidate family: family, params, k (free parameters), loglik, aic,
+        bic, ks (and the Wasserstein distance for the best family), or ``error``.
     """
 
     chosen: str
@@ -170,8 +174,8 @@ def fit_continuous(
     n = x.size
     fit_x = x
     if n > FIT_SUBSAMPLE:
-        idx = np.random.Generator(np.random.PCG64(12345)).choice(n, FIT_SUBSAMPLE, replace=False)
-        fit_x = x[np.sort(idx)]
+        idx = np.random.Generator(np.random.PCG64(12345)).choice(n - 2, FIT_SUBSAMPLE - 2, replace=False)
+        fit_x = np.concatenate([x[:1], x[1:-1][np.sort(idx)], x[-1:]])
     records: list[dict[str, Any]] = []
     best: tuple[float, ParametricMarginal, dict] | None = None
     for fam in candidates or DEFAULT_CANDIDATES:
@@ -187,7 +191,7 @@ def fit_continuous(
             records.append({"family": fam, "error": "zero likelihood for some observations"})
             continue
         k = m.n_params()
-        rec = {"family": m.family, "params": m.params, "loglik": ll,
+        rec = {"family": m.family, "params": m.params, "k": k, "loglik": ll,
                "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll,
                "ks": ks_distance(m, x), "wasserstein": None}
         records.append(rec)

@@ -17,7 +17,10 @@ Modelled on scikit-learn's estimator contract:
 
 A subclass provides the dependence: either ``_uniforms(n, rng)`` returning an
 ``(n, d)`` array of dependent uniforms (the base maps them through the column
-models), or ``_sample_block(n, rng, conditions)`` returning a typed frame.
+models), or ``_sample_block(n, rng, conditions)`` returning a typed frame. A
+strategy that models missingness as its own variables (``missing_columns_``)
+returns ``(n, d + m)`` uniforms: the values, then one missingness uniform per
+listed column (see :meth:`Strategy._missing_layout`).
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .._resources import check_memory
 from .._version import __version__
 from ..columns import ColumnModel
 from ..dataset import SyntheticDataset
-from ..errors import FitError, ModelFileError, RuleError, SpecError
+from ..errors import FitError, ModelFileError, RuleError, SpecError, SynthkitError
 from ..io import to_jsonable, write_json
 from ..rules import Rule, apply_rules, parse_rules
 from ..schema import Schema, cast_series, check_frame, infer_schema
@@ -56,11 +60,20 @@ def progress_bar(n: int, progress: bool | None):
     ``n >= PROGRESS_MIN_ROWS`` when stderr is a terminal."""
     from tqdm.auto import tqdm
 
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise SpecError(f"`progress` must be True, False or None, got {progress!r}")
     if progress is None:
         disable = None if n >= PROGRESS_MIN_ROWS else True
     else:
         disable = not progress
     return tqdm(total=n, unit="rows", desc="sampling", leave=False, disable=disable)
+
+
+def check_rows_memory(n: int, n_columns: int) -> None:
+    """Refuse a sample whose ``n x n_columns`` float64 cells exceed the machine's memory."""
+    check_memory(8.0 * n * max(n_columns, 1), f"a sample of {n:,} rows x {n_columns} columns",
+                 "draw it in pieces with model.iter_chunks(n, chunk_rows=...) and write each "
+                 "chunk out, or sample fewer rows")
 
 
 def check_n(n: Any) -> int:
@@ -153,7 +166,8 @@ class Strategy:
             raise SpecError(f"`marginals` must be a method name or a dict, got {self.marginals!r}")
         if self.criterion not in ("aic", "bic"):
             raise SpecError(f"`criterion` must be 'aic' or 'bic', got {self.criterion!r}")
-        if not (isinstance(self.ks_tolerance, (int, float)) and 0 < self.ks_tolerance <= 1):
+        if isinstance(self.ks_tolerance, bool) or not (isinstance(self.ks_tolerance, (int, float))
+                                                       and 0 < self.ks_tolerance <= 1):
             raise SpecError(f"`ks_tolerance` must be in (0, 1], got {self.ks_tolerance!r}")
         parse_rules(self.rules)
         if self.stratify is not None and not isinstance(self.stratify, str):
@@ -174,8 +188,8 @@ class Strategy:
         """
         self._validate_params()
         frame = check_frame(data)
+        schema = infer_schema(frame)  # records non-string labels, restored on sampled frames
         frame = frame.rename(columns=str)
-        schema = infer_schema(frame)
         methods = self.marginals if isinstance(self.marginals, dict) else {}
         unknown = sorted(set(methods) - set(schema.names))
         if unknown:
@@ -261,8 +275,24 @@ class Strategy:
         u = self._uniforms(n, rng)
         return self._frame_from_uniforms(u)
 
+    def _missing_layout(self) -> dict[int, int]:
+        """Column index -> the column of ``_uniforms`` output holding its missingness uniform.
+
+        Strategies that model missingness as its own dimension (``missing_columns_``)
+        return ``(n, d + m)`` uniforms, the missingness ones after the ``d`` value
+        ones; otherwise (empty layout) each column's null mass sits at the bottom of
+        its single uniform.
+        """
+        missing = getattr(self, "missing_columns_", None)
+        if not missing:
+            return {}
+        pos = {cm.name: j for j, cm in enumerate(self.columns_)}
+        d = len(self.columns_)
+        return {pos[c]: d + k for k, c in enumerate(missing)}
+
     def _frame_from_uniforms(self, u: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({cm.name: cm.from_uniform(u[:, j])
+        lay = self._missing_layout()
+        return pd.DataFrame({cm.name: cm.from_uniform(u[:, j], u[:, lay[j]] if j in lay else None)
                              for j, cm in enumerate(self.columns_)}, copy=False)
 
     def _block(self, root: np.random.SeedSequence, b: int, rows: int,
@@ -295,6 +325,7 @@ class Strategy:
         self._check_fitted()
         n = check_n(n)
         chunk_rows = BLOCK_ROWS if chunk_rows is None else check_n(chunk_rows)
+        check_rows_memory(min(n, chunk_rows), len(self.columns_))
         if not isinstance(workers, int) or workers < 1:
             raise SpecError(f"`workers` must be a positive integer, got {workers!r}")
         root = _root if _root is not None else as_seed_sequence(seed)
@@ -327,7 +358,8 @@ class Strategy:
                 while buffered >= chunk_rows or (produced == n and buffered):
                     out = pd.concat(buffer, ignore_index=True) if len(buffer) > 1 else buffer[0]
                     head, rest = out.iloc[:chunk_rows], out.iloc[chunk_rows:]
-                    yield head.reset_index(drop=True)
+                    head = head.reset_index(drop=True)
+                    yield head if _root is not None else self.schema_.relabel(head)
                     buffer = [rest] if len(rest) else []
                     buffered = len(rest)
                 if produced == n:
@@ -396,13 +428,14 @@ class Strategy:
         self._check_fitted()
         root = as_seed_sequence(seed)
         n = check_n(n)
+        check_rows_memory(n, len(self.columns_))
         if not conditions and not self.rules and self._columnar():
             frame = self._sample_columnar(n, root, progress, workers)
         else:
             chunks = list(self.iter_chunks(n, chunk_rows=n, conditions=conditions,
                                            progress=progress, workers=workers, _root=root))
             frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
-        frame = self._restore_dtypes(frame)
+        frame = self.schema_.relabel(self._restore_dtypes(frame))
         provenance = {
             "strategy": self.name,
             "params": to_jsonable(self.get_params()),
@@ -429,13 +462,14 @@ class Strategy:
         if not isinstance(workers, int) or workers < 1:
             raise SpecError(f"`workers` must be a positive integer, got {workers!r}")
         outs = [np.empty(n, dtype=np.int64 if cm.coded else float) for cm in self.columns_]
+        lay = self._missing_layout()
         bar = progress_bar(n, progress)
 
         def fill(b: int) -> int:
             start, stop = b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n)
             u = self._uniforms(stop - start, block_generator(root, b))
             for j, cm in enumerate(self.columns_):
-                outs[j][start:stop] = cm.values_from_uniform(u[:, j])
+                outs[j][start:stop] = cm.values_from_uniform(u[:, j], u[:, lay[j]] if j in lay else None)
             return stop - start
 
         blocks = range(-(-n // BLOCK_ROWS))
@@ -504,7 +538,12 @@ class Strategy:
         for key in ("strategy", "params", "schema", "columns"):
             if key not in d:
                 raise ModelFileError(f"model document is missing the `{key}` entry")
-        klass = get_strategy(d["strategy"]) if cls is Strategy else cls
+        try:
+            klass = get_strategy(d["strategy"]) if cls is Strategy else cls
+        except SpecError as exc:
+            raise ModelFileError(f"model document: {exc}") from None
+        if not isinstance(d["params"], dict) or not isinstance(d["columns"], list):
+            raise ModelFileError("model document: `params` must be an object and `columns` a list")
         try:
             obj = klass(**d["params"])
         except TypeError as exc:
@@ -517,7 +556,16 @@ class Strategy:
             raise ModelFileError(f"malformed model document: {exc}") from None
         if [c.name for c in obj.columns_] != obj.schema_.names:
             raise ModelFileError("model document: `columns` do not match the `schema`")
+        try:  # parameters are checked as at fit time: a hand-edited file must not be used as is
+            obj._validate_params()
+            parse_rules(obj.rules, obj.schema_.names)
+        except SynthkitError as exc:
+            raise ModelFileError(f"model document: invalid `params`: {exc}") from None
         obj.n_train_ = d.get("n_train")
+        if obj.n_train_ is not None and (isinstance(obj.n_train_, bool)
+                                         or not isinstance(obj.n_train_, int) or obj.n_train_ < 1):
+            raise ModelFileError(f"model document: `n_train` must be a positive integer or null, "
+                                 f"got {obj.n_train_!r}")
         obj._dependence_from_dict(d.get("dependence") or {})
         obj.strata_ = None
         if d.get("strata"):

@@ -14,8 +14,19 @@ from ..dependence.copula import (
     sample_conditional_normal,
     sample_gaussian_copula,
 )
-from ..dependence.latent import pairwise_latent_correlation
-from ..dependence.tabular import condition_interval, frame_to_intervals, frame_to_uniforms
+from ..dependence.latent import (
+    complete_missingness,
+    pairwise_complete_correlation,
+    pairwise_latent_correlation,
+)
+from ..dependence.tabular import (
+    condition_interval,
+    frame_to_intervals,
+    frame_to_uniforms,
+    missing_intervals,
+    missing_thresholds,
+    missing_uniforms,
+)
 from ..errors import SpecError
 from ..seeding import as_generator
 from ._correlated import CorrelatedStrategy, rank_uniforms
@@ -34,12 +45,16 @@ class GaussianCopula(CorrelatedStrategy):
 
     Fitting maps every column to uniforms with its distributional transform
     (Rüschendorf 2009: ``u = F(x-) + V (F(x) - F(x-))``, so categorical,
-    boolean, integer, datetime and missing values take part in the
-    dependence), estimates ``R`` as the correlation of the normal scores
-    ``Phi^-1(u)`` (Klaassen & Wellner 1997) and repairs it to positive definite
-    (Higham 2002) if needed. Sampling maps ``Phi(Z)`` back through each
-    column's generalized inverse, so discrete columns keep their exact values
-    and frequencies.
+    boolean, integer and datetime values take part in the dependence),
+    estimates ``R`` as the correlation of the normal scores ``Phi^-1(u)``
+    (Klaassen & Wellner 1997) and repairs it to positive definite (Higham 2002)
+    if needed. Sampling maps ``Phi(Z)`` back through each column's generalized
+    inverse, so discrete columns keep their exact values and frequencies.
+    Each column with nulls adds a missingness indicator to ``Z`` (missing when
+    its score is below ``Phi^-1(pi)``), correlated with the other dimensions
+    as estimated from the data, so missing values are as random, or as tied
+    to other columns, as in the real table (see
+    :mod:`synthkit.strategies._correlated`).
 
     Declared mode (``from_spec`` / ``synthkit.declare``): give ``correlation``
     and its ``correlation_type``: ``"normal_scores"`` (the copula parameter
@@ -63,7 +78,8 @@ class GaussianCopula(CorrelatedStrategy):
         interval-censored bivariate normal (polyserial / polychoric) for pairs
         involving discrete, categorical or boolean columns
         (:mod:`synthkit.dependence.latent`); missing cells are left out pair by
-        pair (pairwise-complete), so nulls do not dilute the dependence.
+        pair (pairwise-complete), so nulls do not dilute the dependence, and the
+        missingness indicators' correlations are polyserial / polychoric.
     on_infeasible : {"raise", "clip"}
         Declared Pearson targets outside the attainable interval raise, or are
         clipped to it (reported in ``norta_``).
@@ -75,7 +91,10 @@ class GaussianCopula(CorrelatedStrategy):
     Attributes
     ----------
     correlation_ : ndarray
-        Latent normal-scores correlation (positive definite).
+        Latent normal-scores correlation of the values (positive definite).
+    latent_correlation_ : ndarray
+        The full latent correlation: values, then the missingness indicators of
+        the columns in ``missing_columns_``.
     repair_ : RepairReport or None
         The repair applied to the estimated / declared matrix, if any.
 
@@ -121,58 +140,89 @@ class GaussianCopula(CorrelatedStrategy):
 
     def _fit_dependence(self, frame: pd.DataFrame) -> None:
         self.norta_ = None
+        self._init_missing()
         if self.correlation is not None:
-            self._set_correlation(self._declared_latent())
+            self._set_correlation(self._with_independent_missing(self._declared_latent()))
             return
-        raw = frame_to_uniforms(self.columns_, frame, as_generator(int(self.fit_seed)))
-        u = rank_uniforms(raw)  # pseudo-observations (see CorrelatedStrategy._fit_uniforms)
+        rng = as_generator(int(self.fit_seed))
+        raw = frame_to_uniforms(self.columns_, frame, rng, null_mass=False)
+        observed = ~np.isnan(raw)
+        u = rank_uniforms(raw, observed)  # pseudo-observations among each column's observed rows
+        idx = self._missing_idx
+        d, m = len(self.columns_), len(idx)
         const = self._constant_idx(frame)
-        live = [j for j in range(u.shape[1]) if j not in const]
-        corr = np.eye(u.shape[1])
+        live = [j for j in range(d) if j not in const] + list(range(d, d + m))
+        corr = np.eye(d + m)
         if len(live) >= 2:
             if self.estimator == "pairwise_mle":
-                lo, hi, observed = frame_to_intervals(self.columns_, frame)
+                lo, hi, _ = frame_to_intervals(self.columns_, frame)
                 # points (continuous values, and atoms lighter than ATOM_MIN such as a few
                 # tied rows) get rank-based normal scores among the observed rows, ties
                 # broken at random; heavier atoms keep their probability interval (MLE)
-                ranks = rank_uniforms(raw, observed)
                 narrow = (hi - lo) < ATOM_MIN
-                lo, hi = np.where(narrow, ranks, lo), np.where(narrow, ranks, hi)
-                sub = pairwise_latent_correlation(
-                    special.ndtri(lo[:, live]),
-                    special.ndtri(hi[:, live]),
-                    observed=observed[:, live],
-                )
-            else:
+                lo, hi = np.where(narrow, u, lo), np.where(narrow, u, hi)
+                # missingness indicators: thresholds of their latent scores (polyserial /
+                # polychoric pairs); a value and its own indicator share no observed row
+                mlo, mhi = missing_intervals(self.columns_, frame, idx)
+                zlo = np.column_stack([special.ndtri(lo), mlo])
+                zhi = np.column_stack([special.ndtri(hi), mhi])
+                obs = np.column_stack([observed, np.ones(mlo.shape, dtype=bool)])
+                sub = pairwise_latent_correlation(zlo[:, live], zhi[:, live], observed=obs[:, live])
+            elif not m:
                 sub, _ = fit_gaussian_copula(u[:, live], threshold=0.0)
+            else:
+                # normal scores of the values (pairwise complete) and of the indicators'
+                # distributional transform
+                ind = rank_uniforms(missing_uniforms(self.columns_, frame, idx, rng))
+                z = special.ndtri(np.column_stack([u, ind]))
+                sub = pairwise_complete_correlation(z[:, live])
+                own = {(live.index(j), live.index(d + k)) for k, j in enumerate(idx) if j in live}
+                for a, b in own:
+                    sub[a, b] = sub[b, a] = 0.0
             corr[np.ix_(live, live)] = sub
+            if m:  # a value and its own indicator; value pairs undone from their row selection
+                corr = complete_missingness(corr, d, idx, missing_thresholds(self.columns_, idx))
         self._set_correlation(self._finish(corr, const))
 
     def _init_declared(self) -> None:
         self.norta_ = None
         self.repair_ = None
+        self._init_missing()
         if self.correlation is None:
-            self._set_correlation(np.eye(len(self.columns_)))
+            self._set_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
         else:
-            self._set_correlation(self._declared_latent())
+            self._set_correlation(self._with_independent_missing(self._declared_latent()))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return sample_gaussian_copula(self.factor_, n, rng)
+        return self._calibrate(sample_gaussian_copula(self.factor_, n, rng))
 
     def _sample_block(self, n: int, rng: np.random.Generator, conditions: dict | None = None):
         if not conditions:
             return self._frame_from_uniforms(self._uniforms(n, rng))
         names = self._names
+        lay = self._missing_layout()
         bounds = {}
         exact = {}
         for col, value in conditions.items():
             j = names.index(col)
-            a, b, point = condition_interval(self.columns_[j], value)
+            is_null = value is None or (isinstance(value, float) and np.isnan(value))
+            a, b, point = condition_interval(self.columns_[j], value, null_mass=j not in lay)
+            if j in lay:
+                # the value's score and the missingness indicator's are separate dimensions:
+                # a missing value bounds the indicator only, a value needs it observed
+                t = float(missing_thresholds(self.columns_, [j])[0])
+                bounds[lay[j]] = (-np.inf, t) if is_null else (t, np.inf)
+                if is_null:
+                    continue
+                # the interval is on the observed values' scale: back to the latent one
+                a, b = (float(special.ndtri(self._uncalibrate(j, float(special.ndtr(v)))))
+                        for v in (a, b))
             bounds[j] = (a, b)
             if point is not None:
                 exact[col] = point
-        z = sample_conditional_normal(self.correlation_, bounds, n, rng, sweeps=self.gibbs_sweeps)
-        frame = self._frame_from_uniforms(clip_uniform(special.ndtr(z)))
+        z = sample_conditional_normal(self.latent_correlation_, bounds, n, rng,
+                                      sweeps=self.gibbs_sweeps)
+        frame = self._frame_from_uniforms(self._calibrate(clip_uniform(special.ndtr(z))))
         for col, value in exact.items():
             frame[col] = pd.Series(np.full(n, value), index=frame.index).astype(
                 frame[col].dtype, errors="ignore"

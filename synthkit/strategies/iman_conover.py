@@ -34,7 +34,11 @@ class ImanConover(CorrelatedStrategy):
     correlation hits its target (errors ~1/sqrt(n)).
 
     Fitted mode estimates Spearman's rho on the distributional-transform
-    uniforms (mixed types and nulls take part; ties broken at random).
+    uniforms (mixed types take part; ties broken at random). Each column with
+    nulls adds its missingness indicator to the reordering (its missing cells
+    go to the rows with the lowest indicator scores), so missing values are as
+    random, or as tied to other columns, as in the real table (see
+    :mod:`synthkit.strategies._correlated`).
     Declared mode takes ``correlation`` as Spearman (default), Kendall
     (``rho_s = 6/pi asin(sin(pi tau / 2) / 2)``, exact for Gaussian
     dependence) or normal scores.
@@ -82,8 +86,11 @@ class ImanConover(CorrelatedStrategy):
             raise SpecError(f"`exact` must be True or False, got {self.exact!r}")
 
     def _set_rank_correlation(self, rank_corr: np.ndarray) -> None:
-        self.correlation_ = np.asarray(rank_corr, dtype=float)
-        self.score_correlation_ = score_correlation(self.correlation_, threshold=self.threshold)
+        """Set the target Spearman (values, then missingness indicators) and the scores' correlation."""
+        d = len(self.columns_)
+        self.latent_correlation_ = np.asarray(rank_corr, dtype=float)
+        self.correlation_ = self.latent_correlation_[:d, :d]
+        self.score_correlation_ = score_correlation(self.latent_correlation_, threshold=self.threshold)
         self.factor_ = cholesky_factor(self.score_correlation_)
 
     def _declared_spearman(self) -> np.ndarray:
@@ -96,10 +103,11 @@ class ImanConover(CorrelatedStrategy):
 
     def _fit_dependence(self, frame: pd.DataFrame) -> None:
         self.norta_ = None
+        self._init_missing()
         if self.correlation is not None:
-            self._set_rank_correlation(self._declared_spearman())
+            self._set_rank_correlation(self._with_independent_missing(self._declared_spearman()))
             return
-        u = self._fit_uniforms(frame)
+        u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         const = self._constant_idx(frame)
         live = [j for j in range(u.shape[1]) if j not in const]
         corr = np.eye(u.shape[1])
@@ -110,22 +118,55 @@ class ImanConover(CorrelatedStrategy):
     def _init_declared(self) -> None:
         self.repair_ = None
         self.norta_ = None
+        self._init_missing()
         if self.correlation is None:
-            self._set_rank_correlation(np.eye(len(self.columns_)))
+            self._set_rank_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
         else:
-            self._set_rank_correlation(self._declared_spearman())
+            self._set_rank_correlation(self._with_independent_missing(self._declared_spearman()))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         # exactly the "montecarlo" draw (column-major), so the marginal samples coincide
         u = rng.random((len(self.columns_), n)).T
-        if u.shape[1] < 2 or n < 2:
-            return u
+        lay = self._missing_layout()
+        if not lay:
+            if u.shape[1] < 2 or n < 2:
+                return u
+            ranks = iman_conover_ranks(n, self.score_correlation_, rng, exact=bool(self.exact))
+            return reorder(u, ranks)
         ranks = iman_conover_ranks(n, self.score_correlation_, rng, exact=bool(self.exact))
-        return reorder(u, ranks)
+        return self._reorder_with_missing(u, ranks, lay)
+
+    def _reorder_with_missing(self, u: np.ndarray, ranks: np.ndarray, lay: dict[int, int]) -> np.ndarray:
+        """Reorder the independent draws, nullable columns in two parts.
+
+        A nullable column's draw ``u`` gives as many missing cells as ``u < pi``
+        and the values ``(u - pi) / (1 - pi)`` of the others, exactly as the
+        independent strategy reads it. The missing cells go to the rows with the
+        lowest ranks of the column's indicator scores; the values fill the other
+        rows in the order of the value scores. Returns ``(n, d + m)`` uniforms in
+        the value-and-missingness layout (missingness uniform 0 for a missing
+        cell, 1 otherwise).
+        """
+        n, d = u.shape
+        out = np.empty((ranks.shape[1], n)).T  # column-major, as `reorder` returns
+        plain = [j for j in range(d) if j not in lay]
+        if plain:
+            out[:, plain] = reorder(u[:, plain], ranks[:, plain])
+        for j, c in lay.items():
+            pi = float(self.columns_[j].column.null_fraction)
+            col = u[:, j]
+            kept = col >= pi
+            values = np.sort(np.clip((col[kept] - pi) / (1.0 - pi), 0.0, 1.0))
+            missing = ranks[:, c] < n - values.size
+            rows = np.flatnonzero(~missing)
+            out[:, j] = 0.5
+            out[rows[np.argsort(ranks[rows, j], kind="stable")], j] = values
+            out[:, c] = np.where(missing, 0.0, 1.0)
+        return out
 
     def _dependence_from_dict(self, d: dict[str, Any]) -> None:
         super()._dependence_from_dict(d)
         try:
-            self._set_rank_correlation(self.correlation_)
+            self._set_rank_correlation(self.latent_correlation_)
         except SpecError as exc:
             raise ModelFileError(f"iman_conover model document: {exc}") from None

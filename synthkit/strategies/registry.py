@@ -81,6 +81,8 @@ def get_strategy(name: str) -> type[Strategy]:
     SpecError
         Unknown name (the message lists the available ones).
     """
+    if not isinstance(name, str):
+        raise SpecError(f"a strategy name must be a string such as 'montecarlo', got {name!r}")
     if name not in _REGISTRY:
         _load_entry_points()
     if name not in _REGISTRY:

@@ -92,13 +92,14 @@ class TCopula(CorrelatedStrategy):
     def _fit_dependence(self, frame: pd.DataFrame) -> None:
         self.norta_ = None
         self.loglik_ = None
+        self._init_missing()
         if self.correlation is not None:
             if self.df is None:
                 raise SpecError("a declared t copula needs `df` (degrees of freedom)")
-            self._set_correlation(self._declared_latent())
+            self._set_correlation(self._with_independent_missing(self._declared_latent()))
             self.df_ = float(self.df)
             return
-        u = self._fit_uniforms(frame)
+        u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         const = self._constant_idx(frame)
         live = [j for j in range(u.shape[1]) if j not in const]
         corr = np.eye(u.shape[1])
@@ -123,13 +124,17 @@ class TCopula(CorrelatedStrategy):
         if self.df is None:
             raise SpecError("a declared t copula needs `df` (degrees of freedom), e.g. df=4")
         self.df_ = float(self.df)
+        self._init_missing()
         if self.correlation is None:
-            self._set_correlation(np.eye(len(self.columns_)))
+            self._set_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
         else:
-            self._set_correlation(self._declared_latent())
+            self._set_correlation(self._with_independent_missing(self._declared_latent()))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return sample_t_copula(self.factor_, self.df_, n, rng)
+        return self._calibrate(sample_t_copula(self.factor_, self.df_, n, rng))
+
+    def _calibration_df(self) -> float | None:
+        return float(self.df_)
 
     def _dependence_to_dict(self) -> dict[str, Any]:
         d = super()._dependence_to_dict()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..dependence.checks import check_correlation_matrix
 from ..dependence.copula import fit_vine, load_vine, sample_vine, vine_available
 from ..errors import FitError, ModelFileError, SpecError
 from ._correlated import CorrelatedStrategy
@@ -20,9 +21,10 @@ class Vine(CorrelatedStrategy):
     """Regular-vine copula (Aas et al. 2009; Dißmann et al. 2013) over the fitted marginals.
 
     The columns are mapped to uniforms with their distributional transform
-    (mixed types take part); pyvinecopulib selects the vine structure (maximum
-    spanning trees on |Kendall's tau|) and each pair copula's family and
-    rotation by AIC. Sampling applies the vine's inverse Rosenblatt transform
+    (mixed types take part; each column with nulls adds its missingness
+    indicator, see :mod:`synthkit.strategies._correlated`); pyvinecopulib
+    selects the vine structure (maximum spanning trees on |Kendall's tau|) and
+    each pair copula's family and rotation by AIC. Sampling applies the vine's inverse Rosenblatt transform
     to uniforms drawn from synthkit's block generators, so the draws follow
     the block-seeding contract; no other random state is used. The fitted
     vine is stored as pyvinecopulib's JSON inside the model file.
@@ -85,14 +87,17 @@ class Vine(CorrelatedStrategy):
     def _fit_dependence(self, frame: pd.DataFrame) -> None:
         self.norta_ = None
         self.repair_ = None
-        u = self._fit_uniforms(frame)
+        self._init_missing()
+        u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         self._constant_idx(frame)  # strict mode: refuse constant columns
         if u.shape[1] < 2:
             raise FitError("a vine copula needs at least 2 columns; use 'montecarlo' for one")
         # informational: the normal-scores correlation of the data the vine was fitted on
         z = special.ndtri(u)
-        self.correlation_ = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
-        np.fill_diagonal(self.correlation_, 1.0)
+        latent = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
+        self.latent_correlation_ = 0.5 * (latent + latent.T)  # as a model document reloads it
+        np.fill_diagonal(self.latent_correlation_, 1.0)
+        self.correlation_ = self.latent_correlation_[: len(self.columns_), : len(self.columns_)]
         self.vine_json_ = fit_vine(
             u,
             family_set=self.family_set,
@@ -111,20 +116,27 @@ class Vine(CorrelatedStrategy):
         self._vine = load_vine(self.vine_json_)
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return sample_vine(self._vine, n, rng)
+        # observed values' calibration from the normal-scores correlation of the completed
+        # table the vine was fitted on (see observed_value_cdf)
+        return self._calibrate(sample_vine(self._vine, n, rng))
 
     def _dependence_to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "names": self._names,
             "vine": self.vine_json_,
             "correlation": self.correlation_.tolist(),
         }
+        if self._missing_idx:
+            d["missing"] = {"columns": list(self.missing_columns_),
+                            "correlation": self.latent_correlation_.tolist()}
+        return d
 
     def _dependence_from_dict(self, d: dict[str, Any]) -> None:
         if not isinstance(d.get("vine"), str):
             raise ModelFileError("vine model document: `dependence.vine` (JSON text) is missing")
         self.vine_json_ = d["vine"]
         self.repair_ = None
+        self._missing_from_dict(d)
         k = len(self.columns_)
         try:
             self.correlation_ = np.asarray(d.get("correlation", np.eye(k)), dtype=float)
@@ -134,13 +146,22 @@ class Vine(CorrelatedStrategy):
             raise ModelFileError(
                 f"vine model document: `dependence.correlation` must be a {k} x {k} matrix"
             )
+        self.latent_correlation_ = self.correlation_
+        if self._missing_idx:
+            try:
+                self.latent_correlation_ = check_correlation_matrix(
+                    d["missing"].get("correlation"), self._latent_names(),
+                    what="missingness correlation")
+            except SpecError as exc:
+                raise ModelFileError(f"vine model document: {exc}") from None
         try:
             self._load()
         except SpecError as exc:
             raise ModelFileError(f"vine model document: {exc}") from None
-        if self._vine.dim != len(self.columns_):
+        if self._vine.dim != k + len(self._missing_idx):
             raise ModelFileError(
-                "vine model document: the vine's dimension does not match the columns"
+                "vine model document: the vine's dimension does not match the columns and "
+                "their missingness indicators"
             )
 
 

@@ -1,5 +1,12 @@
 """Pair checks: does the synthetic table keep the reference's dependence.
 
+Every pass/fail check compares the worst pair's statistic with ``threshold +
+allowance``, the allowance being the pair's ``1 - alpha`` bound under faithful
+sampling from both sizes (``n`` / ``m``: the pair's complete rows in the
+reference / synthetic table) at the per-test level ``alpha`` (``false_fail_rate``
+split over the report's tests, each pair one test: a Bonferroni correction over
+the pairs); ``z`` is the two-sided normal quantile of ``alpha``.
+
 Numeric pairs (continuous, integer, datetime)
     Pearson, Spearman and Kendall (tau-b) matrices of both tables on
     pairwise-complete rows. Pearson comes from mergeable co-moment sums
@@ -9,25 +16,44 @@ Numeric pairs (continuous, integer, datetime)
     row subsample of at most :data:`KENDALL_ROWS` rows per table (it costs
     O(n log n) per pair). For each method:
 
-    * ``<method>_max_abs_diff`` = ``max_ij |R_s - R_r|``, threshold
-      ``corr_max_abs_diff + 3 sqrt(1/n + 1/m)`` (three standard errors of a
-      difference of two correlations, each at most ``1/sqrt(n)``);
+    * ``<method>_max_abs_diff`` = ``|R_s - R_r|`` of the pair that exceeds its
+      allowance ``z sqrt(v_ij (1/n + 1/m))`` most, with ``v_ij`` the asymptotic
+      variance of ``sqrt(n)`` times the coefficient: for Pearson the fourth-moment
+      formula ``rho^2/4 (m40 + 2 m22 + m04) - rho (m31 + m13) + m22`` of the
+      standardised pair (``(1 - rho^2)^2`` for a normal pair; heavy tails make it
+      larger), estimated on both tables (at most :data:`MOMENT_ROWS` rows) taking the
+      larger; for Spearman ``(1 - rho^2)^2 (1 + rho^2 / 2)`` (Bonett & Wright 2000)
+      and for Kendall ``0.437 (1 - tau^2)^2`` (Fieller, Hartley & Pearson 1957) times
+      the tie factor of tau-b (see :func:`correlation_variance`), with the smaller of
+      the two ``rho^2``;
     * ``<method>_relative_frobenius`` = ``||R_s - R_r||_F / ||R_r - I||_F``: the
-      share of the real dependence that is lost (1 for independent columns),
-      threshold ``corr_relative_frobenius + 2 * noise`` with
-      ``noise = sqrt(sum_ij (1 - r_ij^2)^2 (1/n + 1/m)) / ||R_r - I||_F``, the
-      expected relative error of a faithful sample. Informational when the
-      reference has no dependence to keep (``||R_r - I||_F < 0.05``).
+      share of the real dependence that is lost (1 for independent columns). Under
+      faithful sampling the pair differences are jointly normal with variances
+      ``v_ij (1/n + 1/m)`` and the correlations of two sample correlations
+      (Pearson & Filon 1898, on the normal-equivalent coefficients of the reference),
+      so ``sum_{i<j} (R_s - R_r)_ij^2`` is a weighted sum of chi-squares, matched to
+      ``a chi2_f`` by its first two moments (Welch-Satterthwaite:
+      ``a = ||C||_F^2 / tr C``, ``f = (tr C)^2 / ||C||_F^2`` for the covariance ``C``):
+      allowance ``sqrt(2 a chi2_f(1 - alpha)) / ||R_r - I||_F``. Informational
+      when the reference has no dependence to keep (``||R_r - I||_F < 0.05``).
 Label pairs (categorical, boolean)
     ``cramers_v_max_abs_diff`` (Cramér 1946, V = sqrt(chi2 / (n (min(r, c) - 1))),
-    without bias correction, missing values dropped) and ``contingency_tv_max``,
-    the largest total-variation distance between the two-way frequency tables
-    (missing values as their own level), allowance twice the expected TV of two
-    multinomial samples of the cells.
+    without bias correction, missing values dropped). V is the norm of the
+    standardised residuals ``u_ij = (p_ij - p_i p_j) / sqrt(p_i p_j)`` over
+    ``sqrt(k - 1)``, so ``|V_hat - V| <= ||u_hat - u|| / sqrt(k - 1)``, and
+    ``n ||u_hat - u||^2`` is chi-square with ``(r-1)(c-1)`` degrees of freedom:
+    allowance ``sqrt(chi2_df(1 - alpha/2) / (k - 1)) (1/sqrt(n) + 1/sqrt(m))``.
+    ``contingency_tv_max``: the largest total-variation distance between the two-way
+    frequency tables (missing values as their own level), allowance as the
+    marginal ``tv_distance`` over the cells
+    (:func:`~synthkit.validation.marginals.tv_allowance`).
 Label-numeric pairs
     ``correlation_ratio_max_abs_diff``: the correlation ratio
     ``eta = sqrt(SS_between / SS_total)`` (Pearson 1903) of the numeric column
-    given the label, from mergeable per-group moments.
+    given the label, from mergeable per-group moments. ``eta`` is the norm of the
+    standardised group-mean deviations and ``n eta_hat^2`` is asymptotically
+    chi-square with ``k - 1`` degrees of freedom under no association: allowance
+    ``sqrt(chi2_{k-1}(1 - alpha/2)) (1/sqrt(n) + 1/sqrt(m))`` (k non-empty groups).
 """
 
 from __future__ import annotations
@@ -38,8 +64,8 @@ import numpy as np
 from scipy import stats
 
 from ..seeding import as_generator
-from .checks import Check
-from .marginals import _expected_tv, tv_distance
+from .checks import Check, bonferroni_level, z_value
+from .marginals import tv_allowance, tv_distance
 from .prepare import ColumnPair, PreparedTables
 from .summaries import GroupMoments, PairwiseMoments
 
@@ -50,11 +76,15 @@ __all__ = [
     "kendall_matrix",
     "cramers_v",
     "contingency_counts",
+    "correlation_variance",
+    "dependence_test_count",
     "dependence_checks",
 ]
 
 #: Row subsample (per table) for Kendall's tau; seeded, documented in the report.
 KENDALL_ROWS = 5000
+#: Row subsample (per table) for the fourth moments of the Pearson variance.
+MOMENT_ROWS = 100_000
 
 
 def _stack(cols: list[np.ndarray]) -> np.ndarray:
@@ -172,6 +202,56 @@ def cramers_v(table: np.ndarray) -> float:
     return math.sqrt(chi2 / n / (min(r, c) - 1))
 
 
+def _complete_counts(x: np.ndarray) -> np.ndarray:
+    """Pairwise-complete row counts of the columns of ``x`` (NaN = missing)."""
+    ok = (~np.isnan(x)).astype(float)
+    return ok.T @ ok
+
+
+def correlation_variance(method: str, x: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Asymptotic variance of ``sqrt(n)`` times each coefficient of ``r`` (``n v``, see module doc).
+
+    ``pearson`` uses the fourth moments of the standardised columns of ``x``
+    (pairwise-complete rows); ``spearman`` and ``kendall`` the normal-copula
+    formulas of ``r``, Kendall's times the tie factor ``c_i c_j`` of tau-b,
+    ``c = (1 - sum_l p_l^3) / (1 - sum_l p_l^2)`` over the level frequencies ``p``
+    of each column of ``x`` (1 without ties; from the null variance of tau-b with
+    ties, Kendall 1945).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).multivariate_normal([0, 0], [[1, .5], [.5, 1]], 20_000)
+    >>> v = correlation_variance("pearson", x, np.corrcoef(x.T))
+    >>> bool(abs(v[0, 1] - (1 - .5**2) ** 2) < 0.05)
+    True
+    """
+    r2 = np.square(r)
+    if method == "spearman":
+        return (1 - r2) ** 2 * (1 + r2 / 2)
+    if method == "kendall":
+        c = np.ones(r.shape[0])
+        for j in range(x.shape[1]):
+            v = x[:, j][~np.isnan(x[:, j])]
+            if v.size > 1:
+                p = np.unique(v, return_counts=True)[1] / v.size
+                if (p**2).sum() < 1:
+                    c[j] = (1 - (p**3).sum()) / (1 - (p**2).sum())
+        return 0.437 * (1 - r2) ** 2 * np.outer(c, c)
+    ok = ~np.isnan(x)
+    cnt = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, np.nansum(x, axis=0) / np.maximum(cnt, 1), 0.0)
+        sd = np.sqrt(np.nansum((x - mean) ** 2, axis=0) / np.maximum(cnt, 1))
+        z = np.where(ok, (x - mean) / sd, 0.0)
+        okf = ok.astype(float)
+        n = okf.T @ okf
+        z2 = z * z
+        m22 = (z2.T @ z2) / n
+        m31 = ((z2 * z).T @ z) / n
+        m40 = ((z2 * z2).T @ okf) / n
+        return r2 / 4 * (m40 + 2 * m22 + m40.T) - r * (m31 + m31.T) + m22
+
+
 def _worst_pair_check(statistic: str, items: list[tuple[tuple[str, str], float, float]],
                       values: dict, base: float, what: str, kind: str) -> list[Check]:
     """One check for the pair with the largest value - allowance (none if no value is finite).
@@ -187,25 +267,73 @@ def _worst_pair_check(statistic: str, items: list[tuple[tuple[str, str], float, 
     t = base + allow
     vr, vs = values[key]
     return [Check("dependence", statistic, "|".join(key), v, t, v <= t,
-                  f"worst pair: real {what}{vr:.3f}, synthetic {vs:.3f} ({len(items)} {kind} pairs)")]
+                  f"worst pair: real {what}{vr:.3f}, synthetic {vs:.3f} ({len(items)} {kind} pairs); "
+                  f"allowance {allow:.4f}")]
+
+
+def _estimate_correlation(rho: np.ndarray, ia: np.ndarray, ja: np.ndarray, kb: np.ndarray,
+                          lb: np.ndarray) -> np.ndarray:
+    """Correlation between the estimates of rho[ia, ja] and rho[kb, lb] (normal theory).
+
+    The asymptotic covariance of two sample correlations (Pearson & Filon 1898;
+    Olkin & Siotani 1976): ``1/2 r_ij r_kl (r_ik^2 + r_il^2 + r_jk^2 + r_jl^2) + r_ik r_jl
+    + r_il r_jk - r_ij r_ik r_il - r_ij r_jk r_jl - r_ik r_jk r_kl - r_il r_jl r_kl``,
+    divided by the two standard deviations ``(1 - r_ij^2) (1 - r_kl^2)``.
+    """
+    i, j, k, l_ = ia[:, None], ja[:, None], kb[None, :], lb[None, :]
+    rij, rkl = rho[i, j], rho[k, l_]
+    rik, ril, rjk, rjl = rho[i, k], rho[i, l_], rho[j, k], rho[j, l_]
+    cov = (0.5 * rij * rkl * (rik**2 + ril**2 + rjk**2 + rjl**2) + rik * rjl + ril * rjk
+           - rij * rik * ril - rij * rjk * rjl - rik * rjk * rkl - ril * rjl * rkl)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cov / ((1 - rij**2) * (1 - rkl**2))
+
+
+def _frobenius_quantile(var: np.ndarray, rho: np.ndarray, mask: np.ndarray, alpha: float,
+                        block: int = 128) -> float:
+    """``1 - alpha`` quantile of ``sum_{i<j, mask} D_ij^2`` for correlated normal ``D``.
+
+    ``Cov(D) = K o sqrt(v v^T)`` with ``K`` from :func:`_estimate_correlation` on the
+    normal-equivalent correlations ``rho``; the weighted chi-square sum is matched
+    to ``a chi2_f`` by its first two moments (Welch-Satterthwaite):
+    ``a = ||Cov||_F^2 / tr Cov``, ``f = (tr Cov)^2 / ||Cov||_F^2``. Blocks of pairs
+    keep the memory at ``block x pairs``.
+    """
+    ia, ja = np.nonzero(np.triu(mask, 1))
+    v = var[ia, ja]
+    if not v.size or not v.sum() > 0:
+        return 0.0
+    sd = np.sqrt(v)
+    r = np.clip(np.nan_to_num(rho), -0.999, 0.999)
+    np.fill_diagonal(r, 1.0)
+    frob2 = 0.0
+    for start in range(0, ia.size, block):
+        sl = slice(start, start + block)
+        k = np.nan_to_num(_estimate_correlation(r, ia[sl], ja[sl], ia, ja))
+        frob2 += float(((k * sd[sl, None] * sd[None, :]) ** 2).sum())
+    trace = float(v.sum())
+    return frob2 / trace * float(stats.chi2.isf(alpha, trace**2 / frob2))
 
 
 def _matrix_checks(method: str, names: list[str], rr: np.ndarray, rs: np.ndarray,
-                   n: int, m: int, thr: dict) -> list[Check]:
+                   var: np.ndarray, thr: dict, alpha: float) -> list[Check]:
+    """Worst-pair and relative-Frobenius rows; ``var`` is each difference's variance."""
     out = []
     d = len(names)
     iu = np.triu_indices(d, 1)
     diff = np.abs(rs - rr)[iu]
     if not np.isfinite(diff).any():
         return out
-    k = int(np.nanargmax(diff))
+    z = z_value(alpha)
+    allow = z * np.sqrt(var[iu])
+    excess = np.where(np.isfinite(diff), diff - np.nan_to_num(allow, nan=np.inf), -np.inf)
+    k = int(np.argmax(excess))
     pair = f"{names[iu[0][k]]}|{names[iu[1][k]]}"
-    noise = math.sqrt(1 / n + 1 / m)
-    t = thr["corr_max_abs_diff"] + 3 * noise
+    t = thr["corr_max_abs_diff"] + float(allow[k])
     v = float(diff[k])
     out.append(Check("dependence", f"{method}_max_abs_diff", pair, v, t, v <= t,
                      f"worst pair: real {rr[iu][k]:+.3f}, synthetic {rs[iu][k]:+.3f}; "
-                     f"allowance {3 * noise:.4f}"))
+                     f"allowance {allow[k]:.4f} (z = {z:.2f} standard errors, {len(diff)} pairs)"))
     off = ~np.eye(d, dtype=bool)
     ok = off & np.isfinite(rr) & np.isfinite(rs)
     signal = math.sqrt(float((rr[ok] ** 2).sum()))
@@ -214,19 +342,38 @@ def _matrix_checks(method: str, names: list[str], rr: np.ndarray, rs: np.ndarray
         out.append(Check("dependence", f"{method}_relative_frobenius", "*", math.nan, None, None,
                          f"||R_s - R_r||_F = {err:.4f}; the reference has no {method} dependence"))
         return out
-    expected = math.sqrt(float(((1 - rr[ok] ** 2) ** 2).sum()) * (1 / n + 1 / m)) / signal
-    t = thr["corr_relative_frobenius"] + 2 * expected
+    # normal-equivalent correlations of the reference (Greiner's relation for Kendall,
+    # Pearson's for Spearman) give the correlation between the pairs' estimates
+    rho = {"pearson": rr, "spearman": 2 * np.sin(np.pi * rr / 6),
+           "kendall": np.sin(np.pi * rr / 2)}[method]
+    q = _frobenius_quantile(var, rho, ok & np.isfinite(var), alpha)
+    allow_f = math.sqrt(2 * q) / signal
+    t = thr["corr_relative_frobenius"] + allow_f
     v = err / signal
     out.append(Check("dependence", f"{method}_relative_frobenius", "*", v, t, v <= t,
                      f"||R_s - R_r||_F / ||R_r - I||_F = {err:.4f} / {signal:.4f}; "
-                     f"allowance {2 * expected:.4f}"))
+                     f"allowance {allow_f:.4f}"))
     return out
 
 
+def dependence_test_count(tables: PreparedTables) -> int:
+    """Elementary tests :func:`dependence_checks` runs (its share of the Bonferroni split).
+
+    Per correlation method: one per numeric pair plus the Frobenius row; two per
+    label pair (Cramér's V, contingency TV); one per label-numeric pair.
+    """
+    d, k = len(tables.numeric()), len(tables.labels())
+    pairs = d * (d - 1) // 2
+    return (3 * (pairs + 1) if d >= 2 else 0) + k * (k - 1) + k * d
+
+
 def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
-                      kendall_rows: int = KENDALL_ROWS, timings: dict | None = None
-                      ) -> tuple[list[Check], dict]:
+                      kendall_rows: int = KENDALL_ROWS, timings: dict | None = None,
+                      alpha: float | None = None) -> tuple[list[Check], dict]:
     """All pair checks (see module docstring) and the matrices for the heatmaps.
+
+    ``alpha`` is the level of each elementary test (default: ``false_fail_rate``
+    split over :func:`dependence_test_count` tests).
 
     Returns
     -------
@@ -237,6 +384,8 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
         for mixed pairs) and the numeric ``pearson_*`` / ``spearman_*`` / ``kendall_*``
         matrices with their ``numeric_names``.
     """
+    if alpha is None:
+        alpha = bonferroni_level(thr, dependence_test_count(tables))
     checks: list[Check] = []
     art: dict = {}
     n, m = tables.n_real, tables.n_synth
@@ -254,14 +403,30 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
         ir = rng.choice(n, kendall_rows, replace=False) if n > kendall_rows else slice(None)
         is_ = rng.choice(m, kendall_rows, replace=False) if m > kendall_rows else slice(None)
         mats["kendall"] = (kendall_matrix(xr[ir]), kendall_matrix(xs[is_]))
+        counts = {"pearson": (_complete_counts(xr), _complete_counts(xs))}
+        counts["spearman"] = (counts["pearson"][0] - 3, counts["pearson"][1] - 3)
+        counts["kendall"] = (_complete_counts(xr[ir]) - 4, _complete_counts(xs[is_]) - 4)
+        mr = rng.choice(n, MOMENT_ROWS, replace=False) if n > MOMENT_ROWS else slice(None)
+        ms = rng.choice(m, MOMENT_ROWS, replace=False) if m > MOMENT_ROWS else slice(None)
         for method, (rr, rs) in mats.items():
-            nn, mm = (min(n, kendall_rows), min(m, kendall_rows)) if method == "kendall" else (n, m)
-            checks += _matrix_checks(method, names, rr, rs, nn, mm, thr)
+            if method == "pearson":  # the larger fourth-moment estimate of the two tables
+                v = np.fmax(correlation_variance(method, xr[mr], rr),
+                            correlation_variance(method, xs[ms], rs))
+            else:  # the normal-copula formula at the weaker of the two coefficients
+                weak = np.minimum(np.abs(rr), np.abs(rs))
+                v = np.fmax(correlation_variance(method, xr[ir], weak),
+                            correlation_variance(method, xs[is_], weak))
+            cr, cs = counts[method]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                var = v * (1 / np.maximum(cr, 1) + 1 / np.maximum(cs, 1))
+            checks += _matrix_checks(method, names, rr, rs, var, thr, alpha)
             art[f"{method}_real"] = rr
             art[f"{method}_synth"] = rs
         del xr, xs
 
-    noise = math.sqrt(1 / n + 1 / m)
+    def z_half(df: int) -> float:  # square root of the chi-square 1 - alpha/2 quantile
+        return math.sqrt(float(stats.chi2.isf(alpha / 2, df)))
+
     # label-label
     v_items, tv_items = [], []
     cv: dict = {}
@@ -273,9 +438,18 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
             pair = (a.name, b.name)
             vr, vs = cramers_v(tr[1:, 1:]), cramers_v(ts[1:, 1:])
             cv[pair] = (vr, vs)
-            v_items.append((pair, abs(vr - vs), 3 * noise))
+            both = (tr + ts)[1:, 1:]
+            rows, cols = int((both.sum(axis=1) > 0).sum()), int((both.sum(axis=0) > 0).sum())
+            nc, mc = int(tr[1:, 1:].sum()), int(ts[1:, 1:].sum())
+            if min(rows, cols) >= 2 and nc and mc:
+                allow = (z_half((rows - 1) * (cols - 1)) / math.sqrt(min(rows, cols) - 1)
+                         * (1 / math.sqrt(nc) + 1 / math.sqrt(mc)))
+            else:
+                allow = math.inf
+            v_items.append((pair, abs(vr - vs), allow))
             pr, ps = tr.ravel() / tr.sum(), ts.ravel() / ts.sum()
-            tv_items.append((pair, tv_distance(pr, ps), 2 * _expected_tv(pr, n, m)))
+            tv_items.append((pair, tv_distance(pr, ps),
+                             tv_allowance((pr * n + ps * m) / (n + m), n, m, alpha)))
     checks += _worst_pair_check("cramers_v_max_abs_diff", v_items, cv,
                                 thr["cramers_v_max_abs_diff"], "", "label")
     finite_tv = [it for it in tv_items if np.isfinite(it[1])]
@@ -283,7 +457,8 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
         pair, v, allow = max(finite_tv, key=lambda it: it[1] - it[2])
         t = thr["contingency_tv_max"] + allow
         checks.append(Check("dependence", "contingency_tv_max", "|".join(pair), v, t, v <= t,
-                            f"worst of {len(tv_items)} label pairs (missing as a level)"))
+                            f"worst of {len(tv_items)} label pairs (missing as a level); "
+                            f"allowance {allow:.4f}"))
     # label-numeric
     eta_items = []
     eta: dict = {}
@@ -292,10 +467,15 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
         for c in num:
             with np.errstate(invalid="ignore"):
                 shift = float(np.nan_to_num(np.nanmean(c.real[:10_000])))
-            er = GroupMoments(k, shift=shift).update(a.real, c.real).correlation_ratio()
-            es = GroupMoments(k, shift=shift).update(a.synth, c.synth).correlation_ratio()
+            gr = GroupMoments(k, shift=shift).update(a.real, c.real)
+            gs = GroupMoments(k, shift=shift).update(a.synth, c.synth)
+            er, es = gr.correlation_ratio(), gs.correlation_ratio()
             eta[(a.name, c.name)] = (er, es)
-            eta_items.append(((a.name, c.name), abs(er - es), 3 * noise))
+            groups = int(((gr.count + gs.count) > 0).sum())
+            nc, mc = gr.count.sum(), gs.count.sum()
+            allow = (z_half(groups - 1) * (1 / math.sqrt(nc) + 1 / math.sqrt(mc))
+                     if groups >= 2 and nc and mc else math.inf)
+            eta_items.append(((a.name, c.name), abs(er - es), allow))
     checks += _worst_pair_check("correlation_ratio_max_abs_diff", eta_items, eta,
                                 thr["correlation_ratio_max_abs_diff"], "eta ", "label-numeric")
 

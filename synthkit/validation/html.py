@@ -237,8 +237,9 @@ def render_html(report, *, title: str | None = None) -> str:
         parts.append(f"<h2>Run</h2><p class='muted'>Seconds per section: {t}</p>")
     thr = meta.get("thresholds") or {}
     if thr:
-        trs = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>{_num(v)}</td></tr>"
-                      for k, v in thr.items())
+        trs = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>"
+                      f"{'informational' if isinstance(v, float) and math.isnan(v) else _num(v)}"
+                      "</td></tr>" for k, v in thr.items())
         parts.append("<details><summary>Thresholds (effect-size part; checks add a "
                      f"sampling allowance)</summary><table>{trs}</table></details>")
     parts.append("</body></html>")

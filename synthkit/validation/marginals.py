@@ -1,40 +1,68 @@
 """Per-column checks: how close is each synthetic column to the reference column.
 
+Every pass/fail check compares its statistic with ``threshold + allowance``: the
+effect size of :data:`~synthkit.validation.checks.DEFAULT_THRESHOLDS` plus the
+``1 - alpha`` quantile of the statistic when the synthetic column is an
+independent sample of the reference's distribution, from both sizes (``n``
+reference and ``m`` synthetic non-missing values) and the per-test level
+``alpha`` (``false_fail_rate`` split over the report's tests; ``z`` below is the
+two-sided normal quantile of ``alpha``, ``noise = sqrt(1/n + 1/m)``).
+
 Numeric columns (continuous, integer, datetime as nanoseconds)
     * ``ks_distance`` - two-sample Kolmogorov-Smirnov distance
       ``D = sup_x |F_r(x) - F_s(x)|``, exact, from the two sorted columns;
-      threshold ``ks_distance + 1.63 sqrt(1/n + 1/m)`` (the 1 % critical value of
-      the KS test is added so sampling noise never fails a faithful table).
+      allowance ``K_alpha noise`` with ``K_alpha`` the ``1 - alpha`` quantile of
+      Kolmogorov's distribution (``scipy.stats.kstwobign``; conservative for ties).
+      Informational for integer columns (their levels get ``tv_distance``).
     * ``wasserstein_iqr`` - Wasserstein-1 distance ``int |F_r - F_s| dx`` divided by
-      the real inter-quartile range (sd, then 1, when the IQR is 0); allowance
-      ``2 sqrt(2/pi) sqrt(1/n + 1/m) int sqrt(F_r (1 - F_r)) dx / IQR``, twice the
-      expected distance between two samples of the real distribution
-      (del Barrio, Giné & Matrán 1999).
-    * ``mean_difference_sd`` ``|mean_s - mean_r| / sd_r`` (allowance
-      ``3 sqrt(1/n + 1/m)``), ``sd_log_ratio`` ``|log(sd_s / sd_r)|`` (allowance
-      ``3 sqrt((kurtosis - 1) / 4 (1/n + 1/m))``, the delta-method standard error).
-    * ``quantile_difference_iqr`` - ``max_p |q_s(p) - q_r(p)| / IQR`` over
-      p = 5, 25, 50, 75, 95 %; allowance 3 standard errors of a quantile
-      difference, ``sqrt(p (1-p) (1/n + 1/m)) / f(q_p)`` with the density
-      estimated by the real quantile spacing.
+      the real inter-quartile range (sd, then 1, when the IQR is 0). ``F_r - F_s`` is
+      ``noise`` times a Gaussian process of variance ``F (1 - F)``, so
+      ``E W1 <= sqrt(2/pi) noise J`` with ``J = int sqrt(F (1 - F)) dx`` (del Barrio,
+      Giné & Matrán 1999) and, by the Borell-TIS inequality, W1 exceeds its mean by
+      more than ``sqrt(2 ln(1/alpha)) noise J`` with probability below ``alpha``:
+      allowance ``(sqrt(2/pi) + sqrt(2 ln(1/alpha))) noise J / IQR``.
+    * ``mean_difference_sd`` ``|mean_s - mean_r| / sd_r``, allowance
+      ``z max(sd_r, sd_s) / sd_r noise`` (Welch's standard error with the larger of
+      the two sds, as a small reference underestimates a heavy tail);
+      ``sd_log_ratio`` ``|log(sd_s / sd_r)|``, allowance
+      ``z sqrt((kurtosis - 1) / 4) noise`` (the delta-method standard error; the
+      kurtosis is the larger of the two samples' estimates, as a small reference
+      underestimates a heavy tail).
+    * ``quantile_difference_iqr`` - ``|q_s(p) - q_r(p)| / IQR`` at the p among
+      5, 25, 50, 75, 95 % that exceeds its allowance most (each p one test). By Bahadur's representation
+      ``q_s(p) - q_r(p) ~ (F_r - F_s)(q(p)) / f(q(p))`` and ``|F_r - F_s|`` stays
+      within ``delta = z sqrt(p (1-p)) noise``, so the allowance is the reach of the
+      real quantile function over that band,
+      ``max(q_r(p + delta) - q_r(p), q_r(p) - q_r(p - delta)) / IQR``; on a discrete
+      column it covers the jump to the adjacent level when ``p`` is near a CDF step.
     * ``range_violation_rate`` - share of synthetic values outside the real
-      ``[min, max]``; allowance ``2/(n+1)`` (the chance that a fresh draw
-      falls outside the range of ``n`` draws) plus 3 binomial standard errors.
+      ``[min, max]``. For a continuous distribution the probability mass outside
+      the range of ``n`` draws is ``Beta(2, n - 1)`` (two of the ``n + 1``
+      spacings), so the count of ``m`` synthetic values outside it is
+      ``BetaBinomial(m, 2, n - 1)``: allowance its ``1 - alpha`` quantile over ``m``
+      (conservative with ties).
 Integer columns with few levels and labels (categorical, boolean)
     * ``tv_distance`` - total variation ``1/2 sum_k |p_r(k) - p_s(k)|`` of the
-      level frequencies; allowance twice the expected TV of two multinomial
-      samples, ``2 * 1/2 sqrt(2/pi) sum_k sqrt(p_k (1 - p_k)) sqrt(1/n + 1/m)``.
+      level frequencies. ``E TV <= 1/2 sum_k sqrt(p_k (1 - p_k)) noise`` (Jensen)
+      and one draw moves TV by at most ``1/n`` (or ``1/m``), so by McDiarmid's
+      inequality the allowance is
+      ``(1/2 sum_k sqrt(p_k (1 - p_k)) + sqrt(ln(1/alpha) / 2)) noise`` with the
+      pooled frequencies ``p``.
     * ``unseen_category_rate`` (labels) - share of synthetic values whose label
-      never occurs in the reference column (threshold 0).
+      never occurs in the reference column. Given that ``C`` values of both tables
+      carry such labels, a faithful pair of samples puts all of them on the
+      synthetic side with probability ``(m / (n + m))^C``; allowance
+      ``floor(ln alpha / ln(m / (n + m))) / m``.
 Every column
-    * ``missing_rate_difference`` - ``|null_s - null_r|``, allowance 3 binomial
-      standard errors of the difference.
+    * ``missing_rate_difference`` - ``|null_s - null_r|``, allowance ``z`` pooled
+      binomial standard errors of the difference (over all rows).
 
 Against a declared distribution (a strategy or recipe as reference):
 ``ks_distance_declared`` is the one-sample KS distance ``sup_x |F_s(x) - F(x)|``
-to the declared CDF (allowance ``1.63 / sqrt(m)``); when the column is rounded to
+to the declared CDF (allowance ``K_alpha / sqrt(m)``); when the column is rounded to
 ``decimals`` (or is integer) the CDF of the rounded variable is used (see
-:func:`one_sample_ks`). Labels get ``tv_distance`` to the declared frequencies.
+:func:`one_sample_ks`). Labels get ``tv_distance`` to the declared frequencies
+(allowance as above with ``n = infinity``).
 """
 
 from __future__ import annotations
@@ -43,8 +71,9 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy import stats
 
-from .checks import Check
+from .checks import Check, bonferroni_level, z_value
 from .prepare import ColumnPair
 from .summaries import Counts, Histogram, Moments
 
@@ -53,6 +82,8 @@ __all__ = [
     "ks_wasserstein_sorted",
     "one_sample_ks",
     "tv_distance",
+    "tv_allowance",
+    "marginal_test_count",
     "column_checks",
     "declared_column_checks",
     "plot_data",
@@ -144,9 +175,26 @@ def tv_distance(p: np.ndarray, q: np.ndarray) -> float:
     return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())
 
 
-def _expected_tv(p: np.ndarray, n: int, m: int) -> float:
-    """Expected TV of two multinomial samples of sizes n and m from ``p`` (normal approx.)."""
-    return 0.5 * math.sqrt(2 / math.pi) * float(np.sqrt(p * (1 - p)).sum()) * math.sqrt(1 / n + 1 / m)
+def tv_allowance(p: np.ndarray, n: float, m: float, alpha: float) -> float:
+    """``1 - alpha`` bound on the TV distance of two multinomial samples (sizes n, m) from ``p``.
+
+    ``(1/2 sum_k sqrt(p_k (1 - p_k)) + sqrt(ln(1/alpha) / 2)) sqrt(1/n + 1/m)``: the
+    first term bounds the mean (Jensen), the second the deviation (McDiarmid: one
+    draw moves the distance by at most ``1/n`` or ``1/m``). ``n = inf`` compares one
+    sample with known frequencies.
+
+    Examples
+    --------
+    >>> round(tv_allowance(np.array([0.5, 0.5]), 100, 100, 0.01), 4)
+    0.2853
+    """
+    p = np.asarray(p, dtype=float)
+    noise = math.sqrt(1 / n + 1 / m)
+    return (0.5 * float(np.sqrt(p * (1 - p)).sum()) + math.sqrt(math.log(1 / alpha) / 2)) * noise
+
+
+def _pooled(pr: np.ndarray, n: float, ps: np.ndarray, m: float) -> np.ndarray:
+    return (pr * n + ps * m) / (n + m)
 
 
 def _scale(iqr: float, sd: float) -> tuple[float, str]:
@@ -166,26 +214,55 @@ def _quantiles_sorted(x: np.ndarray, probs: Sequence[float]) -> np.ndarray:
     return x[lo] * (1 - w) + x[hi] * w
 
 
-def _levels_tv(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
-    """TV distance of the level frequencies of two numeric samples with few levels."""
+def _levels_tv(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """TV distance and level frequencies of two numeric samples with few levels."""
     levels = np.union1d(np.unique(a), np.unique(b))
     ca = np.bincount(np.searchsorted(levels, a), minlength=levels.size) / max(a.size, 1)
     cb = np.bincount(np.searchsorted(levels, b), minlength=levels.size) / max(b.size, 1)
-    return tv_distance(ca, cb), _expected_tv(ca, max(a.size, 1), max(b.size, 1)), levels, ca, cb
+    return tv_distance(ca, cb), levels, ca, cb
 
 
-def _missing_check(col: ColumnPair, thr: dict) -> Check:
+def marginal_test_count(col: ColumnPair) -> int:
+    """Elementary tests :func:`column_checks` runs on ``col`` (its share of the Bonferroni split).
+
+    Labels: TV, unseen labels, null rate. Numeric: KS (or level TV), Wasserstein,
+    mean, sd, five quantiles, range, null rate.
+    """
+    return 3 if col.is_label else 6 + len(QUANTILES)
+
+
+def _missing_check(col: ColumnPair, thr: dict, alpha: float) -> Check:
     nr, ns = col.null_rates()
     n, m = col.real.size, col.synth.size
     pooled = (nr * n + ns * m) / (n + m)
-    allow = 3 * math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
+    allow = z_value(alpha) * math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
     t = thr["missing_rate_difference"] + allow
     v = abs(ns - nr)
     return Check("marginals", "missing_rate_difference", col.name, v, t, v <= t,
-                 f"null rate real {nr:.4f}, synthetic {ns:.4f}; allowance {allow:.4f}")
+                 f"null rate real {nr:.4f}, synthetic {ns:.4f}; allowance z*SE = {allow:.4f}")
 
 
-def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) -> list[Check]:
+def _unseen_allowance(n: int, m: int, alpha: float) -> float:
+    """Largest share of labels absent from the reference a faithful sample reaches (level alpha).
+
+    Given ``C`` values with such labels in both tables, all of them land in the
+    synthetic table with probability ``(m / (n + m))^C``.
+    """
+    if n <= 0 or m <= 0:
+        return 1.0
+    return math.floor(math.log(alpha) / math.log(m / (n + m))) / m
+
+
+def _range_allowance(n: int, m: int, alpha: float) -> float:
+    """``1 - alpha`` quantile of BetaBinomial(m, 2, n - 1) / m: share of m fresh draws
+    outside the range of n draws from the same continuous distribution."""
+    if n < 2 or m < 1:
+        return 1.0
+    return float(stats.betabinom.ppf(1 - alpha, m, 2, n - 1)) / m
+
+
+def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
+                  alpha: float | None = None) -> list[Check]:
     """All marginal checks of one column (see the module docstring).
 
     Parameters
@@ -197,11 +274,17 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
     sorted_cache : dict, optional
         Filled with ``name -> (real_sorted, synth_sorted)`` and ``("ks", name) -> D`` for
         reuse by other sections.
+    alpha : float, optional
+        Level of each elementary test; default ``false_fail_rate`` split over this
+        column's tests (:func:`marginal_test_count`).
 
     Returns
     -------
     list of Check
     """
+    if alpha is None:
+        alpha = bonferroni_level(thr, marginal_test_count(col))
+    z = z_value(alpha)
     out: list[Check] = []
     name = col.name
     if col.is_label:
@@ -212,7 +295,7 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
         n, m = int(cr.counts.sum()), int(cs.counts.sum())
         if n and m:
             v = tv_distance(pr, ps)
-            allow = 2 * _expected_tv(pr, n, m)
+            allow = tv_allowance(_pooled(pr, n, ps, m), n, m, alpha)
             t = thr["tv_distance"] + allow
             out.append(Check("marginals", "tv_distance", name, v, t, v <= t,
                              f"{k} categories; allowance {allow:.4f}"))
@@ -220,10 +303,12 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
             rate = float(unseen.sum())
             labels = [str(c) for c, f in zip(col.categories[col.n_real_categories:], unseen,
                                              strict=True) if f > 0]
-            t = thr["unseen_category_rate"]
+            allow = _unseen_allowance(n, m, alpha)
+            t = thr["unseen_category_rate"] + allow
             out.append(Check("marginals", "unseen_category_rate", name, rate, t, rate <= t,
-                             ("unseen: " + ", ".join(labels[:10])) if labels else "none"))
-        out.append(_missing_check(col, thr))
+                             (("unseen: " + ", ".join(labels[:10])) if labels else "none")
+                             + f"; allowance {allow:.4f}"))
+        out.append(_missing_check(col, thr, alpha))
         return out
 
     a = np.sort(col.real_valid())
@@ -241,28 +326,28 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
     ks, w1 = ks_wasserstein_sorted(a, b)
     if sorted_cache is not None:
         sorted_cache[("ks", name)] = ks
-    allow = 1.63 * noise
+    allow = float(stats.kstwobign.isf(alpha)) * noise
     t = thr["ks_distance"] + allow
     out.append(Check("marginals", "ks_distance", name, ks, t,
                      ks <= t if col.kind != "integer" else None,
-                     f"two-sample KS; allowance 1.63*sqrt(1/n+1/m) = {allow:.4f}"
+                     f"two-sample KS; allowance K_alpha*sqrt(1/n+1/m) = {allow:.4f}"
                      + ("; informational for integer levels (see tv_distance)"
                         if col.kind == "integer" else "")))
-    # expected W1 of two samples: sqrt(2/pi) * sqrt(1/n+1/m) * int sqrt(F(1-F)) dx
+    # W1 of two samples: mean <= sqrt(2/pi) noise J, deviation sqrt(2 ln(1/alpha)) noise J
     if n > 1:
         F = np.arange(1, n) / n
         j = float(np.sum(np.sqrt(F * (1 - F)) * np.diff(a)))
     else:
         j = 0.0
-    allow = 2 * math.sqrt(2 / math.pi) * noise * j / scale
+    allow = (math.sqrt(2 / math.pi) + math.sqrt(2 * math.log(1 / alpha))) * noise * j / scale
     t = thr["wasserstein_iqr"] + allow
     v = w1 / scale
     out.append(Check("marginals", "wasserstein_iqr", name, v, t, v <= t,
                      f"W1 = {w1:.4g} / {scale_name} {scale:.4g}; allowance {allow:.4f}"))
 
     if col.kind == "integer":
-        v, etv, levels, _, _ = _levels_tv(a, b)
-        allow = 2 * etv
+        v, levels, ca, cb = _levels_tv(a, b)
+        allow = tv_allowance(_pooled(ca, n, cb, m), n, m, alpha)
         t = thr["tv_distance"] + allow
         out.append(Check("marginals", "tv_distance", name, v, t, v <= t,
                          f"{levels.size} levels; allowance {allow:.4f}"))
@@ -271,17 +356,21 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
     sd_s = ms.std if m > 1 else 0.0
     if sd_r > 0:
         v = abs(ms.mean - mr.mean) / sd_r
-        allow = 3 * noise
+        # Welch standard error with the larger sd: a small heavy-tailed reference
+        # underestimates the spread, and its mean and sd are low together
+        allow = z * max(sd_r, sd_s) / sd_r * noise
         t = thr["mean_difference_sd"] + allow
         out.append(Check("marginals", "mean_difference_sd", name, v, t, v <= t,
                          f"mean real {mr.mean:.4g}, synthetic {ms.mean:.4g}; allowance {allow:.4f}"))
         if sd_s > 0:
             v = abs(math.log(sd_s / sd_r))
-            kurt = mr.kurtosis if np.isfinite(mr.kurtosis) else 3.0
-            allow = 3 * math.sqrt(max(kurt - 1, 0.5) / 4 * (1 / n + 1 / m))
+            kurts = [k for k in (mr.kurtosis, ms.kurtosis) if np.isfinite(k)]
+            kurt = max(kurts) if kurts else 3.0
+            allow = z * math.sqrt(max(kurt - 1, 0.5) / 4) * noise
             t = thr["sd_log_ratio"] + allow
             out.append(Check("marginals", "sd_log_ratio", name, v, t, v <= t,
-                             f"sd real {sd_r:.4g}, synthetic {sd_s:.4g}; allowance {allow:.4f}"))
+                             f"sd real {sd_r:.4g}, synthetic {sd_s:.4g}; kurtosis {kurt:.3g}; "
+                             f"allowance {allow:.4f}"))
         else:
             out.append(Check("marginals", "sd_log_ratio", name, math.inf,
                              thr["sd_log_ratio"], False, "synthetic column is constant"))
@@ -291,31 +380,32 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None) 
 
     qs = np.asarray(QUANTILES)
     qa, qb = _quantiles_sorted(a, qs), _quantiles_sorted(b, qs)
-    h = 0.05
-    spread = _quantiles_sorted(a, np.clip(qs + h, 0, 1)) - _quantiles_sorted(a, np.clip(qs - h, 0, 1))
-    width = np.clip(qs + h, 0, 1) - np.clip(qs - h, 0, 1)
-    se = np.sqrt(qs * (1 - qs) * (1 / n + 1 / m)) * spread / width
+    delta = z * np.sqrt(qs * (1 - qs)) * noise
+    reach = np.maximum(_quantiles_sorted(a, np.minimum(qs + delta, 1)) - qa,
+                       qa - _quantiles_sorted(a, np.maximum(qs - delta, 0)))
     diffs = np.abs(qb - qa) / scale
-    v = float(diffs.max())
-    allow = float((3 * se / scale).max())
+    excess = diffs - reach / scale
+    worst = int(excess.argmax())
+    v = float(diffs[worst])
+    allow = float(reach[worst] / scale)
     t = thr["quantile_difference_iqr"] + allow
-    worst = int(diffs.argmax())
     out.append(Check("marginals", "quantile_difference_iqr", name, v, t, v <= t,
                      f"worst at p={qs[worst]:.2f}: real {qa[worst]:.4g}, synthetic {qb[worst]:.4g}; "
-                     f"allowance {allow:.4f}"))
+                     f"allowance {allow:.4f} (real quantiles over p +- {delta[worst]:.4f})"))
 
     lo, hi = a[0], a[-1]
     v = float(((b < lo) | (b > hi)).mean()) if m else 0.0
-    p0 = 2 / (n + 1)
-    allow = p0 + 3 * math.sqrt(p0 * (1 - p0) / max(m, 1))
+    allow = _range_allowance(n, m, alpha)
     t = thr["range_violation_rate"] + allow
     out.append(Check("marginals", "range_violation_rate", name, v, t, v <= t,
-                     f"real range [{lo:.4g}, {hi:.4g}]; allowance {allow:.4f}"))
-    out.append(_missing_check(col, thr))
+                     f"real range [{lo:.4g}, {hi:.4g}]; allowance {allow:.4f} "
+                     "(BetaBinomial(m, 2, n-1) quantile)"))
+    out.append(_missing_check(col, thr, alpha))
     return out
 
 
-def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -> list[Check]:
+def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict,
+                           alpha: float | None = None) -> list[Check]:
     """Checks of a synthetic column against a declared / fitted column model.
 
     Parameters
@@ -328,7 +418,13 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -
         Declared kind, bounds, categories / frequencies and null fraction.
     thr : dict
         Resolved thresholds.
+    alpha : float, optional
+        Level of each elementary test (default ``false_fail_rate / 3``). Labels
+        outside the declared categories and values outside the declared bounds never
+        come from a faithful sample: those checks have no allowance.
     """
+    if alpha is None:
+        alpha = bonferroni_level(thr, 3)
     out: list[Check] = []
     name = col.name
     marginal = getattr(model, "marginal", model)
@@ -346,7 +442,7 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -
             ps = cs.frequencies()
             v = tv_distance(p, ps)
             nn = max(int(cs.counts.sum()), 1)
-            allow = 2 * 0.5 * math.sqrt(2 / math.pi) * float(np.sqrt(p * (1 - p)).sum()) / math.sqrt(nn)
+            allow = tv_allowance(p, math.inf, nn, alpha)
             t = thr["tv_distance"] + allow
             out.append(Check("marginals", "tv_distance_declared", name, v, t, v <= t,
                              f"against the declared frequencies; allowance {allow:.4f}"))
@@ -368,7 +464,7 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -
             out.append(Check("marginals", "ks_distance_declared", name, math.nan, None, None,
                              f"declared cdf failed: {exc}"))
         else:
-            allow = 1.63 / math.sqrt(max(b.size, 1))
+            allow = float(stats.kstwobign.isf(alpha)) / math.sqrt(max(b.size, 1))
             t = thr["ks_distance_declared"] + allow
             out.append(Check("marginals", "ks_distance_declared", name, v, t, v <= t,
                              f"one-sample KS to the declared distribution; allowance {allow:.4f}"))
@@ -383,7 +479,7 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict) -
                              f"declared range [{lo_f:.4g}, {hi_f:.4g}]"))
     declared_null = float(getattr(declared_column, "null_fraction", 0.0) or 0.0)
     ns = col.null_rates()[1]
-    allow = 3 * math.sqrt(max(declared_null * (1 - declared_null), 1e-12) / max(m, 1))
+    allow = z_value(alpha) * math.sqrt(max(declared_null * (1 - declared_null), 1e-12) / max(m, 1))
     t = thr["missing_rate_difference"] + allow
     v = abs(ns - declared_null)
     out.append(Check("marginals", "missing_rate_difference", name, v, t, v <= t,
@@ -402,7 +498,7 @@ def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None
             labels = [str(c) for c in (col.categories or [])]
         else:
             a, b = sorted_pair if sorted_pair is not None else (col.real_valid(), col.synth_valid())
-            _, _, levels, pr, ps = _levels_tv(a, b)
+            _, levels, pr, ps = _levels_tv(a, b)
             labels = [f"{v:g}" for v in levels]
         order = np.argsort(-(pr + ps), kind="stable")[:top]
         if col.kind == "integer":
@@ -415,7 +511,7 @@ def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None
         return {"type": "empty"}
     n_levels = int(np.count_nonzero(np.diff(a)) + 1 + (np.count_nonzero(np.diff(b)) + 1 if b.size else 0))
     if col.kind == "continuous" and n_levels <= top:  # few distinct values: bars read better
-        _, _, levels, pr, ps = _levels_tv(a, b)
+        _, levels, pr, ps = _levels_tv(a, b)
         if levels.size <= top:
             return {"type": "bar", "labels": [f"{v:g}" for v in levels], "real": pr.tolist(),
                     "synth": ps.tolist(), "truncated": False}

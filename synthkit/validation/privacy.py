@@ -23,28 +23,52 @@ hashes).
 
 Checks
 ------
+Each check adds to its threshold a sampling allowance at the per-test level
+``alpha`` (``false_fail_rate`` split over the report's tests; ``z`` the one-sided
+normal quantile of ``alpha``): the ``1 - alpha`` bound of the statistic when the
+synthetic rows are as far from the reference as fresh real rows, from the sizes
+(``n_b`` baseline rows, ``m`` synthetic rows queried).
+
 ``exact_copy_rate``
     share of synthetic rows equal to some reference row (all columns), allowed
     ``exact_copy_rate`` above the reference's own rate (share of holdout rows found
-    in the reference, or of reference rows duplicated inside the reference).
+    in the reference, or of reference rows duplicated inside the reference), plus
+    ``z sqrt(p (1 - p) (1/n_b + 1/m))`` with the pooled rate ``p``.
 ``dcr_below_p1_share``
     share of synthetic rows whose distance to the closest reference record (DCR)
     is below the 1st percentile of the baseline DCRs (holdout -> reference, or each
     reference row -> the other reference rows when there is no holdout); about 1 %
-    for a sample that is as far from the reference as fresh real data. When that
-    percentile is 0 (discrete data where real rows have exact twins) the flag is
-    "DCR = 0" and the allowance adds the baseline's own share of twins.
+    for a sample that is as far from the reference as fresh real data. That
+    percentile lies at or below the ``k``-th smallest of the ``n_b`` baseline DCRs
+    (``k = floor(0.01 (n_b - 1)) + 2``). Holdout DCRs are independent draws of the
+    synthetic rows' DCR distribution, so the share of that distribution below the
+    percentile is ``Beta(k, n_b + 1 - k)`` and the count of flagged synthetic rows
+    ``BetaBinomial(m, k, n_b + 1 - k)``. Leave-one-out DCRs are not independent: the
+    smallest ones come in mutual-nearest-neighbour pairs (both rows of the closest
+    pairs), so the ``k``-th smallest is the ``j = ceil(k/2)``-th smallest pair
+    distance and the count is ``BetaBinomial(m, j, n_b/2 + 1 - j)`` (its mean is up
+    to twice 1 %). The allowance is the excess of that distribution's ``1 - alpha``
+    quantile, over ``m``, above the nominal 1 %. When the percentile is 0 (discrete
+    data where real rows have exact twins) the flag is "DCR = 0" and the allowance
+    adds the baseline's own share of twins plus ``z`` pooled binomial standard
+    errors.
 ``dcr_median_ratio`` (higher is better)
-    median synthetic DCR / median baseline DCR.
+    median synthetic DCR / median baseline DCR, at least the threshold times
+    ``q_b(1/2 - delta) / q_b(1/2)`` with ``q_b`` the baseline DCR quantiles and
+    ``delta = z / 2 sqrt(1/n_e + 1/m)`` (the sample median's CDF level stays
+    within ``delta`` of 1/2, Bahadur); ``n_e = n_b`` holdout rows, ``n_b / 2`` for
+    the paired leave-one-out baseline.
 ``nndr_median_ratio`` (higher is better)
     median nearest-neighbour distance ratio d1/d2 of synthetic rows over that of
-    the baseline rows; a synthetic row that sits on one real record (and not among
-    several) has a ratio near 0.
+    the baseline rows (allowance as for the DCR ratio); a synthetic row that sits on
+    one real record (and not among several) has a ratio near 0.
 ``closer_to_train_share`` (with a holdout)
     share of synthetic rows closer to the training rows than to the holdout rows,
-    with both indexed at the same size (the training rows subsampled to the
+    with both indexed at the same size ``k`` (the training rows subsampled to the
     holdout's size); ~50 % when the generator did not memorise its training rows
-    (ties count one half).
+    (ties count one half). Allowance ``z sqrt(1/4 (1/m + 1/k))``: the binomial
+    noise of the ``m`` queries plus the random split of the ``2 k`` indexed rows
+    (exchangeable for a faithful sample) into training and holdout.
 """
 
 from __future__ import annotations
@@ -53,12 +77,14 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..seeding import as_generator
-from .checks import Check
+from .checks import Check, bonferroni_level, z_value
 from .prepare import ColumnPair, PreparedTables
 
-__all__ = ["MAX_REFERENCE_ROWS", "MAX_QUERY_ROWS", "MixedEncoder", "row_hashes", "privacy_checks"]
+__all__ = ["MAX_REFERENCE_ROWS", "MAX_QUERY_ROWS", "MixedEncoder", "row_hashes",
+           "privacy_test_count", "privacy_checks"]
 
 MAX_REFERENCE_ROWS = 20_000
 MAX_QUERY_ROWS = 5_000
@@ -156,6 +182,22 @@ def _nn(fit_x: np.ndarray, query: np.ndarray, k: int):
     return nn.kneighbors(query)
 
 
+def privacy_test_count(holdout: bool) -> int:
+    """Pass/fail rows of :func:`privacy_checks` (exact copies, DCR share, DCR and NNDR
+    ratios, and the closer-to-train share with a holdout)."""
+    return 5 if holdout else 4
+
+
+def _median_ratio_floor(baseline: np.ndarray, n_eff: float, m: int, z: float) -> float:
+    """``q_b(1/2 - delta) / q_b(1/2)``, ``delta = z/2 sqrt(1/n_eff + 1/m)``: the lower bound
+    of median(synthetic) / median(baseline) for a faithful sample."""
+    med = float(np.median(baseline))
+    if not med > 0:
+        return 1.0
+    delta = z / 2 * math.sqrt(1 / n_eff + 1 / max(m, 1))
+    return float(np.quantile(baseline, max(0.5 - delta, 0.0))) / med
+
+
 def _nndr(d: np.ndarray) -> np.ndarray:
     d1, d2 = d[:, 0], d[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -165,7 +207,8 @@ def _nndr(d: np.ndarray) -> np.ndarray:
 
 def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables | None = None,
                    seed=0, max_reference_rows: int = MAX_REFERENCE_ROWS,
-                   max_query_rows: int = MAX_QUERY_ROWS) -> tuple[list[Check], dict]:
+                   max_query_rows: int = MAX_QUERY_ROWS,
+                   alpha: float | None = None) -> tuple[list[Check], dict]:
     """Exact copies, DCR, NNDR and (with a holdout) the closer-to-train share.
 
     Parameters
@@ -179,6 +222,9 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
         reference (same columns and category codes).
     seed : int or Generator
         Seed of the subsamples.
+    alpha : float, optional
+        Level of each check (default ``false_fail_rate`` split over
+        :func:`privacy_test_count` checks).
 
     Returns
     -------
@@ -186,6 +232,9 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
     artifacts : dict
         ``dcr_synth``, ``dcr_baseline`` (arrays), ``baseline`` (its name), sizes.
     """
+    if alpha is None:
+        alpha = bonferroni_level(thr, privacy_test_count(holdout is not None))
+    z = z_value(alpha, two_sided=False)
     rng = as_generator(seed)
     cols = tables.columns
     names = [c.name for c in cols]
@@ -200,14 +249,18 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
         hh = row_hashes([holdout[nm].synth for nm in names])
         base_rate = float(np.isin(hh, hr).mean())
         base_name = "holdout rows found in the reference"
+        n_base = len(hh)
     else:
         _, inv, counts = np.unique(hr, return_inverse=True, return_counts=True)
         base_rate = float((counts[inv] > 1).mean())
         base_name = "reference rows duplicated inside the reference"
-    t = thr["exact_copy_rate"] + base_rate
+        n_base = len(hr)
+    pooled = (base_rate * n_base + copy_rate * len(hs)) / (n_base + len(hs))
+    allow = z * math.sqrt(pooled * (1 - pooled) * (1 / n_base + 1 / len(hs)))
+    t = thr["exact_copy_rate"] + base_rate + allow
     checks.append(Check("privacy", "exact_copy_rate", "*", copy_rate, t, copy_rate <= t,
                         f"share of synthetic rows equal to a reference row; baseline "
-                        f"{base_rate:.4f} ({base_name})"))
+                        f"{base_rate:.4f} ({base_name}); allowance {allow:.4f}"))
 
     if tables.n_real < 3 or (holdout is not None and holdout.n_synth < 2):
         checks.append(Check("privacy", "dcr", "*", math.nan, None, None,
@@ -250,37 +303,51 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
              f"rows queried")
 
     p1 = float(np.quantile(dcr_b, 0.01))
+    nb, ms = len(dcr_b), len(dcr_s)
+    # leave-one-out baseline DCRs pair up (mutual nearest neighbours): half as many
+    n_eff = nb if holdout is not None else nb / 2
     if p1 > 0:
         share = float((dcr_s < p1).mean())
         expected = float((dcr_b < p1).mean())
         rule = f"DCR < {p1:.4g}, the 1st percentile of the baseline DCR"
+        k = math.floor(0.01 * (nb - 1)) + 2
+        k = k if holdout is not None else math.ceil(k / 2)
+        if k < n_eff + 1:
+            bb = stats.betabinom(ms, k, n_eff + 1 - k)
+            allow = max(float(bb.ppf(1 - alpha)) / ms - 0.01, 0.0)
+        else:
+            allow = 1.0
     else:
         # more than 1 % of the baseline rows have an exact twin (discrete data): the
         # flag becomes "sits on a reference row", compared with the baseline's share
         share = float((dcr_s <= 0).mean())
         expected = float((dcr_b <= 0).mean())
         rule = f"DCR = 0 (the baseline's 1st percentile is 0: {expected:.3f} of it are twins)"
-    allow = max(0.0, expected - 0.01) + 3 * math.sqrt(max(expected, 0.01) * (1 - max(expected, 0.01))
-                                                      / len(dcr_s))
+        pooled = (expected * nb + share * ms) / (nb + ms)
+        allow = max(0.0, expected - 0.01) + z * math.sqrt(pooled * (1 - pooled) * (1 / nb + 1 / ms))
     t = thr["dcr_below_p1_share"] + allow
     checks.append(Check("privacy", "dcr_below_p1_share", "*", share, t, share <= t,
                         f"share of synthetic rows with {rule} ({baseline}); baseline share "
-                        f"{expected:.4f}; {sizes}"))
+                        f"{expected:.4f}; allowance {allow:.4f}; {sizes}"))
     med_b = float(np.median(dcr_b))
     ratio = float(np.median(dcr_s)) / med_b if med_b > 0 else (math.inf if np.median(dcr_s) > 0 else 1.0)
-    t = thr["dcr_median_ratio"]
+    floor = _median_ratio_floor(dcr_b, n_eff, ms, z)
+    t = thr["dcr_median_ratio"] * floor
     checks.append(Check("privacy", "dcr_median_ratio", "*", ratio, t, ratio >= t,
                         f"median DCR synthetic {np.median(dcr_s):.4g} / baseline {med_b:.4g}; "
-                        "higher is better (at least the threshold)"))
+                        f"higher is better (at least the threshold times {floor:.4f}, the "
+                        "sampling allowance)"))
     checks.append(Check("privacy", "dcr_synthetic_median", "*", float(np.median(dcr_s)), None, None,
                         "scaled Euclidean distance (see synthkit.validation.privacy)"))
     checks.append(Check("privacy", "dcr_baseline_median", "*", med_b, None, None, baseline))
     med_nb = float(np.median(nndr_b))
     nratio = float(np.median(nndr_s)) / med_nb if med_nb > 0 else 1.0
-    t = thr["nndr_median_ratio"]
+    floor = _median_ratio_floor(nndr_b, n_eff, ms, z)
+    t = thr["nndr_median_ratio"] * floor
     checks.append(Check("privacy", "nndr_median_ratio", "*", nratio, t, nratio >= t,
                         f"median NNDR synthetic {np.median(nndr_s):.3f} / baseline {med_nb:.3f}; "
-                        "higher is better (at least the threshold)"))
+                        f"higher is better (at least the threshold times {floor:.4f}, the "
+                        "sampling allowance)"))
 
     score = min(1.0, ratio) if np.isfinite(ratio) else 1.0
     if holdout is not None:
@@ -291,7 +358,7 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
         dho, _ = _nn(xh[ih2], xs, 1)
         dtr, dho = dtr[:, 0], dho[:, 0]
         closer = float(((dtr < dho) + 0.5 * (dtr == dho)).mean())
-        allow = 3 * math.sqrt(0.25 / len(xs))
+        allow = z * math.sqrt(0.25 * (1 / len(xs) + 1 / k))
         t = thr["closer_to_train_share"] + allow
         checks.append(Check("privacy", "closer_to_train_share", "*", closer, t, closer <= t,
                             f"ideal ~0.5; training and holdout both indexed at {k} rows; "

@@ -34,6 +34,15 @@ Column Pair Trends (mean over column pairs, NaN pairs skipped)
 
 One deliberate difference: SDMetrics subsamples 50,000 rows for contingency
 tables of bigger tables (unseeded); synthkit always uses every row.
+
+Both property scores are informational rows (``passed=None``): they have no
+honest sampling allowance. Binning each table on its own range makes a faithful
+sample of a heavy-tailed column lose contingency similarity with any label it is
+paired with, by an amount that depends on the extremes of each sample rather than
+on the sizes, so no threshold separates faithful samples from broken ones. The
+pass/fail dependence checks are in :mod:`synthkit.validation.dependence`. A
+threshold set by the user (``thresholds={"column_pair_trends": 0.8}``) turns a
+score into a plain floor.
 """
 
 from __future__ import annotations
@@ -161,6 +170,13 @@ def column_pair_trends(tables: PreparedTables, pearson: tuple[np.ndarray, np.nda
     return out
 
 
+def _floor(t: float, score: float) -> tuple[float | None, bool | None, str]:
+    """(threshold, passed, note) of a property score: informational unless ``t`` is set."""
+    if not np.isfinite(t):
+        return None, None, "; informational (no sampling allowance exists for this score)"
+    return t, (bool(score >= t) if np.isfinite(score) else None), "; floor set by the user"
+
+
 def _mean(values) -> float:
     v = np.array([x for x in values if np.isfinite(x)], dtype=float)
     return float(v.mean()) if v.size else math.nan
@@ -171,8 +187,9 @@ def sdmetrics_checks(tables: PreparedTables, thr: dict, *, sorted_cache: dict | 
     """Column Shapes / Column Pair Trends as report rows.
 
     One informational row per column (``column_shape``) and per pair
-    (``pair_trend``), and the two property scores as checks against the
-    ``column_shapes`` / ``column_pair_trends`` thresholds.
+    (``pair_trend``), and the two property scores: informational, or checks against
+    the ``column_shapes`` / ``column_pair_trends`` thresholds when those are set
+    (finite).
     """
     shapes = column_shapes(tables, sorted_cache)
     pearson = None
@@ -187,11 +204,10 @@ def sdmetrics_checks(tables: PreparedTables, thr: dict, *, sorted_cache: dict | 
         metric = "KSComplement" if kinds[name].is_numeric else "TVComplement"
         checks.append(Check("marginals", "column_shape", name, sc, None, None, metric))
     cs = _mean(shapes.values())
-    t = thr["column_shapes"]
-    checks.append(Check("marginals", "column_shapes_score", "*", cs, t,
-                        bool(cs >= t) if np.isfinite(cs) else None,
+    t, passed, note = _floor(thr["column_shapes"], cs)
+    checks.append(Check("marginals", "column_shapes_score", "*", cs, t, passed,
                         "SDMetrics-compatible Column Shapes (mean KSComplement/TVComplement); "
-                        "higher is better"))
+                        "higher is better" + note))
     counted = {}
     # the pair of each "a|b" key (not key.split: column names may contain "|")
     cols = tables.columns
@@ -215,15 +231,14 @@ def sdmetrics_checks(tables: PreparedTables, thr: dict, *, sorted_cache: dict | 
                             None, "mean CorrelationSimilarity/ContingencySimilarity over all "
                                   "pairs"))
         score = cpt if np.isfinite(cpt) else all_pairs
-        t = thr["column_pair_trends"]
-        checks.append(Check("dependence", "column_pair_trends_score", "*", score, t,
-                            bool(score >= t) if np.isfinite(score) else None,
-                            f"SDMetrics-compatible Column Pair Trends over the {len(counted)} pairs "
-                            f"with real |r| > {REAL_CORRELATION_THRESHOLD} or Cramer's V > "
-                            f"{REAL_ASSOCIATION_THRESHOLD} (SDMetrics 0.32 QualityReport); "
-                            "higher is better" if np.isfinite(cpt) else
-                            "no pair has real dependence above the SDMetrics thresholds: "
-                            "mean over all pairs"))
+        t, passed, note = _floor(thr["column_pair_trends"], score)
+        checks.append(Check("dependence", "column_pair_trends_score", "*", score, t, passed,
+                            (f"SDMetrics-compatible Column Pair Trends over the {len(counted)} pairs "
+                             f"with real |r| > {REAL_CORRELATION_THRESHOLD} or Cramer's V > "
+                             f"{REAL_ASSOCIATION_THRESHOLD} (SDMetrics 0.32 QualityReport); "
+                             "higher is better" if np.isfinite(cpt) else
+                             "no pair has real dependence above the SDMetrics thresholds: "
+                             "mean over all pairs") + note))
     else:
         score = math.nan
     return checks, {"column_shapes": shapes, "column_pair_trends": trends,

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..errors import DataError, SpecError
-from .checks import SECTIONS, Check, resolve_thresholds
+from .checks import SECTIONS, Check, bonferroni_level, resolve_thresholds, z_value
 from .prepare import PreparedTables, as_frame, prepare_tables
 from .report import ValidationReport
 
@@ -170,6 +170,12 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
     missing = [n for n in (schema.names if schema is not None else []) if n not in tables.names]
     checks: list[Check] = []
     scores: dict = {}
+    # Bonferroni split: three tests per column, one per numeric pair
+    d_num = len(tables.numeric())
+    n_tests = ((3 * len(tables.columns) if "marginals" in sections else 0)
+               + (d_num * (d_num - 1) // 2 if "dependence" in sections else 0))
+    alpha = bonferroni_level(thr, n_tests)
+    artifacts["tests"] = {"n_tests": n_tests, "alpha": alpha}
     t0 = _now()
     if "marginals" in sections:
         if missing:
@@ -191,7 +197,7 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
                         return _b.cdf(np.asarray(x) / 1e9)
 
                 marginal = _Sec()
-            rows = declared_column_checks(col, marginal, declared_col, thr)
+            rows = declared_column_checks(col, marginal, declared_col, thr, alpha=alpha)
             checks += rows
             for r in rows:
                 if r.statistic in ("ks_distance_declared", "tv_distance_declared") and np.isfinite(r.value):
@@ -217,11 +223,22 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
                                     None, None, "no synthetic correlation is defined (constant "
                                     "or non-overlapping columns): nothing to compare"))
             elif len(num) >= 2:
-                k = int(np.nanargmax(diff))
-                from .dependence import KENDALL_ROWS
+                from .dependence import KENDALL_ROWS, correlation_variance
 
-                m = tables.n_synth if ctype != "kendall" else min(tables.n_synth, KENDALL_ROWS)
-                allow = 3 / math.sqrt(m)
+                # variance of a faithful sample's coefficient around the target:
+                # (1 - rho^2)^2 for normal scores, the module formulas otherwise
+                xs = x[:KENDALL_ROWS] if ctype == "kendall" else x
+                ok = (~np.isnan(xs)).astype(float)
+                m_pair = (ok.T @ ok)[iu]
+                if ctype == "normal_scores":
+                    v = (1 - target**2) ** 2
+                else:
+                    v = correlation_variance(ctype if ctype in ("spearman", "kendall") else "pearson",
+                                             xs, target)
+                allows = z_value(alpha) * np.sqrt(v[iu] / np.maximum(m_pair, 1))
+                excess = np.where(np.isfinite(diff), diff - np.nan_to_num(allows, nan=np.inf), -np.inf)
+                k = int(np.argmax(excess))
+                allow = float(allows[k])
                 t = thr["corr_max_abs_diff"] + allow
                 pair = f"{num[iu[0][k]]}|{num[iu[1][k]]}"
                 checks.append(Check("dependence", f"{ctype}_declared_max_abs_diff", pair,
@@ -380,7 +397,15 @@ def validate(
         Sections to run (``"marginals"``, ``"dependence"``, ``"privacy"``, ``"utility"``,
         ``"clusters"``); default: every section that applies.
     thresholds : dict, optional
-        Overrides of :data:`synthkit.validation.checks.DEFAULT_THRESHOLDS`.
+        Overrides of :data:`synthkit.validation.checks.DEFAULT_THRESHOLDS`: the
+        effect size of each check, and ``false_fail_rate`` (default 0.05), the chance
+        that a faithful synthetic table fails any check. That rate is split equally
+        over the report's ``n_tests`` elementary tests (Bonferroni; ``meta["alpha"]``
+        per test) and each check adds to its effect size the ``1 - alpha`` sampling
+        allowance of its statistic, derived from both table sizes (see
+        :mod:`synthkit.validation.marginals`, :mod:`~synthkit.validation.dependence`,
+        :mod:`~synthkit.validation.privacy`). The SDMetrics-compatible Column Shapes /
+        Column Pair Trends scores are informational unless given a threshold.
     seed : int, SeedSequence or Generator
         Seed of the subsamples (Kendall, privacy, utility, PCA); the report is
         reproducible for a fixed seed.
@@ -450,7 +475,7 @@ def validate(
                                                    artifacts)
         meta.update(reference_kind=f"model ({type(reference).__name__})", n_reference=None,
                     n_synthetic=tables.n_synth, columns=tables.names,
-                    kinds={c.name: c.kind for c in tables.columns})
+                    kinds={c.name: c.kind for c in tables.columns}, **artifacts.pop("tests"))
         finite = [v for v in scores.values() if np.isfinite(v)]
         scores["overall"] = float(np.mean(finite)) if finite else math.nan
         _lap(timings, "total", t_start)
@@ -500,6 +525,17 @@ def validate(
                 kinds={c.name: c.kind for c in tables.columns},
                 only_in_reference=tables.only_real, only_in_synthetic=tables.only_synth,
                 target=target)
+    # the false-fail budget, split equally over the elementary tests of the report
+    from .dependence import dependence_test_count
+    from .marginals import marginal_test_count
+    from .privacy import privacy_test_count
+
+    n_tests = ((sum(marginal_test_count(c) for c in tables.columns) if "marginals" in sections else 0)
+               + (dependence_test_count(tables) if "dependence" in sections else 0)
+               + (privacy_test_count(hold is not None) if "privacy" in sections else 0)
+               + (1 if "utility" in sections else 0))
+    alpha = bonferroni_level(thr, n_tests)
+    meta.update(n_tests=n_tests, alpha=alpha)
 
     sorted_cache: dict = {}
     dep_art: dict = {}
@@ -517,7 +553,7 @@ def validate(
                                     "synthetic columns not in the reference (not validated)"))
         plots = {}
         for col in tables.columns:
-            all_checks += column_checks(col, thr, sorted_cache)
+            all_checks += column_checks(col, thr, sorted_cache, alpha=alpha)
             if figures:
                 plots[col.name] = plot_data(col, sorted_cache.get(col.name))
         artifacts["marginal_plots"] = plots
@@ -526,7 +562,7 @@ def validate(
         from .dependence import dependence_checks
 
         t0 = _now()
-        dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]))
+        dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]), alpha=alpha)
         all_checks += dep_checks
         artifacts["dependence"] = dep_art
         _lap(timings, "dependence", t0)
@@ -548,7 +584,7 @@ def validate(
         from .privacy import privacy_checks
 
         t0 = _now()
-        p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]))
+        p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]), alpha=alpha)
         all_checks += p_checks
         scores["privacy"] = p_art.pop("score")
         artifacts["privacy"] = p_art
@@ -557,7 +593,8 @@ def validate(
         from .utility import utility_checks
 
         t0 = _now()
-        u_checks, u_art = utility_checks(tables, target, thr, holdout=hold, seed=int(seeds[2]))
+        u_checks, u_art = utility_checks(tables, target, thr, holdout=hold, seed=int(seeds[2]),
+                                         alpha=alpha)
         all_checks += u_checks
         scores["utility"] = u_art["score"]
         artifacts["utility"] = u_art

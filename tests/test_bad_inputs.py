@@ -1,0 +1,569 @@
+"""Hostile inputs: every one is a clear SynthkitError naming the field and the fix, or correct output.
+
+``CASES`` is one table of ``(id, call, expected error class, message fragment)``. ``call``
+takes a temporary folder. For command-line cases the class is :data:`CLI` and ``call``
+returns the argument list: ``synthkit`` must exit with status 2 and print
+``synthkit: error: ...`` containing the fragment, without a traceback.
+
+The tests after the table check the inputs that used to give silently wrong results.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthkit
+from synthkit.cli import main
+from synthkit.clusters import Archetype
+from synthkit.errors import (
+    DataError,
+    ModelFileError,
+    RecipeError,
+    RuleError,
+    SpecError,
+    SynthkitError,
+)
+from synthkit.recipes import run_recipe
+
+CLI = "cli"
+HUGE = 10**12  # rows: far beyond any machine's memory at 8 bytes a cell
+
+# ----------------------------------------------------------------------------- helpers
+_rng = np.random.default_rng(20240601)
+FRAME = pd.DataFrame({
+    "x": _rng.normal(size=60),
+    "c": _rng.choice(["a", "b", "c"], size=60),
+    "k": _rng.integers(0, 4, size=60),
+})
+
+
+def fit(data, **kw):
+    return synthkit.fit(data, **kw)
+
+
+def declare(spec: dict, **kw):
+    return synthkit.declare({"col": spec}, **kw)
+
+
+@functools.cache
+def _doc(strategy: str = "montecarlo") -> str:
+    return json.dumps(synthkit.fit(FRAME, strategy=strategy).to_dict())
+
+
+@functools.cache
+def _datetime_doc() -> str:
+    m = declare({"kind": "datetime", "distribution": "uniform", "min": "2020-01-01",
+                 "max": "2021-01-01"})
+    return json.dumps(m.to_dict())
+
+
+def model_file(tmp: Path, edit, base: str | None = None) -> Path:
+    """A saved model document changed by ``edit(doc)``; returns its path."""
+    doc = json.loads(base or _doc())
+    edit(doc)
+    path = tmp / "model.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def load_edited(edit, base: str | None = None):
+    def call(tmp):
+        return synthkit.load(model_file(tmp, edit, base)).sample(10, seed=0)
+    return call
+
+
+def column(i: int, key: str, value):
+    def edit(doc):
+        doc["columns"][i]["column"][key] = value
+        doc["schema"]["columns"][i][key] = value
+    return edit
+
+
+def param(key: str, value):
+    return lambda doc: doc["params"].__setitem__(key, value)
+
+
+def recipe(tmp: Path, text: str) -> Path:
+    path = tmp / "recipe.yaml"
+    path.write_text(text)
+    return path
+
+
+def run_yaml(text: str):
+    return lambda tmp: run_recipe(recipe(tmp, text), out_dir=tmp)
+
+
+def csv(tmp: Path) -> Path:
+    path = tmp / "data.csv"
+    FRAME.to_csv(path, index=False)
+    return path
+
+
+def saved_model(tmp: Path) -> Path:
+    return synthkit.fit(FRAME).save(tmp / "good.json")
+
+
+def validate(real, synth, **kw):
+    return synthkit.validate(real, synth, checks=["marginals"], **kw)
+
+
+def one_col(values, **kw) -> pd.DataFrame:
+    return pd.DataFrame({"a": values}, **kw)
+
+
+NORMAL = {"distribution": "normal"}
+DT = {"kind": "datetime", "distribution": "uniform"}
+
+# ------------------------------------------------------------------------------ the table
+CASES = [
+    # --- fit: cells, dtypes and labels a model cannot hold
+    ("fit-list-cells", lambda t: fit(one_col([[1], [2], [3]])), DataError,
+     "column 'a' holds list cells"),
+    ("fit-dict-cells", lambda t: fit(one_col([{"k": 1}, {"k": 2}])), DataError,
+     "column 'a' holds dict cells"),
+    ("fit-set-cells", lambda t: fit(one_col([{1}, {2}])), DataError, "column 'a' holds set cells"),
+    ("fit-list-cells-among-text", lambda t: fit(one_col(["x", ["y"], "z"])), DataError,
+     "expand the cells into columns"),
+    ("fit-complex-dtype", lambda t: fit(one_col(np.array([1 + 2j, 3 - 1j, 2 + 0j]))), DataError,
+     "complex-valued column(s) ['a']"),
+    ("fit-complex-objects", lambda t: fit(one_col([1 + 2j, "x", 3j])), DataError,
+     "imaginary parts"),
+    ("fit-multiindex-columns", lambda t: fit(pd.DataFrame(
+        np.ones((3, 2)), columns=pd.MultiIndex.from_tuples([("a", "b"), ("a", "c")]))),
+     DataError, "hierarchical (MultiIndex or tuple) column labels"),
+    ("fit-tuple-label", lambda t: fit(pd.DataFrame({("a",): [1.0, 2.0]})), DataError,
+     "flatten them first"),
+    ("fit-none-label", lambda t: fit(pd.DataFrame({None: [1.0, 2.0]})), DataError,
+     "column label None"),
+    ("fit-bool-label", lambda t: fit(pd.DataFrame({True: [1.0, 2.0]})), DataError,
+     "column label True (bool) is not a string or a number"),
+    ("fit-timestamp-label", lambda t: fit(pd.DataFrame({pd.Timestamp("2020-01-01"): [1.0, 2.0]})),
+     DataError, "rename the columns"),
+    ("fit-timedelta", lambda t: fit(one_col(pd.to_timedelta([1, 2, 3], unit="s"))), DataError,
+     "dt.total_seconds()"),
+    ("fit-period", lambda t: fit(one_col(pd.period_range("2020", periods=3, freq="M"))),
+     DataError, "holds Period values"),
+    ("fit-interval", lambda t: fit(one_col(pd.interval_range(0, 3))), DataError,
+     "holds Interval values"),
+    ("fit-bytes", lambda t: fit(one_col([b"x", b"y", b"x"])), DataError, "astype(str)"),
+    ("fit-date-objects", lambda t: fit(one_col([datetime.date(2020, 1, d) for d in (1, 2, 3)])),
+     DataError, "pandas.to_datetime(df['a'])"),
+    ("fit-decimal-objects", lambda t: fit(one_col([decimal.Decimal("1.5"), decimal.Decimal("2")])),
+     DataError, "astype(float)"),
+    ("fit-timestamps-among-text", lambda t: fit(one_col([pd.Timestamp("2020-01-01"), "x", "y"])),
+     DataError, "holds Timestamp values"),
+    ("fit-dates-after-2262", lambda t: fit(one_col(np.array(["2300-01-01", "2301-01-01"],
+                                                            dtype="datetime64[s]"))),
+     DataError, "outside the range synthkit can represent"),
+    ("fit-dates-before-1677", lambda t: fit(one_col(np.array(["1500-01-01", "1501-01-01"],
+                                                             dtype="datetime64[s]"))),
+     DataError, "outside the range synthkit can represent"),
+    ("fit-unknown-keyword", lambda t: fit(FRAME, foo=1), SpecError,
+     "unknown parameter(s) ['foo'] for strategy 'montecarlo'; its parameters are"),
+    ("fit-unknown-keyword-copula", lambda t: fit(FRAME, strategy="gaussian_copula", foo=1),
+     SpecError, "unknown parameter(s) ['foo'] for strategy 'gaussian_copula'"),
+    ("fit-ks-tolerance-bool", lambda t: fit(FRAME, ks_tolerance=True), SpecError,
+     "`ks_tolerance` must be in (0, 1], got True"),
+    ("fit-empty-frame", lambda t: fit(pd.DataFrame()), DataError, "data is empty"),
+    ("fit-all-missing-column", lambda t: fit(one_col([None, None])), DataError,
+     "column 'a' is entirely missing"),
+    ("fit-duplicate-after-str", lambda t: fit(pd.DataFrame([[1.0, 2.0]], columns=[1, "1"])),
+     SynthkitError, "duplicate column names"),
+    # --- declare: every field checked, naming the column and the key
+    ("declare-params-list", lambda t: declare({"distribution": "normal", "params": [1, 2]}),
+     SpecError, "column 'col': `params` must be a mapping"),
+    ("declare-params-text", lambda t: declare({"distribution": "normal", "params": "loc=1"}),
+     SpecError, "`params` must be a mapping of parameter name -> number"),
+    ("declare-poisson-param-text", lambda t: declare({"distribution": "poisson",
+                                                      "params": {"mu": "x"}}),
+     SpecError, "`params.mu` must be a number, got 'x'"),
+    ("declare-distribution-not-a-name", lambda t: declare({"distribution": ["normal"]}),
+     SpecError, "`distribution` must be a distribution name"),
+    ("declare-probs-text", lambda t: declare({"categories": ["x", "y"], "probs": ["a", "b"]}),
+     SpecError, "`probs[0]` must be a number, got 'a'"),
+    ("declare-categories-unhashable", lambda t: declare({"categories": [["x"], ["y"]]}),
+     SpecError, "`categories` entries must be strings or numbers"),
+    ("declare-categories-null", lambda t: declare({"categories": [None, "x"]}), SpecError,
+     "declare missing values with `nulls` instead"),
+    ("declare-boolean-p-text", lambda t: declare({"kind": "boolean", "p": "x"}), SpecError,
+     "`p` must be a number, got 'x'"),
+    ("declare-boolean-three-probs", lambda t: declare({"kind": "boolean",
+                                                       "probs": [0.2, 0.3, 0.5]}),
+     SpecError, "`probs` of a boolean column must be [P(false), P(true)]"),
+    ("declare-boolean-one-prob", lambda t: declare({"kind": "boolean", "probs": [1.0]}),
+     SpecError, "[P(false), P(true)]"),
+    ("declare-boolean-categories", lambda t: declare({"kind": "boolean",
+                                                      "categories": ["y", "n", "m"]}),
+     SpecError, "key(s) ['categories'] do not apply to boolean columns"),
+    ("declare-boolean-distribution", lambda t: declare({"kind": "boolean", **NORMAL}),
+     SpecError, "key(s) ['distribution'] do not apply to boolean columns"),
+    ("declare-integer-categories", lambda t: declare({"kind": "integer", "categories": ["x"]}),
+     SpecError, "do not apply to integer columns"),
+    ("declare-continuous-p", lambda t: declare({"kind": "continuous", "p": 0.3}), SpecError,
+     "key(s) ['p'] do not apply to continuous columns"),
+    ("declare-resolution-on-number", lambda t: declare({**NORMAL, "resolution": "D"}),
+     SpecError, "key(s) ['resolution'] do not apply"),
+    ("declare-value-and-distribution", lambda t: declare({"value": 3, **NORMAL}), SpecError,
+     "a constant column (`value`) takes no ['distribution']"),
+    ("declare-probs-without-values", lambda t: declare({**NORMAL, "probs": [1.0]}), SpecError,
+     "`probs` needs `values`"),
+    ("declare-values-and-distribution", lambda t: declare({"values": [1, 2], **NORMAL}),
+     SpecError, "give `distribution` or `values`, not both"),
+    ("declare-nulls-text", lambda t: declare({**NORMAL, "nulls": "lots"}), SpecError,
+     "`nulls` must be a number, got 'lots'"),
+    ("declare-nulls-list", lambda t: declare({**NORMAL, "nulls": [0.1]}), SpecError,
+     "`nulls` must be a number, got [0.1]"),
+    ("declare-nulls-bool", lambda t: declare({**NORMAL, "nulls": True}), SpecError,
+     "`nulls` must be a number, got True"),
+    ("declare-nulls-twice", lambda t: declare({**NORMAL, "nulls": 0.1, "null_fraction": 0.2}),
+     SpecError, "give `nulls` or `null_fraction`, not both"),
+    ("declare-min-bool", lambda t: declare({**NORMAL, "min": True}), SpecError,
+     "`min` must be a number, got True"),
+    ("declare-decimals-bool", lambda t: declare({**NORMAL, "decimals": True}), SpecError,
+     "`decimals` must be an integer in [0, 15], got True"),
+    ("declare-decimals-huge", lambda t: declare({**NORMAL, "decimals": 10**6}), SpecError,
+     "`decimals` must be an integer in [0, 15]"),
+    ("declare-decimals-on-integer", lambda t: declare({**NORMAL, "kind": "integer",
+                                                       "decimals": 2}),
+     SpecError, "an integer column has no decimals"),
+    ("declare-dtype-unknown", lambda t: declare({**NORMAL, "dtype": "foo"}), SpecError,
+     "unknown dtype 'foo'"),
+    ("declare-dtype-not-text", lambda t: declare({**NORMAL, "dtype": 5}), SpecError,
+     "`dtype` must be a pandas dtype name"),
+    ("declare-dtype-int8-unbounded", lambda t: declare({**NORMAL, "params": {"loc": 1000},
+                                                        "dtype": "int8"}),
+     SpecError, "dtype 'int8' holds only [-128, 127]: declare `min` and `max`"),
+    ("declare-dtype-int8-bound-outside", lambda t: declare({**NORMAL, "dtype": "int8",
+                                                            "min": -1000, "max": 10}),
+     SpecError, "`minimum` (-1000.0) is outside what dtype 'int8' holds"),
+    ("declare-dtype-uint8-negative", lambda t: declare({**NORMAL, "dtype": "uint8",
+                                                        "min": -5, "max": 5}),
+     SpecError, "outside what dtype 'uint8' holds [0, 255]"),
+    ("declare-dtype-category-number", lambda t: declare({**NORMAL, "dtype": "category"}),
+     SpecError, "dtype 'category' cannot hold the values of a continuous column"),
+    ("declare-dtype-bool-number", lambda t: declare({**NORMAL, "dtype": "bool"}), SpecError,
+     "dtype 'bool' cannot hold the values of a continuous column"),
+    ("declare-dtype-datetime-number", lambda t: declare({**NORMAL, "dtype": "datetime64[ns]"}),
+     SpecError, "cannot hold the values of a continuous column"),
+    ("declare-dtype-int-for-text", lambda t: declare({"categories": ["x", "y"], "dtype": "int64"}),
+     SpecError, "dtype 'int64' holds numbers, but the categories are ['x', 'y']"),
+    ("declare-value-list", lambda t: declare({"value": [1]}), SpecError,
+     "`value` must be a number, got [1]"),
+    ("declare-value-none", lambda t: declare({"value": None}), SpecError,
+     "`value` must be a number, got None"),
+    ("declare-boolean-value-number", lambda t: declare({"kind": "boolean", "value": 3}),
+     SpecError, "`value` of a boolean column must be true or false"),
+    ("declare-values-text", lambda t: declare({"values": ["a", "b"]}), SpecError,
+     "`values[0]` must be a number, got 'a'"),
+    ("declare-values-nan", lambda t: declare({"values": [1, float("nan")]}), SpecError,
+     "`values[1]` must be finite"),
+    ("declare-values-fractional-integer", lambda t: declare({"kind": "integer",
+                                                             "values": [1.5, 2.5]}),
+     SpecError, "`values` of an integer column must be whole numbers"),
+    ("declare-discrete-as-continuous", lambda t: declare({"kind": "continuous",
+                                                          "distribution": "poisson",
+                                                          "params": {"mu": 2}}),
+     SpecError, "'poisson' is a discrete distribution: use kind: integer"),
+    ("declare-datetime-min-unparseable", lambda t: declare({**DT, "min": "notadate",
+                                                            "max": "2020-01-01"}),
+     SpecError, "column 'col': `min` must be a date such as '2020-01-31'"),
+    ("declare-datetime-max-after-2262", lambda t: declare({**DT, "min": "2020-01-01",
+                                                           "max": "2300-01-01"}),
+     SpecError, "`max` ('2300-01-01') is outside the dates synthkit can represent"),
+    ("declare-datetime-min-before-1677", lambda t: declare({**DT, "min": "1500-01-01",
+                                                            "max": "2020-01-01"}),
+     SpecError, "`min` ('1500-01-01') is outside the dates"),
+    ("declare-datetime-min-number", lambda t: declare({**DT, "min": 5, "max": 10}), SpecError,
+     "`min` must be a date such as '2020-01-31'"),
+    ("declare-datetime-min-list", lambda t: declare({**DT, "min": [1], "max": "2020-01-01"}),
+     SpecError, "`min` must be a date"),
+    ("declare-datetime-value-unparseable", lambda t: declare({"kind": "datetime", "value": "xx"}),
+     SpecError, "`value` must be a date"),
+    ("declare-datetime-value-after-2262", lambda t: declare({"kind": "datetime",
+                                                             "value": "2300-01-01"}),
+     SpecError, "`value` ('2300-01-01') is outside the dates"),
+    ("declare-datetime-loc-unparseable", lambda t: declare({
+        "kind": "datetime", "distribution": "normal", "params": {"loc": "xx", "scale": 86400}}),
+     SpecError, "`params.loc` must be a date"),
+    ("declare-datetime-without-loc", lambda t: declare({"kind": "datetime", **NORMAL}),
+     SpecError, "a datetime `normal` column needs `params.loc`"),
+    ("declare-unknown-keyword", lambda t: declare(NORMAL, foo=1), SpecError,
+     "unknown parameter(s) ['foo'] for strategy 'montecarlo'"),
+    ("declare-boolean-column-name", lambda t: synthkit.declare({True: NORMAL}), SpecError,
+     "column name True must be a string"),
+    ("declare-probs-short", lambda t: declare({"categories": ["x", "y", "z"],
+                                               "probs": [0.5, 0.5]}),
+     SpecError, "one probability per category (3), got 2"),
+    # --- sample
+    ("sample-rows-beyond-memory", lambda t: fit(FRAME).sample(HUGE, seed=0), SpecError,
+     "more than this machine's memory"),
+    ("sample-beyond-memory-hints-chunks", lambda t: declare(NORMAL).sample(HUGE), SpecError,
+     "model.iter_chunks(n, chunk_rows=...)"),
+    ("sample-names-the-size", lambda t: fit(FRAME).sample(HUGE, seed=0), SpecError,
+     "a sample of 1,000,000,000,000 rows x 3 columns needs about 2.4e+13 bytes"),
+    ("sample-progress-text", lambda t: fit(FRAME).sample(5, seed=0, progress="yes"), SpecError,
+     "`progress` must be True, False or None"),
+    ("sample-negative-n", lambda t: fit(FRAME).sample(-5), SpecError,
+     "`n` must be a positive integer"),
+    # --- rules (sampling with business rules)
+    ("rule-arithmetic-on-text", lambda t: fit(FRAME, rules=["c + 1 > 0"]).sample(5, seed=0),
+     RuleError, "column 'c' (text) is not numeric"),
+    ("rule-sqrt-of-category", lambda t: fit(FRAME, rules=["sqrt(c) > 0"]).sample(5, seed=0),
+     RuleError, "sqrt() needs numbers"),
+    ("rule-deep-nesting", lambda t: fit(FRAME, rules=["not " * 2000 + "x > 0"]), RuleError,
+     "levels deep"),
+    ("rule-unknown-column", lambda t: fit(FRAME, rules=["zz > 1"]).sample(5, seed=0), RuleError,
+     "names unknown column(s) ['zz']"),
+    # --- recipes
+    ("recipe-duplicate-key", run_yaml("rows: 5\nrows: 6\ncolumns: {x: {distribution: normal}}\n"),
+     RecipeError, "key 'rows' is given twice"),
+    ("recipe-deep-nesting", run_yaml("rows: 5\ncolumns: {x: {distribution: normal}}\n"
+                                     "description: " + "[" * 2000 + "]" * 2000 + "\n"),
+     RecipeError, "recipe.yaml"),
+    ("recipe-nulls-text", run_yaml("rows: 5\ncolumns: {x: {distribution: normal, nulls: lots}}\n"),
+     RecipeError, "key `columns`: column 'x': `nulls` must be a number, got 'lots'"),
+    ("recipe-date-after-2262", run_yaml(
+        "rows: 5\ncolumns: {d: {kind: datetime, distribution: uniform, min: '2020-01-01', "
+        "max: '2400-01-01'}}\n"), RecipeError, "outside the dates synthkit can represent"),
+    ("recipe-yes-column-name", run_yaml("rows: 5\ncolumns: {yes: {distribution: normal}}\n"),
+     RecipeError, "quote names such as 'yes'"),
+    ("recipe-unknown-param", run_yaml("rows: 5\nparams: {foo: 1}\n"
+                                      "columns: {x: {distribution: normal}}\n"),
+     RecipeError, "key `params`"),
+    ("recipe-rows-beyond-memory", run_yaml(f"rows: {HUGE}\ncolumns: {{x: {{distribution: normal}}}}\n"),
+     SpecError, "more than this machine's memory"),
+    # --- model files: everything read back is checked as at fit time
+    ("model-ks-tolerance", load_edited(param("ks_tolerance", 5)), ModelFileError,
+     "invalid `params`: `ks_tolerance` must be in (0, 1], got 5"),
+    ("model-criterion", load_edited(param("criterion", "zzz")), ModelFileError,
+     "`criterion` must be 'aic' or 'bic'"),
+    ("model-t-copula-df", load_edited(param("df", -3), _doc("t_copula")), ModelFileError,
+     "`df` must be a positive finite number"),
+    ("model-rule-unknown-column", load_edited(param("rules", ["zz > 1"])), ModelFileError,
+     "invalid `params`: rule 'zz > 1' names unknown column(s)"),
+    ("model-unknown-strategy", load_edited(lambda d: d.__setitem__("strategy", "zz")),
+     ModelFileError, "unknown strategy 'zz'"),
+    ("model-columns-not-a-list", load_edited(lambda d: d.__setitem__("columns", 5)),
+     ModelFileError, "`columns` a list"),
+    ("model-no-columns", load_edited(lambda d: (d.__setitem__("columns", []),
+                                                d["schema"].__setitem__("columns", []))),
+     ModelFileError, "a schema needs at least one column"),
+    ("model-decimals-negative", load_edited(column(0, "decimals", -5)), ModelFileError,
+     "column 'x': `decimals` must be an integer in [0, 15] or None, got -5"),
+    ("model-decimals-text", load_edited(column(0, "decimals", "x")), ModelFileError,
+     "`decimals` must be an integer"),
+    ("model-null-fraction-text", load_edited(column(0, "null_fraction", "x")), ModelFileError,
+     "`null_fraction` must be a number in [0, 1), got 'x'"),
+    ("model-minimum-text", load_edited(column(0, "minimum", "x")), ModelFileError,
+     "column 'x': `minimum` must be a finite number, got 'x'"),
+    ("model-minimum-bool", load_edited(column(0, "minimum", True)), ModelFileError,
+     "`minimum` must be a finite number, got True"),
+    ("model-dtype-unknown", load_edited(column(0, "dtype", "zz")), ModelFileError,
+     "unknown dtype 'zz'"),
+    ("model-dtype-number", load_edited(column(0, "dtype", 5)), ModelFileError, "unknown dtype 5"),
+    ("model-dtype-for-kind", load_edited(column(0, "dtype", "datetime64[ns]")), ModelFileError,
+     "cannot hold the values of a continuous column"),
+    ("model-column-name-number", load_edited(column(0, "name", 5)), ModelFileError,
+     "a column name must be a string, got 5"),
+    ("model-fewer-categories-than-probs", load_edited(column(1, "categories", ["a", "b"])),
+     ModelFileError, "one probability per category (2)"),
+    ("model-more-categories-than-probs", load_edited(column(1, "categories", ["a", "b", "c", "d"])),
+     ModelFileError, "one probability per category (4)"),
+    ("model-two-probs-three-categories", load_edited(
+        lambda d: d["columns"][1]["marginal"].__setitem__("probs", [0.5, 0.5])),
+     ModelFileError, "column 'c': a categorical column needs a categorical marginal"),
+    ("model-categories-missing", load_edited(column(1, "categories", None)), ModelFileError,
+     "needs a non-empty `categories` list"),
+    ("model-categories-text", load_edited(column(1, "categories", "abc")), ModelFileError,
+     "`categories` must be a list, got 'abc'"),
+    ("model-categorical-numeric-marginal", load_edited(
+        lambda d: d["columns"][1].__setitem__("marginal", d["columns"][0]["marginal"])),
+     ModelFileError, "needs a categorical marginal"),
+    ("model-numeric-categorical-marginal", load_edited(
+        lambda d: d["columns"][0].__setitem__("marginal", d["columns"][1]["marginal"])),
+     ModelFileError, "a continuous column needs a numeric marginal"),
+    ("model-n-train-negative", load_edited(lambda d: d.__setitem__("n_train", -5)),
+     ModelFileError, "`n_train` must be a positive integer or null, got -5"),
+    ("model-datetime-minimum-unparseable", load_edited(column(0, "minimum", "xx"), _datetime_doc()),
+     ModelFileError, "`minimum` must be a date"),
+    ("model-datetime-minimum-2300", load_edited(column(0, "maximum", "2300-01-01"),
+                                                _datetime_doc()),
+     ModelFileError, "outside the dates synthkit can represent"),
+    ("model-boolean-three-categories", load_edited(
+        lambda d: (column(0, "categories", [False, True, "x"])(d),
+                   d["columns"][0].__setitem__("marginal", {"type": "categorical",
+                                                            "probs": [0.2, 0.3, 0.5]})),
+        json.dumps(declare({"kind": "boolean", "p": 0.3}).to_dict())),
+     ModelFileError, "the `categories` of a boolean column are [false, true]"),
+    ("model-deep-nesting", lambda t: (t.joinpath("deep.json").write_text("[" * 100_000 + "]" * 100_000),
+                                      synthkit.load(t / "deep.json")),
+     ModelFileError, "deep"),
+    # --- archetypes and descriptions
+    ("describe-negative-clusters", lambda t: Archetype.from_description("-5 clusters"), SpecError,
+     "counts in a description must be positive; got '-5'"),
+    ("describe-negative-dimensions", lambda t: Archetype.from_description(
+        "three clusters in -2 dimensions"), SpecError, "must be positive; got '-2'"),
+    ("describe-fractional-count", lambda t: Archetype.from_description("2.5 clusters"), SpecError,
+     "counts in a description must be whole numbers, got 2.5"),
+    ("describe-contradictory-overlap", lambda t: Archetype.from_description(
+        "five clusters with no overlap and much overlap"), SpecError,
+     "contradictory words in the description: 'no overlap' and 'much overlap'"),
+    ("describe-contradictory-shapes", lambda t: Archetype.from_description(
+        "five spherical and elongated clusters"), SpecError,
+     "'spherical' and 'elongated' both set `aspect_ref`"),
+    ("describe-unknown-symbol", lambda t: Archetype.from_description("five clusters ✨"),
+     SpecError, "unknown word(s) in the description: '✨'"),
+    ("describe-beyond-memory", lambda t: Archetype.from_description(
+        "a million clusters in a thousand dimensions"), SpecError,
+     "more than this machine's memory"),
+    ("describe-huge-number", lambda t: Archetype.from_description(
+        "99999999999999999999999 clusters"), SpecError, "lower `n_clusters`, `dim` or `n_samples`"),
+    ("describe-unknown-override", lambda t: Archetype.from_description("five clusters", foo=1),
+     SpecError, "unknown archetype parameter(s) ['foo']"),
+    ("archetype-points-beyond-memory", lambda t: Archetype(n_clusters=2, n_samples=10**13),
+     SpecError, "more than this machine's memory"),
+    ("archetype-dimension-beyond-memory", lambda t: Archetype(n_clusters=2, dim=10**6,
+                                                              n_samples=10),
+     SpecError, "1,000,000 dimensions"),
+    ("archetype-replace-unknown", lambda t: Archetype().replace(foo=1), SpecError,
+     "unknown archetype parameter(s) ['foo']"),
+    ("archetype-file-params-list", lambda t: Archetype.from_dict({"params": [1]}), ModelFileError,
+     "archetype `params` must be a mapping, got list"),
+    ("archetype-zero-clusters", lambda t: Archetype(n_clusters=0), SpecError,
+     "`n_clusters` must be an integer >= 1"),
+    # --- validate
+    ("validate-list-cells", lambda t: validate(FRAME.assign(c=[["a"]] * 60), FRAME), DataError,
+     "the reference table: column 'c' holds list cells"),
+    ("validate-list-cells-in-synthetic", lambda t: validate(FRAME, FRAME.assign(c=[{"a": 1}] * 60)),
+     DataError, "the synthetic table: column 'c' holds dict cells"),
+    ("validate-complex", lambda t: validate(FRAME.assign(x=FRAME["x"] + 1j), FRAME), DataError,
+     "complex-valued column(s) ['x']"),
+    ("validate-multiindex", lambda t: validate(pd.DataFrame(
+        np.ones((3, 2)), columns=pd.MultiIndex.from_tuples([("x", "a"), ("x", "b")])), FRAME),
+     DataError, "hierarchical (MultiIndex or tuple) column labels"),
+    ("validate-no-common-columns", lambda t: validate(FRAME, pd.DataFrame({"zz": [1.0]})),
+     DataError, "no column in common"),
+    # --- command line: exit status 2 and `synthkit: error: ...`
+    ("cli-rows-not-a-number", lambda t: ["sample", str(saved_model(t)), "-n", "abc",
+                                         "-o", str(t / "o.csv")],
+     CLI, "sample: argument -n/--rows: invalid int value: 'abc'"),
+    ("cli-unknown-command", lambda t: ["nosuchcommand"], CLI, "invalid choice: 'nosuchcommand'"),
+    ("cli-unknown-param", lambda t: ["fit", str(csv(t)), "-o", str(t / "m.json"), "--param",
+                                     "foo=1"],
+     CLI, "unknown parameter(s) ['foo'] for strategy 'montecarlo'"),
+    ("cli-rows-beyond-memory", lambda t: ["sample", str(saved_model(t)), "-n", str(HUGE),
+                                          "-o", str(t / "o.csv")],
+     CLI, "more than this machine's memory"),
+    ("cli-model-bad-params", lambda t: ["sample", str(model_file(t, param("ks_tolerance", 5))),
+                                        "-n", "5", "-o", str(t / "o.csv")],
+     CLI, "invalid `params`: `ks_tolerance` must be in (0, 1]"),
+    ("cli-model-probs-categories", lambda t: ["sample", str(model_file(t, column(1, "categories",
+                                                                               ["a", "b"]))),
+                                              "-n", "5", "-o", str(t / "o.csv")],
+     CLI, "one probability per category (2)"),
+    ("cli-recipe-date-after-2262", lambda t: ["run", str(recipe(
+        t, "rows: 5\ncolumns: {d: {kind: datetime, distribution: uniform, min: '2020-01-01', "
+           "max: '2400-01-01'}}\n")), "--out", str(t)],
+     CLI, "outside the dates synthkit can represent"),
+    ("cli-recipe-nulls-text", lambda t: ["run", str(recipe(
+        t, "rows: 5\ncolumns: {x: {distribution: normal, nulls: lots}}\n")), "--out", str(t)],
+     CLI, "`nulls` must be a number, got 'lots'"),
+    ("cli-clusters-negative", lambda t: ["clusters", "-5 clusters", "-o", str(t / "out")], CLI,
+     "counts in a description must be positive"),
+    ("cli-clusters-contradictory", lambda t: ["clusters", "five clusters, no overlap, much overlap",
+                                              "-o", str(t / "out")],
+     CLI, "contradictory words in the description"),
+    ("cli-clusters-beyond-memory", lambda t: ["clusters", "a million clusters in a thousand "
+                                              "dimensions", "-o", str(t / "out")],
+     CLI, "more than this machine's memory"),
+    ("cli-clusters-archetype-params-list", lambda t: [
+        "clusters", "--archetype", str(_write(t / "a.json", {
+            "format": "synthkit-archetype", "format_version": 1, "params": [1]})),
+        "-o", str(t / "out")],
+     CLI, "archetype `params` must be a mapping"),
+    ("cli-validate-bad-model", lambda t: ["validate", str(model_file(t, column(0, "decimals", -5))),
+                                          str(csv(t))],
+     CLI, "`decimals` must be an integer in [0, 15]"),
+]
+
+
+def _write(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(("call", "error", "fragment"),
+                         [pytest.param(c, e, f, id=i) for i, c, e, f in CASES])
+def test_bad_input_is_a_clear_error(call, error, fragment, tmp_path, capsys):
+    if error == CLI:
+        status = main(call(tmp_path))
+        err = capsys.readouterr().err
+        assert status == 2, err
+        assert "Traceback" not in err
+        assert re.search(r"^synthkit: error: ", err, re.M), err
+        assert fragment in err, err
+        return
+    assert issubclass(error, SynthkitError)
+    with pytest.raises(error) as info:
+        call(tmp_path)
+    assert fragment in str(info.value)
+
+
+# ------------------------------------------- inputs that used to give silently wrong output
+def test_integer_column_labels_round_trip():
+    """Labels 0, 1, 2 come back as integers: the same rows as the model fitted on '0', '1', '2'."""
+    rng = np.random.default_rng(1)
+    real = pd.DataFrame({0: rng.normal(size=200), 1: rng.choice(["a", "b"], 200),
+                         2: rng.integers(0, 5, 200)})
+    model = synthkit.fit(real)
+    ds = model.sample(500, seed=3)
+    assert ds.frame.columns.tolist() == [0, 1, 2]
+    reference = synthkit.fit(real.rename(columns=str)).sample(500, seed=3).frame
+    pd.testing.assert_frame_equal(ds.frame, reference.rename(columns=int))
+    chunks = pd.concat(model.iter_chunks(500, seed=3, chunk_rows=128), ignore_index=True)
+    assert chunks.columns.tolist() == [0, 1, 2]
+    pd.testing.assert_frame_equal(chunks, ds.frame, check_dtype=False)
+
+
+def test_integer_labels_survive_a_model_file(tmp_path):
+    rng = np.random.default_rng(2)
+    real = pd.DataFrame({7: rng.normal(size=100), "name": rng.choice(["a", "b"], 100)})
+    model = synthkit.fit(real)
+    loaded = synthkit.load(model.save(tmp_path / "m.json"))
+    a, b = model.sample(50, seed=1).frame, loaded.sample(50, seed=1).frame
+    assert b.columns.tolist() == [7, "name"]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_declared_integer_names_stay_integers():
+    frame = synthkit.declare({5: {"distribution": "normal"}, "c": {"categories": ["x"]}}) \
+        .sample(3, seed=0).frame
+    assert frame.columns.tolist() == [5, "c"]
+
+
+def test_constant_text_column_from_the_documented_declaration():
+    """``country: {value: NL}`` (the spec module's own example) is a column of 'NL'."""
+    frame = synthkit.declare({"country": {"value": "NL"}, "vip": {"value": True},
+                              "n": {"value": 3}}).sample(100, seed=0).frame
+    assert (frame["country"] == "NL").all()
+    assert frame["vip"].dtype == bool and frame["vip"].all()
+    assert frame["n"].dtype == np.int64 and (frame["n"] == 3).all()
+
+
+def test_fractional_values_are_not_truncated_to_integers():
+    """``values: [1.5, 2.5]`` used to be read as an integer column and come back as 1 and 2."""
+    n = 20_000
+    frame = synthkit.declare({"v": {"values": [1.5, 2.5], "probs": [0.3, 0.7]}}) \
+        .sample(n, seed=11).frame
+    assert set(frame["v"].unique()) == {1.5, 2.5}
+    share = (frame["v"] == 2.5).mean()
+    assert abs(share - 0.7) < 4 * np.sqrt(0.7 * 0.3 / n)
