@@ -4,6 +4,10 @@ Fit marginals and dependence on a real table, or declare them; sample typed
 synthetic tables of any size, reproducibly; draw labelled cluster benchmarks
 with certified overlap; validate synthetic against real data.
 
+``import synthkit`` is cheap: the public names below are imported on first use
+(PEP 562 module ``__getattr__``), so pandas, scipy, scikit-learn, statsmodels,
+matplotlib and pyvinecopulib load only when a feature needs them.
+
 Examples
 --------
 >>> import synthkit
@@ -14,10 +18,12 @@ Examples
 (20000, 14)
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .api import declare, fit, load
-from .columns import ColumnModel
-from .dataset import SyntheticDataset
 from .errors import (
     DataError,
     FitError,
@@ -28,87 +34,108 @@ from .errors import (
     SpecError,
     SynthkitError,
 )
-from .marginals import (
-    CategoricalMarginal,
-    DiscreteMarginal,
-    EmpiricalMarginal,
-    Marginal,
-    ParametricMarginal,
-)
-from .schema import Column, Schema, infer_schema
-from .seeding import as_generator
-from .strategies import Strategy, available_strategies, get_strategy, register_strategy
-from .strategies.montecarlo import MonteCarlo
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import dependence, overlap
+    from .api import declare, fit, load
+    from .clusters import Archetype, ClusterDataset, ClusterDistribution, MixtureModel
+    from .columns import ColumnModel
+    from .dataset import SyntheticDataset
+    from .dependence import nearest_correlation, norta_correlation
+    from .marginals import (
+        CategoricalMarginal,
+        DiscreteMarginal,
+        EmpiricalMarginal,
+        Marginal,
+        ParametricMarginal,
+    )
+    from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap
+    from .schema import Column, Schema, infer_schema
+    from .seeding import as_generator
+    from .strategies import Strategy, available_strategies, get_strategy, register_strategy
+    from .strategies.cholesky import Cholesky
+    from .strategies.gaussian_copula import GaussianCopula
+    from .strategies.iman_conover import ImanConover
+    from .strategies.montecarlo import MonteCarlo
+    from .strategies.t_copula import TCopula
+    from .strategies.vine import Vine
+    from .validation import Check, ValidationReport, validate
+
+# public name -> module defining it (relative to this package)
+_LAZY: dict[str, str] = {
+    "fit": ".api",
+    "declare": ".api",
+    "load": ".api",
+    "ColumnModel": ".columns",
+    "SyntheticDataset": ".dataset",
+    "Marginal": ".marginals",
+    "ParametricMarginal": ".marginals",
+    "EmpiricalMarginal": ".marginals",
+    "DiscreteMarginal": ".marginals",
+    "CategoricalMarginal": ".marginals",
+    "Column": ".schema",
+    "Schema": ".schema",
+    "infer_schema": ".schema",
+    "as_generator": ".seeding",
+    "Strategy": ".strategies",
+    "available_strategies": ".strategies",
+    "get_strategy": ".strategies",
+    "register_strategy": ".strategies",
+    "MonteCarlo": ".strategies.montecarlo",
+    "nearest_correlation": ".dependence",
+    "norta_correlation": ".dependence",
+    "Cholesky": ".strategies.cholesky",
+    "GaussianCopula": ".strategies.gaussian_copula",
+    "ImanConover": ".strategies.iman_conover",
+    "TCopula": ".strategies.t_copula",
+    "Vine": ".strategies.vine",
+    "validate": ".validation",
+    "ValidationReport": ".validation",
+    "Check": ".validation",
+    "Archetype": ".clusters",
+    "ClusterDataset": ".clusters",
+    "ClusterDistribution": ".clusters",
+    "MixtureModel": ".clusters",
+    "overlap_matrix": ".overlap",
+    "pairwise_overlap": ".overlap",
+    "empirical_overlap_matrix": ".overlap",
+}
+
+# subpackages and modules reachable as attributes after a bare ``import synthkit``
+_SUBMODULES = frozenset({
+    "api", "cli", "clusters", "columns", "dataset", "datasets", "dependence", "interop", "io",
+    "marginals", "overlap", "recipes", "rules", "schema", "seeding", "spec", "strategies",
+    "testing", "validation",
+})
 
 __all__ = [
     "__version__",
-    "fit",
-    "declare",
-    "load",
-    "ColumnModel",
-    "SyntheticDataset",
-    "SynthkitError",
-    "SpecError",
-    "DataError",
-    "FitError",
-    "ModelFileError",
-    "RecipeError",
-    "RuleError",
-    "OverlapError",
-    "Marginal",
-    "ParametricMarginal",
-    "EmpiricalMarginal",
-    "DiscreteMarginal",
-    "CategoricalMarginal",
-    "Column",
-    "Schema",
-    "infer_schema",
-    "as_generator",
-    "Strategy",
-    "MonteCarlo",
-    "available_strategies",
-    "get_strategy",
-    "register_strategy",
+    "SynthkitError", "SpecError", "DataError", "FitError", "ModelFileError", "RecipeError",
+    "RuleError", "OverlapError",
+    "fit", "declare", "load",
+    "ColumnModel", "SyntheticDataset",
+    "Marginal", "ParametricMarginal", "EmpiricalMarginal", "DiscreteMarginal", "CategoricalMarginal",
+    "Column", "Schema", "infer_schema", "as_generator",
+    "Strategy", "MonteCarlo", "available_strategies", "get_strategy", "register_strategy",
+    "dependence", "nearest_correlation", "norta_correlation",
+    "Cholesky", "GaussianCopula", "ImanConover", "TCopula", "Vine",
+    "validate", "ValidationReport", "Check",
+    "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel",
+    "overlap", "overlap_matrix", "pairwise_overlap", "empirical_overlap_matrix",
 ]
 
-# --- correlated (issue 3) ---
-from . import dependence  # noqa: E402
-from .dependence import nearest_correlation, norta_correlation  # noqa: E402
-from .strategies.cholesky import Cholesky  # noqa: E402
-from .strategies.gaussian_copula import GaussianCopula  # noqa: E402
-from .strategies.iman_conover import ImanConover  # noqa: E402
-from .strategies.t_copula import TCopula  # noqa: E402
-from .strategies.vine import Vine  # noqa: E402
 
-__all__ += [
-    "dependence",
-    "nearest_correlation",
-    "norta_correlation",
-    "Cholesky",
-    "GaussianCopula",
-    "ImanConover",
-    "TCopula",
-    "Vine",
-]
+def __getattr__(name: str) -> Any:
+    """Import a public name or submodule on first access (PEP 562)."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-# --- validation (issue 4) ---
-from .validation import Check, ValidationReport, validate  # noqa: E402
 
-__all__ += ["validate", "ValidationReport", "Check"]
-
-# --- clusters (issue 5) ---
-from . import overlap  # noqa: E402
-from .clusters import Archetype, ClusterDataset, ClusterDistribution, MixtureModel  # noqa: E402
-from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap  # noqa: E402
-
-__all__ += [
-    "Archetype",
-    "ClusterDataset",
-    "ClusterDistribution",
-    "MixtureModel",
-    "overlap",
-    "overlap_matrix",
-    "pairwise_overlap",
-    "empirical_overlap_matrix",
-]
-# --- end clusters (issue 5) ---
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

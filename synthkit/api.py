@@ -11,12 +11,12 @@ from .errors import SpecError
 from .io import read_json
 from .spec import declare_columns
 from .strategies.base import MODEL_FORMAT, MODEL_FORMAT_VERSION, Strategy
-from .strategies.registry import get_strategy
+from .strategies.registry import DEFAULT_STRATEGY, get_strategy
 
 __all__ = ["fit", "load", "declare"]
 
 
-def fit(data: pd.DataFrame, strategy: str = "montecarlo", **params: Any) -> Strategy:
+def fit(data: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, **params: Any) -> Strategy:
     """Fit a strategy on a real table.
 
     Parameters
@@ -24,7 +24,10 @@ def fit(data: pd.DataFrame, strategy: str = "montecarlo", **params: Any) -> Stra
     data : pandas.DataFrame
         The real table.
     strategy : str
-        A registered strategy name (``synthkit.available_strategies()``).
+        A registered strategy name (``synthkit.available_strategies()``); default
+        ``"gaussian_copula"`` (every marginal plus the pairwise dependence, see
+        :class:`~synthkit.strategies.gaussian_copula.GaussianCopula`). ``"montecarlo"``
+        draws every column independently.
     **params
         Parameters of that strategy.
 
@@ -38,15 +41,20 @@ def fit(data: pd.DataFrame, strategy: str = "montecarlo", **params: Any) -> Stra
     >>> import synthkit
     >>> from sklearn.datasets import load_wine
     >>> df = load_wine(as_frame=True).frame
-    >>> m = synthkit.fit(df, strategy="montecarlo")
+    >>> m = synthkit.fit(df)
+    >>> m.name
+    'gaussian_copula'
     >>> m.sample(1000, seed=1).frame.shape
     (1000, 14)
     """
     return _strategy_class(strategy, params)(**params).fit(data)
 
 
-def declare(columns: dict[str, Any], strategy: str = "montecarlo", **params: Any) -> Strategy:
+def declare(columns: dict[str, Any], strategy: str = DEFAULT_STRATEGY, **params: Any) -> Strategy:
     """Build a model from declared columns, without data (see :mod:`synthkit.spec`).
+
+    The default strategy, ``"gaussian_copula"``, draws the columns independently unless a
+    ``correlation`` is given (see :class:`~synthkit.strategies.gaussian_copula.GaussianCopula`).
 
     Examples
     --------

@@ -91,10 +91,12 @@ class ColumnModel:
     --------
     >>> import numpy as np, pandas as pd
     >>> cm = ColumnModel.fit(pd.Series(["a", "b", "b", None], name="c"))
-    >>> cm.from_uniform(np.array([0.1, 0.5, 0.99])).tolist()
-    [None, 'a', 'b']
-    >>> cm.from_uniform(np.array([0.1, 0.5, 0.99]), missing=np.array([0.9, 0.1, 0.9])).tolist()
-    ['a', None, 'b']
+    >>> s = cm.from_uniform(np.array([0.1, 0.5, 0.99]))
+    >>> s.isna().tolist(), s.dropna().tolist()
+    ([True, False, False], ['a', 'b'])
+    >>> s = cm.from_uniform(np.array([0.1, 0.5, 0.99]), missing=np.array([0.9, 0.1, 0.9]))
+    >>> s.isna().tolist(), s.dropna().tolist()
+    ([False, True, False], ['a', 'b'])
     """
 
     def __init__(self, column: Column, marginal: Marginal, report: FitReport | None = None):

@@ -11,8 +11,9 @@
   (JSON) or :class:`~synthkit.errors.RecipeError` (YAML) naming the file.
 * Every output is written to a temporary name in the target folder and renamed
   into place (:func:`atomic_path`), so a failure never leaves a half-written file.
-  The file gets the usual permissions (``0o666`` minus the umask); a missing
-  folder is an error unless ``parents=True``; the temporary file is removed on an
+  A new file gets the usual permissions (``0o666`` minus the umask), a replaced
+  file keeps its own; a missing folder is an error unless ``parents=True``; the
+  temporary file is removed on an
   exception, on ``SIGTERM`` (the process then exits with status 143) and, if the
   process was killed outright, by the next write to the same path.
 """
@@ -27,8 +28,10 @@ import os
 import re
 import secrets
 import signal
+import stat
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -251,7 +254,9 @@ def atomic_path(path: str | os.PathLike, *, parents: bool = False) -> Iterator[P
 
     The temporary file ``.<name>.<pid>-<random>.tmp`` is created with mode ``0o666``
     minus the umask (the mode an ordinary ``open(path, "w")`` gives), so the renamed
-    file has the usual permissions. On any exception, and on ``SIGTERM`` while the
+    file has the usual permissions; when ``path`` already exists the temporary file
+    gets its permission bits (``st_mode & 0o7777``) from the start, so overwriting
+    never widens who can read the file. On any exception, and on ``SIGTERM`` while the
     block runs in the main thread (the process then exits with status 143), the
     temporary file is removed and ``path`` is left as it was; temporary files of
     ``path`` left by a killed process are removed by the next write.
@@ -283,6 +288,10 @@ def atomic_path(path: str | os.PathLike, *, parents: bool = False) -> Iterator[P
         path = Path(os.path.realpath(path))
     started = time.time()
     check_output_path(path, parents=parents)
+    try:
+        keep_mode: int | None = os.stat(path).st_mode & 0o7777
+    except OSError:  # a new file
+        keep_mode = None
     _remove_stale_temps(path, started)
     with _sigterm_cleanup():
         for _ in range(100):  # a name clash is vanishingly rare
@@ -290,7 +299,12 @@ def atomic_path(path: str | os.PathLike, *, parents: bool = False) -> Iterator[P
             with _LOCK:
                 _ACTIVE.add(tmp)
             try:
-                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                try:
+                    if keep_mode is not None:  # never wider than the file it replaces
+                        os.fchmod(fd, keep_mode | stat.S_IWUSR)  # (the writer reopens it)
+                finally:
+                    os.close(fd)
                 break
             except FileExistsError:
                 with _LOCK:
@@ -303,6 +317,8 @@ def atomic_path(path: str | os.PathLike, *, parents: bool = False) -> Iterator[P
             raise DataError(f"cannot write {str(path)!r}: no free temporary name in its folder")
         try:
             yield Path(tmp)
+            if keep_mode is not None:  # exactly the replaced file's bits
+                os.chmod(tmp, keep_mode)
             os.replace(tmp, path)
         except BaseException as exc:
             with contextlib.suppress(OSError):
@@ -324,15 +340,51 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
+#: an ISO 8601 date, optionally with a time and a UTC offset (what write_table writes)
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+#: values of a text column looked at to decide whether it holds dates
+DATE_SAMPLE = 1000
+
+
+def _parse_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn the text columns of a CSV table whose values are all ISO dates into datetimes.
+
+    A column is tried when its first :data:`DATE_SAMPLE` non-missing values all match an
+    ISO 8601 date (``2024-01-31``, ``2024-01-31 12:00:00``, ``2024-01-31T12:00Z``); it is
+    converted only if then every non-missing value parses (``pandas.to_datetime`` with
+    ``format="ISO8601"``), so a column of mixed text keeps its strings.
+    """
+    for name in frame.select_dtypes(include="object").columns:
+        col = frame[name]
+        present = col.dropna()
+        head = present.iloc[:DATE_SAMPLE]
+        if head.empty or not head.map(type).eq(str).all() or not head.str.fullmatch(_ISO_DATE).all():
+            continue
+        try:
+            with warnings.catch_warnings():  # mixed UTC offsets: pandas warns, then keeps objects
+                warnings.simplefilter("ignore", FutureWarning)
+                parsed = pd.to_datetime(col, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(parsed) and parsed.notna().sum() == len(present):
+            frame[name] = parsed
+    return frame
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV or Parquet file into a DataFrame, with a clear error if it cannot be read."""
+    """Read a CSV or Parquet file into a DataFrame, with a clear error if it cannot be read.
+
+    CSV has no column types: text columns holding only ISO 8601 dates are read as
+    datetimes (:func:`_parse_dates`), so a table written by :func:`write_table` reads
+    back with its date columns; Parquet keeps its own types.
+    """
     path = Path(path)
     suffix = _suffix(path)
     if not path.is_file():
         raise DataError(f"no such data file: {str(path)!r}")
     try:
         if suffix == ".csv":
-            return pd.read_csv(path)
+            return _parse_dates(pd.read_csv(path))
         return pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
         raise DataError(f"could not read {str(path)!r} as {suffix[1:]}: {exc}") from None

@@ -30,7 +30,7 @@ handled by :func:`calibrated_overlap_matrix` and :func:`best_linear_pair_overlap
 The projection ``a'x = a'mu + w'z`` (``w = A'a``) is a sum of independent scaled
 draws whose law depends on the direction of ``w``, not only on ``|w|`` (an
 exponential cluster projected on one axis keeps a bounded left tail, on a diagonal
-it is nearly normal), so the normal-theory direction is not the best one: at
+of many axes it is nearly normal), so the normal-theory direction is not the best one: at
 p = 5 the best linear rule between two exponential or Pareto clusters can err
 several times less often along another direction. The certificate is the minimax
 error of the best linear rule found with a fixed reference sample of ``z`` per
@@ -42,22 +42,23 @@ family (``m`` draws, seeded from the caller's seed):
    order-statistic grid (:func:`calibrated_pair_overlap`).
 2. **searched direction**: from there, L-BFGS-B minimises the kernel-smoothed
    minimax error on the first ``r`` draws (``r ~ 400 / e``, between 10 000 and
-   ``m / 2``; integrated triweight kernel of half-width ``0.2 |w|``). The threshold
+   ``m / 2``; integrated triweight kernel of half-width ``0.2 |w|``; at most 30
+   evaluations, as further steps mostly fit the draws' noise). The threshold
    solves ``E_i(c) = E_j(c)`` by safeguarded Newton steps and the implicit-function
    gradient is ``de/da = (E_j' dE_i/da - E_i' dE_j/da) / (E_j' - E_i')`` (primes:
    ``d/dc``). The rule found is evaluated as in 1. on the other ``m - r`` draws,
    which the search never saw, so its value is not optimistic.
 
-The smaller of the two is certified, with the standard-error bound
-``2 sqrt(e (1 - e) / n)`` (``n`` draws of its evaluation; the bound takes the
-worse of the two clusters' binomial errors). A pair is searched only when the
+The smaller of the two is certified (a slight downward selection when both are
+close), with the standard-error bound ``2 sqrt(e (1 - e) / n)`` (``n`` draws of its
+evaluation; the bound takes the worse of the two clusters' binomial errors). A pair is searched only when the
 first half of the reference holds at least 20 draws in its error region; below
 that resolution the Anderson–Bahadur value is kept, an upper bound of the
 best-linear overlap. Both values estimate the error of a fixed rule, so the
 certificate estimates an upper bound of the best-linear overlap; in the tests it
 matches the exact best-linear overlap of two exponential clusters at p = 2 (by
 quadrature) and, at p = 5, the best rule found on 800 000 fresh points per cluster
-for Student-t, exponential and Pareto clusters, within the standard error. In high
+for Student-t, exponential and Pareto clusters, within a few standard errors. In high
 dimension the search, fitted on a finite reference, may stop short of the best
 direction: the certificate stays an honest estimate of its own rule's error.
 Skewness stays one-sided (the right tail of ``i`` faces the left tail of ``j``).

@@ -10,7 +10,7 @@ Declared table (no data)::
     rows: 10000                 # > 0
     seed: 42                    # optional, int >= 0
     output: out/bank_customers.csv   # .csv or .parquet; optional
-    strategy: montecarlo        # optional; any registered strategy
+    strategy: gaussian_copula   # optional (the default); any registered strategy
     params: {}                  # optional strategy parameters
     columns:                    # see synthkit.spec for the column keys
       age: {distribution: normal, params: {loc: 45, scale: 14}, min: 18, max: 95, kind: integer}
@@ -23,7 +23,7 @@ Fit from data::
     name: wine
     data: sklearn:wine          # an example name (synthkit.datasets) or a .csv/.parquet path,
                                 # relative to the recipe's folder
-    strategy: montecarlo
+    strategy: gaussian_copula   # optional (the default)
     rows: 20000
     seed: 7
     output: out/wine_synthetic.csv
@@ -32,8 +32,12 @@ Fit from data::
 A recipe with a top-level ``clusters`` key describes cluster benchmark
 datasets and is run by :func:`synthkit.clusters.recipe.run_cluster_recipe`.
 
-Relative ``output`` and ``model`` paths are taken from the working directory;
-with ``out_dir`` the files are written there under their own names.
+Relative ``output`` and ``model`` paths (and a cluster recipe's ``output``
+folder) are taken from the working directory; with ``out_dir`` the files are
+written there under their own names. A recipe file is not trusted to write
+anywhere: an absolute path, a ``..`` component, or a path whose symbolic links
+lead out of the working directory (of ``out_dir``) is refused unless the caller
+passes ``allow_outside=True`` (``synthkit run --allow-outside``).
 """
 
 from __future__ import annotations
@@ -43,14 +47,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .datasets import EXAMPLES, load_example
+from .datasets import EXAMPLES, load_example, load_table
 from .errors import RecipeError, SynthkitError, reject_unknown_keys
-from .io import TABLE_SUFFIXES, read_table, read_yaml
+from .io import TABLE_SUFFIXES, read_yaml
 from .spec import declare_columns
 from .strategies.base import Strategy
-from .strategies.registry import get_strategy
+from .strategies.registry import DEFAULT_STRATEGY, get_strategy
 
-__all__ = ["Recipe", "load_recipe", "run_recipe", "RECIPE_KEYS"]
+__all__ = ["Recipe", "ExampleRecipe", "find_recipe", "list_examples", "load_recipe", "run_recipe",
+           "RECIPE_KEYS"]
 
 RECIPE_KEYS = {"name", "description", "rows", "seed", "output", "strategy", "params", "columns",
                "data", "model", "rules"}
@@ -73,7 +78,7 @@ class Recipe:
     description: str = ""
     seed: int | None = None
     output: str | None = None
-    strategy: str = "montecarlo"
+    strategy: str = DEFAULT_STRATEGY
     params: dict[str, Any] = field(default_factory=dict)
     columns: dict[str, Any] | None = None
     data: str | None = None
@@ -116,7 +121,9 @@ class Recipe:
                 raise fail(key, "a file path", val)
         if doc.get("output") and Path(doc["output"]).suffix.lower() not in TABLE_SUFFIXES:
             raise fail("output", "a path ending in .csv or .parquet", doc["output"])
-        strategy = doc.get("strategy", "montecarlo")
+        if doc.get("model") and Path(doc["model"]).suffix.lower() != ".json":
+            raise fail("model", "a path ending in .json (a model file)", doc["model"])
+        strategy = doc.get("strategy", DEFAULT_STRATEGY)
         if not isinstance(strategy, str):
             raise fail("strategy", "a strategy name", strategy)
         params = doc.get("params") or {}
@@ -166,10 +173,73 @@ class Recipe:
         path = Path(self.data)
         if not path.is_absolute():
             path = self.base_dir / path
+        if not path.is_file() and Path(self.data).suffix.lower() not in TABLE_SUFFIXES:
+            path = Path(self.data)  # not a table file: an example name, misspelt or not
         try:
-            return read_table(path)
+            return load_table(path)
         except SynthkitError as exc:
             raise RecipeError(f"{self.source}: key `data`: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ExampleRecipe:
+    """An example recipe shipped inside the package (``synthkit/examples/recipes``)."""
+
+    name: str
+    path: Path
+    description: str
+
+
+def _examples_dir() -> Path:
+    return Path(__file__).resolve().parent / "examples" / "recipes"
+
+
+def list_examples() -> list[ExampleRecipe]:
+    """The example recipes shipped with synthkit, sorted by name.
+
+    Each has its ``name`` (what ``synthkit run NAME`` accepts), the ``path`` of its
+    installed YAML file and a one-line ``description`` (its first comment line).
+
+    Examples
+    --------
+    >>> [r.name for r in list_examples()]
+    ['bank_customers', 'cluster_suite', 'wine_fit']
+    """
+    found = []
+    for path in sorted(_examples_dir().glob("*.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline().strip()
+        found.append(ExampleRecipe(path.stem, path, first.lstrip("#").strip()))
+    return found
+
+
+def find_recipe(name_or_path: str | os.PathLike) -> Path:
+    """The recipe file for a path or the name of a packaged example recipe.
+
+    An existing file is returned as is; otherwise a bare name (``"bank_customers"``,
+    or ``"bank_customers.yaml"``) names an example from :func:`list_examples`.
+
+    Raises
+    ------
+    RecipeError
+        Neither an existing file nor an example name (the message lists the examples).
+
+    Examples
+    --------
+    >>> find_recipe("bank_customers").name
+    'bank_customers.yaml'
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    examples = {r.name: r.path for r in list_examples()}
+    stem = path.stem if path.suffix.lower() in (".yaml", ".yml") else path.name
+    if path.parent == Path(".") and stem in examples:
+        return examples[stem]
+    raise RecipeError(
+        f"{os.fspath(name_or_path)}: no such recipe file, nor an example recipe name; the examples "
+        f"are {', '.join(sorted(examples))} (`synthkit.recipes.list_examples()`)"
+    )
 
 
 def load_recipe(path: str | os.PathLike) -> dict:
@@ -187,6 +257,23 @@ def load_recipe(path: str | os.PathLike) -> dict:
     return doc
 
 
+def _confined(path: str | Path, key: str, source: str, base: Path) -> None:
+    """Refuse a recipe path that would write outside ``base``: absolute, with ``..``, or
+    leading out through a symbolic link (the path is resolved as the writer would)."""
+    p = Path(path)
+    how = ("pass allow_outside=True (`synthkit run --allow-outside`) to write there, or give "
+           f"a relative path inside {str(base)!r}")
+    if p.is_absolute() or p.anchor:
+        raise RecipeError(f"{source}: key `{key}`: an absolute path ({str(p)!r}) is not allowed in "
+                          f"a recipe; {how}")
+    if ".." in p.parts:
+        raise RecipeError(f"{source}: key `{key}`: `..` ({str(p)!r}) is not allowed in a recipe; {how}")
+    root = base.resolve()
+    if not (root / p).resolve().is_relative_to(root):
+        raise RecipeError(f"{source}: key `{key}`: {str(p)!r} leads out of {str(base)!r} through a "
+                          f"symbolic link; {how}")
+
+
 def run_recipe(
     path: str | os.PathLike | dict,
     *,
@@ -195,22 +282,30 @@ def run_recipe(
     seed: int | None = None,
     progress: bool | None = None,
     parents: bool = False,
+    allow_outside: bool = False,
 ) -> list[Path]:
-    """Run a recipe file (or mapping) and return the paths it wrote.
+    """Run a recipe file, example recipe name (:func:`find_recipe`) or mapping; return the paths it wrote.
 
     ``rows`` and ``seed`` override the recipe's values; ``out_dir`` makes the outputs
     land in that folder under their own names (the folder is created if missing). The
     folders of the outputs must exist unless ``parents=True``; this is checked before
-    any sampling.
+    any sampling. The recipe's paths must stay inside the working directory (inside
+    ``out_dir`` when it is given) unless ``allow_outside=True``: absolute paths, ``..``
+    and symbolic links leading elsewhere are a :class:`RecipeError`.
     """
     from .io import check_output_path, make_output_folder, write_table
 
     if isinstance(path, dict):
         doc, source, base = path, "<recipe>", Path.cwd()
     else:
-        doc, source, base = load_recipe(path), str(path), Path(path).resolve().parent
+        path = find_recipe(path)
+        doc, source, base = load_recipe(path), str(path), path.resolve().parent
     if "clusters" in doc:
         from .clusters.recipe import run_cluster_recipe
+
+        folder = doc["clusters"].get("output") if isinstance(doc["clusters"], dict) else None
+        if out_dir is None and isinstance(folder, str) and folder and not allow_outside:
+            _confined(folder, "clusters.output", source, Path.cwd())
 
         if rows is not None:
             raise RecipeError(f"{source}: `rows` does not apply to a cluster recipe; set "
@@ -225,14 +320,18 @@ def run_recipe(
         doc = {**doc, "seed": seed}
     recipe = Recipe.from_dict(doc, source, base)
 
-    def place(p: str) -> Path:
-        q = Path(p)
-        return q if out_dir is None else Path(out_dir) / q.name
+    def place(p: str, key: str) -> Path:
+        q = Path(p) if out_dir is None else Path(out_dir) / Path(p).name
+        if not allow_outside:
+            _confined(q if out_dir is None else Path(p).name, key, source,
+                      Path.cwd() if out_dir is None else Path(out_dir))
+        return q
 
     if out_dir is not None:
         make_output_folder(out_dir, parents=parents)
-    output = check_output_path(place(recipe.output or f"{recipe.name}.csv"), parents=parents)
-    model_path = None if not recipe.model else check_output_path(place(recipe.model), parents=parents)
+    output = check_output_path(place(recipe.output or f"{recipe.name}.csv", "output"), parents=parents)
+    model_path = (None if not recipe.model
+                  else check_output_path(place(recipe.model, "model"), parents=parents))
     model = recipe.build()
     ds = model.sample(recipe.rows, seed=recipe.seed, progress=progress)
     written = [write_table(ds.frame, output)]

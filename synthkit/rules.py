@@ -124,7 +124,7 @@ class Rule:
                 out = _eval(self.tree.body, frame, self.text)
         except RuleError:
             raise
-        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as exc:
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError) as exc:
             raise RuleError(f"rule {self.text!r} cannot be evaluated: {exc}") from None
         out = np.asarray(out)
         if out.dtype != bool:
@@ -198,9 +198,13 @@ def _check_node(node: ast.AST, parent: ast.AST | None, text: str, names: set[str
             raise RuleError(f"rule {text!r}: a list after `in` may hold only numbers, text, "
                             "true/false or None")
     elif isinstance(node, ast.Compare):
-        for op, comp in zip(node.ops, node.comparators, strict=True):
+        last = len(node.ops) - 1
+        for pos, (op, comp) in enumerate(zip(node.ops, node.comparators, strict=True)):
             if isinstance(op, (ast.In, ast.NotIn)) and not isinstance(comp, (ast.List, ast.Tuple)):
                 raise RuleError(f"rule {text!r}: `in` needs a list, e.g. x in ['a', 'b']")
+            if isinstance(op, (ast.In, ast.NotIn)) and pos < last:
+                raise RuleError(f"rule {text!r}: a list after `in` / `not in` cannot be compared "
+                                "further; use parentheses and `and`, e.g. (x in ['a', 'b']) and y > 0")
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._deprecation import warn_renamed
 from .errors import DataError, SpecError
 
 __all__ = [
@@ -325,7 +326,18 @@ class Schema:
         return cls([Column.from_dict(c) for c in d["columns"]])
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per column: name, kind, dtype, bounds, null fraction, #categories."""
+        """Deprecated name of :meth:`describe` (``to_frame`` is for data: datasets' rows)."""
+        warn_renamed("Schema.to_frame()", "Schema.describe()")
+        return self.describe()
+
+    def describe(self) -> pd.DataFrame:
+        """One row per column: name, kind, dtype, bounds, null fraction, #categories.
+
+        Examples
+        --------
+        >>> infer_schema(pd.DataFrame({"a": [1.5, 2.25]})).describe()["kind"].tolist()
+        ['continuous']
+        """
         rows = []
         for c in self.columns:
             rows.append(

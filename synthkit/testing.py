@@ -59,10 +59,17 @@ def frame_hash(frame: pd.DataFrame) -> str:
 def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) -> None:
     """Run the strategy contract on ``cls``.
 
-    Checks: ``__init__`` only stores parameters; ``fit`` returns self and sets
-    ``schema_``/``columns_``; ``sample`` returns the input's column order and dtypes;
-    same seed gives the same frame (also through ``iter_chunks`` with different
-    chunk sizes and several workers); different seeds give different frames;
+    Checks (after scikit-learn's estimator checks): ``__init__`` only stores
+    parameters; ``get_params`` round-trips through the constructor and
+    ``set_params`` returns the model and refuses unknown names; bad parameter
+    values raise at ``fit``, not at ``__init__``; ``fit`` returns self and sets
+    ``schema_``/``columns_``/``dependence_``; ``sample`` returns the input's column
+    order and dtypes; same seed gives the same frame (also through
+    ``iter_chunks`` with different chunk sizes and several workers, and through
+    ``sample_block``); different seeds give different frames; ``rules`` hold on
+    every row, whatever the chunking; ``conditions`` hold (or are refused with
+    ``SpecError`` by strategies without them); the declared path
+    (``from_spec``) samples or refuses with ``SpecError``;
     ``to_dict``/``save``/``load`` round-trips give identical samples; ``n <= 0``
     and sampling before ``fit`` raise :class:`~synthkit.errors.SynthkitError`.
 
@@ -79,6 +86,7 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
     assert not any(k.endswith("_") and not k.startswith("_") for k in vars(model)), (
         f"{cls.__name__}.__init__ must only store parameters, found fitted attributes"
     )
+    _check_params(cls, model, params, data)
     try:
         model.sample(5, seed=0)
     except FitError:
@@ -87,7 +95,8 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
         raise AssertionError(f"{cls.__name__}.sample before fit must raise FitError")
     out = model.fit(data)
     assert out is model, f"{cls.__name__}.fit must return self"
-    assert hasattr(model, "schema_") and hasattr(model, "columns_"), "fit must set schema_, columns_"
+    assert all(hasattr(model, a) for a in ("schema_", "columns_", "dependence_")), (
+        "fit must set schema_, columns_ and dependence_")
 
     ds = model.sample(400, seed=123)
     frame = ds.frame
@@ -112,6 +121,12 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
             f"{cls.__name__}: chunk_rows={chunk}, workers={workers} changed the sample"
         )
 
+    block = model.sample_block(0, 123, n=400)
+    assert frame_hash(model._restore_dtypes(block)) == frame_hash(frame), (
+        f"{cls.__name__}: sample_block(0) of a one-block sample is not the sample")
+    _check_rules_and_conditions(cls, model, params, data)
+    _check_declared(cls, model, params)
+
     doc = model.to_dict()
     clone = type(model).from_dict(doc)
     assert frame_hash(clone.sample(400, seed=123).frame) == frame_hash(frame), (
@@ -133,3 +148,58 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
         except SynthkitError:  # pragma: no cover - wrong family member
             raise AssertionError(f"sample(n={bad!r}) must raise SpecError") from None
         raise AssertionError(f"{cls.__name__}: sample(n={bad!r}) must raise SpecError")
+
+
+def _check_params(cls: type[Strategy], model: Strategy, params: dict[str, Any], data: pd.DataFrame) -> None:
+    got = model.get_params()
+    again = cls(**got).get_params()
+    assert _jsonable(again) == _jsonable(got), (
+        f"{cls.__name__}: get_params does not round-trip through the constructor")
+    assert model.set_params(**{k: got[k] for k in list(got)[:1]}) is model, "set_params must return self"
+    try:
+        model.set_params(no_such_parameter=1)
+    except SpecError:
+        pass
+    else:  # pragma: no cover - contract breach
+        raise AssertionError(f"{cls.__name__}.set_params must refuse unknown parameter names")
+    bad = cls(**{**params, "ks_tolerance": 7.0})  # storing a bad value must not raise
+    try:
+        bad.fit(data)
+    except SpecError:
+        pass
+    else:  # pragma: no cover - contract breach
+        raise AssertionError(f"{cls.__name__}: a bad parameter must raise SpecError at fit")
+
+
+def _check_rules_and_conditions(cls: type[Strategy], model: Strategy, params: dict[str, Any],
+                                data: pd.DataFrame) -> None:
+    ruled = type(model).from_dict(model.to_dict()).set_params(rules=["age >= 30"])  # rules act at sampling
+    frame = ruled.sample(300, seed=5).frame
+    assert len(frame) == 300 and (frame["age"] >= 30).all(), f"{cls.__name__}: rules broken"
+    chunks = pd.concat(list(ruled.iter_chunks(300, seed=5, chunk_rows=7, workers=2)), ignore_index=True)
+    assert frame_hash(ruled._restore_dtypes(chunks)) == frame_hash(frame), (
+        f"{cls.__name__}: chunking changed a sample with rules")
+    try:
+        cond = model.sample(200, seed=6, conditions={"segment": "gold"}).frame
+    except SpecError:
+        assert not model.supports_conditions or model.stratify_ is not None, (
+            f"{cls.__name__} says it supports conditions but refused one")
+    else:
+        assert model.supports_conditions, f"{cls.__name__}: conditions accepted but not supported"
+        assert (cond["segment"] == "gold").all(), f"{cls.__name__}: the condition does not hold"
+
+
+def _check_declared(cls: type[Strategy], model: Strategy, params: dict[str, Any]) -> None:
+    try:
+        declared = cls.from_spec(model.columns_, **params)
+    except SpecError:  # fitted-only strategies and options refuse the declared path
+        return
+    frame = declared.sample(50, seed=7).frame
+    assert [str(c) for c in frame.columns] == model.schema_.names and len(frame) == 50, (
+        f"{cls.__name__}: the declared model samples other columns")
+
+
+def _jsonable(params: dict[str, Any]) -> Any:
+    from .io import to_jsonable
+
+    return to_jsonable(params)

@@ -237,6 +237,9 @@ def test_uniform_narrow_band_is_certified():
         assert ds.placement["certified"]
         assert 0.049 <= ds.achieved_overlap[0, 1] <= 0.05
         assert ds.achieved_overlap[0, 1] == pytest.approx(ds.placement["max_overlap"], rel=1e-9)
+        # the Monte Carlo standard-error bound of the certificate, 2 sqrt(e (1 - e) / n)
+        n_min = ds.mixture.n_reference // 2
+        assert 0 < ds.placement["overlap_se"] <= 2 * np.sqrt(0.025 * 0.975 / n_min)
 
 
 def _minimax_error_on_points(u_low, u_high, tail=0.2):
@@ -478,8 +481,8 @@ def test_cli_clusters(tmp_path, capsys):
     from synthkit.cli import main
 
     out = tmp_path / "o"
-    rc = main(["clusters", "three round clusters in 2 dimensions with some overlap", "-n", "2",
-               "-o", str(out), "--seed", "1", "--samples", "90", "--no-progress"])
+    rc = main(["clusters", "three round clusters in 2 dimensions with some overlap", "--datasets", "2",
+               "-o", str(out), "--seed", "1", "-n", "90", "--no-progress"])
     assert rc == 0
     assert (out / "dataset_001.csv").exists() and (out / "archetype.json").exists()
     ds = ClusterDataset.load(out / "dataset_000.csv")
@@ -584,3 +587,48 @@ def test_mixture_overlap_rejects_unknown_method():
         ds.mixture.overlap("bogus")
     with pytest.raises(SpecError, match="distortion_strength"):
         Archetype(distortion_strength="strong")
+
+
+def test_on_infeasible_is_the_name_and_on_fail_a_deprecated_alias(tmp_path):
+    a = Archetype(n_clusters=2, dim=2, n_samples=40, on_infeasible="return")
+    with pytest.warns(DeprecationWarning, match="on_infeasible"):
+        old = Archetype(n_clusters=2, dim=2, n_samples=40, on_fail="return")
+    assert old == a and old.on_infeasible == "return"
+    assert "on_fail" not in a.to_dict()["params"]
+    with pytest.raises(SpecError, match="on_infeasible"):
+        Archetype(on_infeasible="clip")
+    doc = a.to_dict()  # a file written with the former key still loads
+    doc["params"]["on_fail"] = doc["params"].pop("on_infeasible")
+    assert Archetype.from_dict(doc) == a
+
+
+def test_archetype_sample_takes_n_and_seed():
+    a = Archetype(n_clusters=2, dim=2, n_samples=40)
+    ref = a.sample(seed=3)
+    assert np.array_equal(a.sample(n=40, seed=3).X, ref.X)
+    bigger = a.sample(60, seed=3)
+    assert bigger.X.shape == (60, 2) and bigger.archetype.n_samples == 60
+    with pytest.warns(DeprecationWarning, match="seed=seed"):
+        legacy = a.sample(3)
+    assert np.array_equal(legacy.X, ref.X)
+
+
+def test_nonconvex_remeasure_subsample_is_drawn_from_the_dataset_seed(monkeypatch):
+    """The k-NN re-measurement of a transformed dataset subsamples with a child of the
+    dataset's seed (stream 7), so different seeds do not share one fixed subsample."""
+    import synthkit.clusters.archetype as archetype_module
+    from synthkit.seeding import child_seed
+
+    seeds = []
+    real = archetype_module.remeasure
+
+    def spy(X, labels, *args, **kw):
+        seeds.append(kw.get("seed", args[2] if len(args) > 2 else None))
+        return real(X, labels, *args, **kw)
+
+    monkeypatch.setattr(archetype_module, "remeasure", spy)
+    a = Archetype(n_clusters=2, dim=2, n_samples=60, nonconvex="distort")
+    for s in (5, 6):
+        a.sample(seed=s)
+    assert [x.spawn_key for x in seeds] == [child_seed(s, 7).spawn_key for s in (5, 6)]
+    assert [x.entropy for x in seeds] == [5, 6]

@@ -14,7 +14,7 @@ import synthkit
 from synthkit.dependence.copula import vine_available
 from synthkit.errors import DataError, FitError, ModelFileError, SpecError, SynthkitError
 from synthkit.seeding import BLOCK_ROWS
-from synthkit.testing import check_strategy, frame_hash, mixed_table
+from synthkit.testing import frame_hash, mixed_table
 
 STRATEGIES = ["gaussian_copula", "cholesky", "iman_conover", "t_copula", "vine"]
 needs_vine = pytest.mark.skipif(not vine_available(), reason="pyvinecopulib not installed")
@@ -48,10 +48,8 @@ def mixed():
     return mixed_table(600, seed=1)
 
 
-# ------------------------------------------------------------- conformance
-@pytest.mark.parametrize("name", ALL)
-def test_conformance(name):
-    check_strategy(synthkit.get_strategy(name))
+# conformance (synthkit.testing.check_strategy): once per registered strategy, in
+# tests/test_montecarlo.py::test_every_registered_strategy_passes_the_conformance_suite
 
 
 # ------------------------------------------------------------------ Cholesky

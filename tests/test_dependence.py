@@ -305,6 +305,19 @@ def test_bvn_cdf_against_scipy():
         np.testing.assert_allclose(bvn_cdf(h, k, r), ref, atol=1e-7)
 
 
+def test_latent_likelihood_uses_the_owens_t_bivariate_normal_cdf():
+    """One bivariate normal CDF in the package: the latent MLE's is NORTA's Owen's T one,
+    accurate to 1e-12 against scipy's (tight tolerances) even at rho = 0.99999."""
+    from synthkit.dependence import latent, norta
+
+    assert latent.bvn_cdf is norta.bivariate_normal_cdf
+    h, k = np.meshgrid(np.linspace(-4, 4, 9), np.linspace(-4, 4, 9))
+    rho = 0.99999
+    ref = stats.multivariate_normal.cdf(np.column_stack([h.ravel(), k.ravel()]), [0, 0],
+                                        [[1, rho], [rho, 1]], abseps=1e-13, releps=1e-13)
+    np.testing.assert_allclose(latent.bvn_cdf(h.ravel(), k.ravel(), rho), ref, rtol=0, atol=1e-12)
+
+
 def test_pairwise_latent_mle_undoes_discretization():
     n = 6000
     z = _mvn(n, R3, 16)

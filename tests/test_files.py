@@ -148,6 +148,72 @@ def test_every_yaml_and_json_load_goes_through_the_bounded_loader():
     assert found == []
 
 
+_DECLARED = "rows: 20\nseed: 1\ncolumns:\n  x: {distribution: normal}\n"
+
+
+def _recipe_in(folder: Path, extra: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "r.yaml"
+    path.write_text(_DECLARED + extra)
+    return path
+
+
+def test_recipe_model_path_must_be_a_json_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    victim = tmp_path / "notes.txt"
+    victim.write_text("keep me")
+    with pytest.raises(RecipeError, match=r"`model`.*\.json"):
+        run_recipe(_recipe_in(tmp_path / "r", "output: t.csv\nmodel: notes.txt\n"))
+    assert victim.read_text() == "keep me"
+    assert not (tmp_path / "t.csv").exists()
+
+
+@pytest.mark.parametrize("key,value", [
+    ("output", "../outside.csv"), ("model", "../outside.json"), ("output", "{abs}/outside.csv"),
+    ("model", "{abs}/outside.json"), ("output", "link/outside.csv"), ("name", "../outside"),
+])
+def test_recipe_paths_stay_in_the_working_directory_unless_allowed(tmp_path, monkeypatch, key, value):
+    """A recipe file cannot write outside the working directory: not by an absolute path,
+    not by `..`, not through a symbolic link; the caller (or `synthkit run --allow-outside`)
+    can allow it."""
+    work, outside = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    outside.mkdir()
+    (work / "link").symlink_to(outside, target_is_directory=True)
+    monkeypatch.chdir(work)
+    value = value.replace("{abs}", str(outside))
+    if value.startswith("../"):
+        value = "../elsewhere/" + value[3:]
+    target = Path(value if key != "name" else value + ".csv")
+    target = target if target.is_absolute() else (work / target)
+    extra = f"{key}: {value}\n" + ("output: t.csv\n" if key == "model" else "")
+    recipe = _recipe_in(work / "recipes", extra)
+    with pytest.raises(RecipeError, match=f"`{key if key != 'name' else 'output'}`.*allow_outside"):
+        run_recipe(recipe)
+    assert not any(outside.iterdir()) and not (work / "t.csv").exists()
+    assert main(["run", str(recipe)]) != 0
+    assert not any(outside.iterdir())
+    assert main(["run", str(recipe), "--allow-outside"]) == 0
+    assert target.resolve().is_file() and target.resolve().parent == outside.resolve()
+
+
+def test_cluster_recipe_output_folder_stays_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = {"clusters": {"output": "../escaped", "n_datasets": 1, "archetypes": [
+        {"name": "a", "params": {"n_clusters": 2, "dim": 2, "n_samples": 40}}]}}
+    with pytest.raises(RecipeError, match="clusters.output.*allow_outside"):
+        run_recipe(doc)
+    assert not (tmp_path.parent / "escaped").exists()
+
+
+def test_recipe_outputs_into_a_given_folder_keep_their_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = _recipe_in(tmp_path / "r", "output: ../../x.csv\nmodel: sub/m.json\n")
+    written = run_recipe(recipe, out_dir=tmp_path / "out")
+    assert sorted(p.name for p in written) == ["m.json", "x.csv"]
+    assert all(p.parent == tmp_path / "out" for p in written)
+
+
 # ----------------------------------------------------------------------------- outputs
 
 
@@ -177,6 +243,33 @@ def test_outputs_honour_the_umask(tmp_path, umask):
     assert expected == 0o666 & ~umask
     for name in ("t.csv", "t.parquet", "t.json", "t.html"):
         assert oct(stat.S_IMODE((tmp_path / name).stat().st_mode)) == oct(expected), name
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_overwriting_keeps_the_permissions_of_the_replaced_file(tmp_path, mode):
+    """A private file stays private when rewritten, even under a permissive umask, and the
+    temporary file is never wider than the file it replaces while it is being written."""
+    from synthkit.io import atomic_path
+
+    frame = _small_frame()
+    targets = [tmp_path / n for n in ("t.csv", "t.parquet", "t.json", "t.txt")]
+    for t in targets:
+        t.write_text("old")
+        os.chmod(t, mode)
+    old = os.umask(0o002)
+    try:
+        write_table(frame, targets[0])
+        write_table(frame, targets[1])
+        write_json(targets[2], {"a": 1})
+        with atomic_path(targets[3]) as tmp:
+            during = stat.S_IMODE(tmp.stat().st_mode) & ~stat.S_IWUSR
+            tmp.write_text("new")
+    finally:
+        os.umask(old)
+    assert oct(during) == oct(mode & ~stat.S_IWUSR)  # plus the owner's write bit, to write it
+    for t in targets:
+        assert oct(stat.S_IMODE(t.stat().st_mode)) == oct(mode), t.name
+    assert targets[3].read_text() == "new"
 
 
 def _start_writer(target: Path, env: dict) -> subprocess.Popen:

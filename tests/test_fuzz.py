@@ -157,6 +157,12 @@ def _ok_extend(children):
                   children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(children, st.sampled_from([" in ", " not in "]),
                   st.lists(_leaf, max_size=4)).map(lambda t: f"({t[0]}{t[1]}[{', '.join(t[2])}])"),
+        # chained comparisons around a membership test: `a < x in [...]`, `x in [...] == b`
+        st.tuples(children, st.lists(st.tuples(st.sampled_from([" < ", " == ", " in ", " not in "]),
+                                               children), min_size=1, max_size=3),
+                  st.lists(_leaf, max_size=3)).map(
+            lambda t: "(" + t[0] + "".join(op + (f"[{', '.join(t[2])}]" if "in" in op else b)
+                                           for op, b in t[1]) + ")"),
     )
 
 

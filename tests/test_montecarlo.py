@@ -126,7 +126,7 @@ def test_save_load_round_trip(tmp_path, wine):
 
 
 def test_provenance_records_how_the_rows_were_made(wine):
-    ds = synthkit.fit(wine).sample(100, seed=5)
+    ds = synthkit.fit(wine, strategy="montecarlo").sample(100, seed=5)
     p = ds.provenance
     assert p["strategy"] == "montecarlo" and p["n"] == 100
     assert p["seed"] == {"entropy": 5, "spawn_key": []}

@@ -73,7 +73,11 @@ def test_bivariate_normal_cdf_matches_scipy():
         ref = stats.multivariate_normal.cdf(
             np.column_stack([h, k]), [0, 0], [[1, rho], [rho, 1]], abseps=1e-13, releps=1e-13
         )
-        np.testing.assert_allclose(bivariate_normal_cdf(h, k, rho), ref, rtol=0, atol=1e-12)
+        got = bivariate_normal_cdf(h, k, rho)
+        # scipy 1.13 returns nan where a bound is -inf and |rho| is near 1; the exact value is 0
+        bad = np.isnan(ref)
+        assert np.all((h[bad] == -np.inf) | (k[bad] == -np.inf)) and np.all(got[bad] == 0.0)
+        np.testing.assert_allclose(got[~bad], ref[~bad], rtol=0, atol=1e-12)
     np.testing.assert_allclose(bivariate_normal_cdf(h, k, 1.0), special.ndtr(np.minimum(h, k)), atol=1e-15)
 
 

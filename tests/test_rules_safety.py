@@ -56,6 +56,9 @@ def test_huge_power_evaluates_in_float_without_hanging():
     ("exp(x, out=x) > 0", "exactly one argument"),
     ("abs() > 0", "exactly one argument"),
     ("s in x", "`in` needs a list"),
+    ("x in [1] == 1", "cannot be compared further"),
+    ("x not in [1] < 2", "cannot be compared further"),
+    ("0 < x in [1, 2] <= 3", "cannot be compared further"),
 ])
 def test_hostile_rules_are_refused_when_parsed(text, msg):
     with pytest.raises(RuleError, match=msg):
@@ -132,3 +135,9 @@ def test_nesting_is_bounded_but_ordinary_rules_work():
     assert Rule.parse(" + ".join(["x"] * 40) + " > 30").evaluate(df).tolist() == [False, True]
     with pytest.raises(RuleError, match="nests more than"):
         Rule.parse("abs(" * 100 + "x" + ")" * 100 + " > 1").evaluate(df)
+
+
+def test_membership_at_the_end_of_a_chain_still_works():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, np.nan]})
+    got = Rule.parse("0 < x in [1, 2]").evaluate(frame)
+    assert got.tolist() == [False, True, True, False]  # pandas: (x > 0) & x.isin([1, 2])

@@ -48,3 +48,12 @@ def test_errors_name_the_problem():
         Column("x", "text")
     with pytest.raises(DataError, match="must be a pandas DataFrame"):
         infer_schema([1, 2, 3])
+
+
+def test_describe_is_the_schema_table_and_to_frame_a_deprecated_alias():
+    s = infer_schema(pd.DataFrame({"x": [0.5, 1.25, 2.0], "c": ["a", "b", "a"]}))
+    table = s.describe()
+    assert table["column"].tolist() == ["x", "c"] and table["n_categories"].tolist()[1] == 2
+    with pytest.warns(DeprecationWarning, match=r"Schema\.describe\(\)"):
+        old = s.to_frame()
+    pd.testing.assert_frame_equal(old, table)

@@ -50,3 +50,73 @@ def test_iter_blocks_cover_rows():
     blocks = list(iter_blocks(2 * BLOCK_ROWS + 5))
     assert [b.size for b in blocks] == [BLOCK_ROWS, BLOCK_ROWS, 5]
     assert blocks[-1].stop == 2 * BLOCK_ROWS + 5
+
+
+def test_child_seed_is_the_spawn_path_and_does_not_mutate_the_root():
+    from synthkit.seeding import child_generator, child_seed
+
+    root = np.random.SeedSequence(11)
+    spawned = root.spawn(4)[3].spawn(3)[2]  # numpy's own derivation of child (3, 2)
+    root = np.random.SeedSequence(11)
+    ours = child_seed(root, 3, 2)
+    assert ours.spawn_key == (3, 2) and root.n_children_spawned == 0
+    assert np.array_equal(ours.generate_state(4), spawned.generate_state(4))
+    assert np.array_equal(child_generator(11, 3, 2).random(3),
+                          np.random.Generator(np.random.PCG64(spawned)).random(3))
+    assert np.array_equal(block_generator(root, 5).random(2), child_generator(root, 5).random(2))
+    with pytest.raises(SpecError, match="non-negative"):
+        child_seed(root, -1)
+
+
+def test_data_seed_is_a_function_of_the_data():
+    from synthkit.seeding import data_seed
+
+    x = np.linspace(0.0, 1.0, 50)
+    assert data_seed(x).entropy == data_seed(x.copy()).entropy
+    assert data_seed(x).entropy != data_seed(x[::-1]).entropy
+    assert data_seed(x).entropy != data_seed(x.astype(np.float32)).entropy
+    assert data_seed(x).entropy != data_seed(x, salt="other").entropy
+
+
+def test_fit_subsample_is_seeded_by_the_data_not_a_constant(monkeypatch):
+    """Large columns are fitted on a subsample: the same column gives the same subsample, and
+    two different columns of the same length do not share one fixed set of rank positions."""
+    from synthkit.marginals import selection
+    from synthkit.marginals.parametric import ParametricMarginal
+
+    seen = []
+    real_fit = ParametricMarginal.fit.__func__
+
+    def spy(cls, x, family, *a, **kw):
+        seen.append(np.asarray(x).copy())
+        return real_fit(cls, x, family, *a, **kw)
+
+    monkeypatch.setattr(ParametricMarginal, "fit", classmethod(spy))
+    n = selection.FIT_SUBSAMPLE + 1000
+    rng = as_generator(3)
+    cols = [rng.gamma(2.0, 1.0, n), rng.gamma(2.0, 1.0, n)]
+    ranks = []
+    for col in cols + [cols[0].copy()]:
+        seen.clear()
+        selection.fit_continuous(col, candidates=["gamma"])
+        assert seen and seen[0].size == selection.FIT_SUBSAMPLE
+        ranks.append(np.searchsorted(np.sort(col), seen[0]))
+    assert np.array_equal(ranks[0], ranks[2])  # same data, same fit
+    assert not np.array_equal(ranks[0], ranks[1])
+
+
+def test_limit_threads_limits_and_restores():
+    from threadpoolctl import threadpool_info
+
+    from synthkit._threads import limit_threads
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas()
+    with limit_threads(1):
+        assert blas() and all(t == 1 for t in blas())
+    assert blas() == before
+    with pytest.raises(SpecError, match="api"):
+        with limit_threads(1, "cuda"):
+            pass

@@ -316,7 +316,7 @@ def test_declared_model_reference():
     fails = {c.statistic for c in validate(model, flat).failed()}
     assert "spearman_declared_max_abs_diff" in fails
     html = rep.to_html()
-    assert html.count("data:image/png;base64,") == len(cols) + 1  # overlays + heatmaps
+    assert html.count("data:image/png;base64,") == len(cols) + 2  # overlays, heatmaps, column scores
     assert "declared" in html
 
 
@@ -478,3 +478,15 @@ def test_privacy_flags_holdout_only_missing_values():
     # the first 50 holdout rows are missing x: at least 1 from every reference row
     assert art["dcr_baseline"][:50].min() >= 1.0
     assert np.median(art["dcr_baseline"][50:]) < 0.5
+
+
+def test_report_describe_is_the_check_table_and_to_frame_a_deprecated_alias():
+    rng = np.random.default_rng(8)
+    real = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    synth = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    rep = validate(real, synth, checks="marginals", figures=False)
+    table = rep.describe(informational=False)
+    assert len(table) and table["passed"].notna().all()
+    with pytest.warns(DeprecationWarning, match=r"ValidationReport\.describe\(\)"):
+        old = rep.to_frame(informational=False)
+    pd.testing.assert_frame_equal(old, table)

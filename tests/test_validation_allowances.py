@@ -215,3 +215,79 @@ def test_sdmetrics_scores_are_informational_unless_a_floor_is_set():
     assert rows["column_pair_trends_score"].passed is False
     assert rows["column_shapes_score"].passed is True
     assert rows["column_pair_trends_score"].value == rep.score["dependence"]  # same number
+
+
+def test_a_synthetic_tail_too_heavy_does_not_widen_its_own_sd_check():
+    """Reference N(0, 1), n = 5000; synthetic with 1 % of its values times 8: its sd is
+    sqrt(1 + 0.01 * 63) = 1.28 times too large (|log| = 0.24). The allowances come from the
+    reference alone, so the sd check fails; a faithful synthetic of the same size passes."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.standard_normal(5000)})
+    bad = rng.standard_normal(5000)
+    bad[rng.random(5000) < 0.01] *= 8
+    rep = validate(real, pd.DataFrame({"x": bad}), checks="marginals", figures=False)
+    sd = [c for c in rep.checks if c.statistic == "sd_log_ratio"][0]
+    assert sd.value == pytest.approx(0.5 * math.log(1 + 0.01 * 63), abs=0.05)
+    assert sd.passed is False and not rep.passed
+    good = validate(real, pd.DataFrame({"x": rng.standard_normal(5000)}), checks="marginals",
+                    figures=False)
+    assert good.passed
+
+
+def test_frobenius_quantile_scales_to_many_columns_and_keeps_the_exact_value():
+    """Above FROBENIUS_EXACT_PAIRS the Frobenius norm of the pair covariance is a
+    Hutchinson estimate (O(d^3) products): within 5 % of the exact O(d^4) sum, on the wide
+    side, and fast at d = 120 (the exact sum took ~5-13 s there)."""
+    import time
+
+    from synthkit.seeding import as_generator
+    from synthkit.validation import dependence as dep
+
+    def corr(d, rng):
+        a = rng.standard_normal((d, 3))
+        s = a @ a.T + np.eye(d)
+        return s / np.sqrt(np.outer(np.diag(s), np.diag(s)))
+
+    rng = np.random.default_rng(4)
+    r = corr(60, rng)
+    var = (1 - r**2) ** 2 * (1 / 500 + 1 / 5000)
+    mask = ~np.eye(60, dtype=bool)
+    old = getattr(dep, "FROBENIUS_EXACT_PAIRS", None)
+    try:
+        dep.FROBENIUS_EXACT_PAIRS = 10**9                         # 1770 pairs summed exactly
+        exact = dep._frobenius_quantile(var, r, mask, 1e-3)
+        dep.FROBENIUS_EXACT_PAIRS = 100                           # the Monte Carlo estimate
+        mc = dep._frobenius_quantile(var, r, mask, 1e-3, rng=as_generator(1))
+    finally:
+        dep.FROBENIUS_EXACT_PAIRS = old
+    assert exact <= mc <= 1.05 * exact
+    r = corr(120, rng)
+    start = time.perf_counter()
+    dep._frobenius_quantile((1 - r**2) ** 2 / 500, r, ~np.eye(120, dtype=bool), 1e-3,
+                            rng=as_generator(2))
+    assert time.perf_counter() - start < 4.0
+
+
+def _many_labels(n: int, rng: np.random.Generator, new_share: float = 0.0) -> pd.DataFrame:
+    """200 equiprobable labels; a share ``new_share`` of rows moved to 300 labels never used before."""
+    labels = np.array([f"L{i}" for i in range(200)], dtype=object)
+    col = labels[rng.integers(0, 200, n)]
+    moved = rng.random(n) < new_share
+    col[moved] = np.array([f"N{i}" for i in range(300)], dtype=object)[rng.integers(0, 300, moved.sum())]
+    return pd.DataFrame({"c": col})
+
+
+def test_unseen_labels_allowance_holds_with_many_rare_labels():
+    # 200 equiprobable labels, n=200: the reference misses ~37% of the label mass
+    # (sum_k p (1 - p)^n), so a faithful synthetic table puts ~37% of its rows on labels the
+    # reference never saw. The Good-Turing allowance lets at most 1 of 20 faithful reports fail;
+    # moving half of the synthetic rows to new labels (unseen share ~0.68) fails every report.
+    faithful = bad = 0
+    for s in range(20):
+        rng = np.random.default_rng(s)
+        ref = _many_labels(200, rng)
+        faithful += not validate(ref, _many_labels(2000, rng), checks=["marginals"]).passed
+        bad_rep = validate(ref, _many_labels(2000, rng, 0.5), checks=["marginals"])
+        bad += "unseen_category_rate" in {c.statistic for c in bad_rep.failed()}
+    assert faithful <= 1
+    assert bad == 20

@@ -1,16 +1,28 @@
 """The ``synthkit`` command.
 
 Each sub-command lives in its own module listed in :data:`COMMAND_MODULES`; a
-module exposes ``register(subparsers)``, which adds its parser and sets
+module exposes ``register(subparsers)``, which adds its parser (with
+:func:`add_command`, so every ``--help`` ends with runnable examples) and sets
 ``func`` to a callable ``(args) -> int`` exit status. Any
 :class:`~synthkit.errors.SynthkitError` is printed as ``synthkit: error: ...``
 and exits with status 2.
+
+One flag vocabulary across the commands:
+
+* ``-n/--rows``: rows (of the sample, of each dataset);
+* ``-o/--output`` (alias ``--out``): what the command writes, a file where it writes
+  one file, a folder where it writes several;
+* ``--seed``, ``--mkdir`` (create missing folders), ``--no-progress`` (hide the
+  progress bars shown on a terminal);
+* a table argument is a ``.csv``/``.parquet`` file or an example name such as
+  ``sklearn:wine`` (:func:`synthkit.datasets.load_table`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .._version import __version__
@@ -20,7 +32,41 @@ COMMAND_MODULES = [
     "synthkit.cli.tabular",
     "synthkit.cli.validate",
     "synthkit.cli.clusters",
+    "synthkit.cli.inspect_model",
 ]
+
+TABLE_HELP = "a .csv/.parquet file or an example name such as sklearn:wine"
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, *, help: str, description: str,
+                examples: list[str]) -> argparse.ArgumentParser:
+    """Add sub-command ``name`` whose ``--help`` ends with the runnable ``examples``."""
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    return sub.add_parser(name, help=help, description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_output(p: argparse.ArgumentParser, what: str, *, folder: bool, default: str | None = None,
+               required: bool = True) -> None:
+    """``-o/--output`` (alias ``--out``): the file, or for ``folder=True`` the folder, written."""
+    if folder:
+        text = f"folder for {what} (created if missing; its parent must exist unless --mkdir)"
+    else:
+        text = f"{what}: the file to write"
+    if default is not None:
+        text += f" (default {default})"
+    required = required and default is None
+    p.add_argument("-o", "--output", "--out", dest="output", required=required, default=default,
+                   metavar="DIR" if folder else "FILE", help=text)
+    p.add_argument("--mkdir", action="store_true",
+                   help="create the output's missing folders" if not folder
+                   else "create the output folder's missing parents")
+
+
+def add_progress(p: argparse.ArgumentParser) -> None:
+    """``--no-progress``: ``args.progress`` is None (a bar on a terminal) or False."""
+    p.add_argument("--no-progress", dest="progress", action="store_const", const=False, default=None,
+                   help="hide the progress bar (shown on a terminal for long work)")
 
 
 def parse_assignments(items: list[str], option: str, convert) -> dict:
@@ -74,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     except SynthkitError as exc:
         print(f"synthkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+        return 0
     except KeyboardInterrupt:  # pragma: no cover - interactive
         print("synthkit: interrupted", file=sys.stderr)
         return 130

@@ -8,47 +8,76 @@ import sys
 import numpy as np
 import pandas as pd
 
-from . import parse_assignments
+from ..strategies.registry import DEFAULT_STRATEGY
+from . import TABLE_HELP, add_command, add_output, add_progress, parse_assignments
 
 DEMO_DATA = "sklearn:wine"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fit", help="fit a model on a table and save it as JSON")
-    p.add_argument("data", help="a .csv/.parquet file or an example name such as sklearn:wine")
-    p.add_argument("-o", "--output", required=True, help="model file to write (.json)")
-    p.add_argument("--mkdir", action="store_true", help="create the output's missing folders")
-    p.add_argument("--strategy", default="montecarlo", help="strategy name (default montecarlo)")
+    p = add_command(sub, "fit", help="fit a model on a table and save it as JSON",
+                    description="Fit a strategy on a real table and save the model as JSON.",
+                    examples=["synthkit fit sklearn:wine -o wine.json",
+                              "synthkit fit real.csv -o models/real.json --mkdir --strategy vine",
+                              "synthkit fit sklearn:iris -o iris.json --strategy montecarlo "
+                              "--param marginals='\"empirical\"'"])
+    p.add_argument("data", help=TABLE_HELP)
+    add_output(p, "the model (.json)", folder=False)
+    p.add_argument("--strategy", default=DEFAULT_STRATEGY,
+                   help=f"strategy name (default {DEFAULT_STRATEGY}; montecarlo: independent columns)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter; VALUE is read as JSON when it parses, else a string")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("sample", help="draw rows from a saved model")
+    p = add_command(sub, "sample", help="draw rows from a saved model",
+                    description="Draw synthetic rows from a model file written by `synthkit fit`.",
+                    examples=["synthkit sample wine.json -n 1000 -o synthetic.csv --seed 1",
+                              "synthkit sample wine.json -n 1000000 -o big.parquet --workers 2"])
     p.add_argument("model", help="model file written by `synthkit fit`")
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
-    p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
-    p.add_argument("--mkdir", action="store_true", help="create the output's missing folders")
+    add_output(p, "the synthetic table (.csv or .parquet)", folder=False)
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
     p.add_argument("--workers", type=int, default=1, help="threads drawing blocks (same output)")
+    add_progress(p)
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("run", help="run a YAML recipe")
-    p.add_argument("recipe", help="recipe file (.yaml)")
-    p.add_argument("--out", default=None, help="folder for the outputs (default: as in the recipe)")
+    p = add_command(sub, "run", help="run a YAML recipe (a file or a packaged example's name)",
+                    description="Run a YAML recipe: a file, or the name of a packaged example recipe "
+                                "(`synthkit recipes` lists them).",
+                    examples=["synthkit run bank_customers -o out --mkdir -n 2000",
+                              "synthkit run recipes/wine_fit.yaml -o out --seed 3",
+                              "synthkit recipes"])
+    p.add_argument("recipe", metavar="RECIPE", help="recipe file (.yaml) or example recipe name")
+    add_output(p, "the recipe's outputs, written under their own names (default: the paths in "
+                  "the recipe)", folder=True, required=False)
     p.add_argument("-n", "--rows", type=int, default=None, help="override the recipe's rows")
     p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
-    p.add_argument("--mkdir", action="store_true", help="create the outputs' missing folders")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let the recipe write to absolute paths, `..` or symbolic links leading out "
+                        "of the working directory (refused by default)")
+    add_progress(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("demo", help="fit on real data (sklearn's wine), sample, compare")
-    p.add_argument("--out", default="synthkit-demo", help="output folder (default synthkit-demo)")
-    p.add_argument("--mkdir", action="store_true", help="create the output folder's missing parents")
+    p = add_command(sub, "recipes", help="list the packaged example recipes",
+                    description="List the example recipes shipped with synthkit; run one with "
+                                "`synthkit run NAME`.",
+                    examples=["synthkit recipes", "synthkit run wine_fit -o out --mkdir"])
+    p.set_defaults(func=cmd_recipes)
+
+    p = add_command(sub, "demo", help="fit on real data (sklearn's wine), sample, compare",
+                    description="Fit a model on sklearn's wine table, draw a sample, compare it "
+                                "with the real table and validate it.",
+                    examples=["synthkit demo", "synthkit demo -o demo -n 5000 --seed 2",
+                              "synthkit demo --stratify none --strategy vine"])
+    add_output(p, "the model, the sample and the report", folder=True, default="synthkit-demo")
     p.add_argument("-n", "--rows", type=int, default=20_000, help="synthetic rows (default 20000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--strategy", default=None,
-                   help="strategy (default: gaussian_copula when available, else montecarlo)")
-    p.add_argument("--stratify", default=None, metavar="COLUMN|auto",
-                   help="fit one model per level of this column ('auto' picks one), default none")
+    p.add_argument("--strategy", default=DEFAULT_STRATEGY,
+                   help=f"strategy (default {DEFAULT_STRATEGY})")
+    p.add_argument("--stratify", default="auto", metavar="COLUMN|auto|none",
+                   help="fit one model per level of this column (default 'auto': the class column "
+                        "wine's dependence hangs on); 'none' fits a single model")
+    add_progress(p)
     p.set_defaults(func=cmd_demo)
 
 
@@ -62,20 +91,14 @@ def _json_or_text(value: str):
         return value
 
 
-def _load_data(name: str) -> pd.DataFrame:
-    from ..datasets import EXAMPLES, load_example
-    from ..io import read_table
-
-    return load_example(name) if name in EXAMPLES else read_table(name)
-
-
 def cmd_fit(args: argparse.Namespace) -> int:
     from ..api import fit
+    from ..datasets import load_table
     from ..io import check_output_path
 
     params = parse_assignments(args.param, "--param", _json_or_text)
     check_output_path(args.output, parents=args.mkdir)
-    model = fit(_load_data(args.data), strategy=args.strategy, **params)
+    model = fit(load_table(args.data), strategy=args.strategy, **params)
     path = model.save(args.output)
     print(f"fitted {model.name!r} on {args.data} ({model.n_train_} rows, "
           f"{len(model.columns_)} columns) -> {path}")
@@ -88,7 +111,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     model = load(args.model)
     check_output_path(args.output, parents=args.mkdir)
-    ds = model.sample(args.rows, seed=args.seed, workers=args.workers)
+    ds = model.sample(args.rows, seed=args.seed, workers=args.workers, progress=args.progress)
     path = write_table(ds.frame, args.output)
     print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
     return 0
@@ -97,9 +120,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from ..recipes import run_recipe
 
-    for path in run_recipe(args.recipe, out_dir=args.out, rows=args.rows, seed=args.seed,
-                           parents=args.mkdir):
+    for path in run_recipe(args.recipe, out_dir=args.output, rows=args.rows, seed=args.seed,
+                           parents=args.mkdir, progress=args.progress,
+                           allow_outside=args.allow_outside):
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_recipes(args: argparse.Namespace) -> int:
+    from ..recipes import list_examples
+
+    examples = list_examples()
+    width = max((len(r.name) for r in examples), default=0)
+    for r in examples:
+        print(f"{r.name:<{width}}  {r.description}")
+    print(f"\n{len(examples)} example recipe(s); run one with `synthkit run NAME -o DIR --mkdir`")
     return 0
 
 
@@ -127,18 +162,19 @@ def comparison_table(real: pd.DataFrame, synth: pd.DataFrame) -> pd.DataFrame:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..datasets import load_example
     from ..io import make_output_folder, write_table
-    from ..strategies.registry import available_strategies, get_strategy
+    from ..strategies.registry import get_strategy
 
-    strategy = args.strategy or (
-        "gaussian_copula" if "gaussian_copula" in available_strategies() else "montecarlo"
-    )
-    out = make_output_folder(args.out, parents=args.mkdir)
+    strategy = args.strategy
+    stratify = None if args.stratify == "none" else args.stratify
+    out = make_output_folder(args.output, parents=args.mkdir)
     real = load_example(DEMO_DATA)
     print(f"synthkit demo: fitting {strategy!r} on {DEMO_DATA} "
           f"({real.shape[0]} rows x {real.shape[1]} columns)")
-    model = get_strategy(strategy)(stratify=args.stratify).fit(real)
+    model = get_strategy(strategy)(stratify=stratify).fit(real)
+    if getattr(model, "stratify_", None) is not None:
+        print(f"one model per level of {model.stratify_!r} (`--stratify none`: a single model)")
     model_path = model.save(out / "model.json")
-    ds = model.sample(args.rows, seed=args.seed)
+    ds = model.sample(args.rows, seed=args.seed, progress=args.progress)
     data_path = write_table(ds.frame, out / "synthetic.csv")
     print(f"model  -> {model_path}\nsample -> {data_path} ({len(ds.frame)} rows)\n")
     table = comparison_table(real, ds.frame)
@@ -149,7 +185,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(table.to_string())
     from ..validation import validate
 
-    report = validate(real, ds.frame)
+    report = validate(real, ds.frame, progress=args.progress)
     path = out / "report.html"
     report.to_html(path)
     table = report.to_frame()
@@ -160,7 +196,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for row in failed.itertuples():
         print(f"  failed: {row.section} {row.statistic} [{row.columns}] = {row.value:.4g} "
               f"(threshold {row.threshold:.4g})")
-    if not report.passed and args.stratify is None:
+    if not report.passed and stratify is None:
         print("  (a single copula cannot carry non-monotone class structure: compare with "
               "`synthkit demo --stratify auto`, one model per class, and its privacy section)")
     sys.stdout.flush()

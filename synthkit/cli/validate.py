@@ -9,21 +9,24 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import parse_assignments
+from . import TABLE_HELP, add_command, add_progress, parse_assignments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "validate",
+    p = add_command(
+        sub, "validate",
         help="compare a synthetic table with a real one (marginals, dependence, privacy, utility)",
         description="Validate SYNTH against REAL and print a summary. Exit status 0 when every "
                     "check passes, 1 when any fails, 2 on bad input.",
+        examples=["synthkit validate sklearn:wine synthetic.csv --target target --html report.html",
+                  "synthkit validate wine.json synthetic.csv --checks marginals,dependence",
+                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet"],
     )
-    p.add_argument("real", help="real table (.csv/.parquet), a saved model (.json) or a recipe "
+    p.add_argument("real", help=f"the reference: {TABLE_HELP}, a saved model (.json) or a recipe "
                                 "(.yaml)")
-    p.add_argument("synth", help="synthetic table (.csv/.parquet)")
+    p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP}")
     p.add_argument("--holdout", default=None,
-                   help="real rows not used for fitting (.csv/.parquet): privacy baseline and "
+                   help=f"real rows not used for fitting ({TABLE_HELP}): privacy baseline and "
                         "utility test set")
     p.add_argument("--target", default=None, help="column for the utility check (TSTR vs TRTR)")
     p.add_argument("--html", default=None, metavar="PATH", help="write the HTML report here")
@@ -36,11 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the subsamples (default 0)")
     p.add_argument("--verbose", action="store_true", help="also list informational rows")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    add_progress(p)
     p.set_defaults(func=cmd_validate)
 
 
 def _load_reference(path: str):
-    from ..io import read_table
+    from ..datasets import load_table
 
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
@@ -49,22 +53,24 @@ def _load_reference(path: str):
         return load(path)
     if suffix in (".yaml", ".yml"):
         return path  # validate() loads recipes itself
-    return read_table(path)
+    return load_table(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..io import check_output_path, read_table
+    from ..datasets import load_table
+    from ..io import check_output_path
     from ..validation import validate
 
     for out in (args.json, args.html):
         if out:
             check_output_path(out, parents=args.mkdir)
     reference = _load_reference(args.real)
-    synth = read_table(args.synth)
-    holdout = read_table(args.holdout) if args.holdout else None
+    synth = load_table(args.synth)
+    holdout = load_table(args.holdout) if args.holdout else None
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,
-                      thresholds=parse_assignments(args.threshold, "--threshold", float), seed=args.seed)
+                      thresholds=parse_assignments(args.threshold, "--threshold", float), seed=args.seed,
+                      progress=args.progress)
     if args.quiet:
         print(f"synthkit validation: {'PASSED' if report.passed else 'FAILED'} "
               f"({len(report.failed())} failed)")

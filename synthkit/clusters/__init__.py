@@ -1,6 +1,6 @@
 """Cluster benchmark datasets with certified overlap (archetypes, mixtures, samplers).
 
-Start with :class:`Archetype`: ``Archetype(...).sample(seed)`` or
+Start with :class:`Archetype`: ``Archetype(...).sample(n=None, seed=None)`` or
 ``Archetype.from_description("ten oblong clusters in 50 dimensions")``.
 """
 

@@ -5,8 +5,9 @@ shapes, sizes, families, how much clusters may overlap); every call of
 :meth:`Archetype.sample` draws a new mixture from it (shapes, sizes, families,
 centers) and then the points, so datasets are similar but different. One seed
 controls everything: the seed's sequence is split into fixed child streams
-(0 shapes, 1 sizes, 2 family assignment, 3 calibration reference draws,
-4 centers, 5 points, 6 non-convex transform).
+(:func:`synthkit.seeding.child_seed`: 0 shapes, 1 sizes, 2 family assignment,
+3 calibration reference draws, 4 centers, 5 points, 6 non-convex transform, 7 the
+subsample of its re-measurement).
 
 Pluggable parts (each documents its method): :class:`~synthkit.clusters.covariances.CovarianceSampler`,
 :func:`~synthkit.clusters.sizes.group_sizes`, :func:`~synthkit.clusters.centers.place_centers`,
@@ -18,34 +19,213 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from .._deprecation import warn_renamed
 from .._resources import check_memory
+from .._threads import limit_threads
 from .._version import __version__
 from ..errors import ModelFileError, SpecError
-from ..io import read_json, write_json
-from ..overlap import single_thread_blas
-from ..seeding import SeedLike, as_seed_sequence, seed_to_json
+from ..io import read_json, read_table, write_json, write_table
+from ..overlap import empirical_overlap_matrix
+from ..seeding import SeedLike, as_seed_sequence, child_generator, child_seed, seed_to_json
 from .centers import place_centers
 from .covariances import CovarianceSampler
-from .dataset import ClusterDataset
 from .distributions import ClusterDistribution, parse_distribution
-from .mixture import DEFAULT_N_REFERENCE, MixtureModel, child_seed
+from .mixture import DEFAULT_N_REFERENCE, MixtureModel
 from .nonconvex import NONCONVEX_KINDS, distort, remeasure, wrap_sphere
 from .sizes import group_sizes, largest_remainder
 
-__all__ = ["Archetype", "ARCHETYPE_FORMAT"]
+__all__ = ["Archetype", "ARCHETYPE_FORMAT", "ClusterDataset", "DATASET_FORMAT"]
 
 ARCHETYPE_FORMAT = "synthkit-archetype"
+DATASET_FORMAT = "synthkit-cluster-dataset"
 
 
-def _gen(seq: np.random.SeedSequence) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(seq))
+@dataclass
+class ClusterDataset:
+    """A labelled cluster benchmark dataset with its certificate.
+
+    Attributes
+    ----------
+    X : ndarray (n, p)
+        The points, rows shuffled.
+    labels : ndarray (n,) of int
+        Cluster of each row, ``0..k-1``.
+    mixture : MixtureModel
+        Centers, factors/covariances, distribution per cluster and sizes.
+    archetype : Archetype or None
+        The archetype the dataset was drawn from.
+    placement : dict
+        The center-placement certificate (``certified``, ``max_overlap``,
+        ``min_nn_overlap``, violations, restarts, seconds, message).
+    provenance : dict
+        Seed record, synthkit version, archetype name.
+    nonconvex : dict or None
+        Transformation applied after sampling (``kind``, parameters) and the
+        overlap re-measured on the transformed points (``empirical_overlap``,
+        ``knn_error``).
+
+    ``frame`` has the features ``x0..x{p-1}`` and an integer ``label`` column.
+    ``achieved_overlap`` is the (k, k) overlap of the mixture: exact for normal
+    clusters, the certified best-linear overlap (a Monte Carlo estimate, standard
+    error bound in ``placement["overlap_se"]``) when a cluster is not normal; it is
+    computed on first access (a few seconds for k = 100, p = 100) and cached.
+
+    Examples
+    --------
+    >>> import synthkit
+    >>> ds = synthkit.Archetype(n_clusters=3, dim=2, n_samples=90).sample(seed=1)
+    >>> ds.X.shape, ds.frame.columns.tolist()
+    ((90, 2), ['x0', 'x1', 'label'])
+    """
+
+    X: np.ndarray
+    labels: np.ndarray
+    mixture: MixtureModel
+    archetype: Any = None
+    placement: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    nonconvex: dict | None = None
+    _achieved: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    _empirical: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_clusters(self) -> int:
+        return self.mixture.k
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f"x{i}" for i in range(self.X.shape[1])]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Features ``x0..x{p-1}`` plus the integer ``label`` column."""
+        if self._frame is None:
+            f = pd.DataFrame(self.X, columns=self.feature_names)
+            f["label"] = self.labels.astype(np.int64)
+            self._frame = f
+        return self._frame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame
+
+    @property
+    def achieved_overlap(self) -> np.ndarray:
+        """Pairwise overlap (k, k) of the mixture: exact, or certified best-linear when a
+        cluster is not normal (see :meth:`MixtureModel.overlap`)."""
+        if self._achieved is None:
+            self._achieved = self.mixture.overlap("exact")
+        return self._achieved
+
+    @property
+    def max_overlap(self) -> float:
+        """Largest achieved pairwise overlap."""
+        ov = self.achieved_overlap
+        return float(ov.max()) if ov.size > 1 else 0.0
+
+    @property
+    def min_nn_overlap(self) -> float:
+        """Smallest nearest-neighbour overlap over clusters."""
+        ov = self.achieved_overlap
+        return float(ov.max(axis=1).min()) if ov.shape[0] > 1 else 1.0
+
+    def empirical_overlap(self, direction: str | None = None) -> np.ndarray:
+        """Overlap measured on the points (see :func:`synthkit.overlap.empirical_overlap_matrix`).
+
+        ``direction`` defaults to the counterpart of :attr:`achieved_overlap`: ``"exact"``
+        (the minimax direction of the class moments) when every cluster is normal,
+        ``"best"`` (that direction refined on the points) otherwise. Cached per
+        ``direction`` (the points do not change).
+        """
+        if direction is None:
+            direction = "exact" if self.mixture.all_normal else "best"
+        if direction not in self._empirical:
+            self._empirical[direction] = empirical_overlap_matrix(self.X, self.labels,
+                                                                  direction=direction)
+        return self._empirical[direction]
+
+    def summary(self) -> dict:
+        """Small dict for tables: sizes, certificate, achieved extremes."""
+        out = {
+            "n": len(self),
+            "k": self.n_clusters,
+            "p": int(self.X.shape[1]),
+            "certified": bool(self.placement.get("certified", False)),
+            "max_overlap": self.max_overlap,
+            "min_nn_overlap": self.min_nn_overlap,
+            "seconds": float(self.placement.get("seconds", float("nan"))),
+        }
+        if self.nonconvex:
+            emp = np.asarray(self.nonconvex.get("empirical_overlap", np.zeros((1, 1))))
+            out["transform"] = self.nonconvex.get("kind")
+            out["max_overlap_after_transform"] = float(np.nanmax(emp)) if emp.size else 0.0
+            out["knn_error_after_transform"] = float(self.nonconvex.get("knn_error", np.nan))
+        return out
+
+    # ---------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``frame`` (CSV or Parquet by suffix) and ``<path>.meta.json``, atomically.
+
+        The metadata holds the mixture model, the archetype, the certificate, the
+        achieved overlap matrix and the provenance (format
+        ``synthkit-cluster-dataset``, version 1).
+        """
+        path = Path(path)
+        write_table(self.frame, path)
+        write_json(
+            path.with_name(path.name + ".meta.json"),
+            {
+                "format": DATASET_FORMAT,
+                "format_version": 1,
+                "synthkit_version": __version__,
+                "mixture": self.mixture.to_dict(),
+                "archetype": None if self.archetype is None else self.archetype.to_dict(),
+                "placement": self.placement,
+                "achieved_overlap": self.achieved_overlap.tolist(),
+                "provenance": self.provenance,
+                "nonconvex": self.nonconvex,
+            },
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ClusterDataset:
+        """Read a dataset written by :meth:`save`."""
+        path = Path(path)
+        meta = read_json(path.with_name(path.name + ".meta.json"),
+                         expected_format=DATASET_FORMAT, supported_versions=(1,))
+        frame = read_table(path)
+        if "label" not in frame.columns:
+            raise ModelFileError(f"{str(path)!r} has no `label` column")
+        feats = [c for c in frame.columns if c != "label"]
+        mixture = MixtureModel.from_dict(meta["mixture"])
+        arch = None
+        if meta.get("archetype") is not None:
+            arch = Archetype.from_dict(meta["archetype"])
+        nonconvex = meta.get("nonconvex")
+        if nonconvex and "empirical_overlap" in nonconvex:
+            nonconvex["empirical_overlap"] = np.asarray(nonconvex["empirical_overlap"], float)
+        return cls(
+            X=frame[feats].to_numpy(dtype=float),
+            labels=frame["label"].to_numpy(dtype=np.int64),
+            mixture=mixture,
+            archetype=arch,
+            placement=meta.get("placement") or {},
+            provenance=meta.get("provenance") or {},
+            nonconvex=nonconvex,
+            _achieved=np.asarray(meta["achieved_overlap"], dtype=float),
+        )
 
 
 @dataclass
@@ -85,8 +265,9 @@ class Archetype:
         Optional shape transformation after sampling (overlap re-measured).
     distortion_strength : float
         Lipschitz bound of the distortion, in (0, 1).
-    on_fail : {"raise", "return"}
-        When the overlap constraints cannot be certified: raise
+    on_infeasible : {"raise", "return"}
+        When the overlap constraints cannot be certified (the package-wide name for what
+        to do with a constraint that cannot be met): raise
         :class:`~synthkit.errors.OverlapError` or return the best dataset with
         ``placement["certified"] == False``.
     max_restarts : int
@@ -94,6 +275,8 @@ class Archetype:
     n_reference : int
         Reference draws per non-normal family for the certified best-linear overlap
         (its standard error shrinks as ``1 / sqrt(n_reference)``).
+    on_fail : {"raise", "return"}, optional
+        Deprecated name of ``on_infeasible`` (a :class:`DeprecationWarning`).
 
     Examples
     --------
@@ -118,13 +301,17 @@ class Archetype:
     name: str = "archetype"
     nonconvex: str | None = None
     distortion_strength: float = 0.6
-    on_fail: str = "raise"
+    on_infeasible: str = "raise"
     max_restarts: int = 5
     n_reference: int = DEFAULT_N_REFERENCE
+    on_fail: InitVar[str | None] = None
     _families: list[ClusterDistribution] = field(default_factory=list, repr=False,
                                                  compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self, on_fail: str | None = None):
+        if on_fail is not None:
+            warn_renamed("Archetype(on_fail=...)", "Archetype(on_infeasible=...)", stacklevel=4)
+            self.on_infeasible = on_fail
         self._validate()
 
     # ------------------------------------------------------------ checking
@@ -190,8 +377,8 @@ class Archetype:
         if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
             raise SpecError(f"`distortion_strength` must be in (0, 1), got {v!r}")
         self.distortion_strength = float(v)
-        if self.on_fail not in ("raise", "return"):
-            raise SpecError(f"`on_fail` must be 'raise' or 'return', got {self.on_fail!r}")
+        if self.on_infeasible not in ("raise", "return"):
+            raise SpecError(f"`on_infeasible` must be 'raise' or 'return', got {self.on_infeasible!r}")
         dists = self.distributions
         if isinstance(dists, (str, dict, ClusterDistribution)):
             dists = [dists]
@@ -231,30 +418,37 @@ class Archetype:
 
     def sample_mixture(self, seed: SeedLike = None) -> tuple[MixtureModel, dict]:
         """Draw a mixture model (shapes, sizes, families, certified centers) and its certificate."""
-        with single_thread_blas():  # many small QR / eigh / solve calls: see single_thread_blas
+        with limit_threads(1):  # many small QR / eigh / solve calls: see synthkit._threads
             return self._sample_mixture(as_seed_sequence(seed))
 
     def _sample_mixture(self, root: np.random.SeedSequence) -> tuple[MixtureModel, dict]:
         k, p = self.n_clusters, self.dim
-        factors, _ = self.covariance_sampler().sample(k, p, _gen(child_seed(root, 0)))
-        sizes = group_sizes(self.n_samples, k, self.imbalance_ratio, _gen(child_seed(root, 1)))
-        families = self._assign_families(_gen(child_seed(root, 2)))
+        factors, _ = self.covariance_sampler().sample(k, p, child_generator(root, 0))
+        sizes = group_sizes(self.n_samples, k, self.imbalance_ratio, child_generator(root, 1))
+        families = self._assign_families(child_generator(root, 2))
         mixture = MixtureModel(np.zeros((k, p)), factors, families, sizes,
                                reference_seed=seed_to_json(child_seed(root, 3)),
                                n_reference=self.n_reference)
         refs = mixture.references()
         placement = place_centers(factors, self.min_overlap, self.max_overlap,
-                                  _gen(child_seed(root, 4)), references=refs,
-                                  on_fail=self.on_fail, max_restarts=self.max_restarts)
+                                  child_generator(root, 4), references=refs,
+                                  on_fail=self.on_infeasible, max_restarts=self.max_restarts)
         mixture.centers = placement.centers
         return mixture, placement.to_dict()
 
-    def sample(self, seed: SeedLike = None) -> ClusterDataset:
-        """Draw one labelled dataset.
+    def sample(self, *args: Any, n: int | None = None, seed: SeedLike = None) -> ClusterDataset:
+        """Draw one labelled dataset: ``sample(n=None, seed=None)``.
 
         Parameters
         ----------
+        n : int, optional
+            Points in the dataset; default the archetype's ``n_samples`` (otherwise the
+            dataset's archetype is this one with ``n_samples=n``).
         seed : None, int, SeedSequence or Generator
+
+        A single positional argument without ``seed=`` is read as the seed, the former
+        ``sample(seed)`` form (deprecated: a :class:`DeprecationWarning` asks for
+        ``seed=``); ``sample(n, seed=...)`` reads it as ``n``.
 
         Returns
         -------
@@ -263,20 +457,36 @@ class Archetype:
         Raises
         ------
         OverlapError
-            If the overlap constraints cannot be certified and ``on_fail="raise"``.
+            If the overlap constraints cannot be certified and ``on_infeasible="raise"``.
         """
+        if len(args) > 2 or (len(args) == 2 and (n is not None or seed is not None)):
+            raise SpecError("`sample` takes `n` and `seed`: call it as sample(n=None, seed=None)")
+        if len(args) == 2:
+            n, seed = args
+        elif len(args) == 1 and seed is None and n is None:
+            warn_renamed("Archetype.sample(seed)", "Archetype.sample(seed=seed)")
+            seed = args[0]
+        elif len(args) == 1 and n is None:
+            n = args[0]
+        elif args:
+            raise SpecError("`n` given twice: call sample(n=None, seed=None)")
+        if n is not None and n != self.n_samples:
+            return self.replace(n_samples=n)._sample(seed)
+        return self._sample(seed)
+
+    def _sample(self, seed: SeedLike) -> ClusterDataset:
         root = as_seed_sequence(seed)
         mixture, placement = self.sample_mixture(root)
-        with single_thread_blas():  # small GEMMs are slower multi-threaded (see overlap.py)
+        with limit_threads(1):  # small GEMMs are slower multi-threaded (see synthkit._threads)
             X, labels = mixture.sample(child_seed(root, 5))
         nonconvex = None
         if self.nonconvex is not None:
-            rng = _gen(child_seed(root, 6))
+            rng = child_generator(root, 6)
             if self.nonconvex == "distort":
                 X, info = distort(X, rng, strength=self.distortion_strength)
             else:
                 X, info = wrap_sphere(X)
-            info.update(remeasure(X, labels))
+            info.update(remeasure(X, labels, seed=child_seed(root, 7)))
             nonconvex = info
         provenance = {
             "archetype": self.name,
@@ -288,19 +498,26 @@ class Archetype:
 
     def iter_sample(self, n_datasets: int, seed: SeedLike = None,
                     progress: bool | None = None) -> Iterator[ClusterDataset]:
-        """Yield ``n_datasets`` different datasets; dataset ``d`` uses child ``d`` of the seed."""
+        """Yield ``n_datasets`` different datasets; dataset ``d`` uses child ``d`` of the seed.
+
+        ``progress``: a bar over the datasets, shown on a terminal by default (None);
+        True or False forces it on or off.
+        """
         if isinstance(n_datasets, bool) or not isinstance(n_datasets, Integral) or n_datasets < 1:
             raise SpecError(f"`n_datasets` must be a positive integer, got {n_datasets!r}")
-        from tqdm import tqdm
+        from .._progress import progress_bar
 
         root = as_seed_sequence(seed)
-        disable = None if progress is None else not progress
-        for d in tqdm(range(int(n_datasets)), desc=self.name, disable=disable):
-            yield self.sample(child_seed(root, d))
+        for d in progress_bar(range(int(n_datasets)), progress=progress, desc=self.name,
+                              unit="dataset"):
+            yield self._sample(child_seed(root, d))
 
     def sample_many(self, n_datasets: int, seed: SeedLike = None,
                     progress: bool | None = None) -> list[ClusterDataset]:
         """``n_datasets`` reproducible, different datasets (one seed controls all of them).
+
+        A progress bar over the datasets is shown on a terminal; ``progress=True`` or
+        ``False`` forces it on or off.
 
         Examples
         --------
@@ -332,11 +549,14 @@ class Archetype:
             raise ModelFileError(f"archetype `params` must be a mapping, got {type(params).__name__}")
         params = {k: v for k, v in params.items() if k not in ("format", "format_version")}
         cls._check_names(params)
+        if "on_fail" in params:  # files written before the parameter was renamed
+            params.setdefault("on_infeasible", params.pop("on_fail"))
+            params.pop("on_fail", None)
         return cls(**params)
 
     @classmethod
     def _check_names(cls, params: dict) -> None:
-        known = {f.name for f in fields(cls) if not f.name.startswith("_")}
+        known = {f.name for f in fields(cls) if not f.name.startswith("_")} | {"on_fail"}
         unknown = set(params) - known
         if unknown:
             raise SpecError(f"unknown archetype parameter(s) {sorted(unknown, key=str)}; known: "

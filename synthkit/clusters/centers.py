@@ -364,7 +364,7 @@ def _place_centers(
             Qh = rho * Qs
             near = Qh < np.maximum(H, L) * 1.5
             if n_nb:  # nearest relative to each pair's own min threshold (L = q_lo if normal)
-                idx = np.argpartition(Qh / L, n_nb - 1, axis=1)[:, :n_nb]
+                idx = np.argpartition(Qh / np.maximum(L, _TINY), n_nb - 1, axis=1)[:, :n_nb]
                 near[np.arange(k)[:, None], idx] = True
             near = near | near.T
             act = near[AI, AJ]
@@ -401,7 +401,7 @@ def _place_centers(
             cand = np.zeros((k, k), bool)
             # candidates: smallest q relative to the pair's min threshold (the pairs whose
             # certified overlap is likely largest; the plain q order when all are normal)
-            order = np.argsort(Qh / L, axis=1)[:, : min(3, k - 1)]
+            order = np.argsort(Qh / np.maximum(L, _TINY), axis=1)[:, : min(3, k - 1)]
             todo = np.arange(k)
             for c in range(order.shape[1]):
                 cand[todo, order[todo, c]] = True

@@ -21,8 +21,8 @@ from .distributions import ClusterDistribution, parse_distribution
 __all__ = ["MixtureModel", "child_seed", "DEFAULT_N_REFERENCE"]
 
 #: Reference draws per family for the certified overlap of non-normal clusters (capped at
-#: 4e6 / p): the first half steers the direction search, the second half evaluates the rule.
-DEFAULT_N_REFERENCE = 80_000
+#: 4e6 / p; see :func:`synthkit.overlap.best_linear_pair_overlap` for how they are used).
+DEFAULT_N_REFERENCE = 40_000
 
 
 def child_seed(root: np.random.SeedSequence, key: int) -> np.random.SeedSequence:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..overlap import empirical_overlap_matrix
+from ..seeding import SeedLike, as_generator
 
 __all__ = ["distort", "wrap_sphere", "remeasure", "NONCONVEX_KINDS"]
 
@@ -68,15 +69,19 @@ def wrap_sphere(X: np.ndarray) -> tuple[np.ndarray, dict]:
 
 
 def remeasure(X: np.ndarray, labels: np.ndarray, n_neighbors: int = 5,
-              max_points: int = 20_000, seed: int = 0) -> dict:
-    """Empirical overlap on transformed points: linear-rule matrix and k-NN error."""
+              max_points: int = 20_000, seed: SeedLike = None) -> dict:
+    """Empirical overlap on transformed points: linear-rule matrix and k-NN error.
+
+    Above ``max_points`` rows the k-NN error is measured on a random subsample drawn
+    with ``seed`` (see :func:`synthkit.seeding.as_generator`).
+    """
     from sklearn.neighbors import KNeighborsClassifier
 
     emp = empirical_overlap_matrix(X, labels, direction="lda")
     n = X.shape[0]
     idx = np.arange(n)
     if n > max_points:
-        idx = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+        idx = np.sort(as_generator(seed).choice(n, max_points, replace=False))
     n_neighbors = min(n_neighbors, idx.size - 1)  # tiny datasets: fewer neighbours than asked
     if n_neighbors < 1:
         return {"empirical_overlap": emp, "knn_error": float("nan"), "knn_neighbors": 0}

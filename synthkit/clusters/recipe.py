@@ -31,13 +31,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import RecipeError, SynthkitError, reject_unknown_keys
 from ..io import make_output_folder, write_table
+from ..seeding import as_seed_sequence, child_seed
 from .archetype import Archetype
-from .mixture import child_seed
 
 __all__ = ["run_cluster_recipe", "parse_cluster_recipe"]
 
@@ -152,7 +151,7 @@ def run_cluster_recipe(doc: dict, source: str, out_dir: str | None = None,
     """
     spec = parse_cluster_recipe(doc, source)
     root_dir = make_output_folder(out_dir if out_dir is not None else spec["output"], parents=parents)
-    root = np.random.SeedSequence(spec["seed"])
+    root = as_seed_sequence(spec["seed"])
     written: list[Path] = []
     rows = []
     for a_idx, (name, arch, n) in enumerate(spec["archetypes"]):

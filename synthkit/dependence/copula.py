@@ -16,7 +16,7 @@ Student-t copula
     copula density given ``R`` (Demarta & McNeil 2005; profile likelihood over
     ``nu`` in [1, 200]).
 Vine copula
-    via pyvinecopulib (optional dependency): structure and pair-copula families
+    via pyvinecopulib (a dependency, imported on first use): structure and pair-copula families
     selected by AIC; sampled by the inverse Rosenblatt transform of uniforms
     drawn from *our* Generator, so no foreign random state is involved.
 Conditional sampling (Gaussian)
@@ -535,12 +535,10 @@ def _psd_factor(cov: np.ndarray) -> np.ndarray:
 
 
 def vine_available() -> bool:
-    """Whether pyvinecopulib (the vine backend) is importable."""
-    try:
-        import pyvinecopulib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether pyvinecopulib (the vine backend) is installed; checked without importing it."""
+    from importlib.util import find_spec
+
+    return find_spec("pyvinecopulib") is not None
 
 
 _FAMILY_SETS = {
@@ -640,7 +638,9 @@ def _pyvinecopulib():
     try:
         import pyvinecopulib as pv
     except ImportError:
-        raise FitError("the vine strategy needs pyvinecopulib: pip install pyvinecopulib") from None
+        raise FitError(
+            "the vine strategy needs pyvinecopulib, a synthkit dependency: pip install pyvinecopulib"
+        ) from None
     return pv
 
 

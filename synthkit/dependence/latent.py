@@ -30,6 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, special
 
+from .norta import bivariate_normal_cdf
+
 __all__ = [
     "bvn_cdf",
     "pairwise_complete_correlation",
@@ -45,28 +47,9 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 _RMAX = 0.995
 
 
-def bvn_cdf(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
-    """Standard bivariate normal CDF ``P(Z1 <= h, Z2 <= k)`` with correlation ``r`` (vectorised).
-
-    Examples
-    --------
-    >>> round(float(bvn_cdf(np.array([0.0]), np.array([0.0]), 0.5)[0]), 6)
-    0.333333
-    """
-    h = np.clip(np.asarray(h, dtype=float), -_CAP, _CAP)
-    k = np.clip(np.asarray(k, dtype=float), -_CAP, _CAP)
-    base = special.ndtr(h) * special.ndtr(k)
-    if r == 0.0:
-        return base
-    top = np.arcsin(r)
-    t = 0.5 * top * (_GL_X + 1.0)  # nodes on [0, asin r]
-    w = 0.5 * top * _GL_W
-    st, ct2 = np.sin(t), np.cos(t) ** 2
-    hh = h[..., None]
-    kk = k[..., None]
-    expo = -((hh - kk * st) ** 2 / ct2 + kk**2) / 2.0
-    integral = (np.exp(expo) * w).sum(axis=-1) / (2.0 * np.pi)
-    return np.clip(base + integral, 0.0, 1.0)
+#: The standard bivariate normal CDF used by the latent likelihood: the Owen's T
+#: evaluation of :func:`synthkit.dependence.norta.bivariate_normal_cdf` (same object).
+bvn_cdf = bivariate_normal_cdf
 
 
 def _pair_mle(zi_lo, zi_hi, zj_lo, zj_hi, start: float) -> float:
@@ -222,7 +205,9 @@ def pairwise_latent_correlation(
     zj = np.asarray(jittered, dtype=float)
     point = lower == upper
     corr = np.eye(d)
-    from tqdm.auto import tqdm
+    from .._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     # fully observed, all-point columns: one vectorised normal-scores correlation
     clean = [j for j in range(d) if obs[:, j].all() and point[:, j].all()]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._threads import limit_threads
 from ..errors import SpecError
 from .checks import check_correlation_matrix, min_eigenvalue
 
@@ -195,12 +196,7 @@ def _higham(a: np.ndarray, floor: float, *, max_iter: int, tol: float) -> np.nda
     positive floor often takes its full ``100 d`` iterations (2.5 s for d = 31);
     here the iteration stops once it no longer moves (same result to ~1e-9).
     """
-    try:  # tiny eigendecompositions: BLAS threads only add contention
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return _higham_loop(a, floor, max_iter=max_iter, tol=tol)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+    with limit_threads(1):  # tiny eigendecompositions: BLAS threads only add contention
         return _higham_loop(a, floor, max_iter=max_iter, tol=tol)
 
 

@@ -25,10 +25,10 @@ exactly the parameters the fit estimated (for AIC/BIC):
 
 * positive families (gamma, lognormal, Weibull, chi2, ...) are fitted on positive
   data with ``loc = 0`` fixed (``loc`` not counted);
-* the exponential likewise has ``loc = 0`` on positive data (1 parameter, the
-  scale, whose MLE is the mean), which nests it in the gamma and Weibull; on data
-  with non-positive values its location is estimated by its MLE ``min(x)`` and
-  counted (2 parameters);
+* the exponential is fitted with its location estimated by its MLE ``min(x)``
+  (2 parameters) and, on positive data, also with ``loc = 0`` (1 parameter, the
+  scale, whose MLE is the mean; nested in the gamma and Weibull); the one with the
+  lower BIC is kept, so data shifted away from 0 keep their location;
 * the beta is fitted on its standard support [0, 1] (2 parameters) when the data
   lie inside (0, 1), and as a 4-parameter beta (shapes, ``loc`` and ``scale``
   all by maximum likelihood, see :meth:`ParametricMarginal._fit_beta4`); when the
@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special, stats
 
+from .._threads import limit_threads
 from ..errors import SpecError
-from ..overlap import single_thread_blas
 from .base import Marginal, register_marginal
 from .quantile_table import QuantileTable
 
@@ -322,9 +322,8 @@ class ParametricMarginal(Marginal):
                     )
                 params, free = dist.fit(x, floc=0.0), (*names, "scale")
             elif name == "expon":
-                # loc = 0 on positive data (scale MLE = mean); else loc's MLE min(x), counted
-                params, free = (dist.fit(x, floc=0.0), ("scale",)) if lo > 0 else (
-                    dist.fit(x), ("loc", "scale"))
+                pdict, free = cls._fit_expon(x)
+                params = [pdict["loc"], pdict["scale"]]
             elif name == "beta":
                 pdict, free = cls._fit_beta(x)
                 params = [pdict[k] for k in (*names, "loc", "scale")]
@@ -346,6 +345,21 @@ class ParametricMarginal(Marginal):
         m = cls(family, params)
         m.free_params = tuple(free)
         return m
+
+    @classmethod
+    def _fit_expon(cls, x: np.ndarray) -> tuple[dict[str, float], tuple[str, ...]]:
+        """Exponential MLE: with its location estimated (``loc = min(x)``, ``scale = mean - min``,
+        scipy's closed form, 2 parameters) and, on positive data, with ``loc = 0`` (``scale =
+        mean``, 1 parameter); the one with the lower BIC, ``k log n - 2 log L``, is kept, so
+        data shifted away from 0 get their location and data starting at 0 the nested
+        one-parameter model."""
+        loc, scale = stats.expon.fit(x)
+        fits = [({"loc": float(loc), "scale": float(scale)}, ("loc", "scale"))]
+        if x.min() > 0:
+            fits.append(({"loc": 0.0, "scale": float(x.mean())}, ("scale",)))
+        bic = [len(free) * np.log(x.size) - 2 * float(np.sum(stats.expon.logpdf(x, **p)))
+               if p["scale"] > 0 else np.inf for p, free in fits]
+        return fits[int(np.argmin(bic))]
 
     @classmethod
     def _fit_beta(cls, x: np.ndarray) -> tuple[dict[str, float], tuple[str, ...]]:
@@ -399,7 +413,7 @@ class ParametricMarginal(Marginal):
         shape_bounds, gap_bounds = (np.log(1e-3), np.log(1e5)), (np.log(1.0 / n), np.log(1e3))
         bounds = [shape_bounds, shape_bounds, gap_bounds, gap_bounds]
         best = None
-        with single_thread_blas():  # a 4-parameter problem: BLAS threads only add contention
+        with limit_threads(1):  # a 4-parameter problem: BLAS threads only add contention
             for g in (1.0 / n, 0.05, 0.5):
                 s = (t + g) / (1 + 2 * g)
                 mu, var = float(s.mean()), float(s.var())

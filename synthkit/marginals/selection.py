@@ -25,7 +25,9 @@ the KS distance of a true model to ``n`` points is about ``K / sqrt(n)`` with
 ``sqrt(n) · ks_tolerance < 0.5`` (``n < 204`` at the default tolerance) the
 empirical marginal is used directly (the report says so).
 
-MLE fits use at most :data:`FIT_SUBSAMPLE` points (a fixed-seed subsample that
+MLE fits use at most :data:`FIT_SUBSAMPLE` points (a random subsample seeded by a
+hash of the column, :func:`synthkit.seeding.data_seed`, so the same data always give
+the same fit and no constant seed is shared between columns; it
 always keeps the smallest and largest value, so that a support fitted to the
 subsample holds every point) so fitting stays fast on big tables; ``D`` and the
 criteria use all points.
@@ -41,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError, SynthkitError
+from ..seeding import as_generator, data_seed
 from .base import Marginal
 from .discrete import CategoricalMarginal, DiscreteMarginal
 from .empirical import EmpiricalMarginal
@@ -174,7 +177,8 @@ def fit_continuous(
     n = x.size
     fit_x = x
     if n > FIT_SUBSAMPLE:
-        idx = np.random.Generator(np.random.PCG64(12345)).choice(n - 2, FIT_SUBSAMPLE - 2, replace=False)
+        rng = as_generator(data_seed(x, salt="fit_continuous"))
+        idx = rng.choice(n - 2, FIT_SUBSAMPLE - 2, replace=False)
         fit_x = np.concatenate([x[:1], x[1:-1][np.sort(idx)], x[-1:]])
     records: list[dict[str, Any]] = []
     best: tuple[float, ParametricMarginal, dict] | None = None

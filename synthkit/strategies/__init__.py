@@ -1,12 +1,13 @@
 """Generation strategies; importing this package registers the built-in ones."""
 
 from . import (
-    cholesky,  # noqa: F401  (issue 3: registers "cholesky")
-    gaussian_copula,  # noqa: F401  (issue 3: registers "gaussian_copula")
-    iman_conover,  # noqa: F401  (issue 3: registers "iman_conover")
+    cholesky,  # noqa: F401  (registers "cholesky")
+    gaussian_copula,  # noqa: F401  (registers "gaussian_copula")
+    iman_conover,  # noqa: F401  (registers "iman_conover")
     montecarlo,  # noqa: F401  (registers "montecarlo")
-    t_copula,  # noqa: F401  (issue 3: registers "t_copula")
-    vine,  # noqa: F401  (issue 3: registers "vine")
+    stratify,  # noqa: F401  (registers the "stratified" meta-strategy)
+    t_copula,  # noqa: F401  (registers "t_copula")
+    vine,  # noqa: F401  (registers "vine")
 )
 from .base import Strategy
 from .registry import available_strategies, get_strategy, register_strategy

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
@@ -23,6 +22,8 @@ from ..dependence.tabular import NumericMarginalView, missing_thresholds
 from ..errors import ModelFileError, SpecError
 from ..seeding import block_generator, iter_blocks
 from ._correlated import CorrelatedStrategy
+from ._engine import BlockRequest, missing_layout
+from ._state import FittedDependence
 from .registry import register_strategy
 
 __all__ = ["Cholesky"]
@@ -66,7 +67,7 @@ class Cholesky(CorrelatedStrategy):
     normal scores (``F^-1(Phi(z))``); each column with nulls adds a
     missingness indicator to the latent normals (missing below
     ``Phi^-1(pi)``), correlated with the columns as in the data (see
-    :mod:`synthkit.strategies._correlated`).
+    :mod:`synthkit.strategies._latent`).
 
     Parameters
     ----------
@@ -102,21 +103,35 @@ class Cholesky(CorrelatedStrategy):
     def _numeric_idx(self) -> list[int]:
         return [j for j, cm in enumerate(self.columns_) if cm.column.kind in _NUMERIC]
 
-    def _fit_dependence(self, frame: pd.DataFrame) -> None:
+    measure = "pearson"
+
+    @property
+    def means_(self) -> np.ndarray:
+        """Means of the numeric columns' output (0 for the others)."""
+        return self.dependence_.params["means"]
+
+    @property
+    def stds_(self) -> np.ndarray:
+        """Standard deviations of the numeric columns' output (1 for the others)."""
+        return self.dependence_.params["stds"]
+
+    def _estimate(self, frame: pd.DataFrame) -> FittedDependence:
+        num = self._numeric_idx()
+        x = frame[[self._names[j] for j in num]].apply(pd.to_numeric, errors="coerce")
+        means, stds = np.zeros(len(self._names)), np.ones(len(self._names))
+        means[num] = x.mean().to_numpy(dtype=float)
+        stds[num] = np.nan_to_num(x.std(ddof=1).to_numpy(dtype=float), nan=0.0)
+        self._moments = (means, stds)
+        return replace(super()._estimate(frame), params={"means": means, "stds": stds})
+
+    def _estimate_latent(self, frame: pd.DataFrame) -> FittedDependence:
         num = self._numeric_idx()
         names = self._names
         x = frame[[names[j] for j in num]].apply(pd.to_numeric, errors="coerce")
-        self.means_ = np.zeros(len(names))
-        self.stds_ = np.ones(len(names))
-        self.means_[num] = x.mean().to_numpy(dtype=float)
-        self.stds_[num] = np.nan_to_num(x.std(ddof=1).to_numpy(dtype=float), nan=0.0)
-        self._init_missing()
-        if self.correlation is not None:
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
-            return
+        stds = self._moments[1]
         u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         corr = np.corrcoef(normal_scores(u), rowvar=False) if u.shape[1] > 1 else np.eye(1)
-        const = self._constant_idx(frame, [num[k] for k in np.flatnonzero(self.stds_[num] == 0)])
+        const = self._constant_idx(frame, [num[k] for k in np.flatnonzero(stds[num] == 0)])
         if len(num) >= 2:
             pear = x.corr(method="pearson").to_numpy(dtype=float)
             corr[np.ix_(num, num)] = pear
@@ -125,47 +140,40 @@ class Cholesky(CorrelatedStrategy):
                 fixed = correct_for_selection(corr, len(names), idx,
                                               missing_thresholds(self.columns_, idx))
                 corr[np.ix_(num, num)] = fixed[np.ix_(num, num)]
-        self._set_correlation(self._finish(np.atleast_2d(corr), const))
+        return self._dependence(*self._finish(np.atleast_2d(corr), const))
 
-    def _init_declared(self) -> None:
-        self.repair_ = None
-        self.norta_ = None
+    def _declare(self) -> FittedDependence:
         d = len(self.columns_)
-        self.means_ = np.zeros(d)
-        self.stds_ = np.ones(d)
+        means, stds = np.zeros(d), np.ones(d)
         for j in self._numeric_idx():
-            self.means_[j], self.stds_[j] = marginal_moments(NumericMarginalView(self.columns_[j]))
-        self._init_missing()
-        if self.correlation is None:
-            self._set_correlation(np.eye(d + len(self._missing_idx)))
-        else:
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
+            means[j], stds[j] = marginal_moments(NumericMarginalView(self.columns_[j]))
+        return replace(super()._declare(), params={"means": means, "stds": stds})
 
-    def _declared_latent(self) -> np.ndarray:
+    def _declared_latent(self) -> tuple[np.ndarray, Any, Any]:
         # the declared Pearson matrix is used as is: the output columns are normal
         m = check_correlation_matrix(self.correlation, self._names)
         rep = nearest_correlation(m, self._names, threshold=self.threshold, strict=self.strict)
-        self.repair_ = rep if rep.repaired else None
-        self.norta_ = None
-        return rep.matrix
+        return rep.matrix, (rep if rep.repaired else None), None
 
-    def _sample_block(self, n: int, rng: np.random.Generator, conditions: dict | None = None):
-        if conditions:
+    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
+        if request.conditions:
             raise SpecError("the 'cholesky' strategy does not support `conditions`")
+        n, rng = request.rows, request.rng
         d = len(self.columns_)
-        lay = self._missing_layout()  # missingness indicators: latent dims after the values
-        z = rng.standard_normal((n, d + len(lay)))  # first draw of the block: see _whitening
-        x = self._correlate(z)  # exact mode: whitened, unit sample variance (ddof=1)
+        lay = missing_layout(self)  # missingness indicators: latent dims after the values
+        z = rng.standard_normal((n, d + len(lay)))  # first draw of the block: see _prepare_sample
+        x = self._correlate(z, request.state)  # exact mode: whitened, unit sample variance (ddof=1)
         for j, (ug, gg) in self._calibration().items():  # observed values keep their moments
             x[:, j] = special.ndtri(clip_uniform(np.interp(special.ndtr(x[:, j]), ug, gg)))
-        out = {}
+        out = []
         num = set(self._numeric_idx())
         miss_u = {j: special.ndtr(x[:, c]) for j, c in lay.items()}
         null_u = None if lay else rng.random((n, d))
+        means, stds = self.means_, self.stds_
         for j, cm in enumerate(self.columns_):
             col = cm.column
             if j in num:
-                v = self.means_[j] + self.stds_[j] * x[:, j]
+                v = means[j] + stds[j] * x[:, j]
                 if col.kind == "integer":
                     v = np.round(v)
                 elif col.decimals is not None:
@@ -173,27 +181,29 @@ class Cholesky(CorrelatedStrategy):
                 if col.null_fraction > 0:
                     mu = miss_u[j] if j in miss_u else null_u[:, j]
                     v = np.where(mu < col.null_fraction, np.nan, v)
-                out[cm.name] = pd.Series(v, name=cm.name)
+                out.append(v)
             else:
-                out[cm.name] = cm.from_uniform(clip_uniform(special.ndtr(x[:, j])), miss_u.get(j))
-        return pd.DataFrame(out)
+                out.append(cm.values_from_uniform(clip_uniform(special.ndtr(x[:, j])), miss_u.get(j)))
+        return out
 
-    def _correlate(self, z: np.ndarray) -> np.ndarray:
+    def _correlate(self, z: np.ndarray, whitening: tuple | None) -> np.ndarray:
         """``z L^T``; exact mode: ``z`` whitened by the sample's map (else by its own block)."""
-        white = getattr(self, "_sample_map", None)
-        if white is not None:
-            shift, mix = white
+        if whitening is not None:
+            shift, mix = whitening
             return (z - shift) @ mix
         exact = bool(self.exact) and z.shape[0] > z.shape[1] + 1
         return correlate(z, self.factor_, exact=exact)
 
-    def _whitening(self, n: int, root: np.random.SeedSequence, workers: int):
+    def _prepare_sample(self, n: int, root: np.random.SeedSequence, workers: int):
         """Pass 1 of exact mode: ``(m, L_S^-T L^T)`` from every block's regenerated draw.
 
-        Relies on :meth:`_sample_block` drawing ``standard_normal((rows, k))`` first
-        from the block's generator (``k`` latent dimensions).
+        Relies on :meth:`_draw` drawing ``standard_normal((rows, k))`` first from
+        the block's generator (``k`` latent dimensions). None (each block whitened
+        on its own, or not at all) outside exact mode or with too few rows.
         """
         k = self.factor_.shape[0]
+        if not (self.exact and n > k + 1):
+            return None
 
         def moments(block) -> DrawMoments:
             return DrawMoments.of(block_generator(root, block.index).standard_normal((block.size, k)))
@@ -207,29 +217,15 @@ class Cholesky(CorrelatedStrategy):
         shift, w = reduce(DrawMoments.merge, parts).whitening()  # merged in block order
         return shift, w @ self.factor_.T
 
-    def _iter_block_frames(self, n, root, conditions, rules, workers) -> Iterator[pd.DataFrame]:
-        k = self.factor_.shape[0]
-        if not (self.exact and not rules and getattr(self, "strata_", None) is None and n > k + 1):
-            yield from super()._iter_block_frames(n, root, conditions, rules, workers)
-            return
-        view = copy.copy(self)  # this sample's whitening, without touching the shared model
-        view._sample_map = self._whitening(n, root, workers)
-        yield from super(Cholesky, view)._iter_block_frames(n, root, conditions, rules, workers)
-
-    def _dependence_to_dict(self) -> dict[str, Any]:
-        d = super()._dependence_to_dict()
-        d["means"] = self.means_.tolist()
-        d["stds"] = self.stds_.tolist()
-        return d
-
-    def _dependence_from_dict(self, d: dict[str, Any]) -> None:
-        super()._dependence_from_dict(d)
+    def _dependence_from_dict(self, d: dict[str, Any]) -> FittedDependence:
+        dep = super()._dependence_from_dict(d)
         try:
-            self.means_ = np.asarray(d["means"], dtype=float)
-            self.stds_ = np.asarray(d["stds"], dtype=float)
+            means = np.asarray(d["means"], dtype=float)
+            stds = np.asarray(d["stds"], dtype=float)
         except (KeyError, TypeError, ValueError):
             raise ModelFileError(
                 "cholesky model document: `means`/`stds` missing or malformed"
             ) from None
-        if self.means_.shape != (len(self.columns_),) or self.stds_.shape != self.means_.shape:
+        if means.shape != (len(self.columns_),) or stds.shape != means.shape:
             raise ModelFileError("cholesky model document: `means`/`stds` do not match the columns")
+        return replace(dep, params={"means": means, "stds": stds})

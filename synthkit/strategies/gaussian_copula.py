@@ -30,6 +30,8 @@ from ..dependence.tabular import (
 from ..errors import SpecError
 from ..seeding import as_generator
 from ._correlated import CorrelatedStrategy, rank_uniforms
+from ._engine import BlockRequest, missing_layout, values_from_uniforms
+from ._state import FittedDependence
 from .registry import register_strategy
 
 __all__ = ["GaussianCopula"]
@@ -54,7 +56,7 @@ class GaussianCopula(CorrelatedStrategy):
     its score is below ``Phi^-1(pi)``), correlated with the other dimensions
     as estimated from the data, so missing values are as random, or as tied
     to other columns, as in the real table (see
-    :mod:`synthkit.strategies._correlated`).
+    :mod:`synthkit.strategies._latent`).
 
     Declared mode (``from_spec`` / ``synthkit.declare``): give ``correlation``
     and its ``correlation_type``: ``"normal_scores"`` (the copula parameter
@@ -108,7 +110,6 @@ class GaussianCopula(CorrelatedStrategy):
     """
 
     supports_conditions = True
-    block_is_uniforms = True  # _sample_block is overridden for conditions only
     default_correlation_type = "normal_scores"
 
     def __init__(
@@ -138,12 +139,7 @@ class GaussianCopula(CorrelatedStrategy):
         if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 1:
             raise SpecError(f"`gibbs_sweeps` must be a positive integer, got {g!r}")
 
-    def _fit_dependence(self, frame: pd.DataFrame) -> None:
-        self.norta_ = None
-        self._init_missing()
-        if self.correlation is not None:
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
-            return
+    def _estimate_latent(self, frame: pd.DataFrame) -> FittedDependence:
         rng = as_generator(int(self.fit_seed))
         raw = frame_to_uniforms(self.columns_, frame, rng, null_mass=False)
         observed = ~np.isnan(raw)
@@ -182,25 +178,17 @@ class GaussianCopula(CorrelatedStrategy):
             corr[np.ix_(live, live)] = sub
             if m:  # a value and its own indicator; value pairs undone from their row selection
                 corr = complete_missingness(corr, d, idx, missing_thresholds(self.columns_, idx))
-        self._set_correlation(self._finish(corr, const))
-
-    def _init_declared(self) -> None:
-        self.norta_ = None
-        self.repair_ = None
-        self._init_missing()
-        if self.correlation is None:
-            self._set_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
-        else:
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
+        return self._dependence(*self._finish(corr, const))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self._calibrate(sample_gaussian_copula(self.factor_, n, rng))
 
-    def _sample_block(self, n: int, rng: np.random.Generator, conditions: dict | None = None):
+    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
+        conditions, n, rng = request.conditions, request.rows, request.rng
         if not conditions:
-            return self._frame_from_uniforms(self._uniforms(n, rng))
+            return values_from_uniforms(self, self._uniforms(n, rng))
         names = self._names
-        lay = self._missing_layout()
+        lay = missing_layout(self)
         bounds = {}
         exact = {}
         for col, value in conditions.items():
@@ -222,13 +210,21 @@ class GaussianCopula(CorrelatedStrategy):
                 exact[col] = point
         z = sample_conditional_normal(self.latent_correlation_, bounds, n, rng,
                                       sweeps=self.gibbs_sweeps)
-        frame = self._frame_from_uniforms(self._calibrate(clip_uniform(special.ndtr(z))))
-        for col, value in exact.items():
-            frame[col] = pd.Series(np.full(n, value), index=frame.index).astype(
-                frame[col].dtype, errors="ignore"
-            )
+        values = values_from_uniforms(self, self._calibrate(clip_uniform(special.ndtr(z))))
+        for col, value in exact.items():  # a continuous point: the value itself
+            values[names.index(col)] = np.full(n, _as_value(self.columns_[names.index(col)], value))
         for col, value in conditions.items():
             if isinstance(value, (tuple, list)) and self.schema_[col].is_numeric:
-                lo, hi = value
-                frame[col] = frame[col].clip(lower=lo, upper=hi)
-        return frame
+                j = names.index(col)
+                lo, hi = (None if v is None else float(v) for v in value)
+                values[j] = np.clip(values[j], lo, hi)
+        return values
+
+
+def _as_value(cm, value) -> float:
+    """A condition's point value in the column's value form (seconds for datetimes)."""
+    if cm.column.kind == "datetime":
+        from ..columns import _seconds_bound
+
+        return float(_seconds_bound(value))
+    return float(value)

@@ -13,8 +13,10 @@ from ..dependence.correlation import convert_correlation
 from ..dependence.correlation import correlation as estimate_correlation
 from ..dependence.iman_conover import iman_conover_ranks, reorder, score_correlation
 from ..dependence.repair import nearest_correlation
-from ..errors import ModelFileError, SpecError
+from ..errors import SpecError
 from ._correlated import CorrelatedStrategy
+from ._engine import missing_layout
+from ._state import FittedDependence
 from .registry import register_strategy
 
 __all__ = ["ImanConover"]
@@ -38,7 +40,7 @@ class ImanConover(CorrelatedStrategy):
     nulls adds its missingness indicator to the reordering (its missing cells
     go to the rows with the lowest indicator scores), so missing values are as
     random, or as tied to other columns, as in the real table (see
-    :mod:`synthkit.strategies._correlated`).
+    :mod:`synthkit.strategies._latent`).
     Declared mode takes ``correlation`` as Spearman (default), Kendall
     (``rho_s = 6/pi asin(sin(pi tau / 2) / 2)``, exact for Gaussian
     dependence) or normal scores.
@@ -69,6 +71,7 @@ class ImanConover(CorrelatedStrategy):
 
     correlation_types = ("spearman", "kendall", "normal_scores")
     default_correlation_type = "spearman"
+    measure = "spearman"
 
     def __init__(self, *, exact: bool = True, **params: Any) -> None:
         super().__init__(**params)
@@ -85,49 +88,31 @@ class ImanConover(CorrelatedStrategy):
         if not isinstance(self.exact, (bool, np.bool_)):
             raise SpecError(f"`exact` must be True or False, got {self.exact!r}")
 
-    def _set_rank_correlation(self, rank_corr: np.ndarray) -> None:
-        """Set the target Spearman (values, then missingness indicators) and the scores' correlation."""
-        d = len(self.columns_)
-        self.latent_correlation_ = np.asarray(rank_corr, dtype=float)
-        self.correlation_ = self.latent_correlation_[:d, :d]
+    def _on_state(self) -> None:
+        # the scores' correlation: the Spearman target pre-adjusted (2 sin(pi rho / 6)), repaired
         self.score_correlation_ = score_correlation(self.latent_correlation_, threshold=self.threshold)
         self.factor_ = cholesky_factor(self.score_correlation_)
 
-    def _declared_spearman(self) -> np.ndarray:
+    def _declared_latent(self) -> tuple[np.ndarray, Any, Any]:
         m = check_correlation_matrix(self.correlation, self._names)
         if self._ctype != "spearman":
             m = convert_correlation(m, self._ctype, "spearman")
         rep = nearest_correlation(m, self._names, threshold=self.threshold, strict=self.strict)
-        self.repair_ = rep if rep.repaired else None
-        return rep.matrix
+        return rep.matrix, (rep if rep.repaired else None), None
 
-    def _fit_dependence(self, frame: pd.DataFrame) -> None:
-        self.norta_ = None
-        self._init_missing()
-        if self.correlation is not None:
-            self._set_rank_correlation(self._with_independent_missing(self._declared_spearman()))
-            return
+    def _estimate_latent(self, frame: pd.DataFrame) -> FittedDependence:
         u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         const = self._constant_idx(frame)
         live = [j for j in range(u.shape[1]) if j not in const]
         corr = np.eye(u.shape[1])
         if len(live) >= 2:
             corr[np.ix_(live, live)] = estimate_correlation(u[:, live], "spearman")
-        self._set_rank_correlation(self._finish(corr, const))
-
-    def _init_declared(self) -> None:
-        self.repair_ = None
-        self.norta_ = None
-        self._init_missing()
-        if self.correlation is None:
-            self._set_rank_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
-        else:
-            self._set_rank_correlation(self._with_independent_missing(self._declared_spearman()))
+        return self._dependence(*self._finish(corr, const))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         # exactly the "montecarlo" draw (column-major), so the marginal samples coincide
         u = rng.random((len(self.columns_), n)).T
-        lay = self._missing_layout()
+        lay = missing_layout(self)
         if not lay:
             if u.shape[1] < 2 or n < 2:
                 return u
@@ -163,10 +148,3 @@ class ImanConover(CorrelatedStrategy):
             out[rows[np.argsort(ranks[rows, j], kind="stable")], j] = values
             out[:, c] = np.where(missing, 0.0, 1.0)
         return out
-
-    def _dependence_from_dict(self, d: dict[str, Any]) -> None:
-        super()._dependence_from_dict(d)
-        try:
-            self._set_rank_correlation(self.latent_correlation_)
-        except SpecError as exc:
-            raise ModelFileError(f"iman_conover model document: {exc}") from None

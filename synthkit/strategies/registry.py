@@ -12,24 +12,30 @@ The class must follow the :class:`~synthkit.strategies.base.Strategy` contract
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from ..errors import SpecError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import Strategy
-
-__all__ = ["register_strategy", "get_strategy", "available_strategies", "ENTRY_POINT_GROUP"]
+__all__ = ["register_strategy", "get_strategy", "available_strategies", "ENTRY_POINT_GROUP",
+           "DEFAULT_STRATEGY"]
 
 ENTRY_POINT_GROUP = "synthkit.strategies"
+#: The strategy of ``synthkit.fit``, ``synthkit.declare``, recipes and the command line when
+#: none is named: a Gaussian copula keeps every marginal and the pairwise dependence.
+DEFAULT_STRATEGY = "gaussian_copula"
 _REGISTRY: dict[str, type] = {}
+#: Registered names not listed by available_strategies (meta-strategies over another strategy).
+_UNLISTED: set[str] = set()
 _entry_points_loaded = False
 
 T = TypeVar("T", bound=type)
 
 
-def register_strategy(name: str):
+def register_strategy(name: str, *, listed: bool = True):
     """Class decorator registering a strategy under ``name``.
+
+    ``listed=False`` keeps it out of :func:`available_strategies` (a
+    meta-strategy such as ``"stratified"``, which wraps another strategy).
 
     Examples
     --------
@@ -45,6 +51,8 @@ def register_strategy(name: str):
     def decorate(cls: T) -> T:
         cls.name = name
         _REGISTRY[name] = cls
+        if not listed:
+            _UNLISTED.add(name)
         return cls
 
     return decorate
@@ -70,10 +78,10 @@ def _load_entry_points() -> None:
 def available_strategies() -> list[str]:
     """Names of every registered strategy (built-in and plug-ins), sorted."""
     _load_entry_points()
-    return sorted(n for n in _REGISTRY if not n.endswith("_example"))
+    return sorted(n for n in _REGISTRY if not n.endswith("_example") and n not in _UNLISTED)
 
 
-def get_strategy(name: str) -> type[Strategy]:
+def get_strategy(name: str) -> type:
     """The strategy class registered as ``name``.
 
     Raises

@@ -7,8 +7,8 @@ in scikit-learn's wine data class 1 has the lowest colour intensity and classes
 carry it (the correlation ratio of colour intensity given the class is 0.76 in
 the data and below 0.2 from any single copula).
 
-Stratifying fits the strategy separately within each level of a chosen column
-``S`` (a finite mixture with weights ``P(S = s)``)::
+Stratifying (:class:`Stratified`, or ``stratify=`` on any strategy) fits the
+strategy separately within each level of a chosen column ``S`` (a finite mixture with weights ``P(S = s)``)::
 
     P(X, S) = P(S) · P(X | S),     P(X | S = s) = the strategy fitted on rows with S = s,
 
@@ -27,19 +27,20 @@ variance of the other numeric columns' ranks), if that mean is at least
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..columns import ColumnModel
 from ..errors import ModelFileError, SpecError
-from ..schema import cast_series
+from . import _engine
+from ._engine import BlockRequest
+from ._state import FittedDependence
+from .base import Strategy
+from .registry import get_strategy, register_strategy
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import Strategy
-
-__all__ = ["Strata", "choose_stratify_column", "MAX_LEVELS", "AUTO_MIN_ETA2"]
+__all__ = ["Stratified", "choose_stratify_column", "MAX_LEVELS", "AUTO_MIN_ETA2"]
 
 MAX_LEVELS = 12
 AUTO_MIN_ETA2 = 0.2
@@ -99,19 +100,101 @@ def choose_stratify_column(frame: pd.DataFrame, columns: list[ColumnModel], min_
     return best
 
 
-class Strata:
-    """Per-level models of a stratified strategy (see module docstring)."""
+@register_strategy("stratified", listed=False)
+class Stratified(Strategy):
+    """A mixture of one model per level of a column (see module docstring), over any strategy.
 
-    def __init__(self, by: str, models: list[Strategy | None], pooled: Strategy | None,
-                 missing: list[list[str]]):
+    A meta-strategy: each level's model is ``strategy`` with ``params``, fitted
+    on that level's rows and sampled only through the public engine
+    (:func:`synthkit.strategies._engine.block_values`). ``stratify=`` on any
+    strategy is shorthand for it. The pooled model (all rows) is fitted only
+    when some level is too small for a model of its own.
+
+    Parameters
+    ----------
+    strategy : str
+        The registered strategy fitted within each level.
+    params : dict, optional
+        Its parameters (``rules`` apply to the assembled rows, set them here on
+        the wrapper).
+    by : str
+        The level column, or ``"auto"`` (the column with the strongest class
+        structure; without one, a single pooled model).
+    **base
+        The common :class:`~synthkit.strategies.base.Strategy` parameters.
+
+    Examples
+    --------
+    >>> import synthkit
+    >>> from sklearn.datasets import load_wine
+    >>> m = Stratified(strategy="montecarlo", by="target").fit(load_wine(as_frame=True).frame)
+    >>> m.sample(5, seed=0).frame.shape
+    (5, 14)
+    """
+
+    def __init__(self, *, strategy: str = "gaussian_copula", params: dict | None = None,
+                 by: str = "auto", **base: Any) -> None:
+        super().__init__(**base)
+        self.strategy = strategy
+        self.params = params
         self.by = by
-        self.models = models      # one per level (None: the level uses `pooled`)
-        self.pooled = pooled
-        self.missing = missing    # per level: columns with no observed value in it
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.stratify is not None:
+            raise SpecError("`stratify` is not a parameter of 'stratified'; give `by`")
+        if not isinstance(self.by, str):
+            raise SpecError(f"`by` must be 'auto' or a column name, got {self.by!r}")
+        if self.params is not None and not isinstance(self.params, dict):
+            raise SpecError(f"`params` must be a dict of {self.strategy!r} parameters, got {self.params!r}")
+        klass = get_strategy(self.strategy)
+        if klass is Stratified:
+            raise SpecError("`strategy` must be a strategy other than 'stratified'")
+        try:
+            klass(**self._level_params())._validate_params()
+        except TypeError as exc:
+            raise SpecError(f"`params` do not fit strategy {self.strategy!r}: {exc}") from None
+
+    def _level_params(self) -> dict[str, Any]:
+        return {**(self.params or {}), "stratify": None, "rules": None}
+
+    def _estimate(self, frame: pd.DataFrame) -> FittedDependence:
+        by = self.by
+        min_rows = _min_rows(self.columns_)
+        if by == "auto":
+            by = choose_stratify_column(frame, self.columns_, min_rows)
+        self._fit_levels(frame, by, min_rows, get_strategy(self.strategy), self._level_params())
+        return FittedDependence()
+
+    def _declare(self) -> FittedDependence:
+        raise SpecError("`stratify` needs data: it applies to fitted models only")
 
     @classmethod
-    def fit(cls, owner: Strategy, frame: pd.DataFrame, by: str, min_rows: int) -> Strata:
-        cm = next(c for c in owner.columns_ if c.name == by)
+    def wrap(cls, owner: Strategy, frame: pd.DataFrame) -> Stratified | None:
+        """The strata of ``owner`` (fitted: ``columns_``/``schema_`` set), or None for none."""
+        by, min_rows = owner.stratify, _min_rows(owner.columns_)
+        if by == "auto":
+            by = choose_stratify_column(frame, owner.columns_, min_rows)
+            if by is None:
+                return None
+        elif by not in owner.schema_.names:
+            raise SpecError(f"`stratify` names unknown column {by!r}; columns are {owner.schema_.names}")
+        params = {**owner.get_params(), "stratify": None, "rules": None}
+        obj = cls(strategy=owner.name, params=params, by=by)
+        obj.schema_, obj.columns_, obj.n_train_ = owner.schema_, owner.columns_, owner.n_train_
+        obj._fit_levels(frame, by, min_rows, type(owner), params)
+        obj._set_state(owner.schema_, owner.columns_, FittedDependence(), n_train=owner.n_train_)
+        return obj
+
+    def _fit_levels(self, frame: pd.DataFrame, by: str | None, min_rows: int, klass: type,
+                    params: dict[str, Any]) -> None:
+        if by is None:  # no level column: one pooled model
+            self.by_, self.levels_, self.missing_ = None, [], []
+            self.pooled_ = klass(**params).fit(frame)
+            return
+        if by not in self.schema_.names:
+            raise SpecError(f"`stratify` names unknown column {by!r}; columns are {self.schema_.names}")
+        cm = next(c for c in self.columns_ if c.name == by)
         k = _n_levels(cm)
         if k is None or k > 10 * MAX_LEVELS:
             raise SpecError(
@@ -119,98 +202,133 @@ class Strata:
                 f"{10 * MAX_LEVELS} levels"
             )
         codes = _level_codes(cm, frame[by])
-        others = [c.name for c in owner.columns_ if c.name != by]
+        others = [c.name for c in self.columns_ if c.name != by]
         if not others:
             raise SpecError(f"`stratify` column {by!r} is the only column; nothing to stratify")
-        params = {**owner.get_params(), "stratify": None}
         # Columns whose marginal is empirical on all rows stay empirical within levels (no
         # family search); the others are selected again on each level's rows.
+        params = dict(params)
         declared = params["marginals"] if isinstance(params.get("marginals"), dict) else {}
-        default = params["marginals"] if isinstance(params.get("marginals"), str) else "auto"
+        default = params.get("marginals") if isinstance(params.get("marginals"), str) else "auto"
         params["marginals"] = {
             c.name: declared.get(c.name, "empirical" if c.describe() == "ecdf" else default)
-            for c in owner.columns_ if c.name != by
+            for c in self.columns_ if c.name != by
         }
-        if params.get("rules"):
-            params["rules"] = None  # rules apply to the assembled rows
         sub = frame[others]
 
         def fit_one(rows: np.ndarray) -> tuple[Strategy, list[str]]:
             part = sub.loc[rows]
             empty = [c for c in others if part[c].isna().all()]
-            model = type(owner)(**params).fit(part.drop(columns=empty))
-            return model, empty
+            return klass(**params).fit(part.drop(columns=empty)), empty
 
         models: list[Strategy | None] = []
         missing: list[list[str]] = []
-        pooled = None
         for level in range(k):
             rows = codes == level
-            if rows.sum() >= min_rows:
-                model, empty = fit_one(rows)
-                models.append(model)
-                missing.append(empty)
-            else:
-                models.append(None)
-                missing.append([])
+            model, empty = fit_one(rows) if rows.sum() >= min_rows else (None, [])
+            models.append(model)
+            missing.append(empty)
+        pooled = None
         if any(m is None for m in models) or (codes < 0).any():
             pooled, _ = fit_one(np.ones(len(frame), dtype=bool))
-        return cls(by, models, pooled, missing)
+        self.by_, self.levels_, self.missing_, self.pooled_ = by, models, missing, pooled
 
-    def model(self, level: int) -> tuple[Strategy, list[str]]:
-        if 0 <= level < len(self.models) and self.models[level] is not None:
-            return self.models[level], self.missing[level]
-        return self.pooled, []
+    def _on_state(self) -> None:
+        if not hasattr(self, "levels_"):
+            self.by_, self.levels_, self.missing_, self.pooled_ = None, [], [], None
 
-    def sample_block(self, owner: Strategy, n: int, rng: np.random.Generator,
-                     root: np.random.SeedSequence, block: int) -> pd.DataFrame:
-        by_cm = next(c for c in owner.columns_ if c.name == self.by)
-        values = by_cm.values_from_uniform(rng.random(n))
+    def _level_model(self, level: int) -> tuple[Strategy, list[str]]:
+        if 0 <= level < len(self.levels_) and self.levels_[level] is not None:
+            return self.levels_[level], self.missing_[level]
+        return self.pooled_, []
+
+    # ------------------------------------------------------------ drawing
+    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
+        if request.conditions:
+            raise SpecError("`conditions` are not supported by stratified models; fit with stratify=None")
+        n, rng = request.rows, request.rng
+        # the levels' blocks: keys (b, level + 1) under the sample's root
+        sub_root = np.random.SeedSequence(request.root.entropy, pool_size=request.root.pool_size,
+                                          spawn_key=tuple(request.root.spawn_key) + (request.index,))
+        if self.by_ is None:
+            return _engine.block_values(self.pooled_, 0, sub_root, n)
+        names = [cm.name for cm in self.columns_]
+        jby = names.index(self.by_)
+        by_cm = self.columns_[jby]
+        by_values = by_cm.values_from_uniform(rng.random(n))
         if by_cm.coded:
-            levels = np.asarray(values, dtype=np.int64)
+            levels = np.asarray(by_values, dtype=np.int64)
         else:
             levels = np.full(n, -1, dtype=np.int64)
-            ok = ~np.isnan(values)
-            levels[ok] = np.searchsorted(by_cm.marginal.support, values[ok])
-        numeric = {cm.name for cm in owner.columns_ if cm.column.kind in ("continuous", "integer")}
-        out: dict[str, np.ndarray] = {}
-        for cm in owner.columns_:
-            if cm.name != self.by:
-                out[cm.name] = np.empty(n, dtype=float if cm.name in numeric else object)
+            ok = ~np.isnan(by_values)
+            levels[ok] = np.searchsorted(by_cm.marginal.support, by_values[ok])
+        out = [by_values if j == jby else
+               np.full(n, -1 if cm.coded else np.nan, dtype=np.int64 if cm.coded else float)
+               for j, cm in enumerate(self.columns_)]
         for level in np.unique(levels):
             idx = np.flatnonzero(levels == level)
-            model, empty = self.model(int(level))
-            child = np.random.SeedSequence(root.entropy,
-                                           spawn_key=tuple(root.spawn_key) + (block, int(level) + 1))
-            part = model._sample_block(idx.size, np.random.Generator(np.random.PCG64(child)))
-            for name in out:
-                if name in empty:
-                    out[name][idx] = np.nan if name in numeric else None
-                elif name in numeric:
-                    out[name][idx] = part[name].to_numpy(dtype=float, na_value=np.nan)
-                else:
-                    out[name][idx] = part[name].to_numpy(dtype=object)
-        frame = {}
-        for cm in owner.columns_:
-            if cm.name == self.by:
-                frame[cm.name] = by_cm.series_from_values(values)
-            else:
-                frame[cm.name] = cast_series(pd.Series(out[cm.name], name=cm.name), cm.column)
-        return pd.DataFrame(frame, copy=False)
+            model, _ = self._level_model(int(level))
+            part = _engine.block_values(model, int(level) + 1, sub_root, idx.size)
+            for cm, v in zip(model.columns_, part, strict=True):
+                j = names.index(cm.name)
+                out[j][idx] = _to_parent(self.columns_[j], cm, v)
+        return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"by": self.by,
-                "levels": [None if m is None else m.to_dict() for m in self.models],
-                "missing": self.missing,
-                "pooled": None if self.pooled is None else self.pooled.to_dict()}
+    # ------------------------------------------------------------ persistence
+    def _dependence_to_dict(self) -> dict[str, Any]:
+        return {"strata": self.strata_to_dict()}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Strata:
-        from .base import Strategy
+    def _dependence_from_dict(self, d: dict[str, Any]) -> FittedDependence:
+        if not isinstance(d.get("strata"), dict):
+            raise ModelFileError("stratified model document: `dependence.strata` is missing")
+        self._read_strata(d["strata"])
+        return FittedDependence()
 
+    def strata_to_dict(self) -> dict[str, Any]:
+        """The levels' model documents (the ``strata`` entry of a model document)."""
+        return {"by": self.by_,
+                "levels": [None if m is None else m.to_dict() for m in self.levels_],
+                "missing": self.missing_,
+                "pooled": None if self.pooled_ is None else self.pooled_.to_dict()}
+
+    def _read_strata(self, d: dict[str, Any]) -> None:
         try:
-            models = [None if m is None else Strategy.from_dict(m) for m in d["levels"]]
-            pooled = None if d.get("pooled") is None else Strategy.from_dict(d["pooled"])
-            return cls(str(d["by"]), models, pooled, [list(x) for x in d.get("missing", [])])
+            self.levels_ = [None if m is None else Strategy.from_dict(m) for m in d["levels"]]
+            self.pooled_ = None if d.get("pooled") is None else Strategy.from_dict(d["pooled"])
+            self.by_ = None if d["by"] is None else str(d["by"])
+            self.missing_ = [list(x) for x in d.get("missing", [])]
         except (KeyError, TypeError) as exc:
             raise ModelFileError(f"malformed `strata` entry in the model file: {exc}") from None
+        if self.by_ is not None and self.by_ not in self.schema_.names:
+            raise ModelFileError(f"`strata.by` names unknown column {self.by_!r}")
+        if self.pooled_ is None and (self.by_ is None or any(m is None for m in self.levels_)):
+            raise ModelFileError("malformed `strata` entry in the model file: a level has no model")
+
+    @classmethod
+    def strata_from_dict(cls, owner: Strategy, d: Any) -> Stratified:
+        """The strata of ``owner`` from its document's ``strata`` entry."""
+        if not isinstance(d, dict):
+            raise ModelFileError("malformed `strata` entry in the model file: not an object")
+        obj = cls(strategy=owner.name, params={**owner.get_params(), "stratify": None, "rules": None},
+                  by=str(d.get("by")))
+        obj.schema_, obj.columns_, obj.n_train_ = owner.schema_, owner.columns_, owner.n_train_
+        obj._read_strata(d)
+        obj._set_state(owner.schema_, owner.columns_, FittedDependence(), n_train=owner.n_train_)
+        return obj
+
+
+def _min_rows(columns: list[ColumnModel]) -> int:
+    return max(20, 2 * (len(columns) - 1))
+
+
+def _to_parent(parent: ColumnModel, child: ColumnModel, values: np.ndarray) -> np.ndarray:
+    """A level model's values of a column in the whole table's value form (codes remapped)."""
+    if parent.coded:
+        mapping = pd.Index(list(parent.column.categories or [])).get_indexer(
+            list(child.column.categories or []))
+        mapping = np.append(mapping, -1)  # code -1 (missing) stays missing
+        return mapping[np.asarray(values, dtype=np.int64)]
+    values = np.asarray(values, dtype=float)
+    if child.column.dtype.lower().startswith(("int", "uint")) and not child.marginal.discrete:
+        values = np.round(values)  # as the level model's typed column
+    return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from ..dependence.copula import fit_t_copula, sample_t_copula
 from ..errors import ModelFileError, SpecError
 from ._correlated import CorrelatedStrategy
+from ._state import FittedDependence
 from .registry import register_strategy
 
 __all__ = ["TCopula"]
@@ -89,21 +91,19 @@ class TCopula(CorrelatedStrategy):
         if not ok:
             raise SpecError(f"`df_bounds` must be (low, high) with 0 < low < high, got {b!r}")
 
-    def _fit_dependence(self, frame: pd.DataFrame) -> None:
-        self.norta_ = None
-        self.loglik_ = None
-        self._init_missing()
-        if self.correlation is not None:
-            if self.df is None:
-                raise SpecError("a declared t copula needs `df` (degrees of freedom)")
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
-            self.df_ = float(self.df)
-            return
+    def _declared_dependence(self) -> FittedDependence:
+        if self.df is None:
+            raise SpecError("a declared t copula needs `df` (degrees of freedom), e.g. df=4")
+        dep = super()._declared_dependence()
+        return replace(dep, params={"df": float(self.df), "loglik": None})
+
+    def _estimate_latent(self, frame: pd.DataFrame) -> FittedDependence:
         u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         const = self._constant_idx(frame)
         live = [j for j in range(u.shape[1]) if j not in const]
         corr = np.eye(u.shape[1])
         df = float(self.df) if self.df is not None else 200.0
+        loglik = None
         if len(live) >= 2:
             sub, df_fit, ll, _ = fit_t_copula(
                 u[:, live],
@@ -113,22 +113,18 @@ class TCopula(CorrelatedStrategy):
             )
             corr[np.ix_(live, live)] = sub
             if self.df is None:
-                df, self.loglik_ = df_fit, ll
-        self._set_correlation(self._finish(corr, const))
-        self.df_ = df
+                df, loglik = df_fit, ll
+        return self._dependence(*self._finish(corr, const), params={"df": float(df), "loglik": loglik})
 
-    def _init_declared(self) -> None:
-        self.repair_ = None
-        self.norta_ = None
-        self.loglik_ = None
-        if self.df is None:
-            raise SpecError("a declared t copula needs `df` (degrees of freedom), e.g. df=4")
-        self.df_ = float(self.df)
-        self._init_missing()
-        if self.correlation is None:
-            self._set_correlation(np.eye(len(self.columns_) + len(self._missing_idx)))
-        else:
-            self._set_correlation(self._with_independent_missing(self._declared_latent()))
+    @property
+    def df_(self) -> float:
+        """Degrees of freedom used."""
+        return self.dependence_.params["df"]
+
+    @property
+    def loglik_(self) -> float | None:
+        """Copula log-likelihood at the fit (None when ``df`` was given or declared)."""
+        return self.dependence_.params.get("loglik")
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self._calibrate(sample_t_copula(self.factor_, self.df_, n, rng))
@@ -136,18 +132,12 @@ class TCopula(CorrelatedStrategy):
     def _calibration_df(self) -> float | None:
         return float(self.df_)
 
-    def _dependence_to_dict(self) -> dict[str, Any]:
-        d = super()._dependence_to_dict()
-        d["df"] = float(self.df_)
-        d["loglik"] = self.loglik_
-        return d
-
-    def _dependence_from_dict(self, d: dict[str, Any]) -> None:
-        super()._dependence_from_dict(d)
+    def _dependence_from_dict(self, d: dict[str, Any]) -> FittedDependence:
+        dep = super()._dependence_from_dict(d)
         try:
-            self.df_ = float(d["df"])
+            df = float(d["df"])
         except (KeyError, TypeError, ValueError):
             raise ModelFileError("t_copula model document: `dependence.df` missing") from None
-        if not self.df_ > 0:
-            raise ModelFileError(f"t_copula model document: `df` must be > 0, got {self.df_}")
-        self.loglik_ = d.get("loglik")
+        if not df > 0:
+            raise ModelFileError(f"t_copula model document: `df` must be > 0, got {df}")
+        return replace(dep, params={"df": df, "loglik": d.get("loglik")})

@@ -11,18 +11,20 @@ from scipy import special
 from ..dependence.checks import check_correlation_matrix
 from ..dependence.copula import fit_vine, load_vine, sample_vine, vine_available
 from ..errors import FitError, ModelFileError, SpecError
-from ._correlated import CorrelatedStrategy
+from ._latent import LatentTable
+from ._state import FittedDependence
+from .base import Strategy
 from .registry import register_strategy
 
 __all__ = ["Vine"]
 
 
-class Vine(CorrelatedStrategy):
+class Vine(LatentTable, Strategy):
     """Regular-vine copula (Aas et al. 2009; Dißmann et al. 2013) over the fitted marginals.
 
     The columns are mapped to uniforms with their distributional transform
     (mixed types take part; each column with nulls adds its missingness
-    indicator, see :mod:`synthkit.strategies._correlated`); pyvinecopulib
+    indicator, see :mod:`synthkit.strategies._latent`); pyvinecopulib
     selects the vine structure (maximum spanning trees on |Kendall's tau|) and
     each pair copula's family and rotation by AIC. Sampling applies the vine's inverse Rosenblatt transform
     to uniforms drawn from synthkit's block generators, so the draws follow
@@ -30,10 +32,10 @@ class Vine(CorrelatedStrategy):
     vine is stored as pyvinecopulib's JSON inside the model file.
 
     ``copulas``' ``VineCopula`` was measured as an alternative backend
-    (see ``benchmarks/tabular.py`` and ``docs/notes/issue-3.md``): it samples
+    (see ``benchmarks/tabular.py``): it samples
     from numpy's global random state and is far slower, so it is not used.
 
-    Requires ``pip install pyvinecopulib`` (optional dependency). Fitted mode only.
+    pyvinecopulib is a dependency of synthkit, imported on the first fit or load. Fitted mode only.
 
     Parameters
     ----------
@@ -43,8 +45,11 @@ class Vine(CorrelatedStrategy):
         Keep only the first ``trunc_lvl`` trees (independence above): faster for wide tables.
     selection_criterion : {"aic", "bic", "mbicv", "loglik"}
         Family selection criterion.
-    threshold, strict, fit_seed, **params
-        See :class:`~synthkit.strategies._correlated.CorrelatedStrategy`.
+    threshold, strict, fit_seed
+        Eigenvalue floor of the repairs, refusal of singular tables, seed of the
+        fit's tie breaks (as in :class:`~synthkit.strategies._correlated.CorrelatedStrategy`).
+    **params
+        The common :class:`~synthkit.strategies.base.Strategy` parameters.
 
     Examples
     --------
@@ -61,20 +66,25 @@ class Vine(CorrelatedStrategy):
         family_set: str | list = "parametric",
         trunc_lvl: int | None = None,
         selection_criterion: str = "aic",
+        threshold: float = 1e-8,
+        strict: bool = False,
+        fit_seed: int = 0,
         **params: Any,
     ) -> None:
+        for legacy in ("correlation", "correlation_type"):  # written by older model documents
+            if legacy in params and params[legacy] is None:
+                del params[legacy]
         super().__init__(**params)
         self.family_set = family_set
         self.trunc_lvl = trunc_lvl
         self.selection_criterion = selection_criterion
+        self.threshold = threshold
+        self.strict = strict
+        self.fit_seed = fit_seed
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        if self.correlation is not None:
-            raise SpecError(
-                "the 'vine' strategy is fitted from data only; for a declared correlation use "
-                "'gaussian_copula', 't_copula' or 'iman_conover'"
-            )
+        self._validate_latent_params()
         if self.selection_criterion not in ("aic", "bic", "mbicv", "loglik"):
             raise SpecError(
                 "`selection_criterion` must be one of aic, bic, mbicv, loglik, got "
@@ -84,35 +94,33 @@ class Vine(CorrelatedStrategy):
         if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
             raise SpecError(f"`trunc_lvl` must be a positive integer or None, got {t!r}")
 
-    def _fit_dependence(self, frame: pd.DataFrame) -> None:
-        self.norta_ = None
-        self.repair_ = None
+    def _estimate(self, frame: pd.DataFrame) -> FittedDependence:
         self._init_missing()
         u = self._fit_uniforms(frame)  # values, then missingness indicators (completed)
         self._constant_idx(frame)  # strict mode: refuse constant columns
         if u.shape[1] < 2:
             raise FitError("a vine copula needs at least 2 columns; use 'montecarlo' for one")
         # informational: the normal-scores correlation of the data the vine was fitted on
-        z = special.ndtri(u)
-        latent = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
-        self.latent_correlation_ = 0.5 * (latent + latent.T)  # as a model document reloads it
-        np.fill_diagonal(self.latent_correlation_, 1.0)
-        self.correlation_ = self.latent_correlation_[: len(self.columns_), : len(self.columns_)]
-        self.vine_json_ = fit_vine(
-            u,
-            family_set=self.family_set,
-            trunc_lvl=self.trunc_lvl,
-            selection_criterion=self.selection_criterion,
-        )
-        self._load()
+        latent = np.nan_to_num(np.corrcoef(special.ndtri(u), rowvar=False), nan=0.0)
+        latent = 0.5 * (latent + latent.T)  # as a model document reloads it
+        np.fill_diagonal(latent, 1.0)
+        vine = fit_vine(u, family_set=self.family_set, trunc_lvl=self.trunc_lvl,
+                        selection_criterion=self.selection_criterion)
+        return FittedDependence(latent, "normal_scores", tuple(self.missing_columns_),
+                                params={"vine": vine})
 
-    def _init_declared(self) -> None:
+    def _declare(self) -> FittedDependence:
         raise SpecError(
             "the 'vine' strategy is fitted from data only; declare the table with "
             "'gaussian_copula', 't_copula' or 'iman_conover', or fit a vine on a sample"
         )
 
-    def _load(self) -> None:
+    @property
+    def vine_json_(self) -> str:
+        """The fitted vine, as pyvinecopulib's JSON."""
+        return self.dependence_.params["vine"]
+
+    def _on_state(self) -> None:
         self._vine = load_vine(self.vine_json_)
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -131,41 +139,41 @@ class Vine(CorrelatedStrategy):
                             "correlation": self.latent_correlation_.tolist()}
         return d
 
-    def _dependence_from_dict(self, d: dict[str, Any]) -> None:
+    def _dependence_from_dict(self, d: dict[str, Any]) -> FittedDependence:
         if not isinstance(d.get("vine"), str):
             raise ModelFileError("vine model document: `dependence.vine` (JSON text) is missing")
-        self.vine_json_ = d["vine"]
-        self.repair_ = None
         self._missing_from_dict(d)
         k = len(self.columns_)
         try:
-            self.correlation_ = np.asarray(d.get("correlation", np.eye(k)), dtype=float)
+            corr = np.asarray(d.get("correlation", np.eye(k)), dtype=float)
         except (TypeError, ValueError):
-            self.correlation_ = None
-        if self.correlation_ is None or self.correlation_.shape != (k, k):
+            corr = None
+        if corr is None or corr.shape != (k, k):
             raise ModelFileError(
                 f"vine model document: `dependence.correlation` must be a {k} x {k} matrix"
             )
-        self.latent_correlation_ = self.correlation_
+        latent = corr
         if self._missing_idx:
             try:
-                self.latent_correlation_ = check_correlation_matrix(
+                latent = check_correlation_matrix(
                     d["missing"].get("correlation"), self._latent_names(),
                     what="missingness correlation")
             except SpecError as exc:
                 raise ModelFileError(f"vine model document: {exc}") from None
         try:
-            self._load()
+            vine = load_vine(d["vine"])
         except SpecError as exc:
             raise ModelFileError(f"vine model document: {exc}") from None
-        if self._vine.dim != k + len(self._missing_idx):
+        if vine.dim != k + len(self._missing_idx):
             raise ModelFileError(
                 "vine model document: the vine's dimension does not match the columns and "
                 "their missingness indicators"
             )
+        return FittedDependence(latent, "normal_scores", tuple(self.missing_columns_),
+                                params={"vine": d["vine"]})
 
 
-# Registered only where its backend is installed (pyvinecopulib is an optional dependency),
+# Registered only where its backend is installed (a dependency, but it may have been removed),
 # so `available_strategies()` and the conformance suite list only strategies that can fit.
 if vine_available():
     register_strategy("vine")(Vine)

@@ -1,7 +1,7 @@
 """Validation: how close, how useful and how private a synthetic table is.
 
 One entry point, :func:`validate`, returns a :class:`ValidationReport` (rows of
-:class:`Check`, per-section scores, ``summary()``, ``to_frame()``, ``to_json()``
+:class:`Check`, per-section scores, ``summary()``, ``describe()``, ``to_json()``
 and a self-contained ``to_html()``). The sections live in their own modules:
 
 ========================  ==========================================================

@@ -42,7 +42,8 @@ from scipy import special
 
 from ..errors import SpecError
 
-__all__ = ["Check", "DEFAULT_THRESHOLDS", "SECTIONS", "resolve_thresholds", "bonferroni_level", "z_value"]
+__all__ = ["Check", "DEFAULT_THRESHOLDS", "SECTIONS", "resolve_thresholds", "bonferroni_level", "z_value",
+           "format_number"]
 
 SECTIONS = ("marginals", "dependence", "privacy", "utility", "clusters")
 
@@ -236,3 +237,23 @@ def resolve_thresholds(thresholds: Mapping[str, Any] | None) -> dict[str, float]
             raise SpecError(f"threshold `false_fail_rate` must be in (0, 1), got {val!r}")
         out[str(key)] = f
     return out
+
+
+def format_number(v) -> str:
+    """Numbers in report tables: 4 decimals, scientific below 1e-3 or from 1e5; "" for None.
+
+    Examples
+    --------
+    >>> format_number(0.5), format_number(2e-5), format_number(None)
+    ('0.5000', '2.000e-05', '')
+    """
+    if v is None:
+        return ""
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.3e}"
+    return f"{v:.4f}"

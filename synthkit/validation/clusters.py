@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..overlap import empirical_overlap_matrix, overlap_matrix
+from ..seeding import as_generator, data_seed
 from .checks import Check
 
 __all__ = ["cluster_checks", "cluster_figures"]
@@ -271,9 +272,9 @@ def cluster_figures(archetype, dataset) -> list[tuple[str, object]]:
     X = np.asarray(dataset.X, dtype=float)
     labels = np.asarray(dataset.labels).astype(int)
     figs = []
-    rng = np.random.default_rng(0)
     idx = np.arange(len(X))
-    if len(idx) > 20_000:
+    if len(idx) > 20_000:  # plotted subsample: the same points for the same dataset
+        rng = as_generator(data_seed(X, labels, salt="cluster scatter"))
         idx = np.sort(rng.choice(len(X), 20_000, replace=False))
     Y, note = _pca2(X[idx])
     fig = Figure(figsize=(6, 5))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .._version import __version__
-from .report import format_number
+from .checks import format_number
 
 __all__ = ["render_html", "summary_html"]
 
@@ -30,7 +30,8 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdecea}td.ok{color:#2e7d32}td.bad{color:#c62828;font-weight:bold}
 td.info{color:#888}.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{border:1px solid #eee}
 .muted{color:#666;font-size:13px}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
-figure{margin:8px 0}figcaption{font-size:12px;color:#555}
+figure{margin:8px 0}figcaption{font-size:12px;color:#555;max-width:760px}
+img{max-width:100%;height:auto}
 """
 
 
@@ -137,12 +138,29 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
                          plots.heatmaps_png(dep["numeric_names"], dep["spearman_real"],
                                             dep["spearman_synth"])))
         if art.get("pca") is not None:
-            figs.append(("PCA scatter of real vs synthetic rows", plots.pca_png(art["pca"])))
+            n_pca = len(art["pca"]["real"])
+            figs.append((f"PCA scatter of real vs synthetic rows: {n_pca} rows of each table (a "
+                         "seeded random subsample of the larger one), synthetic drawn first",
+                         plots.pca_png(art["pca"])))
     elif section == "privacy":
         p = art.get("privacy")
         if p and len(p.get("dcr_synth", [])):
             figs.append(("distance to closest record", plots.dcr_png(p)))
     return figs
+
+
+def column_scores(report) -> tuple[dict[str, float], set[str], str]:
+    """Per-column scores of the marginal checks, the columns with a failed check, and the
+    score's name: Column Shapes (``1 - KS`` or ``1 - TV``) for a reference table, ``1 -``
+    the declared KS / TV distance for a model."""
+    marg = [c for c in report.checks if c.section == "marginals" and c.columns != "*"]
+    failed = {c.columns for c in marg if c.passed is False}
+    shapes = {c.columns: float(c.value) for c in marg if c.statistic == "column_shape"}
+    if shapes:
+        return shapes, failed, "Column Shapes score per column"
+    declared = {c.columns: 1.0 - float(c.value) for c in marg
+                if c.statistic in ("ks_distance_declared", "tv_distance_declared")}
+    return declared, failed, "1 - declared KS / TV distance per column"
 
 
 _INTRO = {
@@ -189,6 +207,15 @@ def render_html(report, *, title: str | None = None) -> str:
     parts.append("<h2>Summary</h2><table><tr><th>section</th><th>checks</th><th>failed</th>"
                  f"<th>score</th></tr>{rows}<tr><td><b>overall</b></td><td></td><td></td>"
                  f"<td class='num'><b>{_num(overall)}</b></td></tr></table>")
+    scores, failed_cols, score_name = column_scores(report)
+    if scores:
+        from .plots import column_scores_png
+
+        cap = (f"{score_name}, lowest first (1 = same distribution); red bars: columns with a "
+               "failed marginal check, grey: all checks passed")
+        png = column_scores_png(scores, failed_cols, title=score_name)
+        parts.append(f'<figure id="column-scores">{_img(png, cap)}'
+                     f"<figcaption>{html.escape(cap)}</figcaption></figure>")
     failed = report.failed()
     if failed:
         parts.append("<h3>Failed checks</h3>" + _checks_table(failed, with_section=True))

@@ -22,12 +22,14 @@ Numeric columns (continuous, integer, datetime as nanoseconds)
       more than ``sqrt(2 ln(1/alpha)) noise J`` with probability below ``alpha``:
       allowance ``(sqrt(2/pi) + sqrt(2 ln(1/alpha))) noise J / IQR``.
     * ``mean_difference_sd`` ``|mean_s - mean_r| / sd_r``, allowance
-      ``z max(sd_r, sd_s) / sd_r noise`` (Welch's standard error with the larger of
-      the two sds, as a small reference underestimates a heavy tail);
-      ``sd_log_ratio`` ``|log(sd_s / sd_r)|``, allowance
-      ``z sqrt((kurtosis - 1) / 4) noise`` (the delta-method standard error; the
-      kurtosis is the larger of the two samples' estimates, as a small reference
-      underestimates a heavy tail).
+      ``z sqrt(1 + 5 sqrt((kurtosis - 1) / n)) noise`` (under the null both samples
+      share the reference's variance, here its upper bound: ``sd_r^2`` plus five of
+      its standard errors); ``sd_log_ratio`` ``|log(sd_s / sd_r)|``, allowance
+      ``z sqrt((kurtosis - 1) / 4) noise`` (the delta-method standard error). The
+      kurtosis is the reference's plus five jackknife standard errors, as a small
+      heavy-tailed reference understates its tail. Variance terms come from the
+      reference alone: the synthetic sample's would widen a check by the very defect
+      it should catch (a synthetic tail too heavy raises both its sd and kurtosis).
     * ``quantile_difference_iqr`` - ``|q_s(p) - q_r(p)| / IQR`` at the p among
       5, 25, 50, 75, 95 % that exceeds its allowance most (each p one test). By Bahadur's representation
       ``q_s(p) - q_r(p) ~ (F_r - F_s)(q(p)) / f(q(p))`` and ``|F_r - F_s|`` stays
@@ -49,10 +51,14 @@ Integer columns with few levels and labels (categorical, boolean)
       ``(1/2 sum_k sqrt(p_k (1 - p_k)) + sqrt(ln(1/alpha) / 2)) noise`` with the
       pooled frequencies ``p``.
     * ``unseen_category_rate`` (labels) - share of synthetic values whose label
-      never occurs in the reference column. Given that ``C`` values of both tables
-      carry such labels, a faithful pair of samples puts all of them on the
-      synthetic side with probability ``(m / (n + m))^C``; allowance
-      ``floor(ln alpha / ln(m / (n + m))) / m``.
+      never occurs in the reference column. Under faithful sampling its mean is the
+      reference sample's missing mass ``M = sum_k p_k (1 - p_k)^n``, estimated from
+      the reference alone by Good-Turing, ``M = N1 / n`` (``N1``, ``N2``: labels seen
+      once, twice), with variance ``M (1 - M) / m + (N1 + 2 N2) / n^2`` (binomial
+      draw of the synthetic side plus Esty's variance of the estimate); allowance
+      ``M + z sqrt(var)``, and never below ``floor(ln alpha / ln(m / (n + m))) / m``
+      (given ``C`` values with such labels, all land on the synthetic side with
+      probability ``(m / (n + m))^C``), which covers references without singletons.
 Every column
     * ``missing_rate_difference`` - ``|null_s - null_r|``, allowance ``z`` pooled
       binomial standard errors of the difference (over all rows).
@@ -242,15 +248,67 @@ def _missing_check(col: ColumnPair, thr: dict, alpha: float) -> Check:
                  f"null rate real {nr:.4f}, synthetic {ns:.4f}; allowance z*SE = {allow:.4f}")
 
 
-def _unseen_allowance(n: int, m: int, alpha: float) -> float:
+def _unseen_allowance(n: int, m: int, alpha: float, ref_counts: np.ndarray | None = None) -> float:
     """Largest share of labels absent from the reference a faithful sample reaches (level alpha).
 
-    Given ``C`` values with such labels in both tables, all of them land in the
-    synthetic table with probability ``(m / (n + m))^C``.
+    The Good-Turing missing mass ``N1 / n`` of the reference plus ``z`` standard errors
+    (module docstring), never below the count bound: given ``C`` values with such labels in
+    both tables, all of them land in the synthetic table with probability ``(m / (n + m))^C``.
+    The allowance reads the reference's counts only, so a synthetic table cannot widen it.
+
+    Examples
+    --------
+    >>> round(_unseen_allowance(200, 2000, 0.01, np.full(200, 1)), 3)
+    1.0
+    >>> _unseen_allowance(1000, 1000, 0.05, np.array([500, 500]))
+    0.004
     """
     if n <= 0 or m <= 0:
         return 1.0
-    return math.floor(math.log(alpha) / math.log(m / (n + m))) / m
+    floor_bound = math.floor(math.log(alpha) / math.log(m / (n + m))) / m
+    if ref_counts is None:
+        return floor_bound
+    counts = np.asarray(ref_counts)
+    n1, n2 = float(np.sum(counts == 1)), float(np.sum(counts == 2))
+    mass = min(1.0, n1 / n)
+    var = mass * (1.0 - mass) / m + (n1 + 2.0 * n2) / n**2
+    return min(1.0, max(floor_bound, mass + z_value(alpha) * math.sqrt(var)))
+
+
+#: Jackknife standard errors added to the reference's kurtosis and variance (see
+#: :func:`_kurtosis_upper`).
+UPPER_SE = 5.0
+
+
+def _kurtosis_upper(x: np.ndarray) -> float:
+    """Upper bound of the kurtosis behind the sample ``x``: its kurtosis ``m4 / m2^2`` plus
+    :data:`UPPER_SE` jackknife standard errors (Quenouille-Tukey, leave-one-out values from
+    the power sums, vectorised). A small sample of a heavy-tailed distribution rarely holds
+    its extreme values and understates the kurtosis; the bound comes from the reference
+    alone, so a synthetic tail too heavy cannot widen the check that should catch it.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).standard_normal(20_000)
+    >>> bool(3.0 < _kurtosis_upper(x) < 3.3)
+    True
+    """
+    n = x.size
+    if n < 4:
+        return 3.0
+    y = (x - x.mean()) / (x.std() or 1.0)
+    y2 = y * y
+    s1, s2, s3, s4 = y.sum(), y2.sum(), (y2 * y).sum(), (y2 * y2).sum()
+    mu = (s1 - y) / (n - 1)  # leave-one-out raw moments
+    r2, r3, r4 = (s2 - y2) / (n - 1), (s3 - y2 * y) / (n - 1), (s4 - y2 * y2) / (n - 1)
+    c2 = r2 - mu**2
+    c4 = r4 - 4 * mu * r3 + 6 * mu**2 * r2 - 3 * mu**4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = c4 / c2**2
+    kurt = s4 / n / (s2 / n) ** 2
+    se = math.sqrt((n - 1) / n * float(np.sum((loo - loo.mean()) ** 2)))
+    out = kurt + UPPER_SE * se
+    return float(out) if np.isfinite(out) else 3.0
 
 
 def _range_allowance(n: int, m: int, alpha: float) -> float:
@@ -303,7 +361,7 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
             rate = float(unseen.sum())
             labels = [str(c) for c, f in zip(col.categories[col.n_real_categories:], unseen,
                                              strict=True) if f > 0]
-            allow = _unseen_allowance(n, m, alpha)
+            allow = _unseen_allowance(n, m, alpha, cr.counts[:col.n_real_categories])
             t = thr["unseen_category_rate"] + allow
             out.append(Check("marginals", "unseen_category_rate", name, rate, t, rate <= t,
                              (("unseen: " + ", ".join(labels[:10])) if labels else "none")
@@ -356,16 +414,18 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
     sd_s = ms.std if m > 1 else 0.0
     if sd_r > 0:
         v = abs(ms.mean - mr.mean) / sd_r
-        # Welch standard error with the larger sd: a small heavy-tailed reference
-        # underestimates the spread, and its mean and sd are low together
-        allow = z * max(sd_r, sd_s) / sd_r * noise
+        # under the null both samples have the reference's spread; a small heavy-tailed
+        # reference understates it, so the variance is its upper bound from the reference
+        # alone (never from the synthetic sample, whose defect would widen its own test)
+        kurt_hi = _kurtosis_upper(a)
+        var_hi = 1 + UPPER_SE * math.sqrt(max(kurt_hi - 1, 0.5) / n)
+        allow = z * math.sqrt(var_hi) * noise
         t = thr["mean_difference_sd"] + allow
         out.append(Check("marginals", "mean_difference_sd", name, v, t, v <= t,
                          f"mean real {mr.mean:.4g}, synthetic {ms.mean:.4g}; allowance {allow:.4f}"))
         if sd_s > 0:
             v = abs(math.log(sd_s / sd_r))
-            kurts = [k for k in (mr.kurtosis, ms.kurtosis) if np.isfinite(k)]
-            kurt = max(kurts) if kurts else 3.0
+            kurt = kurt_hi  # the reference's: a synthetic tail too heavy must not widen its test
             allow = z * math.sqrt(max(kurt - 1, 0.5) / 4) * noise
             t = thr["sd_log_ratio"] + allow
             out.append(Check("marginals", "sd_log_ratio", name, v, t, v <= t,

@@ -18,13 +18,43 @@ __all__ = [
     "heatmaps_png",
     "pca_png",
     "dcr_png",
+    "column_scores_png",
+    "column_scores_figure",
+    "heatmaps_figure",
+    "label_step",
     "REAL_COLOR",
     "SYNTH_COLOR",
 ]
 
 REAL_COLOR = "#1f77b4"
 SYNTH_COLOR = "#ff7f0e"
+FAIL_COLOR = "#c62828"
+PASS_COLOR = "#90a4ae"
 DPI = 80
+#: smallest room (pixels) given to one tick label of a heatmap
+LABEL_PX = 11.0
+#: font size (points) of heatmap tick labels
+LABEL_PT = 8
+#: heatmaps of more columns than this use a 2 x 2 grid of larger panels
+WIDE_HEATMAP = 12
+#: most columns drawn in the per-column score chart (the lowest scores)
+SCORE_BARS = 40
+
+
+def _short(name, width: int = 16) -> str:
+    s = str(name)
+    return s if len(s) <= width else s[: width - 1] + "\u2026"
+
+
+def label_step(n_labels: int, panel_inches: float) -> int:
+    """Label every ``k``-th of ``n_labels`` ticks so each label gets ``LABEL_PX`` pixels.
+
+    Examples
+    --------
+    >>> label_step(30, 4.4), label_step(90, 4.4)
+    (1, 3)
+    """
+    return max(1, int(np.ceil(LABEL_PX * n_labels / (panel_inches * DPI))))
 
 
 def _figure(w: float, h: float):
@@ -93,35 +123,102 @@ def marginal_png(name: str, d: dict) -> bytes:
 
 def heatmaps_png(names: list[str], real: np.ndarray, synth: np.ndarray,
                  labels: tuple[str, str] = ("real", "synthetic")) -> bytes:
-    """Association heatmaps: reference, synthetic and their difference."""
+    """PNG of :func:`heatmaps_figure`."""
+    return figure_to_png(heatmaps_figure(names, real, synth, labels))
+
+
+def heatmaps_figure(names: list[str], real: np.ndarray, synth: np.ndarray,
+                    labels: tuple[str, str] = ("real", "synthetic")):
+    """Association heatmaps: reference, synthetic and their difference.
+
+    Up to ``WIDE_HEATMAP`` columns the three panels sit in a row; wider tables get a
+    2 x 2 grid (the fourth cell holds the colour scale), so each panel is about 350
+    pixels wide. Every column is labelled (names cut to 16 characters, x labels rotated)
+    while each label has ``LABEL_PX`` pixels; wider tables label every ``k``-th column
+    (:func:`label_step`) and say so in the figure.
+    """
     d = len(names)
-    size = min(4.5, 1.6 + 0.22 * d)
-    fig = _figure(3 * size + 1.0, size + 0.6)
-    axes = fig.subplots(1, 3)
-    diff = np.asarray(synth) - np.asarray(real)
+    mats = (real, synth, np.asarray(synth, dtype=float) - np.asarray(real, dtype=float))
+    titles = (labels[0], labels[1], f"{labels[1]} - {labels[0]}")
+    if d <= WIDE_HEATMAP:
+        size = 1.8 + 0.22 * d
+        fig = _figure(3 * size + 1.2, size + 1.0)
+        axes = list(fig.subplots(1, 3))
+        side, spare = size - 1.0, None
+    else:
+        fig = _figure(14.0, 12.6)
+        grid = fig.subplots(2, 2)
+        axes, spare = [grid[0, 0], grid[0, 1], grid[1, 0]], grid[1, 1]
+        side = 4.4
+    k = label_step(d, side)
+    ticks = np.arange(0, d, k)
+    short = [_short(names[i]) for i in ticks]
     im = None
-    for ax, mat, title in zip(axes, (real, synth, diff),
-                              (labels[0], labels[1], f"{labels[1]} - {labels[0]}"), strict=True):
+    for ax, mat, title in zip(axes, mats, titles, strict=True):
         im = ax.imshow(np.asarray(mat, dtype=float), vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_title(title, fontsize=10)
-        short = [str(n)[:12] for n in names]
-        if d <= 30:
-            ax.set_xticks(range(d), short, rotation=90, fontsize=6)
-            ax.set_yticks(range(d), short if ax is axes[0] else [""] * d, fontsize=6)
-        else:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.colorbar(im, ax=axes, shrink=0.8)
-    return figure_to_png(fig)
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks(ticks, short, rotation=90, fontsize=LABEL_PT)
+        ax.set_yticks(ticks, short, fontsize=LABEL_PT)
+    note = (f"{d} columns in table order" + (f"; every {k}th labelled" if k > 1 else ""))
+    if spare is None:
+        fig.colorbar(im, ax=axes, shrink=0.8)
+        if k > 1:
+            fig.supxlabel(note, fontsize=9)
+    else:
+        spare.axis("off")
+        cax = spare.inset_axes([0.08, 0.62, 0.84, 0.07])
+        fig.colorbar(im, cax=cax, orientation="horizontal")
+        cax.tick_params(labelsize=9)
+        spare.text(0.5, 0.45, note, ha="center", va="top", fontsize=11, transform=spare.transAxes)
+    return fig
+
+
+def column_scores_png(scores: dict[str, float], failed: set[str] | frozenset = frozenset(),
+                      *, title: str = "Column Shapes score per column") -> bytes:
+    """PNG of :func:`column_scores_figure`."""
+    return figure_to_png(column_scores_figure(scores, failed, title=title))
+
+
+def column_scores_figure(scores: dict[str, float], failed: set[str] | frozenset = frozenset(),
+                         *, title: str = "Column Shapes score per column"):
+    """Horizontal bars of one score per column, lowest first; ``failed`` columns in red.
+
+    At most ``SCORE_BARS`` bars (the lowest scores); the title says when some are left out.
+    """
+    items = sorted(((str(k), float(v)) for k, v in scores.items() if np.isfinite(v)),
+                   key=lambda kv: (kv[1], kv[0]))
+    shown = items[:SCORE_BARS]
+    n = max(len(shown), 1)
+    fig = _figure(7.0, 1.0 + 0.2 * n)
+    ax = fig.add_subplot()
+    y = np.arange(len(shown))[::-1]
+    colors = [FAIL_COLOR if name in failed else PASS_COLOR for name, _ in shown]
+    ax.barh(y, [v for _, v in shown], color=colors, height=0.75)
+    ax.set_yticks(y, [_short(name, 28) for name, _ in shown], fontsize=9)
+    for yi, (_, v) in zip(y, shown, strict=True):
+        ax.text(min(v, 1.0) + 0.005, yi, f"{v:.3f}", va="center", fontsize=8)
+    ax.set_xlim(0, 1.08)
+    ax.set_ylim(-0.6, len(shown) - 0.4)
+    ax.set_xlabel("score (1 = same distribution)", fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    extra = f" (the {len(shown)} lowest of {len(items)})" if len(items) > len(shown) else ""
+    n_bad = sum(name in failed for name, _ in items)
+    ax.set_title(f"{title}{extra}; red: a failed check ({n_bad})", fontsize=10)
+    return fig
 
 
 def pca_png(d: dict) -> bytes:
-    """Scatter of the first two principal components (fitted on the reference)."""
+    """Scatter of the first two principal components (fitted on the reference).
+
+    ``d["real"]`` and ``d["synth"]`` hold equally many rows (a seeded subsample of the
+    larger table, see :func:`synthkit.validation.validate`), so neither buries the other.
+    """
     fig = _figure(4.6, 3.8)
     ax = fig.add_subplot()
     r, s = np.asarray(d["real"]), np.asarray(d["synth"])
-    ax.scatter(r[:, 0], r[:, 1], s=5, alpha=0.45, color=REAL_COLOR, label="real", lw=0)
-    ax.scatter(s[:, 0], s[:, 1], s=5, alpha=0.45, color=SYNTH_COLOR, label="synthetic", lw=0)
+    ax.scatter(s[:, 0], s[:, 1], s=6, alpha=0.5, color=SYNTH_COLOR, label=f"synthetic ({len(s)})",
+               lw=0)
+    ax.scatter(r[:, 0], r[:, 1], s=6, alpha=0.5, color=REAL_COLOR, label=f"real ({len(r)})", lw=0)
     ev = d.get("explained", [np.nan, np.nan])
     ax.set_xlabel(f"PC1 ({100 * ev[0]:.0f}% of real variance)", fontsize=8)
     ax.set_ylabel(f"PC2 ({100 * ev[1]:.0f}%)", fontsize=8)

@@ -194,6 +194,7 @@ def prepare_tables(
     schema: Schema | None = None,
     real_name: str = "reference",
     synth_name: str = "synthetic",
+    schema_name: str | None = None,
 ) -> PreparedTables:
     """Check both tables and align their common columns.
 
@@ -203,6 +204,10 @@ def prepare_tables(
         The reference (real) table and the synthetic table.
     schema : Schema, optional
         Column kinds to use instead of inferring them from ``real``.
+    real_name, synth_name : str
+        The tables' names in error messages.
+    schema_name : str, optional
+        Where ``schema``'s kinds come from, in error messages (default ``real_name``).
 
     Returns
     -------
@@ -260,7 +265,8 @@ def prepare_tables(
         sfam = _family(synth[col.name])
         if sfam != FAMILY[col.kind]:
             skind = infer_column(synth[col.name], col.name).kind
-            mismatched.append(f"{col.name!r} ({real_name}: {col.kind}, {synth_name}: {skind})")
+            mismatched.append(f"{col.name!r} ({schema_name or real_name}: {col.kind}, "
+                              f"{synth_name}: {skind})")
     if mismatched:
         raise DataError(
             "column kinds differ between the tables: " + ", ".join(mismatched)

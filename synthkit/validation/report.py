@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._deprecation import warn_renamed
 from ..io import atomic_path, from_jsonable_float, read_json, to_jsonable
-from .checks import SECTIONS, Check
+from .checks import SECTIONS, Check, format_number
 
 __all__ = ["ValidationReport", "REPORT_FORMAT"]
 
@@ -80,7 +81,15 @@ class ValidationReport:
         return [s for s in SECTIONS if s in seen] + sorted({s for s in seen} - set(SECTIONS))
 
     def to_frame(self, *, informational: bool = True) -> pd.DataFrame:
-        """One row per check: section, statistic, columns, value, threshold, passed, detail."""
+        """Deprecated name of :meth:`describe` (``to_frame`` is for data: datasets' rows)."""
+        warn_renamed("ValidationReport.to_frame()", "ValidationReport.describe()")
+        return self.describe(informational=informational)
+
+    def describe(self, *, informational: bool = True) -> pd.DataFrame:
+        """One row per check: section, statistic, columns, value, threshold, passed, detail.
+
+        ``informational=False`` keeps only the checks with a verdict (``passed`` not None).
+        """
         rows = [c.to_dict() for c in self.checks if informational or c.passed is not None]
         frame = pd.DataFrame(rows, columns=_COLUMNS)
         frame["passed"] = frame["passed"].astype(object)
@@ -210,16 +219,3 @@ class ValidationReport:
                 Path(tmp).write_text(text, encoding="utf-8")
         return text
 
-
-def format_number(v) -> str:
-    """Numbers in report tables: 4 decimals, scientific below 1e-3 or from 1e5; "" for None."""
-    if v is None:
-        return ""
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-        return f"{v:.3e}"
-    return f"{v:.4f}"

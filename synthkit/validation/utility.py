@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from .._threads import limit_threads
 from ..errors import DataError
 from ..seeding import as_generator
 from .checks import Check, bonferroni_level, z_value
@@ -155,9 +156,7 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
 
     # One OpenMP thread: on these sizes the speed-up of more threads is small, and on a
     # busy machine spinning OpenMP threads made a 50k-row fit 20x slower (measured).
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with limit_threads(1, "openmp"):
         trtr, infl_r = fit_score(xr, yr)
         tstr, infl_s = fit_score(xs, ys)
     metric = "accuracy" if task == "classification" else "r2"

@@ -13,14 +13,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..errors import DataError, SpecError
+from ..errors import DataError, SpecError, SynthkitError
 from .checks import SECTIONS, Check, bonferroni_level, resolve_thresholds, z_value
 from .prepare import PreparedTables, as_frame, prepare_tables
 from .report import ValidationReport
 
 __all__ = ["validate", "reference_kind"]
 
-#: rows of each table drawn in the PCA scatter
+#: most rows of each table drawn in the PCA scatter; both tables are drawn to the same
+#: size (a seeded subsample of the larger one), so neither buries the other
 PCA_POINTS = 2000
 
 
@@ -30,6 +31,15 @@ class _Timings(dict):
     def __init__(self) -> None:
         super().__init__()
         self.cpu: dict[str, float] = {}
+        self.bar = None  # a progress bar advanced by every lap
+
+
+def _start(timings: dict, name: str) -> tuple[float, float]:
+    """Start the clock of section ``name`` (and name it on the progress bar)."""
+    bar = getattr(timings, "bar", None)
+    if bar is not None:
+        bar.set_postfix_str(name, refresh=False)
+    return _now()
 
 
 def _now() -> tuple[float, float]:
@@ -41,6 +51,8 @@ def _lap(timings: dict, name: str, start: tuple[float, float]) -> None:
     timings[name] = wall - start[0]
     if isinstance(timings, _Timings):
         timings.cpu[name] = cpu - start[1]
+        if timings.bar is not None and name != "total":
+            timings.bar.update()
 
 
 def reference_kind(reference: Any, synthetic: Any = None) -> str:
@@ -116,33 +128,27 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
 
 
 def _declared_correlation(model, names: list[str]):
-    """(matrix, type) of a declared / fitted correlation target, or (None, None).
+    """(matrix, type, names) a sample of ``model`` should reproduce, or (None, None, None).
 
-    Looked up, in order: ``target_corr_`` (any object; type from
-    ``target_corr_type_``, default ``"pearson"``), the ``correlation`` parameter of
-    synthkit's correlated strategies (type ``correlation_type`` or the strategy's
-    ``default_correlation_type``), then the fitted latent ``correlation_``
-    (normal scores).
+    Read from the model's fitted dependence (``model.dependence_``, a
+    :class:`~synthkit.strategies._state.FittedDependence`): the declared target
+    with its type when there is one, else the fitted matrix with what it
+    measures (normal scores, Spearman, Pearson).
     """
     from ..dependence.checks import check_correlation_matrix
 
-    model_names = [getattr(cm, "name", None) for cm in getattr(model, "columns_", [])]
-    candidates = [
-        (getattr(model, "target_corr_", None), getattr(model, "target_corr_type_", "pearson")),
-        (getattr(model, "correlation", None),
-         getattr(model, "correlation_type", None)
-         or getattr(model, "default_correlation_type", "normal_scores")),
-        (getattr(model, "correlation_", None), "normal_scores"),
-    ]
-    for matrix, ctype in candidates:
-        if matrix is None:
-            continue
-        try:
-            m = check_correlation_matrix(matrix, model_names or names, what="declared correlation")
-        except Exception:
-            continue
-        return m, str(ctype), (model_names or names)
-    return None, None, None
+    dependence = getattr(model, "dependence_", None)
+    if dependence is None:
+        return None, None, None
+    matrix, ctype = dependence.comparable()
+    if matrix is None or ctype is None:
+        return None, None, None
+    model_names = [cm.name for cm in model.columns_]
+    try:
+        m = check_correlation_matrix(matrix, model_names, what="declared correlation")
+    except SynthkitError:
+        return None, None, None
+    return m, str(ctype), model_names
 
 
 def _correlation_of(x: np.ndarray, ctype: str) -> np.ndarray:
@@ -166,7 +172,7 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
     by_name = {getattr(cm, "name", getattr(getattr(cm, "column", None), "name", None)): cm
                for cm in columns}
     tables = prepare_tables(synth, synth, schema=schema, real_name="synthetic",
-                            synth_name="synthetic")
+                            synth_name="synthetic", schema_name="model")
     missing = [n for n in (schema.names if schema is not None else []) if n not in tables.names]
     checks: list[Check] = []
     scores: dict = {}
@@ -301,8 +307,9 @@ def _pca_data(tables: PreparedTables, seed) -> dict | None:
         return None
     rng = as_generator(seed)
     enc = MixedEncoder(tables.columns)
-    ir = np.sort(rng.choice(tables.n_real, min(PCA_POINTS, tables.n_real), replace=False))
-    is_ = np.sort(rng.choice(tables.n_synth, min(PCA_POINTS, tables.n_synth), replace=False))
+    ir = rng.choice(tables.n_real, min(PCA_POINTS, tables.n_real), replace=False)
+    m = min(len(ir), tables.n_synth)  # drawn: m rows of each (the first m of ir are random too)
+    is_ = rng.choice(tables.n_synth, m, replace=False)
     xr = enc.transform({c.name: c.real[ir] for c in tables.columns})
     xs = enc.transform({c.name: c.synth[is_] for c in tables.columns})
     if xr.shape[1] < 2:
@@ -312,7 +319,7 @@ def _pca_data(tables: PreparedTables, seed) -> dict | None:
     with warnings.catch_warnings():  # constant reference rows: 0/0 explained variance
         warnings.simplefilter("ignore", RuntimeWarning)
         pca = PCA(n_components=2, random_state=0).fit(xr)
-        return {"real": pca.transform(xr), "synth": pca.transform(xs),
+        return {"real": pca.transform(xr[:m]), "synth": pca.transform(xs),
                 "explained": np.nan_to_num(pca.explained_variance_ratio_).tolist()}
 
 
@@ -370,6 +377,7 @@ def validate(
     thresholds: Mapping[str, float] | None = None,
     seed: Any = 0,
     figures: bool = True,
+    progress: bool | None = None,
 ) -> ValidationReport:
     """Tell how close, how useful and how private a synthetic table is.
 
@@ -380,8 +388,8 @@ def validate(
         * a fitted or declared synthkit strategy (anything with ``schema_`` and
           ``columns_``, whose ``columns_[i].marginal.cdf`` is the declared CDF):
           one-sample KS / declared frequencies per column, and the declared
-          correlation (``target_corr_``, the strategy's ``correlation`` parameter
-          with its ``correlation_type``, or the fitted ``correlation_``);
+          correlation (the model's ``dependence_``: a declared target with its
+          type, or the fitted matrix with what it measures);
         * a recipe (YAML path or mapping, loaded by :mod:`synthkit.recipes`): a
           declared recipe validates like a strategy, a ``data:`` recipe against its data;
         * a cluster archetype (has ``max_overlap``; ``synthetic`` has ``labels``):
@@ -411,6 +419,10 @@ def validate(
         reproducible for a fixed seed.
     figures : bool
         Compute the data of the HTML figures (histograms, PCA); False skips them.
+    progress : bool, optional
+        A progress bar over the sections and columns: shown by default when either
+        table has at least ``PROGRESS_MIN_ROWS`` (250,000) rows and stderr is a
+        terminal; True or False forces it on or off.
 
     Returns
     -------
@@ -435,8 +447,10 @@ def validate(
     >>> rep.passed
     True
     """
+    from .._progress import check_progress
     from ..seeding import as_generator
 
+    check_progress(progress)
     thr = resolve_thresholds(thresholds)
     rng = as_generator(seed)
     seeds = rng.integers(0, 2**31 - 1, size=4)
@@ -520,6 +534,14 @@ def validate(
                 if extra:
                     main.categories = list(main.categories) + extra
     _lap(timings, "prepare", t0)
+    from .._progress import progress_bar
+    from ..strategies.base import PROGRESS_MIN_ROWS
+
+    n_steps = (1 + len(tables.columns) * ("marginals" in sections) + len(sections)
+               + ("marginals" in sections or "dependence" in sections) + bool(figures))
+    timings.bar = progress_bar(total=n_steps, initial=1, progress=progress, desc="validate",
+                               unit="step", leave=False,
+                               large=max(tables.n_real, tables.n_synth) >= PROGRESS_MIN_ROWS)
     meta.update(reference_kind="table", n_reference=tables.n_real, n_synthetic=tables.n_synth,
                 n_holdout=None if hold is None else hold.n_synth, columns=tables.names,
                 kinds={c.name: c.kind for c in tables.columns},
@@ -542,7 +564,7 @@ def validate(
     if "marginals" in sections:
         from .marginals import column_checks, plot_data
 
-        t0 = _now()
+        t0 = _start(timings, "marginals")
         if tables.only_real:
             all_checks.append(Check("marginals", "column_coverage", ",".join(tables.only_real),
                                     1 - len(tables.only_real) / (len(tables.names) + len(tables.only_real)),
@@ -556,12 +578,13 @@ def validate(
             all_checks += column_checks(col, thr, sorted_cache, alpha=alpha)
             if figures:
                 plots[col.name] = plot_data(col, sorted_cache.get(col.name))
+            timings.bar.update()
         artifacts["marginal_plots"] = plots
         _lap(timings, "marginals", t0)
     if "dependence" in sections:
         from .dependence import dependence_checks
 
-        t0 = _now()
+        t0 = _start(timings, "dependence")
         dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]), alpha=alpha)
         all_checks += dep_checks
         artifacts["dependence"] = dep_art
@@ -569,7 +592,7 @@ def validate(
     if "marginals" in sections or "dependence" in sections:
         from .sdmetrics_scores import sdmetrics_checks
 
-        t0 = _now()
+        t0 = _start(timings, "scores")
         sd_checks, sd_art = sdmetrics_checks(tables, thr, sorted_cache=sorted_cache,
                                              dep_artifacts=dep_art)
         all_checks += [c for c in sd_checks if c.section in sections]
@@ -583,7 +606,7 @@ def validate(
     if "privacy" in sections:
         from .privacy import privacy_checks
 
-        t0 = _now()
+        t0 = _start(timings, "privacy")
         p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]), alpha=alpha)
         all_checks += p_checks
         scores["privacy"] = p_art.pop("score")
@@ -592,7 +615,7 @@ def validate(
     if "utility" in sections:
         from .utility import utility_checks
 
-        t0 = _now()
+        t0 = _start(timings, "utility")
         u_checks, u_art = utility_checks(tables, target, thr, holdout=hold, seed=int(seeds[2]),
                                          alpha=alpha)
         all_checks += u_checks
@@ -600,10 +623,12 @@ def validate(
         artifacts["utility"] = u_art
         _lap(timings, "utility", t0)
     if figures:
-        t0 = _now()
+        t0 = _start(timings, "pca")
         artifacts["pca"] = _pca_data(tables, int(seeds[3]))
         _lap(timings, "pca", t0)
     finite = [v for v in scores.values() if np.isfinite(v)]
     scores["overall"] = float(np.mean(finite)) if finite else math.nan
     _lap(timings, "total", t_start)
+    timings.bar.close()
+    timings.bar = None
     return ValidationReport(all_checks, scores, meta, artifacts)

@@ -1,0 +1,63 @@
+"""Progress bars for long work: tqdm on a terminal, silent elsewhere unless asked for.
+
+``tqdm.auto`` picks a notebook widget in Jupyter, but without ``ipywidgets`` it warns
+``TqdmWarning: IProgress not found`` in every notebook that imports it; :func:`tqdm_class`
+therefore uses ``tqdm.auto`` only when ``ipywidgets`` is importable and the plain text bar
+(``tqdm.std``) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from .errors import SpecError
+
+__all__ = ["tqdm_class", "check_progress", "progress_bar"]
+
+
+@lru_cache(maxsize=1)
+def tqdm_class() -> type:
+    """The tqdm bar class: ``tqdm.auto`` when ``ipywidgets`` is importable, else ``tqdm.std``.
+
+    Examples
+    --------
+    >>> tqdm_class().__name__
+    'tqdm'
+    """
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
+
+
+def check_progress(progress: Any) -> bool | None:
+    """``progress`` as given when it is True, False or None; :class:`SpecError` otherwise."""
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise SpecError(f"`progress` must be True, False or None (shown on a terminal), "
+                        f"got {progress!r}")
+    return None if progress is None else bool(progress)
+
+
+def progress_bar(iterable: Iterable | None = None, *, total: int | None = None,
+                 progress: bool | None = None, large: bool = True, **kwargs: Any):
+    """A tqdm bar: forced on or off by ``progress``; by default (``None``) shown when the
+    work is ``large`` and stderr is a terminal (tqdm's ``disable=None``).
+
+    Examples
+    --------
+    >>> sum(progress_bar(range(4), progress=False))
+    6
+    """
+    progress = check_progress(progress)
+    if progress is None:
+        disable = None if large else True
+    else:
+        disable = not progress
+    return tqdm_class()(iterable, total=total, disable=disable, **kwargs)

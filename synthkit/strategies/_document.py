@@ -1,0 +1,127 @@
+"""Column fitting, parameter display, provenance and the model document of a strategy.
+
+The model document (format ``synthkit-model`` v1) holds the strategy's name and
+parameters, the schema, one entry per column model, the strategy's dependence
+entry and, for stratified models, the strata. :func:`read_model` checks a
+document as strictly as ``fit`` checks parameters (a hand-edited file must not
+be used as is) and ends, like ``fit``, in the model's ``_set_state``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..columns import ColumnModel
+from ..errors import ModelFileError, SpecError, SynthkitError
+from ..io import to_jsonable
+from ..rules import parse_rules
+from ..schema import Schema
+from ..seeding import BLOCK_ROWS, seed_to_json
+from ._state import FittedDependence
+from .registry import get_strategy
+
+__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "fit_columns", "read_model", "write_model"]
+
+MODEL_FORMAT = "synthkit-model"
+MODEL_FORMAT_VERSION = 1
+
+
+def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, criterion: str,
+                ks_tolerance: float) -> list[ColumnModel]:
+    """One fitted :class:`~synthkit.columns.ColumnModel` per column of ``frame``."""
+    methods = marginals if isinstance(marginals, dict) else {}
+    unknown = sorted(set(methods) - set(schema.names))
+    if unknown:
+        raise SpecError(f"`marginals` names unknown column(s) {unknown}")
+    default = marginals if isinstance(marginals, str) else "auto"
+    columns = []
+    for col in schema:
+        method = methods.get(col.name, default)
+        if col.kind == "integer" and method not in ("auto", "pmf", "poisson", "nbinom", "binom",
+                                                     "empirical"):
+            method = "auto"
+        columns.append(ColumnModel.fit(frame[col.name], col, method=method, criterion=criterion,
+                                       ks_tolerance=ks_tolerance))
+    return columns
+
+
+def provenance(model: Any, n: int, root: np.random.SeedSequence, conditions: dict | None) -> dict:
+    out = {"strategy": model.name, "params": to_jsonable(model.get_params()), "n": int(n),
+           "seed": seed_to_json(root), "block_rows": BLOCK_ROWS, "synthkit_version": __version__}
+    if conditions:
+        out["conditions"] = to_jsonable(conditions)
+    return out
+
+
+def write_model(model: Any) -> dict[str, Any]:
+    strata = model.strata_
+    return to_jsonable({
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "synthkit_version": __version__,
+        "strategy": model.name,
+        "params": model.get_params(),
+        "n_train": model.n_train_,
+        "schema": model.schema_.to_dict(),
+        "columns": [c.to_dict() for c in model.columns_],
+        "dependence": model._dependence_to_dict() if strata is None else {},
+        "strata": None if strata is None else strata.strata_to_dict(),
+    })
+
+
+def read_model(cls: type | None, d: Any) -> Any:
+    """The model of a document written by :func:`write_model` (``cls`` None: the named strategy)."""
+    if not isinstance(d, dict):
+        raise ModelFileError("a model document must be a JSON object")
+    if d.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"not a synthkit model (format {d.get('format')!r})")
+    if d.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelFileError(
+            f"unknown model format_version {d.get('format_version')!r}; this synthkit "
+            f"reads version {MODEL_FORMAT_VERSION}: upgrade synthkit or re-fit the model"
+        )
+    for key in ("strategy", "params", "schema", "columns"):
+        if key not in d:
+            raise ModelFileError(f"model document is missing the `{key}` entry")
+    try:
+        klass = get_strategy(d["strategy"]) if cls is None else cls
+    except SpecError as exc:
+        raise ModelFileError(f"model document: {exc}") from None
+    if not isinstance(d["params"], dict) or not isinstance(d["columns"], list):
+        raise ModelFileError("model document: `params` must be an object and `columns` a list")
+    try:
+        obj = klass(**d["params"])
+    except TypeError as exc:
+        raise ModelFileError(f"model parameters do not match strategy {d['strategy']!r}: {exc}") from None
+    try:
+        schema = Schema.from_dict(d["schema"])
+        columns = [ColumnModel.from_dict(c) for c in d["columns"]]
+    except SpecError as exc:
+        raise ModelFileError(f"malformed model document: {exc}") from None
+    if [c.name for c in columns] != schema.names:
+        raise ModelFileError("model document: `columns` do not match the `schema`")
+    try:  # parameters are checked as at fit time: a hand-edited file must not be used as is
+        obj._validate_params()
+        parse_rules(obj.rules, schema.names)
+    except SynthkitError as exc:
+        raise ModelFileError(f"model document: invalid `params`: {exc}") from None
+    n_train = d.get("n_train")
+    if n_train is not None and (isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 1):
+        raise ModelFileError(f"model document: `n_train` must be a positive integer or null, "
+                             f"got {n_train!r}")
+    obj.schema_, obj.columns_, obj.n_train_ = schema, columns, n_train  # for the hook
+    strata = None
+    if d.get("strata"):
+        strata = get_strategy("stratified").strata_from_dict(obj, d["strata"])
+        dependence = FittedDependence()
+    else:
+        dependence = obj._dependence_from_dict(d.get("dependence") or {})
+    try:
+        obj._set_state(schema, columns, dependence, n_train=n_train, strata=strata)
+    except SpecError as exc:
+        raise ModelFileError(f"{obj.name} model document: {exc}") from None
+    return obj

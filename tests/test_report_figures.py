@@ -1,0 +1,98 @@
+"""Figures of the validation report: labelled heatmaps, balanced PCA scatter, per-column scores."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthkit
+from synthkit.validation import plots
+from synthkit.validation.html import render_html
+
+
+def _corr(d: int, seed: int) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(size=(200, d))
+    return np.corrcoef(x, rowvar=False)
+
+
+def _tick_texts(axis) -> list[str]:
+    return [t.get_text() for t in axis.get_ticklabels()]
+
+
+@pytest.mark.parametrize("d", [5, 30])
+def test_every_heatmap_panel_labels_every_column(d):
+    names = [f"column_{i:02d}" for i in range(d)]
+    fig = plots.heatmaps_figure(names, _corr(d, 0), _corr(d, 1))
+    panels = [ax for ax in fig.axes if ax.get_images() and ax.get_title()]
+    assert len(panels) == 3
+    for ax in panels:
+        assert _tick_texts(ax.xaxis) == names
+        assert _tick_texts(ax.yaxis) == names
+
+
+def test_wide_heatmap_labels_every_kth_column_and_says_so():
+    d = 90
+    names = [f"c{i}" for i in range(d)]
+    fig = plots.heatmaps_figure(names, _corr(d, 0), _corr(d, 1))
+    panels = [ax for ax in fig.axes if ax.get_images() and ax.get_title()]
+    k = plots.label_step(d, 4.4)
+    assert k > 1
+    for ax in panels:
+        assert _tick_texts(ax.xaxis) == names[::k]
+        assert _tick_texts(ax.yaxis) == names[::k]
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(f"every {k}th labelled" in t for t in texts)
+
+
+def test_heatmap_labels_have_room():
+    # each label gets at least LABEL_PX pixels of its axis: the drawn axis length / labels
+    d = 30
+    names = [f"column_{i:02d}" for i in range(d)]
+    fig = plots.heatmaps_figure(names, _corr(d, 0), _corr(d, 1))
+    fig.canvas.draw()
+    for ax in (a for a in fig.axes if a.get_images() and a.get_title()):
+        bbox = ax.get_window_extent()
+        assert min(bbox.width, bbox.height) / len(_tick_texts(ax.xaxis)) >= plots.LABEL_PX
+
+
+def _wine():
+    from sklearn.datasets import load_wine
+
+    return load_wine(as_frame=True).frame
+
+
+def test_pca_scatter_draws_as_many_synthetic_as_real_rows():
+    real = _wine()  # 178 rows
+    synth = synthkit.fit(real).sample(20_000, seed=1, progress=False).frame
+    rep = synthkit.validate(real, synth, checks="marginals")
+    pca = rep.artifacts["pca"]
+    assert len(pca["real"]) == len(pca["synth"]) == len(real)
+    # a seeded draw: same seed, same subsample
+    again = synthkit.validate(real, synth, checks="marginals")
+    np.testing.assert_array_equal(pca["synth"], again.artifacts["pca"]["synth"])
+
+
+def test_html_starts_with_a_per_column_score_chart_that_marks_failing_columns():
+    from synthkit.validation.html import column_scores
+
+    real = _wine()
+    synth = synthkit.fit(real).sample(2_000, seed=2, progress=False).frame
+    synth["proline"] = synth["proline"] * 1.5  # a clearly wrong column
+    rep = synthkit.validate(real, synth, checks="marginals")
+    scores, failed, name = column_scores(rep)
+    assert name.startswith("Column Shapes")
+    assert set(scores) == {str(c) for c in real.columns}
+    assert "proline" in failed
+    html = render_html(rep)
+    assert 'id="column-scores"' in html
+    assert html.index('id="column-scores"') < html.index('id="marginals"')
+    fig = plots.column_scores_figure(scores, failed)
+    ax = fig.axes[0]
+    bars = sorted(ax.patches, key=lambda b: -b.get_y())  # top bar first
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    labels = [lbl for _, lbl in sorted(zip(ax.get_yticks(), labels, strict=True), reverse=True)]
+    values = [b.get_width() for b in bars]
+    assert values == sorted(values)  # lowest score at the top
+    assert labels[0] == "proline"
+    red = {lbl for lbl, b in zip(labels, bars, strict=True)
+           if np.allclose(b.get_facecolor()[:3], pd.Series([0xc6, 0x28, 0x28]).to_numpy() / 255)}
+    assert red == failed
