@@ -143,7 +143,7 @@ def table_speed(n_ds: int, n_rep: int, timeout: float, use_rep: bool) -> list[di
         times, ok, cert = [], 0, 0
         for s in range(n_ds):
             t0 = time.perf_counter()
-            ds = arch.sample(1000 + s)
+            ds = arch.sample(seed=1000 + s)
             times.append(time.perf_counter() - t0)
             cert += bool(ds.placement["certified"])
             with single_thread_blas():
@@ -223,7 +223,7 @@ def table_calibration(n: int, dims, use_rep: bool, timeout: float):
             arch = Archetype(n_clusters=2, dim=dim, n_samples=n, min_overlap=0.045,
                              max_overlap=0.05, distributions=[fam], imbalance_ratio=1,
                              aspect_ref=2, aspect_maxmin=1.5)
-            ds = arch.sample(3)
+            ds = arch.sample(seed=3)
             emp = float(ds.empirical_overlap()[0, 1])
             row = {"family": fam, "dim": dim, "certificate": float(ds.achieved_overlap[0, 1]),
                    "measured": emp, "ok": 0.04 <= emp <= 0.06}

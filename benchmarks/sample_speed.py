@@ -7,7 +7,7 @@ the same run, their ratio, and the peak traced memory (tracemalloc) relative
 to the output frame's size. Each timing is the best of ``--repeat`` runs.
 
 Run:  python benchmarks/sample_speed.py [--rows 1000000] [--repeat 3]
-Targets (issue 2): ratio >= 15% of the raw uniform rate; peak memory < 3x the frame.
+Targets: ratio >= 15% of the raw uniform rate; peak memory < 3x the frame.
 """
 
 from __future__ import annotations

@@ -309,7 +309,7 @@ def render(table: pd.DataFrame, markdown: bool = False) -> str:
 
 
 def verdict(table: pd.DataFrame) -> str:
-    """The issue's targets, checked on the measured numbers (never hidden)."""
+    """The targets, checked on the measured numbers (never hidden)."""
     out = []
     for method in ("synthkit gaussian_copula", "synthkit gaussian_copula (stratify=auto)"):
         if method in set(table["method"]):

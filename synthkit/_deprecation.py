@@ -21,3 +21,32 @@ def warn_renamed(old: str, new: str, stacklevel: int = 3) -> None:
     """
     warnings.warn(f"`{old}` is deprecated and will be removed; use `{new}` instead",
                   DeprecationWarning, stacklevel=stacklevel)
+
+
+def sample_args(args: tuple, n, seed, owner: str) -> tuple:
+    """``(n, seed)`` of a ``sample(n=None, seed=None)`` call that also accepts the former ``sample(seed)``.
+
+    ``sample(x)`` with neither keyword is the former form: ``x`` is the seed (with a
+    :class:`DeprecationWarning` asking for ``seed=``); ``sample(x, seed=...)`` and
+    ``sample(x, y)`` read ``x`` as ``n``.
+
+    Examples
+    --------
+    >>> sample_args((100, 3), None, None, "Model")
+    (100, 3)
+    >>> sample_args((), 5, 1, "Model")
+    (5, 1)
+    """
+    from .errors import SpecError
+
+    if len(args) > 2 or (len(args) == 2 and (n is not None or seed is not None)) or (
+            len(args) == 1 and n is not None):
+        raise SpecError(f"`{owner}.sample` takes `n` and `seed` once each: call sample(n=None, seed=None)")
+    if len(args) == 2:
+        return args[0], args[1]
+    if len(args) == 1 and seed is None:
+        warn_renamed(f"{owner}.sample(seed)", f"{owner}.sample(seed=seed)", stacklevel=4)
+        return None, args[0]
+    if len(args) == 1:
+        return args[0], seed
+    return n, seed

@@ -330,6 +330,25 @@ class ColumnModel:
                                                                   "wasserstein")})
         return cls(Column.from_dict(d["column"]), marginal_from_dict(d["marginal"]), report)
 
+    def value_cdf(self, x: Any) -> np.ndarray:
+        """CDF of the column's non-missing values at ``x`` on the column's own scale.
+
+        Numbers are taken as they are; datetimes as int64 nanoseconds since the epoch
+        (pandas' numeric view of ``datetime64[ns]``), whatever unit the marginal is
+        stored in. Callers outside this class never need to know that unit.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> cm = ColumnModel.fit(pd.Series(pd.to_datetime(["2020-01-01", "2020-01-03"] * 5)))
+        >>> float(cm.value_cdf(pd.Timestamp("2020-01-02").value))
+        0.5
+        """
+        x = np.asarray(x, dtype=float)
+        if self.column.kind == "datetime":
+            x = x / _NS_PER_S
+        return np.asarray(self.marginal.cdf(x), dtype=float)
+
     def describe(self) -> str:
         """A short human description (``"parametric:gamma"``, ``"pmf (5 values)"``...)."""
         m = self.marginal

@@ -354,7 +354,9 @@ def _parse_dates(frame: pd.DataFrame) -> pd.DataFrame:
     converted only if then every non-missing value parses (``pandas.to_datetime`` with
     ``format="ISO8601"``), so a column of mixed text keeps its strings.
     """
-    for name in frame.select_dtypes(include="object").columns:
+    text = [c for c, dt in frame.dtypes.items()
+            if pd.api.types.is_object_dtype(dt) or isinstance(dt, pd.StringDtype)]
+    for name in text:  # object (pandas 2) or str (pandas 3) columns
         col = frame[name]
         present = col.dropna()
         head = present.iloc[:DATE_SAMPLE]

@@ -33,6 +33,7 @@ __all__ = [
     "child_seed",
     "data_seed",
     "iter_blocks",
+    "seed_from_json",
     "seed_to_json",
 ]
 
@@ -199,3 +200,21 @@ def seed_to_json(seq: np.random.SeedSequence) -> dict:
     else:
         entropy = int(entropy)
     return {"entropy": entropy, "spawn_key": [int(k) for k in seq.spawn_key]}
+
+
+def seed_from_json(record: dict) -> np.random.SeedSequence:
+    """The seed sequence recorded by :func:`seed_to_json`.
+
+    Examples
+    --------
+    >>> seq = child_seed(7, 3)
+    >>> seed_from_json(seed_to_json(seq)).generate_state(2).tolist() == seq.generate_state(2).tolist()
+    True
+    """
+    try:
+        entropy = record["entropy"]
+        key = tuple(int(k) for k in record.get("spawn_key", ()))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise SpecError(f"a seed record must be {{'entropy': int, 'spawn_key': [int, ...]}}, "
+                        f"got {record!r}") from None
+    return np.random.SeedSequence(entropy, spawn_key=key)

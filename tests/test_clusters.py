@@ -117,7 +117,7 @@ def test_group_sizes():
 def test_constraints_met_under_exact_overlap(params):
     arch = Archetype(**params)
     for seed in range(3):
-        ds = arch.sample(seed)
+        ds = arch.sample(seed=seed)
         assert ds.placement["certified"]
         m = ds.mixture
         ov = overlap_matrix(m.centers, m.covariances, method="exact")  # independent recomputation
@@ -130,7 +130,7 @@ def test_constraints_met_under_exact_overlap(params):
 def test_non_normal_constraints_use_calibrated_overlap():
     arch = Archetype(n_clusters=6, dim=4, distributions=["exponential", ("student_t", {"df": 5})],
                      n_samples=600)
-    ds = arch.sample(3)
+    ds = arch.sample(seed=3)
     assert ds.placement["certified"]
     nn, mx = _nn_and_max(ds.achieved_overlap)
     assert mx <= arch.max_overlap * (1 + 1e-9) and nn >= arch.min_overlap * (1 - 1e-9)
@@ -141,14 +141,14 @@ def test_non_normal_constraints_use_calibrated_overlap():
 def test_failure_raises_or_returns_status():
     A, _ = CovarianceSampler(2, 2, 2, 1).sample(30, 2, np.random.default_rng(0))
     kw = dict(max_restarts=1, max_rounds=1, maxiter=1)
-    res = place_centers(A, 0.04, 0.05, np.random.default_rng(1), on_fail="return", **kw)
+    res = place_centers(A, 0.04, 0.05, np.random.default_rng(1), on_infeasible="return", **kw)
     assert not res.certified and res.n_violations_max + res.n_violations_min > 0
     with pytest.raises(OverlapError, match="could not certify"):
-        place_centers(A, 0.04, 0.05, np.random.default_rng(1), on_fail="raise", **kw)
+        place_centers(A, 0.04, 0.05, np.random.default_rng(1), on_infeasible="raise", **kw)
 
 
 def test_single_cluster():
-    ds = Archetype(n_clusters=1, dim=3, n_samples=50).sample(0)
+    ds = Archetype(n_clusters=1, dim=3, n_samples=50).sample(seed=0)
     assert ds.X.shape == (50, 3) and set(ds.labels) == {0}
     assert ds.achieved_overlap.shape == (1, 1)
 
@@ -158,7 +158,7 @@ def test_single_cluster():
 
 def test_same_seed_same_dataset_and_many_differ():
     arch = Archetype(n_clusters=4, dim=3, n_samples=300)
-    a, b = arch.sample(11), arch.sample(11)
+    a, b = arch.sample(seed=11), arch.sample(seed=11)
     np.testing.assert_array_equal(a.X, b.X)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.mixture.centers, b.mixture.centers)
@@ -168,7 +168,7 @@ def test_same_seed_same_dataset_and_many_differ():
         np.testing.assert_array_equal(x.X, y.X)
     assert not np.allclose(many1[0].X, many1[1].X)
     assert not np.allclose(many1[0].mixture.centers, many1[1].mixture.centers)
-    assert not np.array_equal(arch.sample(1).X, arch.sample(2).X)
+    assert not np.array_equal(arch.sample(seed=1).X, arch.sample(seed=2).X)
     # rows are shuffled: labels are not sorted
     assert np.any(np.diff(a.labels) < 0)
 
@@ -178,7 +178,7 @@ def test_same_seed_same_dataset_and_many_differ():
 
 def test_student_t_is_student_t_not_cauchy():
     ds = Archetype(n_clusters=1, dim=1, n_samples=40_000, distributions=[("student_t", {"df": 5})],
-                   scale=1.0).sample(0)
+                   scale=1.0).sample(seed=0)
     x = ds.X[:, 0] - ds.mixture.centers[0, 0]
     a = ds.mixture.factors[0, 0, 0]
     z = x / a * np.sqrt(5 / 3)  # undo standardisation: t(5) has variance 5/3
@@ -193,7 +193,7 @@ def test_skewed_families_stay_skewed():
         assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.02
         assert stats.skew(z) == pytest.approx(float(expected), rel=0.15)
     ds = Archetype(n_clusters=1, dim=2, n_samples=20_000, distributions=["exponential"],
-                   aspect_ref=1, aspect_maxmin=1).sample(0)
+                   aspect_ref=1, aspect_maxmin=1).sample(seed=0)
     A = ds.mixture.factors[0]
     z = np.linalg.solve(A, (ds.X - ds.mixture.centers[0]).T).T
     assert np.all(stats.skew(z, axis=0) > 1.5)
@@ -218,7 +218,7 @@ def test_calibrated_overlap_small_sample(family):
     arch = Archetype(n_clusters=2, dim=3, n_samples=40_000, min_overlap=0.045, max_overlap=0.05,
                      distributions=[family], imbalance_ratio=1, aspect_ref=2, aspect_maxmin=1.5,
                      n_reference=20_000)
-    ds = arch.sample(4)
+    ds = arch.sample(seed=4)
     ach = ds.achieved_overlap[0, 1]
     assert 0.045 <= ach <= 0.05
     emp = ds.empirical_overlap()[0, 1]
@@ -233,7 +233,7 @@ def test_uniform_narrow_band_is_certified():
     arch = Archetype(n_clusters=2, dim=5, n_samples=1000, min_overlap=0.049, max_overlap=0.05,
                      distributions=["uniform"])
     for seed in range(3):
-        ds = arch.sample(seed)
+        ds = arch.sample(seed=seed)
         assert ds.placement["certified"]
         assert 0.049 <= ds.achieved_overlap[0, 1] <= 0.05
         assert ds.achieved_overlap[0, 1] == pytest.approx(ds.placement["max_overlap"], rel=1e-9)
@@ -316,7 +316,7 @@ def test_calibrated_overlap_200k(family):
         arch = Archetype(n_clusters=2, dim=dim, n_samples=200_000, min_overlap=0.045,
                          max_overlap=0.05, distributions=[family], imbalance_ratio=1,
                          aspect_ref=2, aspect_maxmin=1.5)
-        emp = arch.sample(3).empirical_overlap()[0, 1]
+        emp = arch.sample(seed=3).empirical_overlap()[0, 1]
         assert 0.04 <= emp <= 0.06, (family, dim, emp)
 
 
@@ -334,7 +334,7 @@ def test_archetype_json_round_trip(tmp_path):
     path = arch.save(tmp_path / "a.json")
     loaded = Archetype.load(path)
     assert loaded.to_dict() == d
-    np.testing.assert_array_equal(loaded.sample(3).X, arch.sample(3).X)
+    np.testing.assert_array_equal(loaded.sample(seed=3).X, arch.sample(seed=3).X)
     (tmp_path / "bad.json").write_text(json.dumps({**d, "format_version": 9}))
     with pytest.raises(ModelFileError, match="format_version"):
         Archetype.load(tmp_path / "bad.json")
@@ -345,7 +345,7 @@ def test_archetype_json_round_trip(tmp_path):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_dataset_round_trip(tmp_path, suffix):
     arch = Archetype(n_clusters=3, dim=2, n_samples=120, distributions=["exponential"])
-    ds = arch.sample(2)
+    ds = arch.sample(seed=2)
     assert ds.frame.columns.tolist() == ["x0", "x1", "label"]
     path = ds.save(tmp_path / f"d{suffix}")
     back = ClusterDataset.load(path)
@@ -434,10 +434,10 @@ def test_bad_description_is_synthkit_error():
 @pytest.mark.parametrize("kind", ["distort", "sphere"])
 def test_nonconvex_options(kind):
     arch = Archetype(n_clusters=3, dim=2, n_samples=600, nonconvex=kind)
-    ds = arch.sample(1)
-    again = arch.sample(1)
+    ds = arch.sample(seed=1)
+    again = arch.sample(seed=1)
     np.testing.assert_array_equal(ds.X, again.X)
-    plain = arch.replace(nonconvex=None).sample(1)
+    plain = arch.replace(nonconvex=None).sample(seed=1)
     np.testing.assert_array_equal(ds.labels, plain.labels)  # labels preserved
     assert not np.allclose(ds.X[:, :2], plain.X)
     info = ds.nonconvex
@@ -459,7 +459,7 @@ def test_cluster_checks_and_figures():
     from synthkit.validation.clusters import cluster_checks, cluster_figures
 
     arch = Archetype(n_clusters=4, dim=5, n_samples=2000, aspect_ref=3)
-    ds = arch.sample(0)
+    ds = arch.sample(seed=0)
     rows = cluster_checks(arch, ds)
     failed = [r for r in rows if r.passed is False]
     assert not failed, failed
@@ -546,7 +546,7 @@ def test_calibrated_matrix_fast_path_matches_pairwise_solver():
 
     arch = Archetype(n_clusters=6, dim=4, n_samples=300, n_reference=20_000,
                      distributions=["exponential", "normal", ("student_t", {"df": 4})])
-    ds = arch.sample(8)
+    ds = arch.sample(seed=8)
     m = ds.mixture
     ov = m.overlap()
     refs, F, C = m.references(), m.factors, m.covariances
@@ -632,3 +632,43 @@ def test_nonconvex_remeasure_subsample_is_drawn_from_the_dataset_seed(monkeypatc
         a.sample(seed=s)
     assert [x.spawn_key for x in seeds] == [child_seed(s, 7).spawn_key for s in (5, 6)]
     assert [x.entropy for x in seeds] == [5, 6]
+
+
+def test_place_centers_on_fail_is_a_deprecated_alias():
+    A = np.tile(np.eye(2), (3, 1, 1))
+    new = place_centers(A, 0.001, 0.05, np.random.default_rng(0), on_infeasible="return")
+    with pytest.warns(DeprecationWarning, match="on_infeasible"):
+        old = place_centers(A, 0.001, 0.05, np.random.default_rng(0), on_fail="return")
+    np.testing.assert_array_equal(old.centers, new.centers)
+    with pytest.raises(SpecError, match="on_infeasible"):
+        place_centers(A, 0.001, 0.05, np.random.default_rng(0), on_infeasible="clip")
+
+
+def test_mixture_sample_takes_n_and_seed():
+    m = synthkit.MixtureModel(np.array([[0.0], [4.0]]), np.ones((2, 1, 1)),
+                              [ClusterDistribution("normal")] * 2, np.array([5, 7]))
+    X, y = m.sample(seed=4)
+    X2, y2 = m.sample(n=12, seed=4)
+    np.testing.assert_array_equal(X, X2)
+    with pytest.warns(DeprecationWarning, match="seed=seed"):
+        X3, _ = m.sample(4)
+    np.testing.assert_array_equal(X, X3)
+    with pytest.raises(SpecError, match="sizes"):
+        m.sample(n=5, seed=4)
+
+
+def test_reference_draws_without_a_recorded_seed_are_derived_not_constant():
+    """A mixture built without ``reference_seed`` derives its reference draws from its families
+    (reproducible), not from one constant seed shared by every model."""
+    from synthkit.clusters.mixture import reference_draws
+
+    fams = [ClusterDistribution("exponential"), ClusterDistribution("normal")]
+    a = reference_draws(fams, 2, 2000, None)[0]
+    np.testing.assert_array_equal(a, reference_draws(fams, 2, 2000, None)[0])
+    constant = ClusterDistribution("exponential").sample(
+        np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(0,)))), (2000, 2))
+    assert not np.array_equal(a, constant)
+    other = reference_draws([ClusterDistribution("exponential"), ClusterDistribution("gamma", {"shape": 2.0})],
+                            2, 2000, None)[0]
+    assert not np.array_equal(a, other)
+

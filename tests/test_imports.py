@@ -113,7 +113,7 @@ def test_find_cycle_on_known_graphs():
 def test_import_graph_sees_relative_imports():
     graph = import_graph()
     assert "synthkit.errors" in graph["synthkit.seeding"]
-    assert "synthkit.clusters.mixture" in graph["synthkit.clusters"]
+    assert "synthkit.clusters.mixture" in graph["synthkit.clusters.archetype"]
 
 
 def test_no_module_level_import_cycle():

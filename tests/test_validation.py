@@ -1,4 +1,4 @@
-"""Tests of synthkit.validation (issue 4): statistics, verdicts, report object, bad input."""
+"""Tests of synthkit.validation: statistics, verdicts, report object, bad input."""
 
 from __future__ import annotations
 
@@ -366,12 +366,12 @@ def test_real_archetype_and_cluster_dataset():
     from synthkit import clusters
 
     arch = clusters.Archetype(n_clusters=3, dim=2, n_samples=600)
-    ds = arch.sample(0)
+    ds = arch.sample(seed=0)
     rep = validate(arch, ds)
     assert rep.passed and {c.section for c in rep.checks} == {"clusters"}
     assert rep.to_html().count("data:image/png;base64,") == 2  # scatter + overlap matrix
     # a labelled dataset as the reference is compared as a table, not as an archetype
-    as_table = validate(ds, arch.sample(1), checks="marginals")
+    as_table = validate(ds, arch.sample(seed=1), checks="marginals")
     assert as_table.meta["reference_kind"] == "table"
     with pytest.raises(DataError, match="labelled cluster dataset"):
         validate(arch, ds.frame)

@@ -188,7 +188,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = validate(real, ds.frame, progress=args.progress)
     path = out / "report.html"
     report.to_html(path)
-    table = report.to_frame()
+    table = report.describe()
     failed = table[table["passed"] == False]  # noqa: E712 - None means informational
     verdict = "PASSED" if report.passed else "FAILED"
     print(f"\nvalidation: {verdict} ({len(failed)} of {int(table['passed'].notna().sum())} "

@@ -27,19 +27,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._deprecation import warn_renamed
+from .._deprecation import sample_args, warn_renamed
 from .._resources import check_memory
 from .._threads import limit_threads
 from .._version import __version__
 from ..errors import ModelFileError, SpecError
 from ..io import read_json, read_table, write_json, write_table
-from ..overlap import empirical_overlap_matrix
 from ..seeding import SeedLike, as_seed_sequence, child_generator, child_seed, seed_to_json
 from .centers import place_centers
 from .covariances import CovarianceSampler
 from .distributions import ClusterDistribution, parse_distribution
 from .mixture import DEFAULT_N_REFERENCE, MixtureModel
 from .nonconvex import NONCONVEX_KINDS, distort, remeasure, wrap_sphere
+from .overlap import empirical_overlap_matrix
 from .sizes import group_sizes, largest_remainder
 
 __all__ = ["Archetype", "ARCHETYPE_FORMAT", "ClusterDataset", "DATASET_FORMAT"]
@@ -141,7 +141,7 @@ class ClusterDataset:
         return float(ov.max(axis=1).min()) if ov.shape[0] > 1 else 1.0
 
     def empirical_overlap(self, direction: str | None = None) -> np.ndarray:
-        """Overlap measured on the points (see :func:`synthkit.overlap.empirical_overlap_matrix`).
+        """Overlap measured on the points (see :func:`synthkit.clusters.overlap.empirical_overlap_matrix`).
 
         ``direction`` defaults to the counterpart of :attr:`achieved_overlap`: ``"exact"``
         (the minimax direction of the class moments) when every cluster is normal,
@@ -254,7 +254,7 @@ class Archetype:
     min_overlap, max_overlap : float
         Each cluster's nearest-neighbour overlap must be ``>= min_overlap`` and
         every pairwise overlap ``<= max_overlap``; ``0 < min < max < 1``. Overlap is
-        twice the minimax error of the best linear rule (:mod:`synthkit.overlap`).
+        twice the minimax error of the best linear rule (:mod:`synthkit.clusters.overlap`).
     distributions : sequence
         Families (``"normal"``, ``("student_t", {"df": 4})``, ...), see
         :mod:`synthkit.clusters.distributions`.
@@ -432,7 +432,7 @@ class Archetype:
         refs = mixture.references()
         placement = place_centers(factors, self.min_overlap, self.max_overlap,
                                   child_generator(root, 4), references=refs,
-                                  on_fail=self.on_infeasible, max_restarts=self.max_restarts)
+                                  on_infeasible=self.on_infeasible, max_restarts=self.max_restarts)
         mixture.centers = placement.centers
         return mixture, placement.to_dict()
 
@@ -459,17 +459,7 @@ class Archetype:
         OverlapError
             If the overlap constraints cannot be certified and ``on_infeasible="raise"``.
         """
-        if len(args) > 2 or (len(args) == 2 and (n is not None or seed is not None)):
-            raise SpecError("`sample` takes `n` and `seed`: call it as sample(n=None, seed=None)")
-        if len(args) == 2:
-            n, seed = args
-        elif len(args) == 1 and seed is None and n is None:
-            warn_renamed("Archetype.sample(seed)", "Archetype.sample(seed=seed)")
-            seed = args[0]
-        elif len(args) == 1 and n is None:
-            n = args[0]
-        elif args:
-            raise SpecError("`n` given twice: call sample(n=None, seed=None)")
+        n, seed = sample_args(args, n, seed, "Archetype")
         if n is not None and n != self.n_samples:
             return self.replace(n_samples=n)._sample(seed)
         return self._sample(seed)
@@ -478,7 +468,7 @@ class Archetype:
         root = as_seed_sequence(seed)
         mixture, placement = self.sample_mixture(root)
         with limit_threads(1):  # small GEMMs are slower multi-threaded (see synthkit._threads)
-            X, labels = mixture.sample(child_seed(root, 5))
+            X, labels = mixture.sample(seed=child_seed(root, 5))
         nonconvex = None
         if self.nonconvex is not None:
             rng = child_generator(root, 6)

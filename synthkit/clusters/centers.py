@@ -26,7 +26,7 @@ Method
    the exact overlap) and, if that cannot certify it either, with the exact overlap;
    each cluster's best nearest-neighbour candidates (one, then up to three) are
    evaluated with the exact overlap (for non-normal clusters the best-linear overlap
-   of :func:`~synthkit.overlap.best_linear_pair_overlap`, for which the LDA tier is
+   of :func:`~synthkit.clusters.overlap.best_linear_pair_overlap`, for which the LDA tier is
    skipped). The placement is accepted only
    when both constraints hold under it; otherwise rounds continue, then
    restarts; the best restart (fewest violations) is kept. If none is certified the caller chooses between an
@@ -56,14 +56,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
+from .._deprecation import warn_renamed
+from .._threads import limit_threads
 from ..errors import OverlapError, SpecError
-from ..overlap import (
+from .overlap import (
     _best_linear_pair,
     exact_q,
     lda_q,
     overlap_to_q,
     q_to_overlap,
-    single_thread_blas,
 )
 
 __all__ = ["PairSurrogate", "PlacementResult", "place_centers"]
@@ -200,7 +201,7 @@ class PlacementResult:
     seconds : float
     overlap_se : float
         Largest Monte Carlo standard error of the evaluated overlaps (0 when every
-        cluster is normal; see :func:`~synthkit.overlap.best_linear_pair_overlap`).
+        cluster is normal; see :func:`~synthkit.clusters.overlap.best_linear_pair_overlap`).
     """
 
     centers: np.ndarray
@@ -236,7 +237,7 @@ def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels, search_from=No
     """Exact ``q*``, certified overlaps, per-pair ``q`` thresholds at ``levels`` and SEs.
 
     A pair with a non-normal cluster is certified by
-    :func:`~synthkit.overlap._best_linear_pair` (the same computation as
+    :func:`~synthkit.clusters.overlap._best_linear_pair` (the same computation as
     :meth:`MixtureModel.overlap <synthkit.clusters.mixture.MixtureModel.overlap>`);
     its thresholds are taken along the certified direction ``a``:
     ``thr = q* (s_i Q_i(1 - e) - s_j Q_j(e)) / a'delta`` (module docstring).
@@ -277,7 +278,7 @@ def _place_centers(
     rng: np.random.Generator,
     *,
     references: list | None = None,
-    on_fail: str = "raise",
+    on_infeasible: str = "raise",
     max_restarts: int = 5,
     max_rounds: int = 8,
     n_neighbors: int = 4,
@@ -295,9 +296,10 @@ def _place_centers(
     references : list of k (m, p) arrays or None, optional
         Standardised reference draws per non-normal cluster (None = normal) for the
         per-family calibrated overlap.
-    on_fail : {"raise", "return"}
+    on_infeasible : {"raise", "return"}
         What to do when no restart is certified: raise :class:`OverlapError`, or
-        return the best placement with ``certified=False``.
+        return the best placement with ``certified=False``. ``on_fail`` is its
+        deprecated name (a :class:`DeprecationWarning`).
     max_restarts, max_rounds, n_neighbors, maxiter : int
         Search budget.
 
@@ -320,8 +322,8 @@ def _place_centers(
             f"overlaps must satisfy 0 < min_overlap < max_overlap < 1, got "
             f"min_overlap={min_overlap}, max_overlap={max_overlap}"
         )
-    if on_fail not in ("raise", "return"):
-        raise SpecError(f"`on_fail` must be 'raise' or 'return', got {on_fail!r}")
+    if on_infeasible not in ("raise", "return"):
+        raise SpecError(f"`on_infeasible` must be 'raise' or 'return', got {on_infeasible!r}")
     if k == 1:
         return PlacementResult(np.zeros((1, p)), True, 0.0, 1.0, 0, 0, 0, 0, 0,
                                time.perf_counter() - t0, "one cluster: nothing to place")
@@ -451,13 +453,16 @@ def _place_centers(
         f"min_overlap={min_overlap}; widen the gap between min_overlap and max_overlap, "
         f"reduce n_clusters, or raise max_restarts"
     )
-    if on_fail == "raise":
+    if on_infeasible == "raise":
         raise OverlapError(res.message)
     return res
 
 
-def place_centers(*args, **kwargs) -> PlacementResult:
-    with single_thread_blas():
+def place_centers(*args, on_fail: str | None = None, **kwargs) -> PlacementResult:
+    if on_fail is not None:
+        warn_renamed("place_centers(on_fail=...)", "place_centers(on_infeasible=...)")
+        kwargs["on_infeasible"] = on_fail
+    with limit_threads(1):  # many small eigh / solve calls: see synthkit._threads
         return _place_centers(*args, **kwargs)
 
 

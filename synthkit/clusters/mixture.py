@@ -13,23 +13,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._deprecation import sample_args
 from ..errors import ModelFileError, SpecError
-from ..overlap import calibrated_overlap_matrix, overlap_matrix
-from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, iter_blocks
+from ..seeding import (
+    BLOCK_ROWS,
+    SeedLike,
+    as_seed_sequence,
+    block_generator,
+    child_generator,
+    child_seed,
+    data_seed,
+    iter_blocks,
+    seed_from_json,
+)
 from .distributions import ClusterDistribution, parse_distribution
+from .overlap import calibrated_overlap_matrix, overlap_matrix
 
 __all__ = ["MixtureModel", "child_seed", "DEFAULT_N_REFERENCE"]
 
 #: Reference draws per family for the certified overlap of non-normal clusters (capped at
-#: 4e6 / p; see :func:`synthkit.overlap.best_linear_pair_overlap` for how they are used).
+#: 4e6 / p; see :func:`synthkit.clusters.overlap.best_linear_pair_overlap` for how they are used).
 DEFAULT_N_REFERENCE = 40_000
 
-
-def child_seed(root: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
-    """The child ``key`` of ``root`` (constant time, does not mutate ``root``)."""
-    return np.random.SeedSequence(
-        root.entropy, spawn_key=tuple(root.spawn_key) + (int(key),), pool_size=root.pool_size
-    )
 
 
 @dataclass
@@ -48,7 +53,7 @@ class MixtureModel:
     --------
     >>> m = MixtureModel(np.array([[0.0], [4.0]]), np.ones((2, 1, 1)),
     ...                  [ClusterDistribution("normal")] * 2, np.array([5, 5]))
-    >>> X, y = m.sample(0)
+    >>> X, y = m.sample(seed=0)
     >>> X.shape, np.bincount(y).tolist()
     ((10, 1), [5, 5])
     """
@@ -100,7 +105,7 @@ class MixtureModel:
         ``"exact"``: Anderson–Bahadur for normal clusters; when a cluster is not
         normal, the certified best-linear overlap (the direction searched for the
         family's projected law, the error evaluated on held-out reference draws; see
-        :func:`~synthkit.overlap.best_linear_pair_overlap`); ``"normal"``: the
+        :func:`~synthkit.clusters.overlap.best_linear_pair_overlap`); ``"normal"``: the
         normal-theory exact value regardless of family; ``"lda"``: the approximation.
         """
         if method not in ("exact", "normal", "lda"):
@@ -111,13 +116,21 @@ class MixtureModel:
             return overlap_matrix(self.centers, self.covariances, method="exact")
         return calibrated_overlap_matrix(self.centers, self.factors, self.references())
 
-    def sample(self, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw the points (shuffled rows) and their labels.
+    def sample(self, *args, n: int | None = None, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw the points (shuffled rows) and their labels: ``sample(n=None, seed=None)``.
+
+        ``n`` is fixed by the model (``sizes``): None or ``self.n``. A single positional
+        argument without ``seed=`` is read as the seed, the former ``sample(seed)`` form
+        (deprecated: a :class:`DeprecationWarning` asks for ``seed=``).
 
         Cluster ``c`` draws its rows in blocks of ``BLOCK_ROWS``; block ``b`` uses
         ``block_generator(child(points, c), b)``, so the points do not depend on
         chunking. The row order is a permutation from its own stream.
         """
+        n, seed = sample_args(args, n, seed, "MixtureModel")
+        if n is not None and n != self.n:
+            raise SpecError(f"a mixture model draws its {self.n} points (the sum of `sizes`), "
+                            f"got n={n!r}; change `sizes` to draw another number")
         root = as_seed_sequence(seed)
         points = child_seed(root, 0)
         parts = []
@@ -132,7 +145,7 @@ class MixtureModel:
             parts.append(self.centers[c] + z @ self.factors[c].T)
         X = np.concatenate(parts) if parts else np.empty((0, self.p))
         labels = np.repeat(np.arange(self.k), self.sizes.astype(int))
-        perm = np.random.Generator(np.random.PCG64(child_seed(root, 1))).permutation(len(labels))
+        perm = child_generator(root, 1).permutation(len(labels))
         return X[perm], labels[perm]
 
     def to_dict(self) -> dict:
@@ -167,14 +180,14 @@ def reference_draws(distributions, p: int, n_reference: int, seed: dict | None) 
     if all(d.is_normal for d in distributions):
         return [None] * len(distributions)
     m = int(max(2000, min(n_reference, 4_000_000 // max(p, 1))))
-    if seed is None:
-        root = np.random.SeedSequence(0)
-    else:
-        root = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]))
     keys = sorted({d.label() for d in distributions if not d.is_normal})
+    if seed is None:  # no recorded seed: one derived from the families and sizes, not a constant
+        root = data_seed(np.array([p, m]), salt="reference draws|" + "|".join(keys))
+    else:
+        root = seed_from_json(seed)
     cache = {}
     for idx, key in enumerate(keys):
         dist = next(d for d in distributions if d.label() == key)
-        rng = np.random.Generator(np.random.PCG64(child_seed(root, idx)))
+        rng = child_generator(root, idx)
         cache[key] = dist.sample(rng, (m, p))
     return [None if d.is_normal else cache[d.label()] for d in distributions]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecError
-from ..overlap import empirical_overlap_matrix
 from ..seeding import SeedLike, as_generator
+from .overlap import empirical_overlap_matrix
 
 __all__ = ["distort", "wrap_sphere", "remeasure", "NONCONVEX_KINDS"]
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..columns import ColumnModel
 from ..errors import ModelFileError, SpecError
+from ..seeding import child_seed
 from . import _engine
 from ._engine import BlockRequest
 from ._state import FittedDependence
@@ -248,8 +249,7 @@ class Stratified(Strategy):
             raise SpecError("`conditions` are not supported by stratified models; fit with stratify=None")
         n, rng = request.rows, request.rng
         # the levels' blocks: keys (b, level + 1) under the sample's root
-        sub_root = np.random.SeedSequence(request.root.entropy, pool_size=request.root.pool_size,
-                                          spawn_key=tuple(request.root.spawn_key) + (request.index,))
+        sub_root = child_seed(request.root, request.index)
         if self.by_ is None:
             return _engine.block_values(self.pooled_, 0, sub_root, n)
         names = [cm.name for cm in self.columns_]

@@ -10,7 +10,7 @@ and a self-contained ``to_html()``). The sections live in their own modules:
 ``sdmetrics_scores``      SDMetrics-compatible Column Shapes and Column Pair Trends
 ``privacy``               exact copies, DCR, NNDR, closer-to-train share
 ``utility``               TSTR vs TRTR with scikit-learn
-``clusters``              archetype checks (cluster datasets; issue 5)
+``clusters``              archetype checks (cluster datasets)
 ========================  ==========================================================
 
 This package imports no strategy and no cluster sampler: references are

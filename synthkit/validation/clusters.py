@@ -8,7 +8,7 @@ typing): the reference needs ``min_overlap``, ``max_overlap``, ``n_clusters``,
 and ``labels`` and optionally ``mixture`` (``centers``, ``factors`` or
 ``covariances``), ``achieved_overlap`` and ``placement``. Without a mixture the
 requested-vs-achieved overlap is measured from the points only. This module
-imports no cluster sampler, only :mod:`synthkit.overlap`.
+imports no cluster sampler, only :mod:`synthkit.clusters.overlap`.
 
 Rows (section ``"clusters"``)
 ------------------------------
@@ -37,8 +37,8 @@ import math
 
 import numpy as np
 
+from ..clusters.overlap import empirical_overlap_matrix, overlap_matrix
 from ..errors import DataError
-from ..overlap import empirical_overlap_matrix, overlap_matrix
 from ..seeding import as_generator, data_seed
 from .checks import Check
 

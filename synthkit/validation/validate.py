@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -194,15 +195,8 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
             cm = by_name.get(col.name)
             declared_col = getattr(cm, "column", None) or tables.schema[col.name]
             marginal = getattr(cm, "marginal", None)
-            if col.kind == "datetime" and marginal is not None and hasattr(marginal, "cdf"):
-                # synthkit stores datetime marginals in seconds since the epoch
-                base = marginal
-
-                class _Sec:
-                    def cdf(self, x, _b=base):
-                        return _b.cdf(np.asarray(x) / 1e9)
-
-                marginal = _Sec()
+            if col.kind == "datetime" and callable(getattr(cm, "value_cdf", None)):
+                marginal = SimpleNamespace(cdf=cm.value_cdf)  # the column's own scale
             rows = declared_column_checks(col, marginal, declared_col, thr, alpha=alpha)
             checks += rows
             for r in rows:
