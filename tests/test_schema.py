@@ -33,7 +33,7 @@ def test_kinds_of_mixed_frame():
 def test_round_trip_and_frame():
     s = infer_schema(pd.DataFrame({"x": [1.5, 2.25, 3.0], "c": ["a", "b", "a"]}))
     assert Schema.from_dict(s.to_dict()).to_dict() == s.to_dict()
-    assert list(s.to_frame()["kind"]) == ["continuous", "categorical"]
+    assert list(s.describe()["kind"]) == ["continuous", "categorical"]
     assert s["x"].decimals == 2
 
 

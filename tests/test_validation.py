@@ -248,7 +248,7 @@ def test_mixed_types_end_to_end_and_serialisation(tmp_path):
     model = synthkit.fit(real, strategy="gaussian_copula")
     ds = model.sample(3000, seed=4)
     rep = validate(real, ds, target="had_affair", seed=1)
-    frame = rep.to_frame()
+    frame = rep.describe()
     assert list(frame.columns) == ["section", "statistic", "columns", "value", "threshold",
                                    "passed", "detail"]
     assert set(frame["section"]) == {"marginals", "dependence", "privacy", "utility"}
@@ -262,7 +262,7 @@ def test_mixed_types_end_to_end_and_serialisation(tmp_path):
         row = frame[(frame.statistic == "missing_rate_difference") & (frame["columns"] == col)]
         assert row["passed"].iloc[0], col
     # same seed, same report
-    again = validate(real, ds, target="had_affair", seed=1).to_frame()
+    again = validate(real, ds, target="had_affair", seed=1).describe()
     pd.testing.assert_frame_equal(frame, again)
     # JSON round trip
     text = rep.to_json(tmp_path / "r.json")
