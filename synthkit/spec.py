@@ -139,6 +139,22 @@ def _numbers(v: Any, key: str, what: str) -> list[float]:
     return [_number(x, f"{key}[{i}]") for i, x in enumerate(v)]
 
 
+def _bounds(lo: Any, hi: Any, convert) -> tuple[float | None, float | None]:
+    """Declared ``min``/``max`` converted by ``convert`` (numbers or datetimes), checked ``min < max``."""
+    lo_s = None if lo is None else convert(lo, "min")
+    hi_s = None if hi is None else convert(hi, "max")
+    if lo_s is not None and hi_s is not None and lo_s >= hi_s:
+        raise SpecError(f"`min` ({lo}) must be below `max` ({hi})")
+    return lo_s, hi_s
+
+
+def _uniform_from_bounds(lo_s: float | None, hi_s: float | None) -> dict[str, float]:
+    """``loc``/``scale`` of a uniform declared by its bounds alone."""
+    if lo_s is None or hi_s is None:
+        raise SpecError("a `uniform` column without `params` needs `min` and `max`")
+    return {"loc": lo_s, "scale": hi_s - lo_s}
+
+
 def _datetime(v: Any, key: str) -> float:
     return timestamp_seconds(v, f"`{key}`")
 
@@ -292,17 +308,12 @@ def _declare_datetime(name: str, spec: dict[str, Any], dtype: str, nulls: float,
         column.extra["resolution"] = resolution
         return ColumnModel(column, EmpiricalMarginal([v], [0.5]))
     lo, hi = spec.get("min"), spec.get("max")
-    lo_s = None if lo is None else _datetime(lo, "min")
-    hi_s = None if hi is None else _datetime(hi, "max")
-    if lo_s is not None and hi_s is not None and lo_s >= hi_s:
-        raise SpecError(f"`min` ({lo}) must be below `max` ({hi})")
+    lo_s, hi_s = _bounds(lo, hi, _datetime)
     params = _params(spec, datetime=True)
     if dist is None:
         raise SpecError("declare `distribution` (e.g. uniform with `min` and `max`) or `value`")
     if dist.lower() == "uniform" and not params:
-        if lo_s is None or hi_s is None:
-            raise SpecError("a `uniform` column without `params` needs `min` and `max`")
-        params = {"loc": lo_s, "scale": hi_s - lo_s}
+        params = _uniform_from_bounds(lo_s, hi_s)
     elif "loc" not in params:
         raise SpecError(f"a datetime `{dist}` column needs `params.loc` (a date such as "
                         "'2020-01-31') and usually `params.scale` (in seconds)")
@@ -325,10 +336,7 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
         column = Column(name, kind, dtype, minimum=v, maximum=v, null_fraction=nulls)
         return ColumnModel(column, EmpiricalMarginal([v], [0.5]))
     lo, hi = spec.get("min"), spec.get("max")
-    lo_s = None if lo is None else _number(lo, "min")
-    hi_s = None if hi is None else _number(hi, "max")
-    if lo_s is not None and hi_s is not None and lo_s >= hi_s:
-        raise SpecError(f"`min` ({lo}) must be below `max` ({hi})")
+    lo_s, hi_s = _bounds(lo, hi, _number)
     if span is not None and span != _INT64_RANGE and (lo_s is None or hi_s is None):
         raise SpecError(
             f"dtype {dtype!r} holds only [{span[0]}, {span[1]}]: declare `min` and `max` inside "
@@ -362,9 +370,7 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
                 "declare `distribution` (+ `params`), `categories`, `values` or `value`"
             )
         if dist.lower() == "uniform" and not params:
-            if lo_s is None or hi_s is None:
-                raise SpecError("a `uniform` column without `params` needs `min` and `max`")
-            params = {"loc": lo_s, "scale": hi_s - lo_s}
+            params = _uniform_from_bounds(lo_s, hi_s)
         marginal = ParametricMarginal(dist, params, lower=lo_s, upper=hi_s)
     decimals = spec.get("decimals")
     if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, Integral)
