@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ParametricMarginal,
     )
     from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap
+    from .privacy import PrivacyPolicy, detect_roles
+    from .release import AnonymizationResult, anonymize
     from .schema import Column, Schema, infer_schema
     from .seeding import as_generator
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
@@ -90,6 +92,10 @@ _LAZY: dict[str, str] = {
     "TCopula": ".strategies.t_copula",
     "Vine": ".strategies.vine",
     "validate": ".validation",
+    "anonymize": ".release",
+    "AnonymizationResult": ".release",
+    "detect_roles": ".privacy",
+    "PrivacyPolicy": ".privacy",
     "ValidationReport": ".validation",
     "Check": ".validation",
     "Archetype": ".clusters",
@@ -104,7 +110,8 @@ _LAZY: dict[str, str] = {
 # subpackages and modules reachable as attributes after a bare ``import synthkit``
 _SUBMODULES = frozenset({
     "api", "cli", "clusters", "columns", "dataset", "datasets", "dependence", "interop", "io",
-    "marginals", "overlap", "recipes", "rules", "schema", "seeding", "spec", "strategies",
+    "marginals", "overlap", "privacy", "recipes", "release", "rules", "schema", "seeding", "spec",
+    "strategies",
     "testing", "validation",
 })
 
@@ -120,6 +127,7 @@ __all__ = [
     "dependence", "nearest_correlation", "norta_correlation",
     "Cholesky", "GaussianCopula", "ImanConover", "TCopula", "Vine",
     "validate", "ValidationReport", "Check",
+    "anonymize", "AnonymizationResult", "detect_roles", "PrivacyPolicy",
     "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel",
     "overlap", "overlap_matrix", "pairwise_overlap", "empirical_overlap_matrix",
 ]

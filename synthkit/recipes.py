@@ -29,6 +29,20 @@ Fit from data::
     output: out/wine_synthetic.csv
     model: out/wine_model.json  # optional: also save the fitted model
 
+Anonymized release (a ``data`` recipe with an ``anonymize`` section; run by
+:func:`synthkit.anonymize`: holdout split, privacy-protected fit, sample, attacks)::
+
+    name: customers_release
+    data: customers.csv
+    rows: 5000
+    seed: 3
+    anonymize:
+      folder: out/customers_release  # synthetic.csv, model.json, report.html, verdict.json
+      holdout: 0.2                   # optional: share kept out as the attacks' control
+      min_count: 5                   # optional: k of the protections
+      roles: {email: pii, customer_no: identifier}   # optional role overrides
+      locale: en_GB                  # optional: locale of generated PII
+
 A recipe with a top-level ``clusters`` key describes cluster benchmark
 datasets and is run by :func:`synthkit.clusters.recipe.run_cluster_recipe`.
 
@@ -55,10 +69,12 @@ from .strategies.base import Strategy
 from .strategies.registry import DEFAULT_STRATEGY, get_strategy
 
 __all__ = ["Recipe", "ExampleRecipe", "find_recipe", "list_examples", "load_recipe", "run_recipe",
-           "RECIPE_KEYS"]
+           "confine_path", "RECIPE_KEYS", "ANONYMIZE_KEYS"]
 
 RECIPE_KEYS = {"name", "description", "rows", "seed", "output", "strategy", "params", "columns",
-               "data", "model", "rules"}
+               "data", "model", "rules", "anonymize"}
+#: Keys of a recipe's ``anonymize`` section.
+ANONYMIZE_KEYS = {"folder", "holdout", "min_count", "roles", "locale"}
 
 
 @dataclass
@@ -84,6 +100,7 @@ class Recipe:
     data: str | None = None
     model: str | None = None
     rules: list[str] | None = None
+    anonymize: dict[str, Any] | None = None
     base_dir: Path = field(default_factory=Path.cwd)
 
     @classmethod
@@ -133,11 +150,21 @@ class Recipe:
         if rules is not None and (not isinstance(rules, list)
                                   or not all(isinstance(r, str) for r in rules)):
             raise fail("rules", "a list of rule expressions (strings)", rules)
+        anonymize = doc.get("anonymize")
+        if anonymize is not None:
+            if not has_data or not isinstance(anonymize, dict):
+                raise fail("anonymize", "a mapping (folder, holdout, min_count, roles, locale) in a "
+                                        "recipe with `data`", anonymize)
+            reject_unknown_keys(anonymize, ANONYMIZE_KEYS, f"{source}: key `anonymize`", RecipeError)
+            folder = anonymize.get("folder", f"out/{doc.get('name', Path(source).stem)}")
+            if not isinstance(folder, str) or not folder:
+                raise fail("anonymize.folder", "a folder path", folder)
+            anonymize = {**anonymize, "folder": folder}
         return cls(
             rows=rows, source=source, name=str(doc.get("name", Path(source).stem)),
             description=str(doc.get("description", "")), seed=seed, output=doc.get("output"),
             strategy=strategy, params=dict(params), columns=doc.get("columns"),
-            data=doc.get("data"), model=doc.get("model"), rules=rules,
+            data=doc.get("data"), model=doc.get("model"), rules=rules, anonymize=anonymize,
             base_dir=base_dir or Path.cwd(),
         )
 
@@ -257,7 +284,7 @@ def load_recipe(path: str | os.PathLike) -> dict:
     return doc
 
 
-def _confined(path: str | Path, key: str, source: str, base: Path) -> None:
+def confine_path(path: str | Path, key: str, source: str, base: Path) -> None:
     """Refuse a recipe path that would write outside ``base``: absolute, with ``..``, or
     leading out through a symbolic link (the path is resolved as the writer would)."""
     p = Path(path)
@@ -305,7 +332,7 @@ def run_recipe(
 
         folder = doc["clusters"].get("output") if isinstance(doc["clusters"], dict) else None
         if out_dir is None and isinstance(folder, str) and folder and not allow_outside:
-            _confined(folder, "clusters.output", source, Path.cwd())
+            confine_path(folder, "clusters.output", source, Path.cwd())
 
         if rows is not None:
             raise RecipeError(f"{source}: `rows` does not apply to a cluster recipe; set "
@@ -323,12 +350,15 @@ def run_recipe(
     def place(p: str, key: str) -> Path:
         q = Path(p) if out_dir is None else Path(out_dir) / Path(p).name
         if not allow_outside:
-            _confined(q if out_dir is None else Path(p).name, key, source,
+            confine_path(q if out_dir is None else Path(p).name, key, source,
                       Path.cwd() if out_dir is None else Path(out_dir))
         return q
 
     if out_dir is not None:
         make_output_folder(out_dir, parents=parents)
+    if recipe.anonymize is not None:
+        raise RecipeError(f"{source}: a recipe with an `anonymize` section makes a release: run it with "
+                          "`synthkit anonymize RECIPE` or synthkit.release.run_release_recipe(RECIPE)")
     output = check_output_path(place(recipe.output or f"{recipe.name}.csv", "output"), parents=parents)
     model_path = (None if not recipe.model
                   else check_output_path(place(recipe.model, "model"), parents=parents))
@@ -338,3 +368,4 @@ def run_recipe(
     if model_path is not None:
         written.append(model.save(model_path))
     return written
+

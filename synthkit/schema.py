@@ -20,6 +20,17 @@ Kinds
     two-valued ``bool`` columns.
 ``datetime``
     ``datetime64`` columns (timezone-naive or aware).
+``generated``
+    identifier and PII columns of a privacy-protected model: their values are made by a
+    generator (:mod:`synthkit.privacy`), never modelled or copied, so the schema keeps only
+    their name, dtype and null fraction.
+
+Roles
+-----
+Every column also has a ``role`` (:data:`ROLES`): ``identifier`` (keys), ``pii``
+(names, e-mails, phones, addresses...), ``quasi_identifier`` (age, postcode, dates:
+harmless alone, identifying together) or ``ordinary``, with ``role_reason`` saying why
+(detected from names and values by :func:`synthkit.privacy.detect_roles`, or declared).
 """
 
 from __future__ import annotations
@@ -35,11 +46,18 @@ from ._deprecation import warn_renamed
 from .errors import DataError, SpecError
 
 __all__ = [
-    "KINDS", "Column", "Schema", "infer_schema", "infer_column", "check_frame", "cast_series",
-    "DISCRETE_MAX_LEVELS", "MAX_DECIMALS", "column_label", "integer_dtype_range", "timestamp_seconds",
+    "KINDS", "GENERATED", "ROLES", "Column", "Schema", "infer_schema", "infer_column", "check_frame",
+    "cast_series", "DISCRETE_MAX_LEVELS", "MAX_DECIMALS", "column_label", "integer_dtype_range",
+    "timestamp_seconds",
 ]
 
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime")
+
+#: The kind of a column whose values come from a generator (identifier / PII).
+GENERATED = "generated"
+
+#: Column roles (see module docstring).
+ROLES = ("ordinary", "identifier", "pii", "quasi_identifier")
 
 #: Integer-valued columns with at most this many distinct values are discrete.
 DISCRETE_MAX_LEVELS = 30
@@ -92,6 +110,10 @@ class Column:
     decimals : int, optional
         Number of decimals seen in the data (continuous columns stored with a
         fixed precision are rounded back to it), ``None`` for full precision.
+    role : {"ordinary", "identifier", "pii", "quasi_identifier"}
+        The column's privacy role (see module docstring).
+    role_reason : str
+        Why the column has its role ("declared", "98% of values match an e-mail pattern"...).
 
     Examples
     --------
@@ -110,6 +132,8 @@ class Column:
     decimals: int | None = None
     n_unique: int | None = None
     extra: dict = field(default_factory=dict)
+    role: str = "ordinary"
+    role_reason: str = ""
 
     def __post_init__(self) -> None:
         def fail(msg: str) -> SpecError:
@@ -117,9 +141,16 @@ class Column:
 
         if not isinstance(self.name, str):
             raise SpecError(f"a column name must be a string, got {self.name!r}")
-        if self.kind not in KINDS:
+        if self.kind not in KINDS and self.kind != GENERATED:
             raise fail(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
-        _check_dtype(self.name, self.kind, self.dtype)
+        if self.role not in ROLES:
+            raise fail(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+        if not isinstance(self.role_reason, str):
+            raise fail(f"`role_reason` must be a string, got {self.role_reason!r}")
+        if self.kind == GENERATED and self.role not in ("identifier", "pii"):
+            raise fail(f"a generated column has role 'identifier' or 'pii', got {self.role!r}")
+        if self.kind != GENERATED:
+            _check_dtype(self.name, self.kind, self.dtype)
         if isinstance(self.null_fraction, bool) or not isinstance(self.null_fraction, Real) \
                 or not (0.0 <= float(self.null_fraction) < 1.0):
             raise fail(f"`null_fraction` must be a number in [0, 1), got {self.null_fraction!r}")
@@ -331,7 +362,7 @@ class Schema:
         return self.describe()
 
     def describe(self) -> pd.DataFrame:
-        """One row per column: name, kind, dtype, bounds, null fraction, #categories.
+        """One row per column: name, kind, dtype, bounds, null fraction, #categories, role and why.
 
         Examples
         --------
@@ -349,6 +380,8 @@ class Schema:
                     "max": c.maximum,
                     "null_fraction": c.null_fraction,
                     "n_categories": None if c.categories is None else len(c.categories),
+                    "role": c.role,
+                    "why": c.role_reason,
                 }
             )
         return pd.DataFrame(rows)

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "synthkit.cli.validate",
     "synthkit.cli.clusters",
     "synthkit.cli.inspect_model",
+    "synthkit.cli.anonymize",
 ]
 
 TABLE_HELP = "a .csv/.parquet file or an example name such as sklearn:wine"

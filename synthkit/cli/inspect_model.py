@@ -70,9 +70,20 @@ def _protections(doc: dict) -> dict:
     params = doc.get("params") or {}
     if params.get("rules"):
         out["rules"] = f"{len(params['rules'])} rule(s) enforced when sampling"
-    for key in ("protections", "privacy"):
-        if doc.get(key) is not None:
-            out[key] = doc[key]
+    privacy = doc.get("privacy") if isinstance(doc.get("privacy"), dict) else {}
+    policy = privacy.get("policy") if isinstance(privacy.get("policy"), dict) else {}
+    if policy:
+        out["privacy"] = ", ".join(f"{k}={v}" for k, v in policy.items())
+    for g in privacy.get("generated") or []:
+        if isinstance(g, dict):
+            out[f"generated {g.get('column')}"] = (f"{g.get('role')}"
+                                                  + (f" ({g['type']})" if g.get("type") else "")
+                                                  + f": {g.get('reason', '')}")
+    for i, rec in enumerate(privacy.get("protections") or []):
+        if isinstance(rec, dict):
+            what = rec.get("protection", "protection")
+            rest = ", ".join(f"{k}={v}" for k, v in rec.items() if k not in ("protection", "column"))
+            out[f"{what} [{rec.get('column', '*')}]#{i}"] = rest
     return out
 
 
@@ -91,7 +102,14 @@ def summarize(path: str) -> dict:
         if marginal.get("method"):
             name = f"{name} ({marginal['method']})"
         columns.append({"name": col.get("name"), "kind": col.get("kind"), "marginal": name,
-                        "null_fraction": col.get("null_fraction")})
+                        "null_fraction": col.get("null_fraction"), "role": col.get("role", "ordinary")})
+    for entry in doc.get("generated") or []:
+        col = entry.get("column") or {}
+        gen = entry.get("generator") or {}
+        columns.insert(min(int(entry.get("position", len(columns))), len(columns)),
+                       {"name": col.get("name"), "kind": "generated",
+                        "marginal": f"generator ({gen.get('generator', '?')})",
+                        "null_fraction": col.get("null_fraction"), "role": col.get("role")})
     params = doc.get("params") or {}
     return {
         "file": str(path),
@@ -119,13 +137,13 @@ def _text(summary: dict) -> str:
     shown = {k: v for k, v in summary["params"].items() if v is not None and k != "rules"}
     lines.append("parameters      " + (", ".join(f"{k}={json.dumps(v)}" for k, v in shown.items())
                                       or "(none)"))
-    table = pd.DataFrame(summary["columns"], columns=["name", "kind", "marginal", "null_fraction"])
+    table = pd.DataFrame(summary["columns"], columns=["name", "kind", "role", "marginal", "null_fraction"])
     lines += ["", f"columns ({len(table)}):",
               table.to_string(index=False, float_format=lambda x: f"{x:.3g}") if len(table) else "(none)"]
     lines += ["", "dependence:"]
     lines += [f"  {k}: {v}" for k, v in summary["dependence"].items()]
     lines += ["", "rules:"] + ([f"  {r}" for r in summary["rules"]] or ["  (none)"])
-    lines += ["", "protections:"] + ([f"  {k}: {v}" for k, v in summary["protections"].items()]
+    lines += ["", "protections:"] + ([f"  {k.split('#')[0]}: {v}" for k, v in summary["protections"].items()]
                                      or ["  (none recorded in the file)"])
     return "\n".join(lines)
 

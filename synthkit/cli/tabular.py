@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..strategies.registry import DEFAULT_STRATEGY
 from . import TABLE_HELP, add_command, add_output, add_progress, parse_assignments
+from .anonymize import add_roles
 
 DEMO_DATA = "sklearn:wine"
 
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"strategy name (default {DEFAULT_STRATEGY}; montecarlo: independent columns)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter; VALUE is read as JSON when it parses, else a string")
+    add_roles(p)
     p.set_defaults(func=cmd_fit)
 
     p = add_command(sub, "sample", help="draw rows from a saved model",
@@ -97,6 +99,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from ..io import check_output_path
 
     params = parse_assignments(args.param, "--param", _json_or_text)
+    roles = parse_assignments(args.role, "--role", str)
+    if roles:
+        params["roles"] = {**(params.get("roles") or {}), **roles}
     check_output_path(args.output, parents=args.mkdir)
     model = fit(load_table(args.data), strategy=args.strategy, **params)
     path = model.save(args.output)
@@ -118,8 +123,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..recipes import run_recipe
+    from ..recipes import find_recipe, load_recipe, run_recipe
 
+    if "anonymize" in load_recipe(find_recipe(args.recipe)):  # a release: synthkit anonymize RECIPE
+        from ..release import run_release_recipe
+        from .anonymize import report_release
+
+        return report_release(run_release_recipe(
+            args.recipe, out_dir=args.output, rows=args.rows, seed=args.seed, parents=args.mkdir,
+            allow_outside=args.allow_outside, progress=args.progress))
     for path in run_recipe(args.recipe, out_dir=args.output, rows=args.rows, seed=args.seed,
                            parents=args.mkdir, progress=args.progress,
                            allow_outside=args.allow_outside):

@@ -21,6 +21,7 @@ from ..io import to_jsonable
 from ..rules import parse_rules
 from ..schema import Schema
 from ..seeding import BLOCK_ROWS, seed_to_json
+from ._generated import generated_from_dict, generated_to_dict, table_schema
 from ._state import FittedDependence
 from .registry import get_strategy
 
@@ -31,8 +32,9 @@ MODEL_FORMAT_VERSION = 1
 
 
 def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, criterion: str,
-                ks_tolerance: float) -> list[ColumnModel]:
-    """One fitted :class:`~synthkit.columns.ColumnModel` per column of ``frame``."""
+                ks_tolerance: float, policy: Any = None) -> tuple[list[ColumnModel], list[dict]]:
+    """One fitted :class:`~synthkit.columns.ColumnModel` per column of ``frame``, with the
+    records of the protections ``policy`` applied to them (bounded quantile functions)."""
     methods = marginals if isinstance(marginals, dict) else {}
     unknown = sorted(set(methods) - set(schema.names))
     if unknown:
@@ -46,7 +48,11 @@ def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, crit
             method = "auto"
         columns.append(ColumnModel.fit(frame[col.name], col, method=method, criterion=criterion,
                                        ks_tolerance=ks_tolerance))
-    return columns
+    if policy is None:
+        return columns, []
+    from ..privacy import protect_columns
+
+    return protect_columns(columns, len(frame), policy)
 
 
 def provenance(model: Any, n: int, root: np.random.SeedSequence, conditions: dict | None) -> dict:
@@ -70,6 +76,8 @@ def write_model(model: Any) -> dict[str, Any]:
         "columns": [c.to_dict() for c in model.columns_],
         "dependence": model._dependence_to_dict() if strata is None else {},
         "strata": None if strata is None else strata.strata_to_dict(),
+        "generated": generated_to_dict(model.generated_),
+        "privacy": model.privacy_,
     })
 
 
@@ -124,4 +132,19 @@ def read_model(cls: type | None, d: Any) -> Any:
         obj._set_state(schema, columns, dependence, n_train=n_train, strata=strata)
     except SpecError as exc:
         raise ModelFileError(f"{obj.name} model document: {exc}") from None
+    obj.generated_ = generated_from_dict(d.get("generated"), len(columns))
+    obj.privacy_ = _privacy_entry(d.get("privacy"), obj)
+    try:
+        table_schema(obj)  # the whole table's column names must be distinct
+    except SpecError as exc:
+        raise ModelFileError(f"model document: {exc}") from None
     return obj
+
+
+def _privacy_entry(entry: Any, model: Any) -> dict[str, Any]:
+    """The document's ``privacy`` record (what ran), checked to be a plain record."""
+    if entry is None:
+        return dict(model.privacy_)
+    if not isinstance(entry, dict) or not isinstance(entry.get("protections", []), list):
+        raise ModelFileError("model document: `privacy` must be an object with a `protections` list")
+    return entry

@@ -37,6 +37,7 @@ from ..errors import RuleError, SpecError
 from ..rules import apply_rules, parse_rules
 from ..schema import cast_series
 from ..seeding import BLOCK_ROWS, block_generator
+from ._generated import check_not_generated, generated_series, generated_values
 
 __all__ = ["BlockRequest", "block", "block_values", "sample_block", "sample_frame", "iter_chunks",
            "values_to_frame", "PROGRESS_MIN_ROWS", "MIN_ACCEPTANCE"]
@@ -79,6 +80,11 @@ def check_rows_memory(n: int, n_columns: int) -> None:
                  "chunk out, or sample fewer rows")
 
 
+def n_output_columns(model) -> int:
+    """Columns of a sampled frame: the modelled ones and the generated identifier / PII ones."""
+    return len(model.columns_) + len(getattr(model, "generated_", None) or [])
+
+
 def check_n(n: Any) -> int:
     """Validate a row count (a positive integer)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
@@ -97,10 +103,20 @@ def check_workers(workers: Any) -> int:
 
 
 def values_to_frame(model, values: list[np.ndarray]) -> pd.DataFrame:
-    """The typed frame (internal string names, schema dtypes) of per-column value arrays."""
+    """The typed frame (internal string names, schema dtypes) of per-column value arrays.
+
+    ``values`` holds the modelled columns (``model.columns_``) and then, for a model
+    with identifier / PII columns, the generated ones; the frame has the table's order.
+    """
+    d = len(model.columns_)
     frame = pd.DataFrame({cm.name: cm.series_from_values(v)
-                          for cm, v in zip(model.columns_, values, strict=True)}, copy=False)
-    return restore_dtypes(model, frame)
+                          for cm, v in zip(model.columns_, values[:d], strict=True)}, copy=False)
+    frame = restore_dtypes(model, frame)
+    generated = getattr(model, "generated_", None) or []
+    if generated and len(values) > d:  # (rules see the modelled columns only)
+        for g, v in sorted(zip(generated, values[d:], strict=True), key=lambda gv: gv[0].position):
+            frame.insert(min(g.position, frame.shape[1]), g.name, generated_series(g, v))
+    return frame
 
 
 def restore_dtypes(model, frame: pd.DataFrame) -> pd.DataFrame:
@@ -142,11 +158,13 @@ def block_values(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_
     values = sampler._draw(BlockRequest(root, int(b), int(rows), block_generator(root, b),
                                         conditions or None, state))
     rules = parse_rules(model.rules, model.schema_.names) if model.rules else []
+    kept = np.arange(int(rows))
     if rules:
         keep = apply_rules(values_to_frame(model, values), rules)
         keep = np.asarray(keep, dtype=bool)
         values = [v[keep] for v in values]
-    return values
+        kept = kept[keep]
+    return values + generated_values(model, b, root, kept)
 
 
 def block(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_ROWS, *,
@@ -186,6 +204,7 @@ def sample_block(model, b: Any, root: np.random.SeedSequence, n: int | None = No
 def _check_conditions(model, conditions: dict | None) -> None:
     if not conditions:
         return
+    check_not_generated(model, conditions, "`conditions`")
     if not model.supports_conditions:
         raise SpecError(f"the {model.name!r} strategy does not support `conditions`; "
                         "use strategy='gaussian_copula'")
@@ -246,7 +265,7 @@ def sample_frame(model, n: int, root: np.random.SeedSequence, *, conditions: dic
     per-block frames, no concatenation copy).
     """
     workers = check_workers(workers)
-    d = len(model.columns_)
+    d = n_output_columns(model)
     check_rows_memory(n, d)
     outs: list[np.ndarray] | None = None
     parts: list[list[np.ndarray]] = []
@@ -276,7 +295,7 @@ def iter_chunks(model, n: int, root: np.random.SeedSequence, chunk_rows: int, *,
                 workers: int = 1) -> Iterator[pd.DataFrame]:
     """The sample as consecutive typed frames of ``chunk_rows`` rows (internal names)."""
     workers = check_workers(workers)
-    d = len(model.columns_)
+    d = n_output_columns(model)
     check_rows_memory(min(n, chunk_rows), d)
     bar = progress_bar(n, progress)
     buffer: list[list[np.ndarray]] = []

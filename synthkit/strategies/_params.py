@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import SpecError
 from ..rules import parse_rules
 
-__all__ = ["Parameters", "check_common_params"]
+__all__ = ["Parameters", "check_common_params", "policy"]
 
 
 class Parameters:
@@ -72,7 +72,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def check_common_params(model: Any) -> None:
-    """Check the parameters every strategy has (``marginals`` ... ``stratify``)."""
+    """Check the parameters every strategy has (``marginals`` ... ``locale``)."""
     if not isinstance(model.marginals, (str, dict)):
         raise SpecError(f"`marginals` must be a method name or a dict, got {model.marginals!r}")
     if model.criterion not in ("aic", "bic"):
@@ -83,3 +83,19 @@ def check_common_params(model: Any) -> None:
     parse_rules(model.rules)
     if model.stratify is not None and not isinstance(model.stratify, str):
         raise SpecError(f"`stratify` must be None, 'auto' or a column name, got {model.stratify!r}")
+    policy(model)
+    if model.roles is not None and (not isinstance(model.roles, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in model.roles.items())):
+        raise SpecError(f"`roles` must be a dict {{column: role}} of strings, e.g. "
+                        f"{{'email': 'pii'}}, got {model.roles!r}")
+    if model.locale is not None and not isinstance(model.locale, str):
+        raise SpecError(f"`locale` must be None or a locale name such as 'en_US', got {model.locale!r}")
+
+
+def policy(model: Any):
+    """The :class:`~synthkit.privacy.PrivacyPolicy` of a strategy's ``privacy`` / ``min_count``."""
+    from ..privacy import PrivacyPolicy
+
+    if model.privacy not in ("standard", "off"):
+        raise SpecError(f"`privacy` must be 'standard' or 'off', got {model.privacy!r}")
+    return PrivacyPolicy(mode=model.privacy, min_count=model.min_count)

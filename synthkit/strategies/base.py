@@ -29,11 +29,12 @@ from ..columns import ColumnModel
 from ..dataset import SyntheticDataset
 from ..errors import FitError, SpecError
 from ..io import write_json
+from ..rules import parse_rules
 from ..schema import Schema, check_frame, infer_schema
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
-from . import _document, _engine
+from . import _document, _engine, _generated, _private
 from ._engine import PROGRESS_MIN_ROWS, BlockRequest, check_n
-from ._params import Parameters, check_common_params
+from ._params import Parameters, check_common_params, policy
 from ._state import FittedDependence
 from .registry import get_strategy
 
@@ -64,6 +65,20 @@ class Strategy(Parameters):
         (shorthand for :class:`~synthkit.strategies.stratify.Stratified` over this
         strategy), or ``"auto"`` to pick the column with the strongest class
         structure, if any. ``None``: no strata.
+    privacy : {"standard", "off"}
+        ``"standard"`` (default): identifier and PII columns are generated, never copied
+        (:mod:`synthkit.privacy`), and the fitted model stores no record: levels and
+        values held by fewer than ``min_count`` rows are merged, extremes are top/bottom
+        coded and numeric quantile functions keep a bounded number of knots
+        (:mod:`synthkit.privacy.protections`). ``"off"``: the data as they are, for
+        non-sensitive tables (a warning is given when identifier/PII columns are present).
+    min_count : int
+        ``k`` of the protections: the fewest rows a stored level, value or tail may hold.
+    roles : dict, optional
+        ``{column: role}`` overriding the detected roles: ``"identifier"``, ``"pii"``,
+        ``"pii:email"`` (a PII type), ``"quasi_identifier"`` or ``"ordinary"``.
+    locale : str, optional
+        Faker locale of generated PII (``"de_DE"``...); default: guessed from the data.
     """
 
     name: ClassVar[str] = "base"
@@ -72,7 +87,12 @@ class Strategy(Parameters):
 
     def __init__(self, *, marginals: str | dict[str, str] = "auto", criterion: str = "bic",
                  ks_tolerance: float = 0.035, rules: list[str] | None = None,
-                 stratify: str | None = None) -> None:
+                 stratify: str | None = None, privacy: str = "standard", min_count: int = 5,
+                 roles: dict[str, str] | None = None, locale: str | None = None) -> None:
+        self.privacy = privacy
+        self.min_count = min_count
+        self.roles = roles
+        self.locale = locale
         self.marginals = marginals
         self.criterion = criterion
         self.ks_tolerance = ks_tolerance
@@ -84,21 +104,53 @@ class Strategy(Parameters):
         check_common_params(self)
 
     def fit(self, data: pd.DataFrame) -> Strategy:
-        """Fit the marginals and the dependence on a real table (mixed kinds, nulls allowed); returns self."""
+        """Fit the marginals and the dependence on a real table (mixed kinds, nulls allowed); returns self.
+
+        With ``privacy="standard"`` identifier and PII columns are set aside first (only
+        their format is learned, see :mod:`synthkit.privacy`) and the protections of
+        :mod:`synthkit.privacy.protections` run before and after the marginals are fitted;
+        ``privacy_`` records which ran.
+        """
         self._validate_params()
         self.__dict__.pop("dependence_", None)  # a failed refit leaves an unfitted model
         frame = check_frame(data)
+        prepared = _private.prepare(frame, policy(self), self.roles, self.locale)
+        self.generated_ = prepared.generated
+        for rule in parse_rules(self.rules):
+            _generated.check_not_generated(self, rule.names, f"rule {rule.text!r}")
+        if isinstance(self.stratify, str):
+            _generated.check_not_generated(self, [self.stratify], "`stratify`")
+        self._fit_frame(prepared.frame, prepared.roles, prepared.records)
+        self.privacy_ = prepared.summary(self.privacy_["protections"])
+        return self
+
+    def _fit_frame(self, frame: pd.DataFrame, roles: dict | None = None, records: list | None = None) -> None:
+        """Fit the modelled columns of ``frame`` (protected already): the body of :meth:`fit`.
+
+        The strata of a stratified model are fitted through here (no role detection, no
+        second frame protection: the levels see the owner's protected table).
+        """
         schema = infer_schema(frame)  # records non-string labels, restored on sampled frames
         frame = frame.rename(columns=str)
-        columns = _document.fit_columns(frame, schema, self.marginals, self.criterion,
-                                        self.ks_tolerance)
+        for col in schema:
+            if roles and col.name in roles:
+                col.role, col.role_reason = roles[col.name].role, roles[col.name].reason
+        columns, knots = _document.fit_columns(frame, schema, self.marginals, self.criterion,
+                                               self.ks_tolerance, policy(self))
         self.schema_, self.columns_, self.n_train_ = schema, columns, len(frame)  # for the hooks
         strata = None
         if self.stratify is not None:  # the dependence lives in the strata: no pooled fit
             strata = get_strategy("stratified").wrap(self, frame)
         dependence = FittedDependence() if strata is not None else self._estimate(frame)
         self._set_state(schema, columns, dependence, n_train=len(frame), strata=strata)
-        return self
+        self.privacy_ = {"policy": policy(self).to_dict(), "protections": list(records or []) + knots}
+
+    @property
+    def schema(self) -> Schema:
+        """The whole table's schema, roles included: the modelled columns and the generated
+        identifier / PII ones, in the table's order (``schema_`` is the modelled part)."""
+        self._check_fitted()
+        return _generated.table_schema(self)
 
     @classmethod
     def from_spec(cls, columns: list[ColumnModel], **params: Any) -> Strategy:
@@ -131,6 +183,8 @@ class Strategy(Parameters):
                    n_train: int | None = None, strata: Any = None) -> None:
         """The one place a model's fitted state is set (fit, from_spec, from_dict)."""
         self.schema_, self.columns_, self.n_train_ = schema, list(columns), n_train
+        self.__dict__.setdefault("generated_", [])
+        self.__dict__.setdefault("privacy_", {"policy": policy(self).to_dict(), "protections": []})
         self.dependence_ = dependence
         self.missing_columns_ = list(dependence.missing_columns)
         self.strata_ = strata
@@ -180,7 +234,7 @@ class Strategy(Parameters):
         """
         self._check_fitted()
         frame = _engine.sample_block(self, b, as_seed_sequence(seed), n, conditions=conditions)
-        return self.schema_.relabel(frame)
+        return self.schema.relabel(frame)
 
     def iter_chunks(self, n: int, seed: SeedLike = None, *, chunk_rows: int | None = None,
                     conditions: dict | None = None, progress: bool | None = None,
@@ -195,7 +249,7 @@ class Strategy(Parameters):
         chunk_rows = BLOCK_ROWS if chunk_rows is None else check_n(chunk_rows)
         for chunk in _engine.iter_chunks(self, n, as_seed_sequence(seed), chunk_rows,
                                          conditions=conditions, progress=progress, workers=workers):
-            yield self.schema_.relabel(chunk)
+            yield self.schema.relabel(chunk)
 
     def sample(self, n: int, seed: SeedLike = None, *, conditions: dict | None = None,
                progress: bool | None = None, workers: int = 1) -> SyntheticDataset:
@@ -224,7 +278,8 @@ class Strategy(Parameters):
         n = check_n(n)
         frame = _engine.sample_frame(self, n, root, conditions=conditions, progress=progress,
                                      workers=workers)
-        return SyntheticDataset(self.schema_.relabel(frame), self.schema_,
+        schema = self.schema
+        return SyntheticDataset(schema.relabel(frame), schema,
                                 _document.provenance(self, len(frame), root, conditions))
 
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:

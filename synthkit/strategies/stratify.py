@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..columns import ColumnModel
 from ..errors import ModelFileError, SpecError
+from ..schema import check_frame
 from ..seeding import child_seed
 from . import _engine
 from ._engine import BlockRequest
@@ -191,7 +192,7 @@ class Stratified(Strategy):
                     params: dict[str, Any]) -> None:
         if by is None:  # no level column: one pooled model
             self.by_, self.levels_, self.missing_ = None, [], []
-            self.pooled_ = klass(**params).fit(frame)
+            self.pooled_ = _fit_level(klass, params, frame)
             return
         if by not in self.schema_.names:
             raise SpecError(f"`stratify` names unknown column {by!r}; columns are {self.schema_.names}")
@@ -220,7 +221,7 @@ class Stratified(Strategy):
         def fit_one(rows: np.ndarray) -> tuple[Strategy, list[str]]:
             part = sub.loc[rows]
             empty = [c for c in others if part[c].isna().all()]
-            return klass(**params).fit(part.drop(columns=empty)), empty
+            return _fit_level(klass, params, part.drop(columns=empty)), empty
 
         models: list[Strategy | None] = []
         missing: list[list[str]] = []
@@ -315,6 +316,14 @@ class Stratified(Strategy):
         obj._read_strata(d)
         obj._set_state(owner.schema_, owner.columns_, FittedDependence(), n_train=owner.n_train_)
         return obj
+
+
+def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> Strategy:
+    """A level's model fitted on its rows of the owner's (already protected) modelled table."""
+    model = klass(**params)
+    model._validate_params()
+    model._fit_frame(check_frame(frame))
+    return model
 
 
 def _min_rows(columns: list[ColumnModel]) -> int:

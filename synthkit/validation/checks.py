@@ -163,6 +163,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "dcr_median_ratio": 0.50,
     # median NNDR(synthetic) / median NNDR(baseline) must be at least (same allowance)
     "nndr_median_ratio": 0.70,
+    # attacks against training vs holdout rows (synthkit.validation.attacks), with a holdout:
+    # excess risk (p_train - p_control) / (1 - p_control) of singling out, linkability and
+    # inference; fails when its one-sided 1 - alpha lower bound exceeds this
+    "attack_risk": 0.10,
+    # membership inference by distance to the closest synthetic record: fails when the
+    # one-sided 1 - alpha lower bound of the AUC exceeds this (0.5 = chance)
+    "membership_auc": 0.60,
     # utility ---------------------------------------------------------------
     # TSTR score / TRTR score must be at least (minus z paired test-set standard errors)
     "tstr_trtr_ratio": 0.80,

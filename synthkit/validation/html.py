@@ -102,6 +102,25 @@ def _pivot_table(checks) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _ci(v: float, ci) -> str:
+    return f"{_num(v)} [{_num(ci[0])}, {_num(ci[1])}]"
+
+
+def _attacks_table(results) -> str:
+    """One row per attack: rates against training and holdout rows, risk, and what it means."""
+    head = ("<tr><th>attack</th><th>target</th><th>attacks</th><th>training rate [CI]</th>"
+            "<th>holdout rate [CI]</th><th>random guess</th><th>risk [CI]</th><th>what it means</th></tr>")
+    rows = []
+    for r in results:
+        risk = "AUC " + _ci(r.risk, r.risk_ci) if r.attack == "membership" else _ci(r.risk, r.risk_ci)
+        rows.append(f"<tr><td>{html.escape(r.attack)}</td><td>{html.escape(r.target or '')}</td>"
+                    f"<td class='num'>{r.n_attacks}</td><td class='num'>{_ci(r.train_rate, r.train_ci)}</td>"
+                    f"<td class='num'>{_ci(r.control_rate, r.control_ci)}</td>"
+                    f"<td class='num'>{_num(r.baseline_rate)}</td><td class='num'>{risk}</td>"
+                    f"<td>{html.escape(r.explanation)}</td></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
 def summary_html(report) -> str:
     """The verdict and the per-section table (used by notebooks' rich display)."""
     verdict = "PASSED" if report.passed else "FAILED"
@@ -144,6 +163,9 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
                          plots.pca_png(art["pca"])))
     elif section == "privacy":
         p = art.get("privacy")
+        if p and p.get("attacks"):
+            figs.append(("attack success against training rows vs unseen holdout rows, with Wilson "
+                         "intervals", plots.attacks_png(p["attacks"])))
         if p and len(p.get("dcr_synth", [])):
             figs.append(("distance to closest record", plots.dcr_png(p)))
     return figs
@@ -168,8 +190,10 @@ _INTRO = {
                  "Thresholds add a sampling allowance derived from the table sizes.",
     "dependence": "Pairwise dependence: Pearson/Spearman/Kendall matrices, Cramér's V, "
                   "correlation ratios, and SDMetrics-compatible Column Pair Trends.",
-    "privacy": "Exact copies, distance to closest record (DCR), nearest-neighbour distance "
-               "ratio (NNDR) and the closer-to-train share, on scaled mixed-type rows.",
+    "privacy": "Attacks (with a holdout): singling out, linkability, attribute inference and "
+               "membership inference against training rows vs unseen holdout rows; exact copies, "
+               "distance to closest record (DCR), nearest-neighbour distance ratio (NNDR) and the "
+               "closer-to-train share, on scaled mixed-type rows.",
     "utility": "Train on synthetic, test on real (TSTR) vs train on real, test on real (TRTR).",
     "clusters": "Archetype checks: requested vs achieved overlap, cluster sizes and shapes.",
 }
@@ -239,6 +263,12 @@ def render_html(report, *, title: str | None = None) -> str:
                              f"thresholds</summary>{_checks_table(per_col)}</details>")
         elif decided:
             parts.append(_checks_table(decided))
+        attacks = (report.artifacts.get("privacy") or {}).get("attacks") if section == "privacy" else None
+        if attacks:
+            parts.append('<p class="muted">Attacks on training rows and, identically, on holdout rows the '
+                         "generator never saw: the excess of the training success over the holdout success "
+                         "is what the synthetic table discloses (risk 0 = nothing; intervals at the "
+                         "checks' level).</p>" + _attacks_table(attacks))
         if info:
             parts.append(f"<details><summary>{len(info)} informational rows</summary>"
                          f"{_checks_table(info)}</details>")

@@ -18,6 +18,7 @@ __all__ = [
     "heatmaps_png",
     "pca_png",
     "dcr_png",
+    "attacks_png",
     "column_scores_png",
     "column_scores_figure",
     "heatmaps_figure",
@@ -247,4 +248,44 @@ def dcr_png(d: dict) -> bytes:
     ax.set_title("Distance to closest record", fontsize=10)
     ax.legend(fontsize=7, frameon=False)
     ax.tick_params(labelsize=7)
+    return figure_to_png(fig)
+
+
+def _attack_label(r) -> str:
+    name = {"singling_out_univariate": "singling out (1 column)",
+            "singling_out_multivariate": "singling out (columns combined)",
+            "linkability": "linkability", "membership": "membership (DCR)"}.get(r.attack, r.attack)
+    return f"inference: {_short(r.target, 20)}" if r.attack == "inference" else name
+
+
+def attacks_png(results) -> bytes:
+    """Success rates of each attack against training rows and unseen (control) rows.
+
+    One pair of bars per attack (:class:`~synthkit.validation.attacks.AttackResult`), with
+    the Wilson intervals as whiskers; a training bar well beyond its control bar is the
+    disclosure the synthetic table causes.
+    """
+    rs = [r for r in results if np.isfinite(r.train_rate) and np.isfinite(r.control_rate)]
+    n = max(len(rs), 1)
+    fig = _figure(6.4, 1.2 + 0.42 * n)
+    ax = fig.add_subplot()
+    y = np.arange(len(rs))[::-1]
+    h = 0.38
+    for off, rate, ci, color, label in ((h / 2, "train_rate", "train_ci", REAL_COLOR, "training rows"),
+                                        (-h / 2, "control_rate", "control_ci", PASS_COLOR,
+                                         "unseen (holdout) rows")):
+        v = np.array([getattr(r, rate) for r in rs])
+        lo = np.array([getattr(r, ci)[0] for r in rs])
+        hi = np.array([getattr(r, ci)[1] for r in rs])
+        err = np.vstack([np.maximum(v - lo, 0), np.maximum(hi - v, 0)])
+        ax.barh(y + off, v, height=h, color=color, label=label, xerr=err,
+                error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "#333"})
+    ax.set_yticks(y, [_attack_label(r) for r in rs], fontsize=8)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(-0.6, len(rs) - 0.4)
+    ax.set_xlabel("attack success rate (whiskers: Wilson interval)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title("Attacks: success against training vs unseen rows", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.5 / n - 0.06),
+              ncol=2)
     return figure_to_png(fig)

@@ -182,10 +182,11 @@ def _nn(fit_x: np.ndarray, query: np.ndarray, k: int):
     return nn.kneighbors(query)
 
 
-def privacy_test_count(holdout: bool) -> int:
+def privacy_test_count(holdout: bool, attacks: int = 0) -> int:
     """Pass/fail rows of :func:`privacy_checks` (exact copies, DCR share, DCR and NNDR
-    ratios, and the closer-to-train share with a holdout)."""
-    return 5 if holdout else 4
+    ratios, and the closer-to-train share with a holdout), plus ``attacks`` attack checks
+    (:func:`synthkit.validation.attacks.attack_test_count`, run with a holdout)."""
+    return (5 if holdout else 4) + int(attacks)
 
 
 def _median_ratio_floor(baseline: np.ndarray, n_eff: float, m: int, z: float) -> float:

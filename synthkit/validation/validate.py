@@ -262,6 +262,43 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
     return checks, scores, tables
 
 
+#: PII types whose common values a generator reproduces by chance (informational leak count).
+CHANCE_MATCH_TYPES = frozenset({"name", "first_name", "last_name", "city", "street", "postcode"})
+
+
+def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame,
+                            roles: Mapping[str, str] | None) -> tuple[list[Check], list]:
+    """The reference's identifier / PII columns and one ``real_values_emitted`` check each.
+
+    A synthetic value equal to a real identifier or PII value is a copied record
+    field: the check fails on any (threshold 0), whatever the sample sizes. Person
+    names, cities, streets and postcodes are the exception: a generated "Maria
+    Garcia" equals some real customer's name by chance (Faker's pools hold the common
+    names), so for them the count is informational (:func:`synthkit.anonymize` draws
+    such values again).
+    """
+    from ..privacy import detect_roles, real_values_emitted
+
+    names = {str(c): c for c in real.columns}
+    decisions = detect_roles(real.set_axis(list(names), axis=1), dict(roles) if roles else None)
+    sensitive = [names[n] for n, d in decisions.items() if d.role in ("identifier", "pii")]
+    checks = []
+    for c in sensitive:
+        if c not in synth.columns:
+            continue
+        hits = real_values_emitted(real[c], synth[c])
+        d = decisions[str(c)]
+        if d.pii_type in CHANCE_MATCH_TYPES:
+            checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), None, None,
+                                f"synthetic {d.pii_type} values equal to a real one: common values "
+                                "match by chance; synthkit.anonymize draws them again"))
+            continue
+        checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), 0.0, hits == 0,
+                            f"synthetic values of the {d.role} column equal to a real value "
+                            f"({d.reason}); identifiers and PII must be generated, never copied"))
+    return checks, sensitive
+
+
 def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
     d = plot_data(col)
     if d.get("type") == "hist" and marginal is not None and hasattr(marginal, "cdf"):
@@ -372,6 +409,7 @@ def validate(
     seed: Any = 0,
     figures: bool = True,
     progress: bool | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Tell how close, how useful and how private a synthetic table is.
 
@@ -392,7 +430,11 @@ def validate(
         The synthetic table (a ``SyntheticDataset`` or anything with ``.frame``).
     holdout : DataFrame, optional
         Real rows *not* used to fit the generator: baseline of the privacy checks
-        (DCR, closer-to-train share) and test set of the utility check.
+        (DCR, closer-to-train share), control group of the attacks (singling out,
+        linkability, inference, membership: :mod:`synthkit.validation.attacks`; columns
+        declared ``quasi_identifier`` in ``roles`` are the attacker's auxiliary columns,
+        every column otherwise) and test set of the utility check. Without it the
+        attacks are skipped with an informational row.
     target : str, optional
         Column predicted in the utility check (TSTR vs TRTR).
     checks : str or list of str, optional
@@ -417,6 +459,12 @@ def validate(
         A progress bar over the sections and columns: shown by default when either
         table has at least ``PROGRESS_MIN_ROWS`` (250,000) rows and stderr is a
         terminal; True or False forces it on or off.
+    roles : dict, optional
+        ``{column: role}`` overriding the roles detected on a reference table
+        (:func:`synthkit.privacy.detect_roles`). Identifier and PII columns are not
+        compared for fidelity (they are generated, not modelled); the privacy section
+        counts the synthetic values that equal a real one (``real_values_emitted``, which
+        must be 0).
 
     Returns
     -------
@@ -442,7 +490,7 @@ def validate(
     True
     """
     from .._progress import check_progress
-    from ..seeding import as_generator
+    from ..seeding import as_generator, child_generator
 
     check_progress(progress)
     thr = resolve_thresholds(thresholds)
@@ -504,6 +552,13 @@ def validate(
         if missing:
             raise DataError(f"target column {target!r} is missing from the {' and '.join(missing)} "
                             f"table(s)")
+    leak_checks, sensitive = generated_column_checks(real_frame, synth_frame, roles)
+    if sensitive:
+        real_frame = real_frame.drop(columns=sensitive)
+        synth_frame = synth_frame.drop(columns=[c for c in sensitive if c in synth_frame.columns])
+        if holdout is not None:
+            holdout = as_frame(holdout, "the holdout table")
+            holdout = holdout.drop(columns=[c for c in sensitive if c in holdout.columns])
     t0 = _now()
     tables = prepare_tables(real_frame, synth_frame)
     hold = None
@@ -542,13 +597,18 @@ def validate(
                 only_in_reference=tables.only_real, only_in_synthetic=tables.only_synth,
                 target=target)
     # the false-fail budget, split equally over the elementary tests of the report
+    from .attacks import attack_test_count
     from .dependence import dependence_test_count
     from .marginals import marginal_test_count
     from .privacy import privacy_test_count
 
+    # the attacker's auxiliary columns: the declared quasi-identifiers (default: every column)
+    qis = [str(c) for c, r in (roles or {}).items() if r == "quasi_identifier" and str(c) in tables.names]
+    n_attack_tests = attack_test_count(tables.names, quasi_identifiers=qis) if hold is not None else 0
     n_tests = ((sum(marginal_test_count(c) for c in tables.columns) if "marginals" in sections else 0)
                + (dependence_test_count(tables) if "dependence" in sections else 0)
-               + (privacy_test_count(hold is not None) if "privacy" in sections else 0)
+               + (privacy_test_count(hold is not None, attacks=n_attack_tests)
+                  if "privacy" in sections else 0)
                + (1 if "utility" in sections else 0))
     alpha = bonferroni_level(thr, n_tests)
     meta.update(n_tests=n_tests, alpha=alpha)
@@ -598,12 +658,20 @@ def validate(
         _lap(timings, "sdmetrics_scores", t0)
     sorted_cache.clear()
     if "privacy" in sections:
+        from .attacks import attack_checks, no_holdout_check
         from .privacy import privacy_checks
 
         t0 = _start(timings, "privacy")
+        # the attacks lead the privacy rows: a failing attack is the first privacy failure named
+        if hold is not None:
+            a_checks, a_results = attack_checks(tables, hold, thr, alpha=alpha, quasi_identifiers=qis,
+                                                seed=child_generator(int(seeds[1]), 1))
+        else:
+            a_checks, a_results = [no_holdout_check()], []
         p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]), alpha=alpha)
-        all_checks += p_checks
+        all_checks += a_checks + leak_checks + p_checks
         scores["privacy"] = p_art.pop("score")
+        p_art["attacks"] = a_results
         artifacts["privacy"] = p_art
         _lap(timings, "privacy", t0)
     if "utility" in sections:

@@ -1,0 +1,723 @@
+"""Realistic fakes for PII columns, composed per row from Faker's locale pools.
+
+Nothing of a real value is kept except its *shape*: the name order and case, the phone or
+code template (:mod:`.templates`), the comma structure of addresses, the family of IP
+addresses, the length of free text. The only counts kept are e-mail domain shares, with
+domains held by fewer than ``min_count`` rows merged into the reserved ``example.*``
+domains (RFC 2606). Rows are composed from component pools (:mod:`.pools`) with indices
+drawn from the block generator, joined by Arrow's vectorised string kernels
+(``pyarrow.compute``) or written as character templates: Faker is never called per row.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import ModelFileError, SpecError
+from . import pools
+from . import templates as tpl
+from .base import ColumnGenerator, Record, null_fraction_of, spread_sample
+
+__all__ = [
+    "NameFake", "EmailFake", "TemplateFake", "AddressFake", "CityFake", "IpFake", "UrlFake",
+    "FreeTextFake", "fit_fake", "guess_locale", "GENERIC_DOMAINS", "MAX_DOMAINS",
+]
+
+#: Reserved domains (RFC 2606) that stand in for the rare e-mail domains of a column.
+GENERIC_DOMAINS = ("example.com", "example.net", "example.org")
+#: Most e-mail domains a generator keeps (the rest are merged into the generic ones).
+MAX_DOMAINS = 1000
+_DOMAIN_RE = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_ADDRESS_TOKENS = ("N", "S", "C", "P", "R")
+_TOKEN_POOL = {"N": "building_number", "S": "street_name", "C": "city", "P": "postcode", "R": "region"}
+#: A template fake keeps at least this many distinct values (literal positions are freed otherwise).
+_MIN_FAKE_SPACE = 10**4
+
+#: Country calling codes -> Faker locale (guessing the locale of phone numbers).
+_CALLING_CODES = {
+    "1": "en_US", "7": "ru_RU", "27": "zu_ZA", "30": "el_GR", "31": "nl_NL", "32": "nl_BE", "33": "fr_FR",
+    "34": "es_ES", "36": "hu_HU", "39": "it_IT", "40": "ro_RO", "41": "de_CH", "43": "de_AT", "44": "en_GB",
+    "45": "da_DK", "46": "sv_SE", "47": "no_NO", "48": "pl_PL", "49": "de_DE", "52": "es_MX", "55": "pt_BR",
+    "61": "en_AU", "64": "en_NZ", "81": "ja_JP", "82": "ko_KR", "86": "zh_CN", "90": "tr_TR", "91": "en_IN",
+    "351": "pt_PT", "353": "en_IE", "358": "fi_FI", "420": "cs_CZ",
+}
+#: Postcode shapes -> locale.
+_POSTCODE_SHAPES = (
+    (r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "en_GB"),
+    (r"[A-Z]\d[A-Z] ?\d[A-Z]\d", "en_CA"),
+    (r"\d{4} ?[A-Z]{2}", "nl_NL"),
+    (r"\d{3}-\d{4}", "ja_JP"),
+    (r"\d{2}-\d{3}", "pl_PL"),
+    (r"\d{5}-\d{3}", "pt_BR"),
+    (r"\d{5}(?:-\d{4})?", "en_US"),
+)
+#: E-mail top-level domains -> locale.
+_TLDS = {"uk": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL",
+         "jp": "ja_JP", "br": "pt_BR", "pl": "pl_PL", "se": "sv_SE", "dk": "da_DK", "ca": "en_CA",
+         "au": "en_AU", "at": "de_AT", "ch": "de_CH", "be": "nl_BE", "ie": "en_IE", "in": "en_IN"}
+#: Street words -> locale (guessing the locale of addresses).
+_STREET_WORDS = ((r"stra(?:ss|ß)e|str\.|weg\b|platz\b", "de_DE"), (r"\brue\b|\bavenue de\b", "fr_FR"),
+                 (r"\bcalle\b|\bavenida\b", "es_ES"), (r"\bvia\b|\bpiazza\b", "it_IT"))
+
+
+# Rows are composed as Arrow large-string arrays: one C++ pass per concatenation.
+_STR = pa.large_string()
+
+
+@lru_cache(maxsize=256)
+def _arrow_pool(locale: str, kind: str, ascii_only: bool = False, fallback: bool = True) -> pa.Array:
+    values = pools.ascii_pool(locale, kind) if ascii_only else pools.pool(locale, kind, fallback)
+    return pa.array(values.tolist(), type=_STR)
+
+
+def _draw(pool: pa.Array, n: int, rng: np.random.Generator) -> pa.Array:
+    return pool.take(rng.integers(0, len(pool), size=n))
+
+
+def _pick(choices: Any, index: np.ndarray) -> pa.Array:
+    return pa.array([str(c) for c in choices], type=_STR).take(index)
+
+
+def _text(part: Any) -> Any:
+    return pa.scalar(part, type=_STR) if isinstance(part, str) else part
+
+
+def _cat(*parts: Any) -> pa.Array:
+    """Row-wise concatenation of Arrow string arrays and constant strings."""
+    return pc.binary_join_element_wise(*(_text(p) for p in parts), _text(""))
+
+
+def _where(mask: np.ndarray, yes: Any, no: Any) -> pa.Array:
+    return pc.if_else(pa.array(mask, type=pa.bool_()), _text(yes), _text(no))
+
+
+def _numpy(arr: pa.Array) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def _share(mask: pd.Series) -> float:
+    return float(mask.mean()) if len(mask) else 0.0
+
+
+class _Fake(ColumnGenerator):
+    """A PII fake: locale plus the shape parameters of one column."""
+
+    role = "pii"
+    FIELDS: frozenset[str] = frozenset({"locale"})
+
+    def __init__(self, locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+        super().__init__(null_fraction)
+        self.locale = pools.check_locale(locale)
+
+    def _params(self) -> dict[str, Any]:
+        return {"locale": self.locale}
+
+    @staticmethod
+    def _common(r: Record) -> dict[str, Any]:
+        return {"locale": pools.check_locale(r.str("locale", 16), ModelFileError),
+                "null_fraction": r.float("null_fraction", 0, 1, hi_open=True)}
+
+
+class NameFake(_Fake):
+    """Person names: pooled first and last names, in the column's order and case.
+
+    Parameters
+    ----------
+    pii_type : {"name", "first_name", "last_name"}
+    order : {"first last", "last, first"}
+        Layout of full names.
+    case : {"title", "upper", "lower"}
+
+    Examples
+    --------
+    >>> g = NameFake("name", order="last, first", case="upper")
+    >>> v = g.generate(np.arange(2), 0, np.random.default_rng(0))
+    >>> all(", " in x and x == x.upper() for x in v)
+    True
+    """
+
+    KIND = "name"
+    FIELDS = _Fake.FIELDS | {"order", "case"}
+    ORDERS = ("first last", "last, first")
+    CASES = ("title", "upper", "lower")
+
+    def __init__(self, pii_type: str = "name", *, order: str = "first last", case: str = "title",
+                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        if pii_type not in ("name", "first_name", "last_name") or order not in self.ORDERS \
+                or case not in self.CASES:
+            raise SpecError(f"NameFake: bad pii_type/order/case {pii_type!r}/{order!r}/{case!r}")
+        self.pii_type, self.order, self.case = pii_type, order, case
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        if self.pii_type == "first_name":
+            out = _draw(_arrow_pool(self.locale, "first_name"), n, rng)
+        elif self.pii_type == "last_name":
+            out = _draw(_arrow_pool(self.locale, "last_name"), n, rng)
+        else:
+            first = _draw(_arrow_pool(self.locale, "first_name"), n, rng)
+            last = _draw(_arrow_pool(self.locale, "last_name"), n, rng)
+            out = _cat(first, " ", last) if self.order == "first last" else _cat(last, ", ", first)
+        if self.case == "upper":
+            out = pc.utf8_upper(out)
+        elif self.case == "lower":
+            out = pc.utf8_lower(out)
+        return _numpy(out)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "order": self.order, "case": self.case}
+
+    @classmethod
+    def from_record(cls, r: Record) -> NameFake:
+        return cls(r.choice("pii_type", ("name", "first_name", "last_name")),
+                   order=r.choice("order", cls.ORDERS), case=r.choice("case", cls.CASES), **cls._common(r))
+
+    @property
+    def description(self) -> str:
+        what = {"name": f"full names ({self.order})", "first_name": "first names", "last_name": "last names"}
+        return f"{what[self.pii_type]} from Faker's {self.locale} pools, {self.case} case"
+
+    @classmethod
+    def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float) -> NameFake:
+        order = "last, first" if pii_type == "name" and _share(text.str.contains(",", regex=False)) >= 0.5 \
+            else "first last"
+        letters = text[text.str.contains(r"[^\W\d_]", regex=True)]
+        case = "upper" if _share(letters == letters.str.upper()) >= 0.9 else (
+            "lower" if _share(letters == letters.str.lower()) >= 0.9 else "title")
+        return cls(pii_type, order=order, case=case, locale=locale, null_fraction=nf)
+
+
+class EmailFake(_Fake):
+    """E-mail addresses: a pooled local part ``@`` a domain drawn with the column's domain shares.
+
+    Local parts are ``first.last``, ``first_last``, ``flast`` or ``firstlast`` (lower-case
+    ASCII of pooled names), followed by a 1-2 digit number half of the time.
+
+    Examples
+    --------
+    >>> g = EmailFake(["corp.com", "example.com"], [0.5, 0.5])
+    >>> all(x.split("@")[1] in ("corp.com", "example.com")
+    ...     for x in g.generate(np.arange(20), 0, np.random.default_rng(1)))
+    True
+    """
+
+    KIND = "email"
+    FIELDS = _Fake.FIELDS | {"domains", "shares"}
+    pii_type = "email"
+
+    def __init__(self, domains: list[str], shares: list[float], *, locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        p = np.asarray(shares, dtype=float)
+        if not domains or len(domains) != len(p) or not np.isclose(p.sum(), 1.0) or (p < 0).any():
+            raise SpecError("EmailFake: `domains` and `shares` must be equally long, shares summing to 1")
+        self.domains, self.shares = list(domains), [float(x) for x in p / p.sum()]
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        first = _draw(_arrow_pool(self.locale, "first_name", ascii_only=True), n, rng)
+        last = _draw(_arrow_pool(self.locale, "last_name", ascii_only=True), n, rng)
+        style = rng.integers(0, 4, size=n)
+        head = _where(style == 2, pc.utf8_slice_codeunits(first, 0, 1), first)
+        sep = _pick([".", "_", "", ""], style)
+        number = np.where(rng.random(n) < 0.5, rng.integers(1, 100, size=n), 0)
+        tail = _pick([""] + [str(i) for i in range(1, 100)], number)
+        domain = _pick(self.domains, rng.choice(len(self.domains), size=n, p=self.shares))
+        return _numpy(_cat(head, sep, last, tail, "@", domain))
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "domains": self.domains, "shares": self.shares}
+
+    @classmethod
+    def from_record(cls, r: Record) -> EmailFake:
+        domains = r.list("domains", MAX_DOMAINS + len(GENERIC_DOMAINS))
+        if not domains or not all(isinstance(d, str) and re.fullmatch(_DOMAIN_RE, d) for d in domains):
+            raise r.fail("domains", "a non-empty list of lower-case domain names")
+        return cls(domains, r.shares("shares", len(domains)), **cls._common(r))
+
+    @property
+    def description(self) -> str:
+        return (f"e-mail addresses with {self.locale} pooled names as local parts, over "
+                f"{len(self.domains)} domains with the column's shares (domains of fewer than min_count "
+                f"rows merged into {', '.join(GENERIC_DOMAINS)})")
+
+    @classmethod
+    def fit(cls, text: pd.Series, locale: str, nf: float, min_count: int) -> EmailFake:
+        domains = text.str.extract(r"@([^@\s]+)$")[0].str.lower().str.strip(".")
+        valid = domains.str.fullmatch(_DOMAIN_RE).fillna(False).astype(bool)
+        counts = domains[valid].value_counts()
+        kept = counts[counts >= min_count].iloc[:MAX_DOMAINS]
+        total = len(text)
+        names = [str(d) for d in kept.index]
+        shares = [float(c) / total for c in kept.to_numpy()]
+        other = 1.0 - sum(shares)
+        if other > 1e-12 or not names:
+            names += list(GENERIC_DOMAINS)
+            shares += [max(other, 0.0) / len(GENERIC_DOMAINS)] * len(GENERIC_DOMAINS)
+        return cls(names, shares, locale=locale, null_fraction=nf)
+
+
+class TemplateFake(_Fake):
+    """Phone numbers, postcodes, national ids and tokens: the column's dominant template, random characters.
+
+    Examples
+    --------
+    >>> g = TemplateFake("phone", ("=(", "N", "d", "d", "=)", "= ", "N", "d", "d", "=-", "d", "d", "d", "d"))
+    >>> g.generate(np.arange(1), 0, np.random.default_rng(0)).tolist()
+    ['(865) 430-0018']
+    """
+
+    KIND = "template"
+    FIELDS = _Fake.FIELDS | {"template", "note"}
+    TYPES = ("phone", "postcode", "national_id", "token")
+
+    def __init__(self, pii_type: str, template: tuple[str, ...], *, note: str = "",
+                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        if pii_type not in self.TYPES:
+            raise SpecError(f"TemplateFake: pii_type must be one of {self.TYPES}, got {pii_type!r}")
+        self.pii_type, self.template, self.note = pii_type, tuple(template), note
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        return tpl.fill_random(self.template, len(slots), rng)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "template": list(self.template), "note": self.note}
+
+    @classmethod
+    def from_record(cls, r: Record) -> TemplateFake:
+        return cls(r.choice("pii_type", cls.TYPES), tpl.check_template(r.list("template", tpl.MAX_TEMPLATE),
+                                                                         r.where),
+                   note=r.str("note", 300, default=""), **cls._common(r))
+
+    @property
+    def description(self) -> str:
+        what = self.pii_type.replace("_", " ")
+        text = f"{what}s of template {tpl.mask(self.template)} with random characters"
+        return f"{text}; {self.note}" if self.note else text
+
+    @classmethod
+    def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float, min_count: int) -> TemplateFake:
+        sample = spread_sample(text)
+        if pii_type == "token":
+            shape = sample.str.len().astype(str)
+        else:
+            shape = sample.str.replace(r"\d", "#", regex=True)
+        modal = shape.mode().iloc[0]
+        group = sample[shape == modal].to_numpy(dtype=str)
+        if int(np.char.str_len(group).max()) > tpl.MAX_TEMPLATE:
+            raise SpecError(f"{pii_type} values longer than {tpl.MAX_TEMPLATE} characters are not supported")
+        template = tpl.ensure_variety(tpl.learn_template(group, min_count), _MIN_FAKE_SPACE)
+        note = ""
+        if pii_type == "national_id":
+            template, note = _reserve_leading_digit(template, text, modal)
+        return cls(pii_type, template, note=note, locale=locale, null_fraction=nf)
+
+
+def _reserve_leading_digit(template: tuple[str, ...], text: pd.Series, modal_shape: str
+                           ) -> tuple[tuple[str, ...], str]:
+    """Fix the first digit position to a digit no real value of the template's shape holds there.
+
+    Every generated id then differs from every real one (e.g. US SSNs are never issued
+    with area 9xx, so fakes start with 9).
+    """
+    j = next((i for i, it in enumerate(template) if it in ("d", "n", "N")), None)
+    if j is None:
+        return template, ""
+    same = text[text.str.replace(r"\d", "#", regex=True) == modal_shape]
+    seen = set(same.str[j].unique().tolist())
+    free = [d for d in "9876543210" if d not in seen]
+    if not free:
+        return template, ""
+    items = list(template)
+    items[j] = "=" + free[0]
+    return tuple(items), (f"position {j + 1} is always {free[0]}, a digit no real value has there, "
+                          "so no real value is written")
+
+
+class AddressFake(_Fake):
+    """Addresses: building number, street, city, region and postcode pools in the column's layout.
+
+    ``parts`` lists the comma-separated parts, each a list of tokens: ``N`` building number,
+    ``S`` street name, ``C`` city, ``P`` postcode, ``R`` region (state abbreviation).
+
+    Examples
+    --------
+    >>> g = AddressFake("address", [["N", "S"], ["C"], ["R", "P"]])
+    >>> g.generate(np.arange(1), 0, np.random.default_rng(2))[0].count(",")
+    2
+    """
+
+    KIND = "address"
+    FIELDS = _Fake.FIELDS | {"parts"}
+
+    def __init__(self, pii_type: str, parts: list[list[str]], *, locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        ok = pii_type in ("address", "street") and isinstance(parts, list) and 1 <= len(parts) <= 6 and all(
+            isinstance(p, list) and 1 <= len(p) <= 4 and all(t in _ADDRESS_TOKENS for t in p) for p in parts)
+        if not ok:
+            raise SpecError(f"AddressFake: `parts` must be 1-6 lists of 1-4 tokens among {_ADDRESS_TOKENS}, "
+                            f"got {parts!r}")
+        self.pii_type, self.parts = pii_type, [list(p) for p in parts]
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        out = None
+        for part in self.parts:
+            text = None
+            for token in part:
+                p = _arrow_pool(self.locale, _TOKEN_POOL[token], fallback=token != "R")
+                if not len(p):
+                    continue
+                word = _draw(p, n, rng)
+                text = word if text is None else _cat(text, " ", word)
+            if text is not None:
+                out = text if out is None else _cat(out, ", ", text)
+        return _numpy(out) if out is not None else np.full(n, "", dtype=object)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "parts": self.parts}
+
+    @classmethod
+    def from_record(cls, r: Record) -> AddressFake:
+        parts = r.list("parts", 6)
+        try:
+            return cls(r.choice("pii_type", ("address", "street")), parts, **cls._common(r))
+        except SpecError:
+            raise r.fail("parts", f"1-6 lists of 1-4 tokens among {list(_ADDRESS_TOKENS)}") from None
+
+    @property
+    def description(self) -> str:
+        layout = ", ".join(" ".join(p) for p in self.parts)
+        return f"{self.pii_type}es laid out as '{layout}' from Faker's {self.locale} pools"
+
+    @classmethod
+    def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float) -> AddressFake:
+        sample = spread_sample(text)
+        commas = sample.str.count(",")
+        k = min(int(commas.mode().iloc[0]), 5)
+        split = sample[commas == k].str.split(",", expand=True)
+        first = split[0].str.strip()
+        if _share(first.str.match(r"\d")) >= 0.5:
+            parts = [["N", "S"]]
+        elif _share(first.str.contains(r"\d+\w?$")) >= 0.5:
+            parts = [["S", "N"]]
+        else:
+            parts = [["S"]]
+        for i in range(1, k + 1):
+            p = split[i].fillna("").str.strip()
+            digit = _share(p.str.contains(r"\d")) >= 0.5
+            alpha = p.str.replace(r"[\d\W_]+", " ", regex=True).str.strip()
+            has_alpha = _share(alpha.str.len() > 0) >= 0.5
+            short = _share(alpha.str.len().between(1, 3)) >= 0.5
+            if digit and has_alpha:
+                lead_digit = _share(p.str.match(r"\d")) >= 0.5
+                parts.append(["P", "C"] if lead_digit else (["R", "P"] if short else ["C", "P"]))
+            elif digit:
+                parts.append(["P"])
+            else:
+                parts.append(["R"] if short else ["C"])
+        if pii_type == "street":
+            parts = parts[:1]
+        return cls(pii_type, parts, locale=locale, null_fraction=nf)
+
+
+class CityFake(_Fake):
+    """City names from Faker's locale pool.
+
+    Examples
+    --------
+    >>> len(CityFake().generate(np.arange(3), 0, np.random.default_rng(0)))
+    3
+    """
+
+    KIND = "city"
+    pii_type = "city"
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        return _numpy(_draw(_arrow_pool(self.locale, "city"), len(slots), rng))
+
+    @classmethod
+    def from_record(cls, r: Record) -> CityFake:
+        return cls(**cls._common(r))
+
+    @property
+    def description(self) -> str:
+        return f"city names from Faker's {self.locale} pool"
+
+
+@lru_cache(maxsize=1)
+def _hex_groups() -> pa.Array:
+    return pa.array([format(i, "x") for i in range(65536)], type=_STR)
+
+
+@lru_cache(maxsize=1)
+def _octets() -> pa.Array:
+    return pa.array([str(i) for i in range(256)], type=_STR)
+
+
+class IpFake(_Fake):
+    """IP addresses: IPv4 with the column's share, IPv6 otherwise, uniformly random.
+
+    IPv4 first octets avoid 0, 10, 127 and 224-255 (unspecified, private, loopback,
+    multicast and reserved); IPv6 addresses are written in full (eight groups).
+
+    Examples
+    --------
+    >>> import ipaddress
+    >>> v = IpFake(0.5).generate(np.arange(50), 0, np.random.default_rng(0))
+    >>> all(ipaddress.ip_address(x) for x in v)
+    True
+    """
+
+    KIND = "ip"
+    FIELDS = _Fake.FIELDS | {"v4_share"}
+    pii_type = "ip"
+
+    def __init__(self, v4_share: float = 1.0, *, locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        if not 0.0 <= float(v4_share) <= 1.0:
+            raise SpecError(f"`v4_share` must be in [0, 1], got {v4_share}")
+        self.v4_share = float(v4_share)
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        octets = _octets()
+        first = np.setdiff1d(np.arange(1, 224), [10, 127])
+        v4 = _cat(octets.take(rng.choice(first, size=n)), ".", octets.take(rng.integers(0, 256, n)), ".",
+                  octets.take(rng.integers(0, 256, n)), ".", octets.take(rng.integers(0, 256, n)))
+        is6 = rng.random(n) >= self.v4_share
+        if not is6.any():
+            return _numpy(v4)
+        groups = _hex_groups()
+        parts: list[Any] = [groups.take(rng.integers(0x2000, 0x4000, n))]  # global unicast 2000::/3
+        for _ in range(7):
+            parts += [":", groups.take(rng.integers(0, 65536, n))]
+        return _numpy(_where(is6, _cat(*parts), v4))
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "v4_share": self.v4_share}
+
+    @classmethod
+    def from_record(cls, r: Record) -> IpFake:
+        return cls(r.float("v4_share", 0, 1), **cls._common(r))
+
+    @property
+    def description(self) -> str:
+        return f"random public IP addresses, {self.v4_share:.0%} IPv4"
+
+
+class UrlFake(_Fake):
+    """URLs: scheme, optional ``www.``, a pooled domain and an optional one- or two-word path.
+
+    Examples
+    --------
+    >>> UrlFake(1.0, 0.0, 0.0).generate(np.arange(1), 0, np.random.default_rng(0))[0].startswith("https://")
+    True
+    """
+
+    KIND = "url"
+    FIELDS = _Fake.FIELDS | {"https_share", "www_share", "path_share"}
+    pii_type = "url"
+
+    def __init__(self, https_share: float = 1.0, www_share: float = 0.0, path_share: float = 0.5, *,
+                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        for v in (https_share, www_share, path_share):
+            if not 0.0 <= float(v) <= 1.0:
+                raise SpecError(f"UrlFake shares must be in [0, 1], got {v}")
+        self.https_share, self.www_share = float(https_share), float(www_share)
+        self.path_share = float(path_share)
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        scheme = _where(rng.random(n) < self.https_share, "https://", "http://")
+        www = _where(rng.random(n) < self.www_share, "www.", "")
+        domain = _draw(_arrow_pool(self.locale, "domain_name"), n, rng)
+        words = _arrow_pool(self.locale, "word", ascii_only=True)
+        has_path = rng.random(n) < self.path_share
+        path = _where(has_path, _cat("/", _draw(words, n, rng)), "")
+        more = _where(has_path & (rng.random(n) < 0.5), _cat("-", _draw(words, n, rng)), "")
+        return _numpy(_cat(scheme, www, domain, path, more))
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "https_share": self.https_share, "www_share": self.www_share,
+                "path_share": self.path_share}
+
+    @classmethod
+    def from_record(cls, r: Record) -> UrlFake:
+        return cls(r.float("https_share", 0, 1), r.float("www_share", 0, 1), r.float("path_share", 0, 1),
+                   **cls._common(r))
+
+    @property
+    def description(self) -> str:
+        return f"URLs on Faker's {self.locale} pooled domains ({self.https_share:.0%} https)"
+
+    @classmethod
+    def fit(cls, text: pd.Series, locale: str, nf: float) -> UrlFake:
+        low = text.str.lower()
+        host_rest = low.str.replace(r"^[a-z]+://", "", regex=True)
+        return cls(_share(low.str.startswith("https://")), _share(host_rest.str.startswith("www.")),
+                   _share(host_rest.str.contains(r"/[^/\s]", regex=True)), locale=locale, null_fraction=nf)
+
+
+class FreeTextFake(_Fake):
+    """Free text: whole pooled Faker sentences, as many as the column's typical length holds.
+
+    The number of characters of a row is drawn from the column's length quantiles
+    (``lengths``, at probabilities ``0, 0.1, ..., 1``, interpolated), then rounded to a
+    number of sentences of the pool's mean length (at least one, at most 50).
+
+    Examples
+    --------
+    >>> g = FreeTextFake([40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240])
+    >>> v = g.generate(np.arange(200), 0, np.random.default_rng(0))
+    >>> 60 < float(np.mean([len(x) for x in v])) < 220
+    True
+    """
+
+    KIND = "free_text"
+    FIELDS = _Fake.FIELDS | {"lengths"}
+    pii_type = "free_text"
+    MAX_SENTENCES = 50
+    N_QUANTILES = 11
+
+    def __init__(self, lengths: list[float], *, locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
+        super().__init__(locale, null_fraction)
+        q = np.asarray(lengths, dtype=float)
+        if q.shape != (self.N_QUANTILES,) or not np.all(np.diff(q) >= 0) or q[0] < 0:
+            raise SpecError(f"`lengths` must be {self.N_QUANTILES} non-decreasing character counts")
+        self.lengths = [float(x) for x in q]
+
+    def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        n = len(slots)
+        sentences = _arrow_pool(self.locale, "sentence")
+        mean_len = float(pc.mean(pc.utf8_length(sentences)).as_py()) + 1.0
+        target = np.interp(rng.random(n), np.linspace(0, 1, self.N_QUANTILES), self.lengths)
+        count = np.clip(np.rint(target / mean_len), 1, self.MAX_SENTENCES).astype(np.int64)
+        out = _draw(sentences, n, rng)
+        for j in range(1, int(count.max(initial=1))):
+            more = count > j
+            out = _where(more, _cat(out, " ", _draw(sentences, n, rng)), out)
+        return _numpy(out)
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "lengths": self.lengths}
+
+    @classmethod
+    def from_record(cls, r: Record) -> FreeTextFake:
+        lengths = r.floats("lengths", cls.N_QUANTILES, 0, 1e6)
+        try:
+            return cls(lengths, **cls._common(r))
+        except SpecError:
+            raise r.fail("lengths", f"{cls.N_QUANTILES} non-decreasing numbers in [0, 1e6]") from None
+
+    @property
+    def description(self) -> str:
+        return (f"text of whole Faker {self.locale} sentences, about {self.lengths[5]:.0f} characters "
+                "(median)")
+
+    @classmethod
+    def fit(cls, text: pd.Series, locale: str, nf: float) -> FreeTextFake:
+        q = np.quantile(text.str.len().to_numpy(dtype=float), np.linspace(0, 1, cls.N_QUANTILES))
+        return cls([float(round(x)) for x in q], locale=locale, null_fraction=nf)
+
+
+def _modal_locale(candidates: pd.Series, min_share: float = 0.5) -> str | None:
+    found = candidates.dropna()
+    if len(found) == 0:
+        return None
+    top = found.value_counts()
+    loc = str(top.index[0])
+    ok = top.iloc[0] >= min_share * len(candidates) and loc in pools.available_locales()
+    return loc if ok else None
+
+
+def guess_locale(text: pd.Series, pii_type: str) -> str | None:
+    """A Faker locale suggested by the values, or ``None``.
+
+    Phones: the country calling code after ``+`` or ``00``; postcodes: their shape;
+    e-mails: the country top-level domain; addresses: street words or a postcode shape.
+    A guess needs half of the sampled values to agree.
+
+    Examples
+    --------
+    >>> guess_locale(pd.Series(["+44 20 7946 0958", "+44 161 496 0000"]), "phone")
+    'en_GB'
+    >>> guess_locale(pd.Series(["SW1A 1AA", "M1 1AE"]), "postcode")
+    'en_GB'
+    """
+    sample = spread_sample(text)
+    if pii_type == "phone":
+        digits = sample.str.extract(r"^\s*(?:\+|00)\s*(\d{1,3})")[0]
+        guess = pd.Series([None] * len(digits), index=digits.index, dtype=object)
+        for width in (1, 2, 3):  # longest code wins: later widths overwrite
+            head = digits.str[:width]
+            hit = digits.notna() & (digits.str.len() >= width) & head.isin(_CALLING_CODES.keys())
+            guess[hit] = head[hit].map(_CALLING_CODES)
+        return _modal_locale(guess)
+    if pii_type == "postcode":
+        upper = sample.str.upper()
+        guess = pd.Series([None] * len(sample), index=sample.index, dtype=object)
+        for pattern, loc in reversed(_POSTCODE_SHAPES):  # earlier (more specific) shapes win
+            guess[upper.str.fullmatch(pattern)] = loc
+        return _modal_locale(guess)
+    if pii_type == "email":
+        tld = sample.str.lower().str.extract(r"\.([a-z]{2})$")[0]
+        return _modal_locale(tld.map(_TLDS))
+    if pii_type in ("address", "street"):
+        low = sample.str.lower()
+        guess = pd.Series([None] * len(sample), index=sample.index, dtype=object)
+        for pattern, loc in _STREET_WORDS:
+            guess[low.str.contains(pattern, regex=True)] = loc
+        guess[sample.str.upper().str.contains(r"\b" + _POSTCODE_SHAPES[0][0] + r"\b", regex=True)] = "en_GB"
+        return _modal_locale(guess)
+    return None
+
+
+def fit_fake(series: pd.Series, pii_type: str, *, min_count: int = 5, locale: str | None = None
+             ) -> ColumnGenerator:
+    """Learn the shape of a PII column and return its fake generator (see the module docstring).
+
+    Examples
+    --------
+    >>> s = pd.Series(["ann@corp.com"] * 6 + ["bo@rare.org"], name="email")
+    >>> fit_fake(s, "email", min_count=5).domains
+    ['corp.com', 'example.com', 'example.net', 'example.org']
+    """
+    nf = null_fraction_of(series)
+    text = series.dropna().astype(str).str.strip()
+    if len(text) == 0:
+        raise SpecError(f"column {series.name!r}: a PII column needs at least one non-null value "
+                        "to learn from")
+    loc = pools.check_locale(locale) if locale is not None else (
+        guess_locale(text, pii_type) or pools.DEFAULT_LOCALE)
+    if pii_type in ("name", "first_name", "last_name"):
+        return NameFake.fit(text, pii_type, loc, nf)
+    if pii_type == "email":
+        return EmailFake.fit(text, loc, nf, min_count)
+    if pii_type in TemplateFake.TYPES:
+        return TemplateFake.fit(text, pii_type, loc, nf, min_count)
+    if pii_type in ("address", "street"):
+        return AddressFake.fit(text, pii_type, loc, nf)
+    if pii_type == "city":
+        return CityFake(locale=loc, null_fraction=nf)
+    if pii_type == "ip":
+        return IpFake(_share(text.str.contains(".", regex=False) & ~text.str.contains(":", regex=False)),
+                      locale=loc, null_fraction=nf)
+    if pii_type == "url":
+        return UrlFake.fit(text, loc, nf)
+    if pii_type == "free_text":
+        return FreeTextFake.fit(text, loc, nf)
+    raise SpecError(f"column {series.name!r}: no fake generator for PII type {pii_type!r}")

@@ -1,0 +1,451 @@
+"""Generated identifier and PII columns: format, uniqueness, no real value, determinism, strict records."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from synthkit.errors import ModelFileError, SpecError
+from synthkit.privacy import RoleDecision, fit_generator, generator_from_dict, pools, real_values_emitted
+from synthkit.privacy import templates as tpl
+from synthkit.privacy.fakes import GENERIC_DOMAINS, EmailFake, TemplateFake
+from synthkit.privacy.identifiers import SequentialId, TemplateId, UuidId, round_up_start
+from synthkit.privacy.keyed import FeistelPermutation, keyed_uniform
+from synthkit.seeding import BLOCK_ROWS, block_generator
+
+N = 600
+ROWS = 20_000
+ROOT = np.random.SeedSequence(2024)
+KEY = int(ROOT.generate_state(1, dtype=np.uint64)[0])  # as the sampler derives it from the root seed
+ALPHA = 1e-9  # false-alarm level of every binomial / chi-square check
+
+
+def _invented(n_start: int, n_end: int) -> list[str]:
+    """Capitalised invented names (no Faker pool holds them)."""
+    starts = ["Zor", "Quil", "Vex", "Thal", "Ombr", "Kesh", "Yl", "Drav", "Fenw", "Jur", "Mav", "Nox", "Prel"]
+    ends = ["ina", "eth", "ovan", "ara", "ius", "elle", "o", "ric", "anda", "ek", "ith", "ora", "uel"]
+    return [a + b for a in starts[:n_start] for b in ends[:n_end]]
+
+
+FIRST = _invented(13, 13)
+LAST = [f"{a}{b}" for a in ("Wyndh", "Oyel", "Tchaik", "Quenn", "Abern", "Zielk", "Vasq") for b in
+        ("amsky", "aranu", "ovska", "ellow", "ethby", "inska", "uerro")]
+STREETS = ["Main St", "Oak Av", "Harbour Rd", "Elm St", "Maple Dr", "Kingsway", "Pine Ln", "Mill Rd"]
+CITIES = ["Springfield", "Chicago", "Boston", "Denver", "Portland", "Tulsa", "Omaha", "Fresno", "Tacoma"]
+
+
+def real_table(n: int = N, seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    pick = rng.choice
+
+    def digits(k: int) -> list[str]:
+        return ["".join(map(str, row)) for row in rng.integers(0, 10, (n, k))]
+
+    return pd.DataFrame({
+        "customer_id": np.arange(1, n + 1),
+        "ticket": [f"T{i:07d}" for i in range(1, n + 1)],
+        "account_no": [f"AC-{i:06d}" for i in pick(999_999, n, replace=False)],
+        "customer_no": [f"C{i}" for i in 100_000 + pick(900_000, n, replace=False)],  # never a leading 0
+        "voucher": ["".join(pick(list("ABCDEFGHJKLMNPQRSTUVWXYZ23456789"), 10)) for _ in range(n)],
+        "session": [str(uuid.UUID(int=int(x) << 64 | int(y), version=4))
+                    for x, y in zip(rng.integers(0, 2**63, n), rng.integers(0, 2**63, n), strict=True)],
+        "legacy_key": 10**8 + pick(9 * 10**8, n, replace=False),
+        "name": [f"{a} {b}" for a, b in zip(pick(FIRST, n), pick(LAST, n), strict=True)],
+        "first_name": pick(FIRST, n),
+        "last_name": pick(LAST, n),
+        "email": [f"{w}.{v}@{d}" for w, v, d in zip(pick(["zq", "xv", "kj", "wy"], n), digits(6),
+                                                     pick(["gmail.com", "acme.org"], n), strict=True)],
+        "phone": [f"({a}) {b}-{c}" for a, b, c in zip(rng.integers(200, 999, n), rng.integers(200, 999, n),
+                                                      digits(4), strict=True)],
+        "address": [f"{rng.integers(1, 9999)} {pick(STREETS)}, {pick(CITIES)}, IL {rng.integers(60000, 62999)}"
+                    for _ in range(n)],
+        "street": [f"{rng.integers(1, 9999)} {pick(STREETS)}" for _ in range(n)],
+        "city": pick(CITIES, n),
+        "postcode": [f"{z:05d}" for z in rng.integers(10_000, 99_999, n)],
+        "national_id": [f"{a:03d}-{b:02d}-{c:04d}" for a, b, c in zip(rng.integers(1, 899, n),
+                                                                      rng.integers(1, 99, n),
+                                                                      rng.integers(1, 9999, n), strict=True)],
+        "ip": [".".join(map(str, rng.integers(1, 255, 4))) for _ in range(n)],
+        "url": [f"https://www.shop{i}.example/item/{i * 7}" for i in range(n)],
+        "free_text": [" ".join(pick(["the", "patient", "felt", "better", "after", "two", "days", "of", "rest"],
+                                    rng.integers(6, 24))) for _ in range(n)],
+        "token": ["".join(pick(list("abcdefghijklmnopqrstuvwxyz0123456789"), 12)) for _ in range(n)],
+    })
+
+
+IDS = ["customer_id", "ticket", "account_no", "customer_no", "voucher", "session", "legacy_key"]
+PII = ["name", "first_name", "last_name", "email", "phone", "address", "street", "city", "postcode",
+       "national_id", "ip", "url", "free_text", "token"]
+
+
+def decision(column: str) -> RoleDecision:
+    if column in IDS:
+        return RoleDecision(column, "identifier", None, "declared")
+    return RoleDecision(column, "pii", column, "declared")
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return real_table()
+
+
+@pytest.fixture(scope="module")
+def generators(real):
+    return {c: fit_generator(real[c], decision(c)) for c in IDS + PII}
+
+
+def sample_blocks(gen, blocks, rows: int = BLOCK_ROWS, key: int = KEY) -> np.ndarray:
+    """Values of the first ``rows`` slots of each block, with each block's own generator."""
+    parts = [gen.generate(b * BLOCK_ROWS + np.arange(rows), key, block_generator(ROOT, b)) for b in blocks]
+    return np.concatenate(parts)
+
+
+def upper_bound(n: int, p: float) -> int:
+    """Largest count a Binomial(n, p) exceeds with probability below ALPHA."""
+    return int(stats.binom.ppf(1 - ALPHA, n, min(p, 1.0)))
+
+
+# -- identifiers ---------------------------------------------------------------------------------------
+ID_FORMATS = {
+    "ticket": r"T\d{7}",
+    "account_no": r"AC-\d{7}",  # widened by a digit: 600 real ids in 10**6 is too likely a collision
+    "customer_no": r"C[1-9]\d{6}",  # the constant prefix stays, the leading digit keeps its range
+    "voucher": r"[0-9A-Z]{10}",
+    "session": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+}
+
+
+def test_ids_are_unique_across_blocks_in_format_and_never_real(real, generators):
+    for column in IDS:
+        values = sample_blocks(generators[column], blocks=(0, 5, 17))
+        assert len(set(values.tolist())) == len(values) == 3 * BLOCK_ROWS, column
+        assert real_values_emitted(real[column], pd.Series(values)) == 0, column
+        if column in ID_FORMATS:
+            assert pd.Series(values).str.fullmatch(ID_FORMATS[column]).all(), column
+
+
+def test_integer_ids_stay_integers_above_every_real_id(real, generators):
+    seq = generators["customer_id"]
+    assert isinstance(seq, SequentialId) and seq.start == 700 == round_up_start(N)
+    v = sample_blocks(seq, blocks=(0, 3), rows=1000)
+    assert v.dtype == np.int64 and v.min() == 700 and v.max() == 700 + 3 * BLOCK_ROWS + 999
+    sparse = generators["legacy_key"]
+    assert isinstance(sparse, TemplateId) and sparse.as_int and "widened" in sparse.description
+    w = sample_blocks(sparse, blocks=(0,))
+    assert w.dtype == np.int64 and w.min() >= 10**9 > real["legacy_key"].max() and w.max() < 10**10
+
+
+def test_prefixed_dense_ids_continue_above_the_real_maximum(generators):
+    g = generators["ticket"]
+    assert isinstance(g, SequentialId) and (g.prefix, g.width, g.start) == ("T", 7, 700)
+    assert g.generate(np.array([0, 1, 99]), KEY, np.random.default_rng(0)).tolist() == \
+        ["T0000700", "T0000701", "T0000799"]
+
+
+def test_random_ids_are_widened_only_when_a_collision_is_too_likely(generators):
+    assert "widened" in generators["account_no"].description
+    voucher = generators["voucher"]  # 36**10 values for 600 real ones: chance 1.6e-13 per row
+    assert "widened" not in voucher.description and len(voucher.template) == 10
+    assert isinstance(generators["session"], UuidId) and generators["session"].version == 4
+
+
+def test_uuid_ids_keep_case_hyphens_and_version():
+    real = pd.Series([str(uuid.UUID(int=i * 7919 + 12345, version=1)).upper().replace("-", "")
+                      for i in range(200)], name="guid")
+    g = fit_generator(real, decision("session"))
+    v = g.generate(np.arange(5000), KEY, np.random.default_rng(0))
+    assert pd.Series(v).str.fullmatch(r"[0-9A-F]{12}1[0-9A-F]{3}[89AB][0-9A-F]{15}").all()
+    assert {uuid.UUID(x).version for x in v} == {1} and len(set(v)) == len(v)
+
+
+def test_id_values_depend_on_slot_and_key_only(generators):
+    slots = np.concatenate([np.arange(1000), 7 * BLOCK_ROWS + np.arange(1000)])
+    for column in IDS:
+        g = generators[column]
+        whole = g.generate(slots, KEY, np.random.default_rng(1))
+        for k in (1, 700, 1500):
+            parts = np.concatenate([g.generate(slots[:k], KEY, np.random.default_rng(2)),
+                                    g.generate(slots[k:], KEY, np.random.default_rng(3))])
+            assert (parts == whole).all(), (column, k)
+        shuffled = np.random.default_rng(4).permutation(len(slots))
+        assert (g.generate(slots[shuffled], KEY, np.random.default_rng(5)) == whole[shuffled]).all(), column
+        if not isinstance(g, SequentialId):  # another sample's key gives other ids
+            other = g.generate(slots, KEY + 1, np.random.default_rng(1))
+            assert (other != whole).mean() > 0.99, column
+
+
+def test_two_id_columns_of_one_format_differ(real):
+    a = fit_generator(real["account_no"].rename("from_account"), decision("account_no"))
+    b = fit_generator(real["account_no"].rename("to_account"), decision("account_no"))
+    slots = np.arange(5000)
+    assert (a.generate(slots, KEY, np.random.default_rng(0)) != b.generate(slots, KEY, np.random.default_rng(0))
+            ).mean() > 0.99
+
+
+def test_id_nulls_follow_the_real_fraction_and_the_slot(real):
+    s = real["voucher"].copy()
+    s.iloc[::5] = None  # 20% missing
+    g = fit_generator(s, decision("voucher"))
+    assert g.null_fraction == pytest.approx(0.2)
+    v = sample_blocks(g, blocks=(0,), rows=ROWS)
+    nulls = int(pd.isna(v).sum())
+    assert stats.binom.ppf(ALPHA, ROWS, 0.2) <= nulls <= upper_bound(ROWS, 0.2)
+    split = np.concatenate([g.generate(np.arange(7), KEY, np.random.default_rng(8)),
+                            g.generate(np.arange(7, ROWS), KEY, np.random.default_rng(9))])
+    assert (pd.isna(split) == pd.isna(v)).all()
+
+
+def test_template_ids_refuse_more_rows_than_their_format_holds():
+    g = TemplateId(("=K", "d", "d"), salt=1)
+    assert sorted(g.generate(np.arange(100), KEY, np.random.default_rng(0))) == [f"K{i:02d}" for i in range(100)]
+    with pytest.raises(SpecError, match="holds 100 distinct values"):
+        g.generate(np.arange(101), KEY, np.random.default_rng(0))
+
+
+def test_templates_keep_constants_only_when_enough_values_agree():
+    codes = np.array([f"AB-{i:03d}x" for i in range(0, 1000, 67)])
+    assert tpl.learn_template(codes, min_count=5) == ("=A", "=B", "=-", "d", "d", "d", "=x")
+    # three values agreeing on 'A' are not evidence of a constant: it becomes a class; '-' stays
+    assert tpl.learn_template(codes[:3], min_count=5) == ("u", "u", "=-", "d", "d", "d", "l")
+    hexes = np.array([format(i * 2654435761 % 2**32, "08x") for i in range(50)])
+    assert set(tpl.learn_template(hexes)) == {"h"}
+    phones = np.array([f"({200 + 7 * i}) 555-{i:04d}" for i in range(40)])
+    assert tpl.learn_template(phones)[:4] == ("=(", "N", "d", "d")  # area codes never start with 0 or 1
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 999, 4096, 10_007])
+def test_feistel_permutation_is_a_bijection_of_its_domain(size):
+    for key in (0, 1, 2**64 - 1):
+        y = FeistelPermutation(size, key, stream=5)(np.arange(size))
+        assert np.array_equal(np.sort(y), np.arange(size, dtype=np.uint64)), (size, key)
+
+
+def test_feistel_permutation_looks_random():
+    # position of slot i among 10**6: uniform, so the mean and the lag-1 correlation match closed forms
+    size = 10**6
+    y = FeistelPermutation(size, KEY)(np.arange(100_000)).astype(float)
+    se_mean = np.sqrt((size**2 - 1) / 12 / len(y))
+    assert abs(y.mean() - (size - 1) / 2) < 6 * se_mean
+    assert abs(np.corrcoef(y[:-1], y[1:])[0, 1]) < 6 / np.sqrt(len(y))
+
+
+def test_keyed_uniforms_are_uniform_and_differ_by_key_and_stream():
+    slots = np.arange(100_000)
+    u = keyed_uniform(slots, KEY, 0)
+    assert stats.kstest(u, "uniform").pvalue > ALPHA
+    bound = 6 / np.sqrt(len(slots))  # correlation of independent uniforms: standard error 1/sqrt(n)
+    for other in (keyed_uniform(slots, KEY + 1, 0), keyed_uniform(slots, KEY, 1)):
+        assert abs(np.corrcoef(u, other)[0, 1]) < bound
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < bound
+
+
+# -- PII fakes -----------------------------------------------------------------------------------------
+def _collision_probability(gen, real_column: pd.Series) -> float:
+    """Chance per row that a fake equals some real value: n_real / |template| (0 for pool-built fakes)."""
+    if isinstance(gen, TemplateFake):
+        return real_column.nunique() / tpl.space(gen.template)
+    return 0.0
+
+
+@pytest.mark.parametrize("column", PII)
+def test_no_real_value_is_emitted(real, generators, column):
+    g = generators[column]
+    v = pd.Series(g.generate(np.arange(ROWS), KEY, np.random.default_rng(6)))
+    assert v.notna().all() and (v.str.len() > 0).all()
+    allowed = upper_bound(ROWS, _collision_probability(g, real[column]))
+    assert real_values_emitted(real[column], v) <= allowed
+
+
+def test_real_names_and_places_are_outside_the_pools():
+    # the premise of asserting zero collisions for pool-built fakes
+    assert not set(FIRST) & set(pools.pool("en_US", "first_name"))
+    assert not set(LAST) & set(pools.pool("en_US", "last_name"))
+    assert not set(CITIES) & set(pools.pool("en_US", "city"))
+    assert not {s.split()[0] for s in STREETS} & {s.split()[0] for s in pools.pool("en_US", "street_name")}
+
+
+def test_postcode_collisions_follow_their_binomial_law(real, generators):
+    # 5-digit postcodes: collisions are expected by chance; their count is Binomial(rows, n_real / |space|)
+    g = generators["postcode"]
+    p = real["postcode"].nunique() / tpl.space(g.template)
+    v = pd.Series(g.generate(np.arange(ROWS), KEY, np.random.default_rng(6)))
+    hits = real_values_emitted(real["postcode"], v)
+    assert stats.binom.ppf(ALPHA, ROWS, p) <= hits <= upper_bound(ROWS, p)
+
+
+def test_fakes_keep_the_shape_of_the_column(real, generators):
+    def gen(column: str) -> pd.Series:
+        return pd.Series(generators[column].generate(np.arange(2000), KEY, np.random.default_rng(7)))
+
+    assert gen("phone").str.fullmatch(r"\([2-9]\d\d\) [2-9]\d\d-\d{4}").all()
+    assert gen("national_id").str.fullmatch(r"9\d\d-\d\d-\d{4}").all()  # no real SSN starts with 9
+    assert gen("postcode").str.fullmatch(r"[1-9]\d{4}").all()
+    assert gen("address").str.count(",").eq(2).all()
+    assert gen("address").str.fullmatch(r"\S+ .+, .+, [A-Z]{2} \d{5}").all()
+    assert gen("street").str.count(",").eq(0).all()
+    assert gen("name").str.fullmatch(r"\S+ \S.*").all()
+    assert gen("email").str.fullmatch(r"[a-z_.]+\d{0,2}@(gmail\.com|acme\.org)").all()
+    assert gen("ip").map(lambda x: ipaddress.ip_address(x).version).eq(4).all()
+    assert gen("url").str.startswith("https://www.").all()
+    assert gen("token").str.fullmatch(r"[a-z0-9]{12}").all()
+    sentence_len = float(np.char.str_len(pools.pool("en_US", "sentence")).mean()) + 1
+    assert abs(gen("free_text").str.len().median() - real["free_text"].str.len().median()) <= sentence_len
+
+
+def test_email_domain_shares_match_the_real_shares_with_rare_domains_merged():
+    counts = {"gmail.com": 2500, "acme.org": 1500, "uni.edu": 740, "mid.io": 10}
+    rare = {f"rare{i}.net": 2 for i in range(125)}  # 250 rows on domains held by < 5 rows each
+    domains = [d for d, c in {**counts, **rare}.items() for _ in range(c)]
+    real = pd.Series([f"x{i}q@{d}" for i, d in enumerate(domains)], name="email")
+    n = len(real)
+    g = fit_generator(real, decision("email"), min_count=5)
+    assert isinstance(g, EmailFake)
+    expected = {d: c / n for d, c in counts.items()} | dict.fromkeys(GENERIC_DOMAINS, 250 / n / 3)
+    assert dict(zip(g.domains, g.shares, strict=True)) == pytest.approx(expected)
+    v = pd.Series(g.generate(np.arange(ROWS), KEY, np.random.default_rng(3)))
+    got = v.str.split("@").str[1].value_counts()
+    assert not any(d.startswith("rare") for d in got.index)
+    observed = np.array([got.get(d, 0) for d in expected])
+    chi = stats.chisquare(observed, ROWS * np.array(list(expected.values())))
+    assert chi.pvalue > ALPHA
+    assert real_values_emitted(real, v) == 0
+
+
+def test_fake_nulls_follow_the_real_fraction(real):
+    s = real["email"].copy()
+    s.iloc[::4] = None
+    g = fit_generator(s, decision("email"))
+    nulls = int(pd.isna(g.generate(np.arange(ROWS), KEY, np.random.default_rng(0))).sum())
+    assert stats.binom.ppf(ALPHA, ROWS, 0.25) <= nulls <= upper_bound(ROWS, 0.25)
+
+
+def test_fakes_are_deterministic_given_the_generator_state(generators):
+    for column in PII:
+        g = generators[column]
+        a = g.generate(np.arange(500), KEY, np.random.default_rng(11))
+        b = g.generate(np.arange(500), KEY, np.random.default_rng(11))
+        c = g.generate(np.arange(500), KEY, np.random.default_rng(12))
+        assert (a == b).all(), column
+        assert (a != c).any(), column
+
+
+def test_locale_is_taken_guessed_or_refused(real):
+    phones = pd.Series([f"+49 30 {1000000 + 7 * i}" for i in range(100)], name="phone")
+    assert fit_generator(phones, decision("phone")).locale == "de_DE"
+    assert fit_generator(real["name"], decision("name")).locale == "en_US"
+    g = fit_generator(real["name"], decision("name"), locale="fr_FR")
+    parts = pd.Series(g.generate(np.arange(300), KEY, np.random.default_rng(0))).str.split(" ", n=1)
+    first, last = parts.str[0], parts.str[1]
+    assert g.locale == "fr_FR" and first.isin(pools.pool("fr_FR", "first_name")).all()
+    assert last.isin(pools.pool("fr_FR", "last_name")).all()
+    with pytest.raises(SpecError, match="unknown locale 'xx_XX'"):
+        fit_generator(real["name"], decision("name"), locale="xx_XX")
+
+
+def test_pools_are_the_same_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = "from synthkit.privacy import pools; print(pools.pool('en_US', 'first_name')[:20].tolist())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == str(pools.pool("en_US", "first_name")[:20].tolist())
+
+
+def test_fit_generator_refuses_modelled_roles_and_fractional_ids():
+    s = pd.Series(np.linspace(0, 1, 50), name="x")
+    with pytest.raises(SpecError, match="only identifier and pii columns are generated"):
+        fit_generator(s, RoleDecision("x", "ordinary", None, ""))
+    with pytest.raises(SpecError, match="fractional values"):
+        fit_generator(s, RoleDecision("x", "identifier", None, ""))
+
+
+# -- records ---------------------------------------------------------------------------------------------
+def _leaves(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _leaves(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _leaves(v)
+    else:
+        yield obj
+
+
+def test_records_hold_no_real_value(real, generators):
+    for column, g in generators.items():
+        record = g.to_dict()
+        text = json.dumps(record)
+        real_strings = {str(v).strip() for v in real[column].dropna()}
+        assert not real_strings & {str(v) for v in _leaves(record)}, column
+        assert not [v for v in real_strings if len(v) >= 4 and v in text], column
+
+
+def test_records_round_trip(generators):
+    for column, g in generators.items():
+        back = generator_from_dict(json.loads(json.dumps(g.to_dict())))
+        assert type(back) is type(g) and back.to_dict() == g.to_dict(), column
+        a = g.generate(np.arange(300), KEY, np.random.default_rng(0))
+        b = back.generate(np.arange(300), KEY, np.random.default_rng(0))
+        assert (a == b).all() and back.description == g.description, column
+
+
+def _with(record: dict, **changes) -> dict:
+    return {**record, **changes}
+
+
+SEQ = SequentialId(700, prefix="T", width=7, as_int=False).to_dict()
+TPL = TemplateId(("=K", "u", "d", "d"), salt=3).to_dict()
+MAIL = EmailFake(["a.com", "example.com"], [0.5, 0.5]).to_dict()
+
+
+@pytest.mark.parametrize(("record", "fragment"), [
+    ("not a dict", "must be a mapping"),
+    ({"generator": "magic"}, "unknown privacy generator 'magic'"),
+    ({"generator": None}, "unknown privacy generator None"),
+    (_with(SEQ, start=2**70), "`start` must be an integer"),
+    (_with(SEQ, start=-1), "`start` must be an integer"),
+    (_with(SEQ, width=10**9), "`width` must be an integer in [0, 18]"),
+    (_with(SEQ, as_int="yes"), "`as_int` must be true or false"),
+    (_with(SEQ, prefix="P" * 10_000), "`prefix` must be a printable string"),
+    (_with(SEQ, null_fraction=1.0), "`null_fraction` must be a number in [0, 1)"),
+    (_with(SEQ, null_fraction=float("nan")), "`null_fraction`"),
+    (_with(SEQ, role="pii"), "`role` must be one of ['identifier']"),
+    (_with(SEQ, extra=1), "unknown key(s) ['extra']"),
+    ({k: v for k, v in SEQ.items() if k != "start"}, "`start` must be present"),
+    (_with(TPL, template=["d"] * 100_000), "`template` must be a list of at most 256 items"),
+    (_with(TPL, template="Kud"), "`template` must be a list"),
+    (_with(TPL, template=["q"]), "template item 'q'"),
+    (_with(TPL, template=["=ab"]), "template item '=ab'"),
+    (_with(TPL, template=["=K"]), "a valid id template"),
+    (_with(TPL, as_int=True), "a valid id template"),
+    (_with(MAIL, locale="xx_XX"), "unknown locale 'xx_XX'"),
+    (_with(MAIL, locale=["en_US"]), "`locale` must be a printable string"),
+    (_with(MAIL, shares=[0.9, 0.9]), "2 shares in [0, 1] summing to 1"),
+    (_with(MAIL, shares=[0.5]), "shares in [0, 1] summing to 1"),
+    (_with(MAIL, domains=["a b", "example.com"]), "lower-case domain names"),
+    (_with(MAIL, domains=["x.com"] * 5000, shares=[1 / 5000] * 5000), "`domains` must be a list of at most"),
+    (_with(MAIL, pii_type="phone"), "`pii_type`"),
+    ({"generator": "template", "pii_type": "phone", "template": ["d"], "locale": "en_US", "null_fraction": 0,
+      "role": "pii", "note": 5}, "`note` must be a printable string"),
+    ({"generator": "free_text", "pii_type": "free_text", "locale": "en_US", "null_fraction": 0,
+      "lengths": [1e300] * 11}, "`lengths`"),
+    ({"generator": "address", "pii_type": "address", "locale": "en_US", "null_fraction": 0,
+      "parts": [["N", "rm -rf"]]}, "`parts`"),
+])
+def test_hostile_records_are_refused_clearly(record, fragment):
+    with pytest.raises(ModelFileError) as info:
+        generator_from_dict(record)
+    assert fragment in str(info.value)
+
+
+def test_real_values_emitted_normalises_before_comparing():
+    real = pd.Series(["Ann@Example.COM", " 42 ", 7.0, None])
+    synthetic = pd.Series(["ann@example.com", 42, "7", None, "ann@example.org", 7.5])
+    assert real_values_emitted(real, synthetic) == 3
+    assert real_values_emitted(real, pd.Series([], dtype=object)) == 0
