@@ -262,7 +262,7 @@ than `min_count`, so the protections change little beyond the tail of `affairs`.
 `synthkit.anonymize` does all of the above: holdout split, privacy fit, sample, redraw of
 any generated value equal to a real one, attacks, and the files of the release. The verdict
 *passes* when every privacy check passes (fidelity failures are reported, not blocking)."""),
-    ("code", """result = synthkit.anonymize(customers, seed=7, output=folder / "release")
+    ("code", """result = synthkit.anonymize(customers, seed=7, out_dir=folder / "release")
 v = result.verdict
 print("passed:", result.passed, "| first privacy failure:", v["first_privacy_failure"])
 print("rows:", v["rows"], "| quality:", round(v["quality"], 3))

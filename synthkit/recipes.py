@@ -230,7 +230,7 @@ def list_examples() -> list[ExampleRecipe]:
     Examples
     --------
     >>> [r.name for r in list_examples()]
-    ['bank_customers', 'cluster_suite', 'wine_fit']
+    ['bank_customers', 'cluster_suite', 'survey_release', 'wine_fit']
     """
     found = []
     for path in sorted(_examples_dir().glob("*.yaml")):

@@ -107,6 +107,21 @@ def _redraw_real_values(model: Any, synthetic: pd.DataFrame, real: pd.DataFrame,
     return counts
 
 
+def _release_params(params: dict[str, Any] | None, **given: Any) -> dict[str, Any]:
+    """The strategy parameters of a release: ``params`` plus the release's privacy arguments."""
+    params = dict(params or {})
+    if params.get("privacy", "standard") != "standard":
+        raise SpecError(f"a release is always fitted with privacy='standard', got params "
+                        f"privacy={params['privacy']!r}")
+    defaults = {"roles": None, "min_count": 5, "locale": None}
+    for key, value in given.items():
+        if key in params and value != defaults[key] and params[key] != value:
+            raise SpecError(f"`{key}` is given twice, as an argument ({value!r}) and in `params` "
+                            f"({params[key]!r}); give it once")
+        params[key] = params.get(key, value) if value == defaults[key] else value
+    return {**params, "privacy": "standard"}
+
+
 def _verdict(report: Any, n_train: int, n_holdout: int, n_rows: int, redrawn: dict[str, int],
              model: Any) -> dict[str, Any]:
     table = report.describe()
@@ -157,8 +172,8 @@ def anonymize(
     locale: str | None = None,
     params: dict[str, Any] | None = None,
     synthetic: pd.DataFrame | None = None,
-    output: str | os.PathLike | None = None,
-    mkdir: bool = False,
+    out_dir: str | os.PathLike | None = None,
+    parents: bool = False,
     progress: bool | None = None,
 ) -> AnonymizationResult:
     """Make (or audit) an anonymized synthetic release of ``data`` with its evidence.
@@ -179,13 +194,17 @@ def anonymize(
     roles, min_count, locale : optional
         Column roles, the protections' ``k`` and the PII locale (see :class:`~synthkit.Strategy`).
     params : dict, optional
-        Further parameters of the strategy.
+        Further parameters of the strategy (a release is always fitted with
+        ``privacy="standard"``; ``roles``, ``min_count`` and ``locale`` may be given here or
+        as arguments, not both).
     synthetic : DataFrame, optional
         Audit this release instead of making one (nothing is fitted).
-    output : path, optional
+    out_dir : path, optional
         Folder to write ``synthetic.csv``, ``model.json`` (not when auditing),
-        ``report.html`` and ``verdict.json``.
-    mkdir : bool
+        ``report.html`` and ``verdict.json``. The report is for the data owner: it shows
+        summaries of the real rows (histograms, ranges, a PCA of real rows); the release is
+        ``synthetic.csv``, ``model.json`` and ``verdict.json``.
+    parents : bool
         Create the output folder's missing parents.
     progress : bool, optional
         Progress bars (default: on a terminal for long work).
@@ -200,7 +219,7 @@ def anonymize(
     --------
     >>> import synthkit
     >>> df = synthkit.datasets.load_example("sklearn:breast_cancer")
-    >>> res = synthkit.anonymize(df, seed=1)
+    >>> res = synthkit.anonymize(df, seed=1)  # out_dir="release/" writes the files
     >>> res.synthetic.shape == df.shape, isinstance(res.passed, bool)
     (True, True)
     """
@@ -210,7 +229,8 @@ def anonymize(
 
     frame = check_frame(data)
     root = as_seed_sequence(seed)
-    out = make_output_folder(output, parents=mkdir) if output is not None else None
+    params = _release_params(params, roles=roles, min_count=min_count, locale=locale)
+    out = make_output_folder(out_dir, parents=parents) if out_dir is not None else None
     if isinstance(holdout, pd.DataFrame):
         train, hold = frame, check_frame(holdout, what="the holdout table")
     elif synthetic is not None:
@@ -221,14 +241,13 @@ def anonymize(
     model = None
     redrawn: dict[str, int] = {}
     if synthetic is None:
-        model = fit(train, strategy=strategy, privacy="standard", roles=roles, min_count=min_count,
-                    locale=locale, **(params or {}))
+        model = fit(train, strategy=strategy, **params)
         n = len(frame) if rows is None else rows
         release = model.sample(n, seed=child_generator(root, 1), progress=progress).frame
         redrawn = _redraw_real_values(model, release, frame, root)
     else:
         release = check_frame(synthetic, what="the synthetic table")
-    report = validate(train, release, holdout=hold, roles=roles, seed=child_generator(root, 2),
+    report = validate(train, release, holdout=hold, roles=params["roles"], seed=child_generator(root, 2),
                       progress=progress)
     verdict = _verdict(report, len(train), len(hold), len(release), redrawn, model)
     paths: dict[str, Path] = {}
@@ -272,8 +291,8 @@ def run_release_recipe(path: str | os.PathLike | dict, *, out_dir: str | os.Path
         return anonymize(recipe.load_data(), strategy=recipe.strategy, rows=recipe.rows,
                          seed=0 if recipe.seed is None else recipe.seed, holdout=spec.get("holdout", 0.2),
                          roles=spec.get("roles"), min_count=spec.get("min_count", 5),
-                         locale=spec.get("locale"), params=recipe.params, output=folder, mkdir=parents,
-                         progress=progress)
+                         locale=spec.get("locale"), params=recipe.params, out_dir=folder,
+                         parents=parents, progress=progress)
     except RecipeError:
         raise
     except SynthkitError as exc:

@@ -151,6 +151,8 @@ class Column:
             raise fail(f"a generated column has role 'identifier' or 'pii', got {self.role!r}")
         if self.kind != GENERATED:
             _check_dtype(self.name, self.kind, self.dtype)
+        elif not isinstance(self.dtype, str) or not _known_dtype(self.dtype):
+            raise fail(f"unknown dtype {self.dtype!r}; use a pandas dtype name such as 'object' or 'int64'")
         if isinstance(self.null_fraction, bool) or not isinstance(self.null_fraction, Real) \
                 or not (0.0 <= float(self.null_fraction) < 1.0):
             raise fail(f"`null_fraction` must be a number in [0, 1), got {self.null_fraction!r}")
@@ -222,6 +224,14 @@ def _check_dtype(name: str, kind: str, dtype: Any) -> None:
     }[kind]
     if not fits:
         raise SpecError(f"column {name!r}: dtype {dtype!r} cannot hold the values of a {kind} column")
+
+
+def _known_dtype(dtype: str) -> bool:
+    try:
+        pd.api.types.pandas_dtype(dtype)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def integer_dtype_range(dtype: str) -> tuple[int, int] | None:

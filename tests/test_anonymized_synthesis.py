@@ -206,3 +206,61 @@ def test_privacy_validation_counts_real_values_emitted(table):
     rep = synthkit.validate(table, fake, checks=["privacy"], figures=False)
     emitted = rep.describe().query("statistic == 'real_values_emitted'")
     assert (emitted["value"] == 0).all() and (emitted["passed"] != False).all()  # noqa: E712
+
+
+def test_strata_bounds_are_coded_too():
+    rng = np.random.default_rng(5)
+    n = 600
+    df = pd.DataFrame({"group": rng.choice(["a", "b", "c"], n), "x": rng.gamma(2.0, 3.0, n),
+                       "y": rng.normal(size=n)})
+    m = synthkit.fit(df, stratify="group")
+    real = set(df["x"]) | set(df["y"])
+    bounds = [(c["column"]["minimum"], c["column"]["maximum"])
+              for level in m.to_dict()["strata"]["levels"] if level for c in level["columns"]
+              if c["column"]["name"] in ("x", "y")]
+    assert len(bounds) == 6 and not {v for b in bounds for v in b} & real
+    off = synthkit.fit(df, stratify="group", privacy="off").to_dict()["strata"]["levels"]
+    assert {c["column"]["maximum"] for lv in off for c in lv["columns"] if c["column"]["name"] == "x"} <= real
+
+
+def test_correlation_target_cannot_name_a_pii_column(table):
+    with pytest.raises(SpecError, match="email"):
+        synthkit.fit(table, correlation={"email,age": 0.3})
+
+
+def test_narrow_integer_ids_do_not_wrap():
+    df = pd.DataFrame({"id": np.arange(29_001, 32_001, dtype=np.int16),
+                       "x": np.random.default_rng(0).normal(size=3000)})
+    out = synthkit.fit(df).sample(70_000, seed=1).frame
+    assert out["id"].is_unique and out["id"].min() > 32_000 and out["id"].dtype == np.int64
+
+
+def test_hostile_generated_and_privacy_entries_are_model_file_errors(model):
+    from synthkit.errors import ModelFileError
+
+    doc = model.to_dict()
+    for path, value in ((("generated", 0, "column", "dtype"), 5), (("generated", 0, "position"), -1),
+                        (("privacy", "policy", "mode"), "bogus"), (("privacy",), "x")):
+        bad = json.loads(json.dumps(doc))
+        target = bad
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(ModelFileError):
+            synthkit.Strategy.from_dict(bad)
+
+
+def test_declared_models_record_that_nothing_was_protected():
+    m = synthkit.declare({"x": {"distribution": "normal"}})
+    assert m.privacy_["declared"] and m.privacy_["protections"] == []
+    assert synthkit.Strategy.from_dict(m.to_dict()).privacy_["declared"]
+
+
+def test_declared_quasi_identifiers_are_the_attackers_knowledge_whatever_the_alias(table):
+    ordinary = table[["age", "income", "segment", "active"]]
+    train, hold = ordinary.iloc[:250], ordinary.iloc[250:]
+    synth = synthkit.fit(train).sample(250, seed=0).frame
+    counts = [synthkit.validate(train, synth, holdout=hold, checks=["privacy"], figures=False,
+                                roles={"age": alias}).meta["n_tests"] for alias in ("qi", "quasi_identifier")]
+    plain = synthkit.validate(train, synth, holdout=hold, checks=["privacy"], figures=False).meta["n_tests"]
+    assert counts[0] == counts[1] != plain

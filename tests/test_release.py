@@ -7,14 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_anonymized_synthesis import customers
 
 import synthkit
 from synthkit.cli import main
 from synthkit.errors import DataError, RecipeError, SpecError
 from synthkit.io import write_table
 from synthkit.recipes import run_recipe
-
-from test_anonymized_synthesis import customers
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def test_leaky_release_fails_and_names_an_attack_first(bank, tmp_path, capsys):
 
 def test_anonymize_generates_identifiers_and_pii_and_redraws_chance_matches(tmp_path):
     df = customers(600, seed=3)
-    res = synthkit.anonymize(df, seed=2, output=tmp_path / "out")
+    res = synthkit.anonymize(df, seed=2, out_dir=tmp_path / "out")
     assert res.passed, res.verdict["privacy_failures"]
     for c in ("customer_id", "customer_no", "name", "email", "phone", "address"):
         real = set(df[c].astype(str).str.lower())
@@ -121,3 +120,23 @@ def test_release_bad_input_is_a_clear_error(tmp_path):
         synthkit.anonymize(df, holdout=1.5)
     with pytest.raises(SpecError, match="holdout"):
         synthkit.anonymize(df, synthetic=df)
+
+
+def test_release_arguments_and_params_do_not_clash_silently(bank):
+    with pytest.raises(SpecError, match="privacy='standard'"):
+        synthkit.anonymize(bank, params={"privacy": "off"})
+    with pytest.raises(SpecError, match="given twice"):
+        synthkit.anonymize(bank, min_count=7, params={"min_count": 9})
+    res = synthkit.anonymize(bank.head(600), params={"min_count": 9}, seed=1)
+    assert res.model.privacy_["policy"]["min_count"] == 9
+
+
+def test_recipe_mode_refuses_flags_it_would_ignore(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("data: sklearn:breast_cancer\nrows: 300\nanonymize: {folder: out/r}\n")
+    assert main(["anonymize", str(recipe), "--min-count", "50"]) == 2
+    assert "--min-count" in capsys.readouterr().err
+    assert main(["anonymize", str(recipe), "--seed", "4", "--mkdir"]) == 0
+    assert (tmp_path / "out" / "r" / "verdict.json").exists()
+    assert main(["anonymize", "x.csv"]) == 2  # a table needs -o

@@ -32,12 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                   "--role customer_no=identifier",
                   "synthkit anonymize train.csv --synthetic release.csv --holdout holdout.csv -o audit"])
     p.add_argument("data", help=f"the confidential table: {TABLE_HELP}; or a recipe (.yaml) with an "
-                                "`anonymize` section")
-    add_output(p, "the release, its model, report.html and verdict.json", folder=True)
+                                "`anonymize` section (its settings apply; -n, --seed, -o, --mkdir and "
+                                "--allow-outside override them)")
+    add_output(p, "the release, its model, report.html and verdict.json (a recipe: its folder by "
+                  "default)", folder=True, required=False)
     p.add_argument("-n", "--rows", type=int, default=None, help="rows of the release (default: as DATA)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, sample and attacks (default 0)")
-    p.add_argument("--strategy", default="gaussian_copula", help="strategy (default gaussian_copula)")
-    p.add_argument("--min-count", type=int, default=5, dest="min_count",
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the split, sample and attacks (default 0)")
+    p.add_argument("--strategy", default=None, help="strategy (default gaussian_copula)")
+    p.add_argument("--min-count", type=int, default=None, dest="min_count",
                    help="k: the fewest rows a stored level, value or tail may hold (default 5)")
     p.add_argument("--locale", default=None, help="Faker locale of generated PII (default: guessed)")
     p.add_argument("--holdout", default=None,
@@ -45,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "holdout rows")
     p.add_argument("--synthetic", default=None,
                    help=f"audit this release ({TABLE_HELP}) instead of making one; needs --holdout rows")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let a recipe write outside the working directory (as `synthkit run`)")
     add_roles(p)
     add_progress(p)
     p.set_defaults(func=cmd_anonymize)
@@ -54,12 +59,22 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..datasets import load_table
+    from ..errors import SpecError
     from ..release import anonymize, run_release_recipe
 
     if Path(args.data).suffix.lower() in (".yaml", ".yml"):
+        clash = [flag for flag, value in (("--strategy", args.strategy), ("--min-count", args.min_count),
+                                          ("--locale", args.locale), ("--holdout", args.holdout),
+                                          ("--synthetic", args.synthetic), ("--role", args.role))
+                 if value]
+        if clash:
+            raise SpecError(f"{', '.join(clash)} do not apply to a recipe: set them in its `anonymize` "
+                            "section (or run the table itself)")
         return report_release(run_release_recipe(args.data, out_dir=args.output, rows=args.rows,
-                                                 parents=args.mkdir, progress=args.progress))
-
+                                                 seed=args.seed, parents=args.mkdir,
+                                                 allow_outside=args.allow_outside, progress=args.progress))
+    if args.output is None:
+        raise SpecError("-o/--output: the folder to write the release into is required for a table")
     holdout: float | object = 0.2
     if args.holdout is not None:
         try:
@@ -67,10 +82,11 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
         except ValueError:
             holdout = load_table(args.holdout)
     synthetic = load_table(args.synthetic) if args.synthetic else None
-    res = anonymize(load_table(args.data), rows=args.rows, seed=args.seed, strategy=args.strategy,
-                    holdout=holdout, roles=parse_assignments(args.role, "--role", str) or None,
-                    min_count=args.min_count, locale=args.locale, synthetic=synthetic,
-                    output=args.output, mkdir=args.mkdir, progress=args.progress)
+    res = anonymize(load_table(args.data), rows=args.rows, seed=0 if args.seed is None else args.seed,
+                    strategy=args.strategy or "gaussian_copula", holdout=holdout,
+                    roles=parse_assignments(args.role, "--role", str) or None,
+                    min_count=5 if args.min_count is None else args.min_count, locale=args.locale,
+                    synthetic=synthetic, out_dir=args.output, parents=args.mkdir, progress=args.progress)
     return report_release(res)
 
 

@@ -74,6 +74,8 @@ def _protections(doc: dict) -> dict:
     policy = privacy.get("policy") if isinstance(privacy.get("policy"), dict) else {}
     if policy:
         out["privacy"] = ", ".join(f"{k}={v}" for k, v in policy.items())
+    elif privacy.get("declared"):
+        out["privacy"] = "declared columns: no data was fitted, nothing to protect"
     for g in privacy.get("generated") or []:
         if isinstance(g, dict):
             out[f"generated {g.get('column')}"] = (f"{g.get('role')}"

@@ -1,12 +1,14 @@
 """Realistic fakes for PII columns, composed per row from Faker's locale pools.
 
 Nothing of a real value is kept except its *shape*: the name order and case, the phone or
-code template (:mod:`.templates`), the comma structure of addresses, the family of IP
-addresses, the length of free text. The only counts kept are e-mail domain shares, with
-domains held by fewer than ``min_count`` rows merged into the reserved ``example.*``
-domains (RFC 2606). Rows are composed from component pools (:mod:`.pools`) with indices
-drawn from the block generator, joined by Arrow's vectorised string kernels
-(``pyarrow.compute``) or written as character templates: Faker is never called per row.
+code templates (:mod:`.templates`), the comma and line structure of addresses, the family of
+IP addresses, the length of free text. The only counts kept are shares of rows: e-mail
+domains, with domains held by fewer than ``min_count`` rows merged into the reserved
+``example.*`` domains (RFC 2606); phone, postcode and id formats held by ``min_count`` rows
+or more; titles and suffixes of names, when ``min_count`` rows hold one. Rows are composed
+from component pools (:mod:`.pools`) with indices drawn from the block generator, joined by
+Arrow's vectorised string kernels (``pyarrow.compute``) or written as character templates:
+Faker is never called per row.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .base import ColumnGenerator, Record, null_fraction_of, spread_sample
 
 __all__ = [
     "NameFake", "EmailFake", "TemplateFake", "AddressFake", "CityFake", "IpFake", "UrlFake",
-    "FreeTextFake", "fit_fake", "guess_locale", "GENERIC_DOMAINS", "MAX_DOMAINS",
+    "FreeTextFake", "fit_fake", "guess_locale", "GENERIC_DOMAINS", "MAX_DOMAINS", "MAX_TEMPLATES",
 ]
 
 #: Reserved domains (RFC 2606) that stand in for the rare e-mail domains of a column.
@@ -39,6 +41,8 @@ _ADDRESS_TOKENS = ("N", "S", "C", "P", "R")
 _TOKEN_POOL = {"N": "building_number", "S": "street_name", "C": "city", "P": "postcode", "R": "region"}
 #: A template fake keeps at least this many distinct values (literal positions are freed otherwise).
 _MIN_FAKE_SPACE = 10**4
+#: Most templates (formats) a template fake keeps: the commonest ones held by min_count rows or more.
+MAX_TEMPLATES = 16
 
 #: Country calling codes -> Faker locale (guessing the locale of phone numbers).
 _CALLING_CODES = {
@@ -62,9 +66,16 @@ _POSTCODE_SHAPES = (
 _TLDS = {"uk": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "it": "it_IT", "nl": "nl_NL",
          "jp": "ja_JP", "br": "pt_BR", "pl": "pl_PL", "se": "sv_SE", "dk": "da_DK", "ca": "en_CA",
          "au": "en_AU", "at": "de_AT", "ch": "de_CH", "be": "nl_BE", "ie": "en_IE", "in": "en_IN"}
-#: Street words -> locale (guessing the locale of addresses).
-_STREET_WORDS = ((r"stra(?:ss|ß)e|str\.|weg\b|platz\b", "de_DE"), (r"\brue\b|\bavenue de\b", "fr_FR"),
-                 (r"\bcalle\b|\bavenida\b", "es_ES"), (r"\bvia\b|\bpiazza\b", "it_IT"))
+#: Street words -> locale (guessing the locale of addresses): compound German and Dutch street
+#: names (and a Dutch postcode line), the French, Spanish and Italian street types that open a line.
+_STREET_WORDS = (
+    (r"(?i)stra(?:ss|ß)e\b|str\.|\w(?:weg|platz|allee|gasse)\b|-(?:Weg|Platz|Allee|Gasse|Ring)\b", "de_DE"),
+    (r"(?i)\w(?:straat|steeg|dreef|laan|gracht|plein|kade|singel)\b|\n\d{4} ?[A-Z]{2}(?:\n|$)", "nl_NL"),
+    (r"(?:^|\d, )(?:rue|avenue|boulevard|chemin|impasse|allée|place|quai)\b", "fr_FR"),
+    (r"(?:^|\n)(?:Calle|Avenida|Callejón|Alameda|Pasaje|Paseo|Camino|Cañada|Rambla|Ronda|Vía|Glorieta)\b",
+     "es_ES"),
+    (r"(?:^|\n)(?:Via|Viale|Piazza|Piazzale|Strada|Contrada|Vicolo|Borgo|Stretto|Rotonda|Largo)\b", "it_IT"),
+)
 
 
 # Rows are composed as Arrow large-string arrays: one C++ pass per concatenation.
@@ -128,12 +139,19 @@ class _Fake(ColumnGenerator):
 class NameFake(_Fake):
     """Person names: pooled first and last names, in the column's order and case.
 
+    Full names take a pooled title (``Dr.``, ``Mrs.``...) in front with probability
+    ``prefix_share`` and a pooled suffix (``Jr.``, ``MD``...) behind with probability
+    ``suffix_share``: the shares of real names whose first (last) word is one of the locale's
+    titles (suffixes), kept only when ``min_count`` rows hold one.
+
     Parameters
     ----------
     pii_type : {"name", "first_name", "last_name"}
     order : {"first last", "last, first"}
         Layout of full names.
     case : {"title", "upper", "lower"}
+    prefix_share, suffix_share : float
+        Probabilities of a title and of a suffix (full names only).
 
     Examples
     --------
@@ -141,20 +159,36 @@ class NameFake(_Fake):
     >>> v = g.generate(np.arange(2), 0, np.random.default_rng(0))
     >>> all(", " in x and x == x.upper() for x in v)
     True
+    >>> v = NameFake("name", prefix_share=1.0).generate(np.arange(50), 0, np.random.default_rng(0))
+    >>> set(x.split()[0] for x in v) <= set(pools.pool("en_US", "prefix"))
+    True
     """
 
     KIND = "name"
-    FIELDS = _Fake.FIELDS | {"order", "case"}
+    FIELDS = _Fake.FIELDS | {"order", "case", "prefix_share", "suffix_share"}
     ORDERS = ("first last", "last, first")
     CASES = ("title", "upper", "lower")
 
     def __init__(self, pii_type: str = "name", *, order: str = "first last", case: str = "title",
-                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+                 prefix_share: float = 0.0, suffix_share: float = 0.0, locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
         super().__init__(locale, null_fraction)
         if pii_type not in ("name", "first_name", "last_name") or order not in self.ORDERS \
                 or case not in self.CASES:
             raise SpecError(f"NameFake: bad pii_type/order/case {pii_type!r}/{order!r}/{case!r}")
+        for v in (prefix_share, suffix_share):
+            if not 0.0 <= float(v) <= 1.0:
+                raise SpecError(f"NameFake: `prefix_share` and `suffix_share` must be in [0, 1], got {v}")
         self.pii_type, self.order, self.case = pii_type, order, case
+        self.prefix_share, self.suffix_share = float(prefix_share), float(suffix_share)
+
+    def _affix(self, out: pa.Array, kind: str, share: float, n: int, rng: np.random.Generator) -> pa.Array:
+        words = _arrow_pool(self.locale, kind, fallback=False)
+        if share <= 0.0 or not len(words):
+            return out
+        has = rng.random(n) < share
+        word = _draw(words, n, rng)
+        return _where(has, _cat(word, " ", out) if kind == "prefix" else _cat(out, " ", word), out)
 
     def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
         n = len(slots)
@@ -166,6 +200,8 @@ class NameFake(_Fake):
             first = _draw(_arrow_pool(self.locale, "first_name"), n, rng)
             last = _draw(_arrow_pool(self.locale, "last_name"), n, rng)
             out = _cat(first, " ", last) if self.order == "first last" else _cat(last, ", ", first)
+            out = self._affix(out, "prefix", self.prefix_share, n, rng)
+            out = self._affix(out, "suffix", self.suffix_share, n, rng)
         if self.case == "upper":
             out = pc.utf8_upper(out)
         elif self.case == "lower":
@@ -173,26 +209,39 @@ class NameFake(_Fake):
         return _numpy(out)
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "order": self.order, "case": self.case}
+        return {**super()._params(), "order": self.order, "case": self.case,
+                "prefix_share": self.prefix_share, "suffix_share": self.suffix_share}
 
     @classmethod
     def from_record(cls, r: Record) -> NameFake:
         return cls(r.choice("pii_type", ("name", "first_name", "last_name")),
-                   order=r.choice("order", cls.ORDERS), case=r.choice("case", cls.CASES), **cls._common(r))
+                   order=r.choice("order", cls.ORDERS), case=r.choice("case", cls.CASES),
+                   prefix_share=r.float("prefix_share", 0, 1, default=0.0),
+                   suffix_share=r.float("suffix_share", 0, 1, default=0.0), **cls._common(r))
 
     @property
     def description(self) -> str:
         what = {"name": f"full names ({self.order})", "first_name": "first names", "last_name": "last names"}
-        return f"{what[self.pii_type]} from Faker's {self.locale} pools, {self.case} case"
+        affixes = "".join(f", {share:.0%} with a {kind}" for kind, share in
+                          (("title", self.prefix_share), ("suffix", self.suffix_share)) if share > 0)
+        return f"{what[self.pii_type]} from Faker's {self.locale} pools, {self.case} case{affixes}"
 
     @classmethod
-    def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float) -> NameFake:
+    def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float, min_count: int = 5) -> NameFake:
         order = "last, first" if pii_type == "name" and _share(text.str.contains(",", regex=False)) >= 0.5 \
             else "first last"
         letters = text[text.str.contains(r"[^\W\d_]", regex=True)]
         case = "upper" if _share(letters == letters.str.upper()) >= 0.9 else (
             "lower" if _share(letters == letters.str.lower()) >= 0.9 else "title")
-        return cls(pii_type, order=order, case=case, locale=locale, null_fraction=nf)
+        shares = [0.0, 0.0]
+        if pii_type == "name":
+            words = text.str.lower().str.split()
+            for j, (kind, pick) in enumerate((("prefix", words.str[0]), ("suffix", words.str[-1]))):
+                known = {w.lower() for w in pools.pool(locale, kind, fallback=False).tolist() if w.strip()}
+                hits = int((pick.isin(known) & (words.str.len() > 2)).sum())
+                shares[j] = hits / len(text) if hits >= min_count else 0.0
+        return cls(pii_type, order=order, case=case, prefix_share=shares[0], suffix_share=shares[1],
+                   locale=locale, null_fraction=nf)
 
 
 class EmailFake(_Fake):
@@ -266,60 +315,112 @@ class EmailFake(_Fake):
 
 
 class TemplateFake(_Fake):
-    """Phone numbers, postcodes, national ids and tokens: the column's dominant template, random characters.
+    """Phone numbers, postcodes, national ids and tokens: the column's common templates, random characters.
+
+    A column is grouped by *format* (digits written ``#``; the length for tokens). The
+    :data:`MAX_TEMPLATES` commonest formats held by at least ``min_count`` rows each are kept,
+    with shares proportional to their row counts (a column where no format reaches
+    ``min_count`` rows keeps its single commonest format). Each format becomes a character
+    template (:func:`~.templates.learn_template`); a row draws its template with those shares,
+    then every class position uniformly (:func:`~.templates.fill_mixture`).
+
+    Parameters
+    ----------
+    pii_type : {"phone", "postcode", "national_id", "token"}
+    templates : template, or list of templates
+        One template (a tuple of items), or several.
+    shares : list of float, optional
+        Probability of each template (default: equal); they must sum to 1.
 
     Examples
     --------
     >>> g = TemplateFake("phone", ("=(", "N", "d", "d", "=)", "= ", "N", "d", "d", "=-", "d", "d", "d", "d"))
     >>> g.generate(np.arange(1), 0, np.random.default_rng(0)).tolist()
     ['(865) 430-0018']
+    >>> dotted, plus_one = ("N", "d", "d", "=.", "d", "d", "d", "d"), ("=+", "=1", "=-", "N", "d", "d")
+    >>> two = TemplateFake("phone", [dotted, plus_one], [0.75, 0.25])
+    >>> two.description
+    'phones of 2 templates: ###.#### (75%), +1-### (25%), with random characters'
     """
 
     KIND = "template"
-    FIELDS = _Fake.FIELDS | {"template", "note"}
+    FIELDS = _Fake.FIELDS | {"templates", "shares", "note"}
     TYPES = ("phone", "postcode", "national_id", "token")
 
-    def __init__(self, pii_type: str, template: tuple[str, ...], *, note: str = "",
-                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
+    def __init__(self, pii_type: str, templates: tuple[str, ...] | list[tuple[str, ...]],
+                 shares: list[float] | None = None, *, note: str = "", locale: str = pools.DEFAULT_LOCALE,
+                 null_fraction: float = 0.0):
         super().__init__(locale, null_fraction)
         if pii_type not in self.TYPES:
             raise SpecError(f"TemplateFake: pii_type must be one of {self.TYPES}, got {pii_type!r}")
-        self.pii_type, self.template, self.note = pii_type, tuple(template), note
+        items = list(templates)
+        many = [tuple(t) for t in items] if items and not isinstance(items[0], str) else [tuple(items)]
+        if not 1 <= len(many) <= MAX_TEMPLATES or not all(many):
+            raise SpecError(f"TemplateFake: give 1 to {MAX_TEMPLATES} non-empty templates, got {len(many)}")
+        p = np.full(len(many), 1.0 / len(many)) if shares is None else np.asarray(shares, dtype=float)
+        if p.shape != (len(many),) or not np.isclose(p.sum(), 1.0) or (p < 0).any():
+            raise SpecError(f"TemplateFake: `shares` must be {len(many)} non-negative numbers summing to 1, "
+                            f"got {shares!r}")
+        self.pii_type, self.templates, self.note = pii_type, many, note
+        self.shares = [float(x) for x in p / p.sum()]
+
+    @property
+    def template(self) -> tuple[str, ...]:
+        """The commonest template."""
+        return self.templates[int(np.argmax(self.shares))]
 
     def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
-        return tpl.fill_random(self.template, len(slots), rng)
+        return tpl.fill_mixture(self.templates, self.shares, len(slots), rng)
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "template": list(self.template), "note": self.note}
+        return {**super()._params(), "templates": [list(t) for t in self.templates], "shares": self.shares,
+                "note": self.note}
 
     @classmethod
     def from_record(cls, r: Record) -> TemplateFake:
-        return cls(r.choice("pii_type", cls.TYPES), tpl.check_template(r.list("template", tpl.MAX_TEMPLATE),
-                                                                         r.where),
+        items = r.list("templates", MAX_TEMPLATES)
+        if not items:
+            raise r.fail("templates", f"a list of 1 to {MAX_TEMPLATES} templates")
+        templates = [tpl.check_template(t, r.where) for t in items]
+        return cls(r.choice("pii_type", cls.TYPES), templates, r.shares("shares", len(templates)),
                    note=r.str("note", 300, default=""), **cls._common(r))
 
     @property
     def description(self) -> str:
         what = self.pii_type.replace("_", " ")
-        text = f"{what}s of template {tpl.mask(self.template)} with random characters"
+        if len(self.templates) == 1:
+            text = f"{what}s of template {tpl.mask(self.templates[0])} with random characters"
+        else:
+            order = np.argsort(self.shares)[::-1]
+            shown = ", ".join(f"{tpl.mask(self.templates[k])} ({self.shares[k]:.0%})" for k in order[:3])
+            more = f" and {len(order) - 3} more" if len(order) > 3 else ""
+            text = f"{what}s of {len(self.templates)} templates: {shown}{more}, with random characters"
         return f"{text}; {self.note}" if self.note else text
 
     @classmethod
     def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float, min_count: int) -> TemplateFake:
-        sample = spread_sample(text)
-        if pii_type == "token":
-            shape = sample.str.len().astype(str)
-        else:
-            shape = sample.str.replace(r"\d", "#", regex=True)
-        modal = shape.mode().iloc[0]
-        group = sample[shape == modal].to_numpy(dtype=str)
-        if int(np.char.str_len(group).max()) > tpl.MAX_TEMPLATE:
-            raise SpecError(f"{pii_type} values longer than {tpl.MAX_TEMPLATE} characters are not supported")
-        template = tpl.ensure_variety(tpl.learn_template(group, min_count), _MIN_FAKE_SPACE)
-        note = ""
-        if pii_type == "national_id":
-            template, note = _reserve_leading_digit(template, text, modal)
-        return cls(pii_type, template, note=note, locale=locale, null_fraction=nf)
+        shape = text.str.len().astype(str) if pii_type == "token" else \
+            text.str.replace(r"\d", "#", regex=True)
+        counts = shape.value_counts(sort=True)
+        kept = counts[counts >= min_count].iloc[:MAX_TEMPLATES]
+        if kept.empty:  # no format is held by min_count rows: the commonest one alone
+            kept = counts.iloc[:1]
+        templates, notes = [], []
+        for modal in kept.index:
+            group = spread_sample(text[shape == modal]).to_numpy(dtype=str)
+            if int(np.char.str_len(group).max()) > tpl.MAX_TEMPLATE:
+                raise SpecError(f"{pii_type} values longer than {tpl.MAX_TEMPLATE} characters are not "
+                                "supported")
+            template = tpl.ensure_variety(tpl.learn_template(group, min_count), _MIN_FAKE_SPACE)
+            if pii_type == "national_id":
+                template, note = _reserve_leading_digit(template, text, str(modal))
+                notes.append(note)
+            templates.append(template)
+        shares = (kept.to_numpy(dtype=float) / float(kept.sum())).tolist()
+        note = notes[0] if len(notes) == 1 else (
+            "in every template the first digit is one no real value of its format has there, so no real "
+            "value is written" if notes and all(notes) else "")
+        return cls(pii_type, templates, shares, note=note, locale=locale, null_fraction=nf)
 
 
 def _reserve_leading_digit(template: tuple[str, ...], text: pd.Series, modal_shape: str
@@ -346,33 +447,50 @@ def _reserve_leading_digit(template: tuple[str, ...], text: pd.Series, modal_sha
 class AddressFake(_Fake):
     """Addresses: building number, street, city, region and postcode pools in the column's layout.
 
-    ``parts`` lists the comma-separated parts, each a list of tokens: ``N`` building number,
-    ``S`` street name, ``C`` city, ``P`` postcode, ``R`` region (state abbreviation).
+    ``parts`` lists the parts of an address, each a list of tokens joined by spaces: ``N``
+    building number, ``S`` street name, ``C`` city, ``P`` postcode, ``R`` region (state
+    abbreviation). ``separators`` are what stands between consecutive parts: ``", "`` or a
+    line break ``"\\n"`` (multi-line addresses).
+
+    The layout is learned from the commonest sequence of commas and line breaks: parts on
+    the first line (or, on one line, the first part and a leading house number) are the street
+    line (house number before or after the street, or a part of its own); the later parts are
+    read as a postcode (a whole part of a known postcode shape), a postcode and city, a
+    region and postcode, a city or a region.
 
     Examples
     --------
     >>> g = AddressFake("address", [["N", "S"], ["C"], ["R", "P"]])
     >>> g.generate(np.arange(1), 0, np.random.default_rng(2))[0].count(",")
     2
+    >>> v = AddressFake("address", [["N", "S"], ["C"], ["R", "P"]], ["\\n", ", "]).generate(
+    ...     np.arange(1), 0, np.random.default_rng(2))[0]
+    >>> v.count("\\n"), v.count(",")
+    (1, 1)
     """
 
     KIND = "address"
-    FIELDS = _Fake.FIELDS | {"parts"}
+    FIELDS = _Fake.FIELDS | {"parts", "separators"}
+    SEPARATORS = (", ", "\n")
 
-    def __init__(self, pii_type: str, parts: list[list[str]], *, locale: str = pools.DEFAULT_LOCALE,
-                 null_fraction: float = 0.0):
+    def __init__(self, pii_type: str, parts: list[list[str]], separators: list[str] | None = None, *,
+                 locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
         super().__init__(locale, null_fraction)
         ok = pii_type in ("address", "street") and isinstance(parts, list) and 1 <= len(parts) <= 6 and all(
             isinstance(p, list) and 1 <= len(p) <= 4 and all(t in _ADDRESS_TOKENS for t in p) for p in parts)
         if not ok:
             raise SpecError(f"AddressFake: `parts` must be 1-6 lists of 1-4 tokens among {_ADDRESS_TOKENS}, "
                             f"got {parts!r}")
-        self.pii_type, self.parts = pii_type, [list(p) for p in parts]
+        seps = [", "] * (len(parts) - 1) if separators is None else list(separators)
+        if len(seps) != len(parts) - 1 or not all(isinstance(x, str) and x in self.SEPARATORS for x in seps):
+            raise SpecError(f"AddressFake: `separators` must be {len(parts) - 1} of {list(self.SEPARATORS)}, "
+                            f"got {separators!r}")
+        self.pii_type, self.parts, self.separators = pii_type, [list(p) for p in parts], seps
 
     def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
         n = len(slots)
         out = None
-        for part in self.parts:
+        for i, part in enumerate(self.parts):
             text = None
             for token in part:
                 p = _arrow_pool(self.locale, _TOKEN_POOL[token], fallback=token != "R")
@@ -381,54 +499,83 @@ class AddressFake(_Fake):
                 word = _draw(p, n, rng)
                 text = word if text is None else _cat(text, " ", word)
             if text is not None:
-                out = text if out is None else _cat(out, ", ", text)
+                out = text if out is None else _cat(out, self.separators[i - 1] if i else ", ", text)
         return _numpy(out) if out is not None else np.full(n, "", dtype=object)
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "parts": self.parts}
+        return {**super()._params(), "parts": self.parts, "separators": self.separators}
 
     @classmethod
     def from_record(cls, r: Record) -> AddressFake:
         parts = r.list("parts", 6)
+        separators = r.list("separators", 5) if "separators" in r.d else None
         try:
-            return cls(r.choice("pii_type", ("address", "street")), parts, **cls._common(r))
-        except SpecError:
+            return cls(r.choice("pii_type", ("address", "street")), parts, separators, **cls._common(r))
+        except SpecError as exc:
+            if "separators" in str(exc):
+                expected = f"one fewer than `parts`, each of {list(cls.SEPARATORS)}"
+                raise r.fail("separators", expected) from None
             raise r.fail("parts", f"1-6 lists of 1-4 tokens among {list(_ADDRESS_TOKENS)}") from None
 
     @property
     def description(self) -> str:
-        layout = ", ".join(" ".join(p) for p in self.parts)
-        return f"{self.pii_type}es laid out as '{layout}' from Faker's {self.locale} pools"
+        joints = ["," if sep == ", " else " /" for sep in self.separators]
+        layout = " ".join(self.parts[0]) + "".join(
+            f"{joint} {' '.join(p)}" for joint, p in zip(joints, self.parts[1:], strict=True))
+        n_lines = joints.count(" /") + 1
+        lines = f", on {n_lines} lines" if n_lines > 1 else ""
+        return f"{self.pii_type}es laid out as '{layout}'{lines} from Faker's {self.locale} pools"
 
     @classmethod
     def fit(cls, text: pd.Series, pii_type: str, locale: str, nf: float) -> AddressFake:
-        sample = spread_sample(text)
-        commas = sample.str.count(",")
-        k = min(int(commas.mode().iloc[0]), 5)
-        split = sample[commas == k].str.split(",", expand=True)
-        first = split[0].str.strip()
-        if _share(first.str.match(r"\d")) >= 0.5:
-            parts = [["N", "S"]]
-        elif _share(first.str.contains(r"\d+\w?$")) >= 0.5:
-            parts = [["S", "N"]]
-        else:
-            parts = [["S"]]
-        for i in range(1, k + 1):
-            p = split[i].fillna("").str.strip()
-            digit = _share(p.str.contains(r"\d")) >= 0.5
-            alpha = p.str.replace(r"[\d\W_]+", " ", regex=True).str.strip()
-            has_alpha = _share(alpha.str.len() > 0) >= 0.5
-            short = _share(alpha.str.len().between(1, 3)) >= 0.5
-            if digit and has_alpha:
-                lead_digit = _share(p.str.match(r"\d")) >= 0.5
-                parts.append(["P", "C"] if lead_digit else (["R", "P"] if short else ["C", "P"]))
-            elif digit:
-                parts.append(["P"])
-            else:
-                parts.append(["R"] if short else ["C"])
+        sample = spread_sample(text).str.replace(r"\s*,\s*\n\s*|[ \t]*\r?\n[ \t]*", "\n", regex=True)
+        signature = sample.str.replace(r"[^,\n]+", "", regex=True).str.slice(0, 5)
+        modal = str(signature.mode().iloc[0])
+        split = sample[signature == modal].str.split(r"\s*[,\n]\s*", n=len(modal), expand=True, regex=True)
+        columns = [split[i].fillna("").str.strip() for i in range(len(modal) + 1)]
+        street_parts = modal.index("\n") + 1 if "\n" in modal else 1
+        if "\n" not in modal and len(columns) > 2 and _share(columns[0].str.fullmatch(r"\d+\w?")) >= 0.5:
+            street_parts = 2  # "5, rue de la Paix, 75001 Paris": a house number part of its own
+        parts = []
+        for i, p in enumerate(columns):
+            parts.append(_street_tokens(p, any("S" in q for q in parts))
+                         if i < street_parts else _locality_tokens(p))
+        separators = [", " if c == "," else "\n" for c in modal]
         if pii_type == "street":
-            parts = parts[:1]
-        return cls(pii_type, parts, locale=locale, null_fraction=nf)
+            parts, separators = parts[:street_parts], separators[:street_parts - 1]
+        return cls(pii_type, parts, separators, locale=locale, null_fraction=nf)
+
+
+def _street_tokens(p: pd.Series, street_seen: bool) -> list[str]:
+    """Tokens of a street-line part: house number and street name, in the column's order."""
+    digit = _share(p.str.contains(r"\d")) >= 0.5
+    alpha = _share(p.str.contains(r"[^\W\d_]{2}")) >= 0.5
+    if digit and (street_seen or not alpha):
+        return ["N"]
+    if digit and _share(p.str.match(r"\d")) >= 0.5:
+        return ["N", "S"]
+    if digit:
+        return ["S", "N"]
+    return ["S"]
+
+
+def _locality_tokens(p: pd.Series) -> list[str]:
+    """Tokens of a part after the street line: postcode, city and region, in the column's order."""
+    upper = p.str.upper()
+    postcode = pd.Series(False, index=p.index)
+    for pattern, _ in _POSTCODE_SHAPES:
+        postcode |= upper.str.fullmatch(pattern).fillna(False).astype(bool)
+    if _share(postcode) >= 0.5:
+        return ["P"]
+    digit = _share(p.str.contains(r"\d")) >= 0.5
+    alpha = p.str.replace(r"[\d\W_]+", " ", regex=True).str.strip()
+    has_alpha = _share(alpha.str.len() > 0) >= 0.5
+    short = _share(alpha.str.len().between(1, 3)) >= 0.5
+    if digit and has_alpha:
+        return ["P", "C"] if _share(p.str.match(r"\d")) >= 0.5 else (["R", "P"] if short else ["C", "P"])
+    if digit:
+        return ["P"]
+    return ["R"] if short else ["C"]
 
 
 class CityFake(_Fake):
@@ -677,10 +824,9 @@ def guess_locale(text: pd.Series, pii_type: str) -> str | None:
         tld = sample.str.lower().str.extract(r"\.([a-z]{2})$")[0]
         return _modal_locale(tld.map(_TLDS))
     if pii_type in ("address", "street"):
-        low = sample.str.lower()
         guess = pd.Series([None] * len(sample), index=sample.index, dtype=object)
         for pattern, loc in _STREET_WORDS:
-            guess[low.str.contains(pattern, regex=True)] = loc
+            guess[sample.str.contains(pattern, regex=True)] = loc
         guess[sample.str.upper().str.contains(r"\b" + _POSTCODE_SHAPES[0][0] + r"\b", regex=True)] = "en_GB"
         return _modal_locale(guess)
     return None
@@ -697,14 +843,16 @@ def fit_fake(series: pd.Series, pii_type: str, *, min_count: int = 5, locale: st
     ['corp.com', 'example.com', 'example.net', 'example.org']
     """
     nf = null_fraction_of(series)
-    text = series.dropna().astype(str).str.strip()
+    nonnull = series.dropna()  # Python strings: look-arounds need :mod:`re`, not Arrow's RE2
+    text = pd.Series(nonnull.astype(str).to_numpy(dtype=object), index=nonnull.index,
+                     dtype=object).str.strip()
     if len(text) == 0:
         raise SpecError(f"column {series.name!r}: a PII column needs at least one non-null value "
                         "to learn from")
     loc = pools.check_locale(locale) if locale is not None else (
         guess_locale(text, pii_type) or pools.DEFAULT_LOCALE)
     if pii_type in ("name", "first_name", "last_name"):
-        return NameFake.fit(text, pii_type, loc, nf)
+        return NameFake.fit(text, pii_type, loc, nf, min_count)
     if pii_type == "email":
         return EmailFake.fit(text, loc, nf, min_count)
     if pii_type in TemplateFake.TYPES:

@@ -32,6 +32,8 @@ DEFAULT_LOCALE = "en_US"
 _METHODS = {
     "first_name": "first_name",
     "last_name": "last_name",
+    "prefix": "prefix",
+    "suffix": "suffix",
     "street_name": "street_name",
     "building_number": "building_number",
     "city": "city",

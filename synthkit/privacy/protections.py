@@ -211,7 +211,8 @@ def knot_budget(n_obs: int, policy: PrivacyPolicy) -> int:
 
 
 # --------------------------------------------------------------------------- frame
-def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy) -> tuple[pd.DataFrame, list[dict]]:
+def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
+                  labels: bool = True) -> tuple[pd.DataFrame, list[dict]]:
     """Merge rare levels and values, top/bottom code extremes (module docstring).
 
     Parameters
@@ -220,6 +221,10 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy) -> tuple[pd.DataFr
         The modelled columns of the real table (identifier and PII columns removed).
     policy : PrivacyPolicy
         ``k = policy.min_count``; with ``mode="off"`` the frame is returned as it is.
+    labels : bool
+        Also merge rare categorical / boolean levels (default). False protects the numeric
+        and datetime columns only: the levels of a stratified model's strata must stay the
+        whole table's levels, which were protected already.
 
     Returns
     -------
@@ -253,6 +258,8 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy) -> tuple[pd.DataFr
         try:
             col = infer_column(s, name)
         except DataError:
+            continue
+        if col.kind in ("categorical", "boolean") and not labels:
             continue
         if col.kind == "categorical":
             new, recs = _protect_labels(s, k, name)

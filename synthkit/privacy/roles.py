@@ -21,6 +21,10 @@ evenly spaced positions, with vectorised pandas string methods; a pattern counts
 identifiers or PII. Any decision can be overridden with :func:`parse_role` texts such as
 ``"pii:email"``, ``"identifier"`` or ``"qi"``.
 
+A reason never holds a value of the column (reasons are written to model files, reports and
+the terminal): it speaks in shares of values, counts of distinct values, lengths, the
+column's name and, for coded keys, the prefix or suffix that 90% of the values share.
+
 Phone numbers are recognised by their values when nearly all of them are phone-shaped
 (7-15 digits, optional ``x123`` / ``ext. 12`` extension) and at least
 :data:`PHONE_FORMATTED_SHARE` of them are written like phones (separators in two places,
@@ -40,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
+from ..schema import ROLES
 from .base import SAMPLE_VALUES, spread_sample
 
 __all__ = [
@@ -47,7 +52,6 @@ __all__ = [
     "UNIQUE_SHARE", "MIN_ID_ROWS", "LOW_CARDINALITY", "PHONE_FORMATTED_SHARE",
 ]
 
-ROLES = ("ordinary", "identifier", "pii", "quasi_identifier")
 PII_TYPES = ("name", "first_name", "last_name", "email", "phone", "address", "street", "city",
              "postcode", "national_id", "ip", "url", "free_text", "token")
 
@@ -94,8 +98,8 @@ _WORDS = rf"[^\W\d_]{_LETTERS}(?:,? [^\W\d_]{_LETTERS}){{0,5}}"
 _PARTICLES = ("de", "da", "das", "do", "dos", "du", "del", "della", "dei", "di", "der", "den", "van", "von",
               "zu", "ten", "ter", "la", "le", "y", "e", "bin", "al", "el", "pan", "pani")
 #: A postcode-like token: 4-5 digits, or a UK, Canadian, Dutch, Japanese, Brazilian or Polish code.
-_POSTAL_TOKEN = (r"(?:^|[\s,(])(?:\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|\d{4} ?[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d"
-                 r"|\d{3}-\d{4}|\d{5}-\d{3,4}|\d{2}-\d{3})(?:$|[\s,)])")
+_POSTAL_TOKEN = (r"(?:^|[\s,(])(?:\d{4,5}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|\d{4} ?[A-Z]{2}"
+                 r"|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{3}-\d{4}|\d{5}-\d{3,4}|\d{2}-\d{3})(?:$|[\s,)])")
 _CITY = r"[^\W\d_](?:[^\W\d_]|['’.\- ])*"
 _POSTCODE = r"(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-]{1,9}"
 _NATIONAL = r"(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-]{4,20}"
@@ -279,7 +283,9 @@ def _numeric(col: _Column) -> RoleDecision:
             return _suggest_qi(col, "unique whole numbers stored as floats and not named like a key: "
                                     "treated as a quantity")
         if hi - lo + 1 <= 2 * n_distinct and not col.has(_QUANTITY_WORDS) and col.quasi() is None:
-            return _decision(col, "identifier", f"unique integers {lo}..{hi} (sequential key)")
+            fill = n_distinct / (hi - lo + 1)
+            return _decision(col, "identifier", f"unique integers filling {_pct(fill)} of their range "
+                                                "(sequential key)")
         return _suggest_qi(col, "unique integers, but sparse and not named like a key: treated as a quantity")
     if unique:
         return _suggest_qi(col, "unique values with fractions: a continuous measurement, not a key")
@@ -317,7 +323,8 @@ def _capitalised(text: pd.Series) -> pd.Series:
     """Names: 1-6 words of letters (and ``'.-``), each capitalised but for particles such as ``van``."""
     particles = "|".join(_PARTICLES)
     words = text.str.replace(rf"(?:^|(?<=[\s,]))(?:{particles})(?=[\s,]|$)", "", regex=True)
-    initials = words.str.replace(r"([^\W\d_])[^\s,]*", r"\1", regex=True).str.replace(r"[\s,]", "", regex=True)
+    initials = words.str.replace(r"([^\W\d_])[^\s,]*", r"\1", regex=True)
+    initials = initials.str.replace(r"[\s,]", "", regex=True)
     return text.str.fullmatch(_WORDS) & (initials.str.len() > 0) & (initials == initials.str.upper())
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ModelFileError
 
 __all__ = [
-    "CLASSES", "MAX_TEMPLATE", "learn_template", "fill_random", "fill_from_digits", "radices",
+    "CLASSES", "MAX_TEMPLATE", "learn_template", "fill_random", "fill_mixture", "fill_from_digits", "radices",
     "space", "ensure_variety", "widen", "mask", "code_matrix", "strings_from_codes",
     "check_template",
 ]
@@ -201,6 +201,30 @@ def fill_random(template: tuple[str, ...], n: int, rng: np.random.Generator) -> 
             alphabet = _CODES[it]
             codes[:, j] = alphabet[rng.integers(0, len(alphabet), size=n)]
     return strings_from_codes(codes)
+
+
+def fill_mixture(templates: list[tuple[str, ...]], shares: list[float], n: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``n`` strings, each of a template drawn with probabilities ``shares``, filled by :func:`fill_random`.
+
+    Row ``i`` takes template ``k`` with probability ``shares[k]`` (one categorical draw per
+    row), then its class positions are drawn uniformly; one vectorised fill per template.
+
+    Examples
+    --------
+    >>> v = fill_mixture([("=A", "d"), ("=B", "d", "d")], [0.5, 0.5], 1000, np.random.default_rng(0))
+    >>> sorted({x[0] + str(len(x)) for x in v})
+    ['A2', 'B3']
+    """
+    if len(templates) == 1:
+        return fill_random(templates[0], n, rng)
+    which = rng.choice(len(templates), size=n, p=np.asarray(shares, dtype=float))
+    out = np.empty(n, dtype=object)
+    for k, template in enumerate(templates):
+        rows = np.flatnonzero(which == k)
+        if rows.size:
+            out[rows] = fill_random(template, rows.size, rng)
+    return out
 
 
 def fill_from_digits(template: tuple[str, ...], digits: np.ndarray) -> np.ndarray:

@@ -147,4 +147,11 @@ def _privacy_entry(entry: Any, model: Any) -> dict[str, Any]:
         return dict(model.privacy_)
     if not isinstance(entry, dict) or not isinstance(entry.get("protections", []), list):
         raise ModelFileError("model document: `privacy` must be an object with a `protections` list")
+    if entry.get("policy") is not None:
+        from ..privacy import PrivacyPolicy
+
+        try:
+            PrivacyPolicy.from_dict(entry["policy"])
+        except SynthkitError as exc:
+            raise ModelFileError(f"model document: `privacy.policy`: {exc}") from None
     return entry

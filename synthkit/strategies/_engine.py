@@ -114,8 +114,12 @@ def values_to_frame(model, values: list[np.ndarray]) -> pd.DataFrame:
     frame = restore_dtypes(model, frame)
     generated = getattr(model, "generated_", None) or []
     if generated and len(values) > d:  # (rules see the modelled columns only)
+        order = list(frame.columns)
+        extra = {}
         for g, v in sorted(zip(generated, values[d:], strict=True), key=lambda gv: gv[0].position):
-            frame.insert(min(g.position, frame.shape[1]), g.name, generated_series(g, v))
+            order.insert(min(g.position, len(order)), g.name)
+            extra[g.name] = generated_series(g, v)
+        frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)[order]
     return frame
 
 

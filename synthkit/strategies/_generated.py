@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ModelFileError, SpecError, SynthkitError
-from ..schema import GENERATED, Column, Schema
+from ..schema import GENERATED, Column, Schema, integer_dtype_range
 from ..seeding import BLOCK_ROWS, child_generator, child_seed
 
 __all__ = ["GeneratedColumn", "GENERATED_STREAM", "generated_values", "table_schema",
@@ -32,7 +32,7 @@ __all__ = ["GeneratedColumn", "GENERATED_STREAM", "generated_values", "table_sch
 #: Key of the generated columns' streams under a block (never a block's own key path).
 GENERATED_STREAM = 2**31 - 7
 #: Most generated columns a model file may declare.
-MAX_GENERATED = 10_000
+MAX_GENERATED = 1_000
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,18 @@ def generated_values(model: Any, b: int, root: np.random.SeedSequence, kept: np.
 
 
 def generated_series(g: GeneratedColumn, values: np.ndarray) -> pd.Series:
-    """The typed output column of generated values (the real column's dtype where it holds them)."""
+    """The typed output column of generated values: the real column's dtype where it holds
+    them (an ``int16`` id column whose generated ids pass 32767 becomes ``int64``), else as drawn."""
     s = pd.Series(values, name=g.name)
     dtype = g.column.dtype
-    if dtype.lower().startswith(("int", "uint")):
-        return s.astype(dtype.capitalize().replace("Uint", "UInt") if s.isna().any() else dtype)
+    span = integer_dtype_range(dtype) if dtype.lower().startswith(("int", "uint")) else None
+    if span is not None:
+        x = pd.to_numeric(s, errors="coerce")
+        if x.notna().sum() < s.notna().sum():  # not integers (a hand-edited dtype): as drawn
+            return s
+        if len(x.dropna()) and not (span[0] <= x.min() and x.max() <= span[1]):
+            dtype = "int64"
+        return x.astype(dtype.capitalize().replace("Uint", "UInt") if x.isna().any() else dtype)
     if dtype not in ("object",) and not dtype.startswith("str"):
         try:
             return s.astype(dtype)
@@ -139,6 +146,19 @@ def generated_from_dict(entries: Any, n_modelled: int) -> list[GeneratedColumn]:
     if len(set(positions)) != len(positions):
         raise ModelFileError("model document: two generated columns share a position")
     return out
+
+
+def correlation_names(correlation: Any) -> list[str]:
+    """Column names a declared ``correlation`` target refers to (pair keys ``"a,b"`` or a labelled matrix)."""
+    if isinstance(correlation, pd.DataFrame):
+        return [str(c) for c in correlation.columns]
+    if isinstance(correlation, dict):
+        names = []
+        for key in correlation:
+            parts = key if isinstance(key, (tuple, list)) else str(key).split(",")
+            names += [str(p).strip() for p in parts]
+        return names
+    return []
 
 
 def check_not_generated(model: Any, names: Any, what: str) -> None:

@@ -120,6 +120,8 @@ class Strategy(Parameters):
             _generated.check_not_generated(self, rule.names, f"rule {rule.text!r}")
         if isinstance(self.stratify, str):
             _generated.check_not_generated(self, [self.stratify], "`stratify`")
+        _generated.check_not_generated(self, _generated.correlation_names(getattr(self, "correlation", None)),
+                                       "the `correlation` target")
         self._fit_frame(prepared.frame, prepared.roles, prepared.records)
         self.privacy_ = prepared.summary(self.privacy_["protections"])
         return self
@@ -172,6 +174,8 @@ class Strategy(Parameters):
         schema = Schema([c.column for c in columns])
         obj.schema_, obj.columns_, obj.n_train_ = schema, columns, None
         obj._set_state(schema, columns, obj._declare())
+        # declared columns are the user's statements: nothing was protected, the record says so
+        obj.privacy_ = {"policy": None, "declared": True, "protections": []}
         return obj
 
     @classmethod

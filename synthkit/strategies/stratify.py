@@ -38,6 +38,7 @@ from ..schema import check_frame
 from ..seeding import child_seed
 from . import _engine
 from ._engine import BlockRequest
+from ._params import policy
 from ._state import FittedDependence
 from .base import Strategy
 from .registry import get_strategy, register_strategy
@@ -319,10 +320,17 @@ class Stratified(Strategy):
 
 
 def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> Strategy:
-    """A level's model fitted on its rows of the owner's (already protected) modelled table."""
+    """A level's model fitted on its rows of the owner's (already protected) modelled table.
+
+    The level's own extremes are top/bottom coded again (its bounds would otherwise be single
+    records' values); its labels stay the owner's protected levels.
+    """
+    from ..privacy import protect_frame
+
     model = klass(**params)
     model._validate_params()
-    model._fit_frame(check_frame(frame))
+    frame, _ = protect_frame(check_frame(frame), policy(model), labels=False)
+    model._fit_frame(frame)
     return model
 
 

@@ -266,9 +266,12 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
 CHANCE_MATCH_TYPES = frozenset({"name", "first_name", "last_name", "city", "street", "postcode"})
 
 
-def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame,
-                            roles: Mapping[str, str] | None) -> tuple[list[Check], list]:
-    """The reference's identifier / PII columns and one ``real_values_emitted`` check each.
+def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame, roles: Mapping[str, str] | None,
+                            holdout: pd.DataFrame | None = None) -> tuple[list[Check], list, dict]:
+    """The reference's identifier / PII columns, one ``real_values_emitted`` check each, and
+    the role decisions of every reference column (:func:`synthkit.privacy.detect_roles`).
+
+    The real values are the reference's and, when given, the holdout's.
 
     A synthetic value equal to a real identifier or PII value is a copied record
     field: the check fails on any (threshold 0), whatever the sample sizes. Person
@@ -286,7 +289,9 @@ def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame,
     for c in sensitive:
         if c not in synth.columns:
             continue
-        hits = real_values_emitted(real[c], synth[c])
+        known = real[c] if holdout is None or c not in holdout.columns else pd.concat(
+            [real[c], holdout[c]], ignore_index=True)
+        hits = real_values_emitted(known, synth[c])
         d = decisions[str(c)]
         if d.pii_type in CHANCE_MATCH_TYPES:
             checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), None, None,
@@ -296,7 +301,7 @@ def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame,
         checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), 0.0, hits == 0,
                             f"synthetic values of the {d.role} column equal to a real value "
                             f"({d.reason}); identifiers and PII must be generated, never copied"))
-    return checks, sensitive
+    return checks, sensitive, decisions
 
 
 def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
@@ -552,12 +557,13 @@ def validate(
         if missing:
             raise DataError(f"target column {target!r} is missing from the {' and '.join(missing)} "
                             f"table(s)")
-    leak_checks, sensitive = generated_column_checks(real_frame, synth_frame, roles)
+    if holdout is not None:
+        holdout = as_frame(holdout, "the holdout table")
+    leak_checks, sensitive, decisions = generated_column_checks(real_frame, synth_frame, roles, holdout)
     if sensitive:
         real_frame = real_frame.drop(columns=sensitive)
         synth_frame = synth_frame.drop(columns=[c for c in sensitive if c in synth_frame.columns])
         if holdout is not None:
-            holdout = as_frame(holdout, "the holdout table")
             holdout = holdout.drop(columns=[c for c in sensitive if c in holdout.columns])
     t0 = _now()
     tables = prepare_tables(real_frame, synth_frame)
@@ -603,7 +609,8 @@ def validate(
     from .privacy import privacy_test_count
 
     # the attacker's auxiliary columns: the declared quasi-identifiers (default: every column)
-    qis = [str(c) for c, r in (roles or {}).items() if r == "quasi_identifier" and str(c) in tables.names]
+    qis = [n for n in tables.names if n in decisions and decisions[n].role == "quasi_identifier"
+           and decisions[n].reason == "declared"]  # the attacker's knowledge: declared quasi-identifiers
     n_attack_tests = attack_test_count(tables.names, quasi_identifiers=qis) if hold is not None else 0
     n_tests = ((sum(marginal_test_count(c) for c in tables.columns) if "marginals" in sections else 0)
                + (dependence_test_count(tables) if "dependence" in sections else 0)
