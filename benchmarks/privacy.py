@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 import time
@@ -60,6 +61,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import Resample, SDVGaussianCopula, SynthkitMethod  # noqa: E402  (the scripts run as files)
+
+LEAKY = "bootstrap of train rows (leaky)"
 
 warnings.filterwarnings("ignore")
 
@@ -99,48 +105,6 @@ def aux_halves(columns: list[str]) -> tuple[list[str], list[str]]:
 
 
 # ------------------------------------------------------------------ generators
-class SynthkitGenerator:
-    def __init__(self, **params) -> None:
-        self.params = params
-        extra = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        self.name = "synthkit gaussian_copula" + (f" ({extra})" if extra else "")
-
-    def fit(self, train):
-        import synthkit
-
-        self.model = synthkit.fit(train, strategy="gaussian_copula", **self.params)
-
-    def sample(self, n, seed):
-        return self.model.sample(n, seed=seed).frame
-
-
-class SDVGaussianCopula:
-    name = "SDV GaussianCopulaSynthesizer"
-
-    def fit(self, train):
-        from sdv.metadata import Metadata
-        from sdv.single_table import GaussianCopulaSynthesizer
-
-        md = Metadata.detect_from_dataframes({"t": train})
-        self.model = GaussianCopulaSynthesizer(md)
-        self.model.fit({"t": train})  # SDV 2.x takes {table name: frame}
-
-    def sample(self, n, seed):
-        # SDV seeds itself; its output is recorded as is
-        out = self.model.sample(n)
-        return out["t"] if isinstance(out, dict) else out
-
-
-class Bootstrap:
-    name = "bootstrap of train rows (leaky)"
-
-    def fit(self, train):
-        self.train = train
-
-    def sample(self, n, seed):
-        idx = np.random.default_rng(seed).integers(0, len(self.train), n)
-        return self.train.iloc[idx].reset_index(drop=True)
-
 
 # --------------------------------------------------------------------- quality
 def metadata_for(real: pd.DataFrame) -> dict:
@@ -410,7 +374,7 @@ def verdict(rows: list[GenRow]) -> str:
         out.append(f"  synthkit vs anonymeter: {len(pairs) - len(bad)}/{len(pairs)} confidence intervals "
                    f"overlap" + (f"; disagree: {'; '.join(bad)}" if bad else "") +
                    f" -> {'holds' if not bad else 'DOES NOT HOLD'}")
-        leaky = by.get(Bootstrap.name)
+        leaky = by.get(LEAKY)
         if leaky is not None:
             for side in ("synthkit", "anonymeter"):
                 res = getattr(leaky, side)
@@ -477,13 +441,13 @@ def main(argv=None) -> int:
     print(f"statsmodels:fair split (seed {args.seed}): train {len(train)} / control {len(control)} rows x "
           f"{train.shape[1]} columns; {n_attacks} attacks of each kind; synthetic n = {n}", flush=True)
 
-    gens: list = [SynthkitGenerator(), SynthkitGenerator(privacy="off")]
+    gens: list = [SynthkitMethod("gaussian_copula"), SynthkitMethod("gaussian_copula", privacy="off")]
     if available("sdv"):
         gens.append(SDVGaussianCopula())
     else:
         print("SDV is not installed (pip install --no-deps sdv rdt graphviz boto3 botocore jmespath "
               "s3transfer urllib3): its row is skipped", file=sys.stderr)
-    gens.append(Bootstrap())
+    gens.append(Resample(LEAKY))
 
     rows: list[GenRow] = []
     for gen in gens:

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import Resample, SDVGaussianCopula, SynthkitMethod  # noqa: E402  (the scripts run as files)
+
 warnings.filterwarnings("ignore")
 
 FAST = os.environ.get("SYNTHKIT_FAST") == "1"
@@ -112,49 +115,6 @@ class Row:
 
 
 # --------------------------------------------------------------------- methods
-class SynthkitMethod:
-    def __init__(self, strategy: str, **params) -> None:
-        self.strategy = strategy
-        self.params = params
-        extra = ", ".join(f"{k}={v}" for k, v in params.items())
-        self.name = f"synthkit {strategy}" + (f" ({extra})" if extra else "")
-
-    def fit(self, real):
-        import synthkit
-
-        self.model = synthkit.fit(real, strategy=self.strategy, **self.params)
-
-    def sample(self, n, seed):
-        return self.model.sample(n, seed=seed).frame
-
-
-class ResampleCeiling:
-    name = "row resampling (ceiling)"
-
-    def fit(self, real):
-        self.real = real
-
-    def sample(self, n, seed):
-        idx = np.random.default_rng(seed).integers(0, len(self.real), n)
-        return self.real.iloc[idx].reset_index(drop=True)
-
-
-class SDVGaussianCopula:
-    name = "SDV GaussianCopulaSynthesizer"
-
-    def fit(self, real):
-        from sdv.metadata import Metadata
-        from sdv.single_table import GaussianCopulaSynthesizer
-
-        md = Metadata.detect_from_dataframes({"t": real})
-        self.model = GaussianCopulaSynthesizer(md)
-        self.model.fit({"t": real})  # SDV 2.x takes {table name: frame}
-
-    def sample(self, n, seed):
-        # SDV seeds itself; its output is recorded as is
-        out = self.model.sample(n)
-        return out["t"] if isinstance(out, dict) else out
-
 
 class CopulasGaussian:
     name = "copulas GaussianMultivariate"
@@ -222,7 +182,7 @@ def run_method(method, dataset, real, metadata, reps, timed_rows, progress,
     scores = []
     for r in range(reps):
         synth = method.sample(len(real), 100 + r)
-        if not isinstance(method, (SynthkitMethod, ResampleCeiling)):
+        if not isinstance(method, (SynthkitMethod, Resample)):
             synth = round_like(real, synth)
         scores.append(quality(real, synth[real.columns], metadata))
     q, s, p = np.mean(scores, axis=0)
@@ -276,7 +236,7 @@ def main(argv=None) -> int:
                 if args.copulas_vine:
                     methods.append(CopulasVine())
                     timed[CopulasVine.name] = max(50, args.copulas_rows // 20)
-        methods.append(ResampleCeiling())
+        methods.append(Resample("row resampling (ceiling)"))
         for m in methods:
             row = run_method(m, ds, real, metadata, args.reps, timed.get(m.name), progress)
             if row is not None:

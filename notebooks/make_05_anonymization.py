@@ -142,7 +142,7 @@ protections = pd.DataFrame(model.privacy_["protections"])
 protections[protections["protection"] != "support_check"].dropna(axis=1, how="all")"""),
     ("code", """checked = protections[protections["protection"] == "support_check"]
 print(f"support checks: {len(checked)} columns, values held by fewer than k rows: "
-      f"{int(checked['values_below_k'].sum())}")"""),
+      f"{int(checked['values_below_min_count'].sum())}")"""),
     ("md", """`synthkit inspect` shows the same from the file alone, e.g. before handing a model over:"""),
     ("code", """out = subprocess.run([sys.executable, "-m", "synthkit", "inspect", "model_standard.json"],
                      cwd=folder, capture_output=True, text=True, check=True)

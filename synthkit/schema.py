@@ -48,7 +48,7 @@ from .errors import DataError, SpecError
 __all__ = [
     "KINDS", "GENERATED", "ROLES", "Column", "Schema", "infer_schema", "infer_column", "check_frame",
     "cast_series", "DISCRETE_MAX_LEVELS", "MAX_DECIMALS", "column_label", "integer_dtype_range",
-    "timestamp_seconds",
+    "known_dtype", "timestamp_seconds",
 ]
 
 KINDS = ("continuous", "integer", "categorical", "boolean", "datetime")
@@ -151,7 +151,7 @@ class Column:
             raise fail(f"a generated column has role 'identifier' or 'pii', got {self.role!r}")
         if self.kind != GENERATED:
             _check_dtype(self.name, self.kind, self.dtype)
-        elif not isinstance(self.dtype, str) or not _known_dtype(self.dtype):
+        elif not isinstance(self.dtype, str) or not known_dtype(self.dtype):
             raise fail(f"unknown dtype {self.dtype!r}; use a pandas dtype name such as 'object' or 'int64'")
         if isinstance(self.null_fraction, bool) or not isinstance(self.null_fraction, Real) \
                 or not (0.0 <= float(self.null_fraction) < 1.0):
@@ -226,7 +226,14 @@ def _check_dtype(name: str, kind: str, dtype: Any) -> None:
         raise SpecError(f"column {name!r}: dtype {dtype!r} cannot hold the values of a {kind} column")
 
 
-def _known_dtype(dtype: str) -> bool:
+def known_dtype(dtype: str) -> bool:
+    """Whether pandas knows the dtype name ``dtype``.
+
+    Examples
+    --------
+    >>> known_dtype("Int64"), known_dtype("int65")
+    (True, False)
+    """
     try:
         pd.api.types.pandas_dtype(dtype)
     except (TypeError, ValueError):

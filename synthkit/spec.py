@@ -44,7 +44,15 @@ from .columns import ColumnModel
 from .errors import SpecError, reject_unknown_keys
 from .marginals import CategoricalMarginal, DiscreteMarginal, EmpiricalMarginal, ParametricMarginal
 from .marginals.discrete import _DISCRETE_ALIASES, DISCRETE_FAMILIES
-from .schema import KINDS, MAX_DECIMALS, Column, column_label, integer_dtype_range, timestamp_seconds
+from .schema import (
+    KINDS,
+    MAX_DECIMALS,
+    Column,
+    column_label,
+    integer_dtype_range,
+    known_dtype,
+    timestamp_seconds,
+)
 
 __all__ = ["declare_column", "declare_columns", "COLUMN_KEYS"]
 
@@ -270,7 +278,7 @@ def _declare_labels(name: str, spec: dict[str, Any], kind: str, dtype: str,
                     )
             else:
                 probs = [1.0 / len(cats)] * len(cats)
-    if kind == "categorical" and _known_dtype(dtype) and \
+    if kind == "categorical" and known_dtype(dtype) and \
             pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype)) and \
             not all(isinstance(c, Real) for c in cats):
         raise SpecError(f"dtype {dtype!r} holds numbers, but the categories are {cats}; "
@@ -328,7 +336,7 @@ def _declare_datetime(name: str, spec: dict[str, Any], dtype: str, nulls: float,
 
 def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nulls: float,
                      dist: str | None, family: str | None) -> ColumnModel:
-    span = integer_dtype_range(dtype) if _known_dtype(dtype) else None
+    span = integer_dtype_range(dtype) if known_dtype(dtype) else None
     if "value" in spec:
         v = _number(spec["value"], "value")
         if kind == "integer" and not v.is_integer():
@@ -383,14 +391,6 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
     column = Column(name, kind, dtype, minimum=lo_s, maximum=hi_s, null_fraction=nulls,
                     decimals=decimals)
     return ColumnModel(column, marginal)
-
-
-def _known_dtype(dtype: str) -> bool:
-    try:
-        pd.api.types.pandas_dtype(dtype)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 _INT64_RANGE = (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max))

@@ -214,13 +214,24 @@ def test_strata_bounds_are_coded_too():
     df = pd.DataFrame({"group": rng.choice(["a", "b", "c"], n), "x": rng.gamma(2.0, 3.0, n),
                        "y": rng.normal(size=n)})
     m = synthkit.fit(df, stratify="group")
-    real = set(df["x"]) | set(df["y"])
-    bounds = [(c["column"]["minimum"], c["column"]["maximum"])
-              for level in m.to_dict()["strata"]["levels"] if level for c in level["columns"]
-              if c["column"]["name"] in ("x", "y")]
-    assert len(bounds) == 6 and not {v for b in bounds for v in b} & real
+    k = m.privacy_["policy"]["min_count"]
+    c_ = -(-k // 2)
+
+    def coded(x: np.ndarray) -> np.ndarray:  # each tail of k values -> its middle value
+        order = np.argsort(x, kind="stable")
+        out = x.copy()
+        out[order[:k]], out[order[-k:]] = x[order[c_ - 1]], x[order[-c_]]
+        return out
+
+    levels = m.to_dict()["strata"]["levels"]
+    for label, level in zip(m.schema_["group"].categories, levels, strict=True):
+        for c in level["columns"]:
+            name = c["column"]["name"]  # the table's coding, then the level's
+            part = np.sort(coded(df[name].to_numpy())[(df["group"] == label).to_numpy()])
+            assert (c["column"]["minimum"], c["column"]["maximum"]) == (part[c_ - 1], part[-c_])
     off = synthkit.fit(df, stratify="group", privacy="off").to_dict()["strata"]["levels"]
-    assert {c["column"]["maximum"] for lv in off for c in lv["columns"] if c["column"]["name"] == "x"} <= real
+    assert {c["column"]["maximum"] for lv in off for c in lv["columns"] if c["column"]["name"] == "x"} == {
+        df.loc[df["group"] == g, "x"].max() for g in "abc"}
 
 
 def test_correlation_target_cannot_name_a_pii_column(table):

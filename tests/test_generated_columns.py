@@ -5,17 +5,33 @@ from __future__ import annotations
 import ipaddress
 import json
 import uuid
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+import synthkit
 from synthkit.errors import ModelFileError, SpecError
 from synthkit.privacy import RoleDecision, fit_generator, generator_from_dict, pools, real_values_emitted
 from synthkit.privacy import templates as tpl
-from synthkit.privacy.fakes import GENERIC_DOMAINS, AddressFake, EmailFake, NameFake, TemplateFake
-from synthkit.privacy.identifiers import SequentialId, TemplateId, UuidId, round_up_start
+from synthkit.privacy.fakes import (
+    GENERIC_DOMAINS,
+    AddressFake,
+    EmailFake,
+    FreeTextFake,
+    NameFake,
+    TemplateFake,
+)
+from synthkit.privacy.identifiers import (
+    MIN_ID_SLOTS,
+    SequentialId,
+    TemplateId,
+    UuidId,
+    fit_identifier,
+    round_up_start,
+)
 from synthkit.privacy.keyed import FeistelPermutation, keyed_uniform
 from synthkit.seeding import BLOCK_ROWS, block_generator
 
@@ -114,7 +130,7 @@ def upper_bound(n: int, p: float) -> int:
 # -- identifiers ---------------------------------------------------------------------------------------
 ID_FORMATS = {
     "ticket": r"T\d{7}",
-    "account_no": r"AC-\d{7}",  # widened by a digit: 600 real ids in 10**6 is too likely a collision
+    "account_no": r"AC-\d{7}",  # widened from 10**6 values to the 2**23 slots every id format numbers
     "customer_no": r"C[1-9]\d{6}",  # the constant prefix stays, the leading digit keeps its range
     "voucher": r"[0-9A-Z]{10}",
     "session": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
@@ -204,8 +220,78 @@ def test_id_nulls_follow_the_real_fraction_and_the_slot(real):
 def test_template_ids_refuse_more_rows_than_their_format_holds():
     g = TemplateId(("=K", "d", "d"), salt=1)
     assert sorted(g.generate(np.arange(100), KEY, np.random.default_rng(0))) == [f"K{i:02d}" for i in range(100)]
-    with pytest.raises(SpecError, match="holds 100 distinct values"):
+    with pytest.raises(SpecError, match=r"numbers 100 row slots, but slot 100 was reached \(block 0"):
         g.generate(np.arange(101), KEY, np.random.default_rng(0))
+    with pytest.raises(SpecError, match=r"slot 196,618 was reached \(block 3: every block owns 65,536 slots"):
+        g.generate(np.array([3, 3 * BLOCK_ROWS + 10]), KEY, np.random.default_rng(0))
+
+
+def mixed_length_codes(seed: int = 0) -> pd.Series:
+    """2,000 six-character and 300 seven-character member codes."""
+    rng = np.random.default_rng(seed)
+    short = [f"AB{x:04d}" for x in rng.choice(10**4, 2000, replace=False)]
+    longer = [f"AB{x:05d}" for x in rng.choice(10**5, 300, replace=False)]
+    return pd.Series(short + longer, name="member_code")
+
+
+def test_widened_ids_take_a_length_no_real_id_has():
+    real = mixed_length_codes()
+    g = fit_identifier(real)
+    assert isinstance(g, TemplateId) and len(g.template) not in set(real.str.len())
+    assert tpl.space(g.template) >= MIN_ID_SLOTS and "no real id is written" in g.description
+    v = sample_blocks(g, blocks=(0, 1, 2, 40), rows=50_000)  # 200,000 rows
+    assert len(set(v.tolist())) == len(v) and real_values_emitted(real, pd.Series(v)) == 0
+    # 2**23 slots need 7 digits (9 characters); real ids of 9 characters push the format to 10
+    rng = np.random.default_rng(1)
+    wide = pd.concat([real[:2000], pd.Series([f"AB{x:07d}" for x in rng.choice(10**7, 300, replace=False)])])
+    assert len(fit_identifier(wide.rename("member_code")).template) == 10
+    # integers: widened past the digit count of every real id
+    ints = pd.Series(np.r_[np.arange(1, 10**6, 997), np.arange(10**6, 10**7, 99_991)], name="legacy")
+    h = fit_identifier(ints)
+    w = h.generate(np.arange(100_000), KEY, np.random.default_rng(0))
+    assert isinstance(h, TemplateId) and w.min() >= 10**7 and not np.isin(w, ints).any()
+
+
+def test_unwidened_ids_keep_their_length_when_a_collision_is_unlikely():
+    # 36**10 values for 600 real ones: chance 1.6e-13 per row, and 2**23 slots fit
+    g = fit_identifier(real_table()["voucher"])
+    assert len(g.template) == 10 and "widened" not in g.description
+    assert g.capacity >= MIN_ID_SLOTS and "at most 1.6e-13 per row" in g.description
+
+
+def test_learned_id_formats_number_2_23_row_slots(generators):
+    top = np.array([0, MIN_ID_SLOTS - 1])
+    for column in IDS:
+        g = generators[column]
+        assert getattr(g, "capacity", MIN_ID_SLOTS) >= MIN_ID_SLOTS, column
+        v = g.generate(top, KEY, np.random.default_rng(0))
+        assert v[0] != v[1], column
+
+
+def test_rules_that_reject_most_draws_still_get_unique_ids():
+    # 'x > 1' keeps 16% of the draws: 20,000 rows need slots up to ~125,000, past 10**5
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"member_code": mixed_length_codes(), "x": rng.normal(size=2300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = synthkit.fit(df, rules=["x > 1"], roles={"member_code": "identifier"})
+        out = model.sample(20_000, seed=1).frame
+    assert len(out) == 20_000 and out["member_code"].is_unique
+    assert real_values_emitted(df["member_code"], out["member_code"]) == 0
+
+
+def test_version_1_uuids_carry_no_real_clock_or_node():
+    # a version-1 column gives version-1 UUIDs whose time and node fields are keyed-random bits:
+    # real ones from one machine (one MAC) over 50 minutes
+    node, times = 0x0123456789AB, [0x1EF0000_0000_0000 + 10**7 * i for i in range(300)]
+    real = [uuid.UUID(fields=(t & 0xFFFFFFFF, (t >> 32) & 0xFFFF, 0x1000 | (t >> 48), 0x85, 0x21, node))
+            for t in times]
+    g = fit_identifier(pd.Series([str(u) for u in real], name="event_uuid"))
+    v = [uuid.UUID(x) for x in g.generate(np.arange(20_000), KEY, np.random.default_rng(0))]
+    assert {u.version for u in v} == {1} and {u.time for u in real} == set(times)
+    assert node not in {u.node for u in v}
+    # a random 60-bit time lands within 100 s of the real clock with chance ~5e-9 per row
+    assert not any(times[0] - 10**9 <= u.time <= times[-1] + 10**9 for u in v)
 
 
 def test_templates_keep_constants_only_when_enough_values_agree():
@@ -314,6 +400,23 @@ def test_fakes_keep_the_shape_of_the_column(real, generators):
     assert abs(gen("free_text").str.len().median() - real["free_text"].str.len().median()) <= sentence_len
 
 
+def _texts(lengths) -> pd.Series:
+    return pd.Series([("lorem ipsum " * 100)[:k - 1] + "x" for k in lengths], name="notes")
+
+
+def test_free_text_keeps_no_extreme_length():
+    # one shortest (7) and one longest (997) text: their lengths are not stored
+    lengths = np.r_[7, np.random.default_rng(5).integers(60, 400, 198), 997]
+    g = fit_generator(_texts(lengths), RoleDecision("notes", "pii", "free_text", "declared"), min_count=5)
+    knots = np.asarray(g.lengths)
+    assert not {7.0, 997.0} & set(knots) and (knots % FreeTextFake.LENGTH_STEP == 0).all()
+    half = FreeTextFake.LENGTH_STEP / 2  # each knot is within half a step of a quantile with 5 rows each side
+    for v in knots:
+        assert (lengths <= v + half).sum() >= 5 and (lengths >= v - half).sum() >= 5, v
+    few = fit_generator(_texts([33, 180, 412]), RoleDecision("notes", "pii", "free_text", "declared"))
+    assert few.lengths == [180.0] * FreeTextFake.N_QUANTILES  # fewer than 2 * min_count rows: the median
+
+
 def test_email_domain_shares_match_the_real_shares_with_rare_domains_merged():
     counts = {"gmail.com": 2500, "acme.org": 1500, "uni.edu": 740, "mid.io": 10}
     rare = {f"rare{i}.net": 2 for i in range(125)}  # 250 rows on domains held by < 5 rows each
@@ -371,6 +474,41 @@ def test_pools_are_the_same_in_a_fresh_process():
     code = "from synthkit.privacy import pools; print(pools.pool('en_US', 'first_name')[:20].tolist())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == str(pools.pool("en_US", "first_name")[:20].tolist())
+
+
+def _other_major(version: str) -> str:
+    major, _, rest = version.partition(".")
+    return f"{int(major) + 1}.{rest or '0'}"
+
+
+def test_fakes_record_the_faker_release_and_warn_once_under_another(generators, monkeypatch):
+    from synthkit.privacy import fakes
+
+    installed = pools.faker_version()
+    for column in PII:
+        assert generators[column].to_dict()["faker_version"] == installed, column
+    monkeypatch.setattr(fakes, "_FAKER_WARNED", set())
+    slots, rng = np.arange(50), np.random.default_rng(0)
+    old = [generator_from_dict({**generators[c].to_dict(), "faker_version": _other_major(installed)})
+           for c in ("name", "email", "address")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = [g.generate(slots, KEY, rng) for g in old for _ in range(3)]
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(messages) == 1 and "may differ from the model's original samples" in messages[0]
+    assert all(len(v) == 50 and pd.notna(v).all() for v in values)  # generated all the same
+    same_major = {**generators["name"].to_dict(), "faker_version": installed.partition(".")[0] + ".0.0"}
+    silent = [generator_from_dict(same_major),  # a minor release, a record without the field, a template fake
+              generator_from_dict({k: v for k, v in generators["city"].to_dict().items() if k != "faker_version"}),
+              generator_from_dict({**generators["phone"].to_dict(), "faker_version": "1.0.0"})]
+    monkeypatch.setattr(fakes, "_FAKER_WARNED", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for g in silent:
+            g.generate(slots, KEY, rng)
+    assert silent[1].faker_version is None and "faker_version" in silent[1].to_dict()
+    with pytest.raises(ModelFileError, match="`faker_version` must be a printable string"):
+        generator_from_dict({**generators["name"].to_dict(), "faker_version": "40; rm -rf /"})
 
 
 def test_fit_generator_refuses_modelled_roles_and_fractional_ids():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from synthkit import schema
 from synthkit.errors import DataError, SpecError
 from synthkit.privacy import PII_TYPES, ROLES, RoleDecision, detect_roles, parse_role
 
@@ -118,7 +120,7 @@ def test_every_column_of_a_realistic_table_gets_the_expected_role(table):
 
 def test_reasons_name_the_evidence(table):
     d = detect_roles(table)
-    assert d["row"].reason == f"unique integers 1000..{999 + N} (sequential key)"
+    assert d["row"].reason == "unique integers filling 100% of their range (sequential key)"
     assert "looks like a key" in d["customer_id"].reason and "looks like a key" in d["account_no"].reason
     assert "prefix" in d["ticket"].reason and "'T" in d["ticket"].reason
     assert "10-character alphanumeric tokens" in d["voucher"].reason
@@ -128,6 +130,35 @@ def test_reasons_name_the_evidence(table):
         assert d[qi].reason.startswith("suggested"), qi
     assert "measurement" in d["amount"].reason
     assert d["segment"].reason == "low-cardinality categorical (3 levels)"
+
+
+def _value_texts(series: pd.Series) -> set[str]:
+    """The ways a value of ``series`` could be written in a text: as stored, stripped, whole numbers as ints."""
+    out = set()
+    for v in series.dropna().unique():
+        out |= {str(v), str(v).strip()}
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            out |= {f"{v:,}", f"{v:g}"} | ({str(int(v))} if float(v).is_integer() else set())
+        if isinstance(v, pd.Timestamp):
+            out.add(str(v.date()))
+    return out
+
+
+_COUNTS = r"\d+(?:\.\d+)?%|\(\d+ (?:distinct|levels|values)\b[^)]*\)|\d+-character|length \d+ characters"
+
+
+def test_reasons_hold_no_value_of_the_column(table):
+    # reasons go to model files, reports and the terminal: shares, counts and lengths only
+    shuffled = table.assign(row=np.random.default_rng(1).permutation(np.arange(48_213, 48_213 + N)))
+    for frame in (table, shuffled):
+        decisions = detect_roles(frame)
+        assert decisions["row"].role == "identifier"
+        # the counts, shares and lengths a reason may state are cut first: '100%', '(598 distinct)'
+        reasons = re.sub(_COUNTS, "#", " | ".join(d.reason for d in decisions.values()))
+        for name in frame.columns:
+            # values of 1-2 characters (ages, levels 'F'/'M') cannot be told from '7-15 digits'
+            leaked = sorted(v for v in _value_texts(frame[name]) if len(v) >= 3 and v in reasons)
+            assert not leaked, (name, leaked[:5])
 
 
 def test_share_thresholds_are_applied_to_the_values():
@@ -263,6 +294,7 @@ def test_role_decisions_validate_their_fields():
         with pytest.raises(SpecError):
             RoleDecision(*bad)
     assert set(ROLES) == {"ordinary", "identifier", "pii", "quasi_identifier"}
+    assert ROLES is schema.ROLES  # one vocabulary: the schema's
 
 
 def test_detect_roles_needs_a_frame():

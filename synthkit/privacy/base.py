@@ -133,6 +133,9 @@ class ColumnGenerator:
     def _params(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _read_extras(self, r: Record) -> None:
+        """Read the record fields that are not parameters of ``from_record`` (none by default)."""
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able record of the generator; it holds no value of the real column."""
         return {"generator": self.KIND, "role": self.role, "pii_type": self.pii_type,

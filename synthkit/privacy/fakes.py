@@ -8,14 +8,17 @@ domains, with domains held by fewer than ``min_count`` rows merged into the rese
 or more; titles and suffixes of names, when ``min_count`` rows hold one. Rows are composed
 from component pools (:mod:`.pools`) with indices drawn from the block generator, joined by
 Arrow's vectorised string kernels (``pyarrow.compute``) or written as character templates:
-Faker is never called per row.
+Faker is never called per row. A record names its locale and the Faker release of its pools
+(``faker_version``), never a pooled value.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import warnings
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -117,18 +120,57 @@ def _share(mask: pd.Series) -> float:
     return float(mask.mean()) if len(mask) else 0.0
 
 
+_FAKER_WARNED: set[str] = set()
+_FAKER_LOCK = threading.Lock()
+
+
+def _warn_other_faker(recorded: str | None) -> None:
+    """One :class:`UserWarning` per process and recorded release when the installed Faker's major differs."""
+    if recorded is None:
+        return
+    installed = pools.faker_version()
+    if recorded.partition(".")[0] == installed.partition(".")[0]:
+        return
+    with _FAKER_LOCK:
+        if recorded in _FAKER_WARNED:
+            return
+        _FAKER_WARNED.add(recorded)
+    warnings.warn(f"this model's PII fakes were fitted with Faker {recorded} and Faker {installed} is "
+                  "installed: the generated names, addresses, e-mails or texts may differ from the model's "
+                  "original samples for the same seed (they are still valid fakes from the same locale); "
+                  f"install faker=={recorded} to reproduce them exactly", UserWarning, stacklevel=3)
+
+
 class _Fake(ColumnGenerator):
-    """A PII fake: locale plus the shape parameters of one column."""
+    """A PII fake: locale plus the shape parameters of one column.
+
+    ``faker_version`` is the Faker release whose pools the fake was fitted with (the
+    installed one; ``None`` for a record that does not name it). Generating with another
+    major release installed emits one :class:`UserWarning` per process and release: the
+    pools, hence the values drawn for a seed, may differ from the model's original samples.
+    """
 
     role = "pii"
-    FIELDS: frozenset[str] = frozenset({"locale"})
+    FIELDS: frozenset[str] = frozenset({"locale", "faker_version"})
+    #: Values are drawn from Faker's pools (not only from character templates or numbers).
+    USES_POOLS: ClassVar[bool] = True
 
     def __init__(self, locale: str = pools.DEFAULT_LOCALE, null_fraction: float = 0.0):
         super().__init__(null_fraction)
         self.locale = pools.check_locale(locale)
+        self.faker_version: str | None = pools.faker_version()
+
+    def generate(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
+        if self.USES_POOLS:
+            _warn_other_faker(self.faker_version)
+        return super().generate(slots, key, rng)
 
     def _params(self) -> dict[str, Any]:
-        return {"locale": self.locale}
+        return {"locale": self.locale, "faker_version": self.faker_version}
+
+    def _read_extras(self, r: Record) -> None:
+        self.faker_version = None if r.d.get("faker_version") is None else \
+            r.str("faker_version", 40, pattern=r"[0-9][0-9A-Za-z.+!\-]*")
 
     @staticmethod
     def _common(r: Record) -> dict[str, Any]:
@@ -344,6 +386,7 @@ class TemplateFake(_Fake):
     """
 
     KIND = "template"
+    USES_POOLS = False
     FIELDS = _Fake.FIELDS | {"templates", "shares", "note"}
     TYPES = ("phone", "postcode", "national_id", "token")
 
@@ -627,6 +670,7 @@ class IpFake(_Fake):
     """
 
     KIND = "ip"
+    USES_POOLS = False
     FIELDS = _Fake.FIELDS | {"v4_share"}
     pii_type = "ip"
 
@@ -721,9 +765,14 @@ class UrlFake(_Fake):
 class FreeTextFake(_Fake):
     """Free text: whole pooled Faker sentences, as many as the column's typical length holds.
 
-    The number of characters of a row is drawn from the column's length quantiles
-    (``lengths``, at probabilities ``0, 0.1, ..., 1``, interpolated), then rounded to a
-    number of sentences of the pool's mean length (at least one, at most 50).
+    ``lengths`` are 11 knots of the column's length distribution: the quantiles of the real
+    lengths (characters) at probabilities evenly spaced from ``k / n`` to ``1 - k / n``
+    (``k = min_count``, ``n`` the non-null rows; all at the median when ``n < 2k``), rounded
+    to the nearest multiple of :attr:`LENGTH_STEP`. Each knot has ``k`` rows at or below it
+    and ``k`` at or above it before rounding, so neither the shortest nor the longest text's
+    length is stored. The number of characters of a row is drawn by interpolating the knots
+    at a uniform probability (as quantiles at ``0, 0.1, ..., 1``), then rounded to a number
+    of sentences of the pool's mean length (at least one, at most 50).
 
     Examples
     --------
@@ -738,6 +787,8 @@ class FreeTextFake(_Fake):
     pii_type = "free_text"
     MAX_SENTENCES = 50
     N_QUANTILES = 11
+    #: Stored lengths are multiples of this many characters.
+    LENGTH_STEP = 10
 
     def __init__(self, lengths: list[float], *, locale: str = pools.DEFAULT_LOCALE,
                  null_fraction: float = 0.0):
@@ -776,9 +827,12 @@ class FreeTextFake(_Fake):
                 "(median)")
 
     @classmethod
-    def fit(cls, text: pd.Series, locale: str, nf: float) -> FreeTextFake:
-        q = np.quantile(text.str.len().to_numpy(dtype=float), np.linspace(0, 1, cls.N_QUANTILES))
-        return cls([float(round(x)) for x in q], locale=locale, null_fraction=nf)
+    def fit(cls, text: pd.Series, locale: str, nf: float, min_count: int = 5) -> FreeTextFake:
+        lengths = text.str.len().to_numpy(dtype=float)
+        tail = min(0.5, min_count / len(lengths))
+        q = np.quantile(lengths, np.linspace(tail, 1.0 - tail, cls.N_QUANTILES))
+        knots = np.round(q / cls.LENGTH_STEP) * cls.LENGTH_STEP
+        return cls([float(x) for x in knots], locale=locale, null_fraction=nf)
 
 
 def _modal_locale(candidates: pd.Series, min_share: float = 0.5) -> str | None:
@@ -867,5 +921,5 @@ def fit_fake(series: pd.Series, pii_type: str, *, min_count: int = 5, locale: st
     if pii_type == "url":
         return UrlFake.fit(text, loc, nf)
     if pii_type == "free_text":
-        return FreeTextFake.fit(text, loc, nf)
+        return FreeTextFake.fit(text, loc, nf, min_count)
     raise SpecError(f"column {series.name!r}: no fake generator for PII type {pii_type!r}")

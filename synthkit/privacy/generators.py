@@ -114,6 +114,7 @@ def generator_from_dict(d: Any) -> ColumnGenerator:
         r.choice("pii_type", (None,), default=None)
     try:
         gen = cls.from_record(r)  # type: ignore[attr-defined]
+        gen._read_extras(r)
     except SpecError as exc:
         if isinstance(exc, ModelFileError):
             raise

@@ -10,9 +10,11 @@ Three generators, chosen by :func:`fit_identifier` from the real column's format
     random-looking keys (sparse integers, codes, tokens): a per-position character template
     (:mod:`.templates`) filled with the mixed-radix digits of a keyed Feistel permutation of
     the slot (:class:`~.keyed.FeistelPermutation`), so distinct slots give distinct ids. A
-    random id equals one of ``n_real`` real ids with chance ``n_real / |space|``; when that
-    exceeds :data:`MAX_COLLISION` the template is widened by one character, and no real
-    value of the learned length can then be written.
+    random id of length ``L`` equals one of the ``n_L`` real ids of that length with chance
+    at most ``n_L / |space|``. The learned template is widened (one more character of its
+    last class at a time) while that chance exceeds :data:`MAX_COLLISION` or the template
+    numbers fewer than :data:`MIN_ID_SLOTS` row slots; once widened, it keeps widening until
+    its length is one no real id has, so no real id can be written at all.
 :class:`UuidId`
     UUIDs of the real column's version, case and hyphenation: 60 bits from a keyed
     permutation of the slot (unique) and 62 keyed-random bits.
@@ -30,16 +32,24 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
+from ..seeding import BLOCK_ROWS
 from . import templates as tpl
 from .base import ColumnGenerator, Record, column_salt, null_fraction_of, spread_sample
 from .keyed import MAX_FEISTEL_SIZE, FeistelPermutation, keyed_words
 
-__all__ = ["SequentialId", "TemplateId", "UuidId", "fit_identifier", "MAX_COLLISION", "round_up_start"]
+__all__ = ["SequentialId", "TemplateId", "UuidId", "fit_identifier", "MAX_COLLISION", "MIN_ID_SLOTS",
+           "round_up_start"]
 
 #: Largest accepted chance, per generated row, that a random id equals some real id.
 MAX_COLLISION = 1e-9
 #: A template id keeps at least this many distinct values (literal positions are freed otherwise).
 MIN_ID_SPACE = 1000
+#: Fewest row slots a learned id format numbers. Slots, not rows: block ``b`` owns the
+#: ``BLOCK_ROWS`` slots from ``b * BLOCK_ROWS`` and draws rejected by rules keep theirs, so a
+#: sample's slots run past its row count. 2**23 slots (8.4 million, 128 blocks) keep
+#: realistic formats at their length or one digit longer; a sample needing more slots than a
+#: format holds is refused with a clear error when it is drawn.
+MIN_ID_SLOTS = 2**23
 #: Integer ids have at most this many digits (int64).
 MAX_INT_DIGITS = 18
 _INT64_MAX = np.iinfo(np.int64).max
@@ -142,8 +152,10 @@ class TemplateId(ColumnGenerator):
     """Ids of a character template, from a keyed permutation of the row slot (unique).
 
     The class positions hold the mixed-radix digits of ``FeistelPermutation(size)(slot)``
-    for the trailing positions whose alphabet sizes multiply to at most 2**62 (``size``),
-    and keyed-random characters in the others; slots beyond ``size`` cannot be written.
+    for the trailing positions whose alphabet sizes multiply to at most 2**62 (``size``,
+    the :attr:`capacity` in row slots), and keyed-random characters in the others; slots
+    from ``size`` on cannot be written. Learned formats number at least
+    :data:`MIN_ID_SLOTS` slots (:func:`fit_identifier`).
 
     Parameters
     ----------
@@ -187,9 +199,12 @@ class TemplateId(ColumnGenerator):
 
     def _values(self, slots: np.ndarray, key: int, rng: np.random.Generator) -> np.ndarray:
         if slots.size and int(slots.max()) >= self.capacity:
+            top = int(slots.max())
             raise SpecError(
-                f"this identifier format ({tpl.mask(self.template)}) holds {self.capacity:,} distinct "
-                f"values; row slot {int(slots.max()):,} cannot get a unique id: sample fewer rows")
+                f"this identifier format ({tpl.mask(self.template)}) numbers {self.capacity:,} row slots, "
+                f"but slot {top:,} was reached (block {top // BLOCK_ROWS:,}: every block owns "
+                f"{BLOCK_ROWS:,} slots, and draws rejected by rules keep theirs); sample fewer rows, "
+                "loosen the rules, or refit so that the format is widened")
         rad = tpl.radices(self.template)
         digits = np.empty((len(slots), len(rad)), dtype=np.int64)
         v = FeistelPermutation(self.capacity, key, self.salt)(slots)
@@ -220,7 +235,7 @@ class TemplateId(ColumnGenerator):
     def description(self) -> str:
         kind = "integer ids" if self.as_int else "ids"
         text = (f"{kind} of format {tpl.mask(self.template)} from a keyed permutation of the row slot "
-                f"(unique up to {self.capacity:,} rows)")
+                f"(unique over {self.capacity:,} row slots)")
         return f"{text}; {self.note}" if self.note else text
 
 
@@ -287,36 +302,58 @@ def _is_dense(lo: int, hi: int, n_distinct: int) -> bool:
     return hi - lo + 1 <= 2 * n_distinct
 
 
-def _random_template_id(template: tuple[str, ...], n_real: int, real_lengths: set[int], *,
-                        as_int: bool, nf: float, salt: int) -> TemplateId:
+def _random_template_id(template: tuple[str, ...], real_lengths: dict[int, int], *, as_int: bool,
+                        nf: float, salt: int) -> TemplateId:
+    """A :class:`TemplateId` of ``template``, widened as the module docstring says.
+
+    ``real_lengths`` maps a length (characters, or digits of integer ids) to the number of
+    distinct real ids of that length; a random id of template ``t`` equals a real one with
+    chance at most ``real_lengths[len(t)] / space(t)`` per row.
+    """
     template = tpl.ensure_variety(template, MIN_ID_SPACE)
-    note = ""
-    risk = n_real / tpl.space(template)
-    room = len(template) < (MAX_INT_DIGITS if as_int else tpl.MAX_TEMPLATE)
-    if risk > MAX_COLLISION and room:
+    limit = MAX_INT_DIGITS if as_int else tpl.MAX_TEMPLATE
+    learned = len(template)
+
+    def chance(t: tuple[str, ...]) -> float:
+        return real_lengths.get(len(t), 0) / tpl.space(t)
+
+    def short(t: tuple[str, ...]) -> bool:
+        too_small = tpl.space(t) < MIN_ID_SLOTS or chance(t) > MAX_COLLISION
+        return too_small or (len(t) > learned and len(t) in real_lengths)
+
+    while len(template) < limit and short(template):
         template = tpl.widen(template)
-        if as_int:
-            note = "widened by one digit: every id exceeds every real id"
-        elif len(template) not in real_lengths:
-            note = (f"widened by one character to {len(template)} characters, a length no real id has, "
-                    "so no real id is written")
-        else:
-            chance = n_real / tpl.space(template)
-            note = f"widened by one character: a real id is written with chance {chance:.1e} per row"
-    elif risk > 0:
-        note = f"a real id is written with chance at most {risk:.1e} per row"
+    wide, risk = len(template) - learned, chance(template)
+    unit = "digit" if as_int else "character"
+    note = ""
+    if wide:
+        note = f"widened by {wide} {unit}{'s' if wide > 1 else ''} to {len(template)} {unit}s"
+        if risk == 0:
+            note += f", {'more than any' if as_int else 'a length no'} real id has, so no real id is written"
+    if risk > 0:
+        note = (f"{note}; " if note else "") + f"a real id is written with chance at most {risk:.1e} per row"
     return TemplateId(template, as_int=as_int, note=note, null_fraction=nf, salt=salt)
 
 
-def _fit_integers(ints: np.ndarray, n_real: int, nf: float, salt: int) -> ColumnGenerator:
+def _length_counts(lengths: pd.Series) -> dict[int, int]:
+    """Number of values of each length."""
+    counts = lengths.value_counts()
+    return {int(k): int(v) for k, v in counts.items()}
+
+
+def _fit_integers(ints: np.ndarray, nf: float, salt: int) -> ColumnGenerator:
+    distinct = pd.unique(ints)
     lo, hi = int(ints.min()), int(ints.max())
-    if _is_dense(lo, hi, n_real) or hi < 0:
+    if _is_dense(lo, hi, int(distinct.size)) or hi < 0:
         return SequentialId(round_up_start(hi), as_int=True, null_fraction=nf, salt=salt)
     digits = len(str(hi))
     if digits > MAX_INT_DIGITS:  # ids near the int64 limit: only the template space is left
         digits = MAX_INT_DIGITS
     template = ("n",) + ("d",) * (digits - 1)
-    return _random_template_id(template, n_real, set(), as_int=True, nf=nf, salt=salt)
+    # ids the template can write are positive and have no leading zero: count them by digits
+    positive = pd.Series(distinct[distinct > 0])
+    return _random_template_id(template, _length_counts(positive.astype(str).str.len()), as_int=True,
+                               nf=nf, salt=salt)
 
 
 def fit_identifier(series: pd.Series, *, min_count: int = 5, salt: int | None = None) -> ColumnGenerator:
@@ -324,11 +361,13 @@ def fit_identifier(series: pd.Series, *, min_count: int = 5, salt: int | None = 
 
     * integers (a numeric dtype holding whole numbers): dense ones (filling at least half
       their range) -> :class:`SequentialId`; sparse ones -> :class:`TemplateId` of their
-      digit count (widened by a digit when a collision would be too likely);
+      digit count, widened (module docstring) to more digits than any real id when a
+      collision would be too likely or the format too small;
     * strings matching a UUID (90% of values) -> :class:`UuidId`;
     * constant prefix/suffix around dense digits (90%) -> :class:`SequentialId` of the same
       zero-padded width;
-    * anything else -> :class:`TemplateId` learned from the values of the most common length.
+    * anything else -> :class:`TemplateId` learned from the values of the most common length,
+      widened likewise to a length no real id has.
 
     Examples
     --------
@@ -355,10 +394,9 @@ def fit_identifier(series: pd.Series, *, min_count: int = 5, salt: int | None = 
         if np.abs(x).max() >= 2.0**63:
             raise SpecError(f"column {name!r}: integer ids must fit in int64")
         ints = nonnull.to_numpy(dtype=np.int64)
-        return _fit_integers(ints, int(pd.unique(ints).size), nf, salt)
+        return _fit_integers(ints, nf, salt)
 
     text = nonnull.astype(str).str.strip()
-    n_real = int(text.nunique())
     sample = spread_sample(text)
     if sample.str.fullmatch(_UUID_RE).mean() >= 0.9:
         versions = sample.str.replace(r"[{}-]", "", regex=True).str[12]
@@ -393,5 +431,5 @@ def fit_identifier(series: pd.Series, *, min_count: int = 5, salt: int | None = 
         raise SpecError(f"column {name!r}: ids longer than {tpl.MAX_TEMPLATE} characters are not supported")
     modal_len = int(lengths.mode().iloc[0])
     template = tpl.learn_template(sample[lengths == modal_len].to_numpy(dtype=str), min_count)
-    real_lengths = set(text.str.len().unique().tolist())
-    return _random_template_id(template, n_real, real_lengths, as_int=False, nf=nf, salt=salt)
+    real_lengths = _length_counts(pd.Series(text.unique()).str.len())
+    return _random_template_id(template, real_lengths, as_int=False, nf=nf, salt=salt)

@@ -3,7 +3,8 @@
 A pool is a numpy string array of :data:`POOL_SIZE` draws of one Faker provider method for
 one locale, made once per process (cached) by a ``faker.Faker(locale)`` instance seeded
 with the fixed constant :data:`POOL_SEED`: the pools are the same on every run and machine
-for a given Faker release, so a model file names a locale, never a list of values. Draws
+for a given Faker release, so a model file names a locale (and the Faker release,
+:func:`faker_version`), never a list of values. Draws
 keep Faker's own frequency weights (common names repeat in the pool); the per-row choice
 among them comes from the caller's generator. Faker is imported on first use only.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from ..errors import SpecError
 
 __all__ = ["POOL_SIZE", "POOL_SEED", "pool", "ascii_pool", "available_locales", "check_locale",
-           "DEFAULT_LOCALE"]
+           "DEFAULT_LOCALE", "faker_version"]
 
 #: Draws per pool.
 POOL_SIZE = 3000
@@ -43,6 +44,22 @@ _METHODS = {
     "word": "word",
     "domain_name": "domain_name",
 }
+
+
+@lru_cache(maxsize=1)
+def faker_version() -> str:
+    """The installed Faker release (``"40.1.0"``), from its package metadata (Faker is not imported).
+
+    Pools are the same on every run of one release; another release may draw other values.
+
+    Examples
+    --------
+    >>> faker_version().split(".")[0].isdigit()
+    True
+    """
+    from importlib.metadata import version
+
+    return version("faker")
 
 
 @lru_cache(maxsize=1)

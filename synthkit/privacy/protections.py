@@ -1,16 +1,38 @@
 """Protections applied when a model is fitted with ``privacy="standard"``.
 
-A fitted model must not store, and its samples must not emit, anything that
-describes fewer than ``k`` records (``k = min_count``, default 5). Two steps
-enforce it: :func:`protect_frame` rewrites the table *before* the schema is
-inferred and the marginals are fitted, and :func:`protect_columns` bounds what
-the fitted numeric marginals store. Every protection that ran is returned as a
-JSON-able record naming the protection, the column and the counts involved,
-never a value of the data (no level names, no extremes).
+``k = min_count`` (default 5) is the fewest records a stored label, value or
+extreme may stand for. Two steps enforce it: :func:`protect_frame` rewrites the
+table *before* the schema is inferred and the marginals are fitted, and
+:func:`protect_columns` bounds what the fitted numeric marginals store. After
+both, a model stores
+
+- categorical and boolean levels, and the values of discrete numeric columns,
+  each held by at least ``k`` rows (or by none: a boolean's unused side);
+- as the minimum and maximum of a continuous or datetime column, values held
+  (after coding) by at least ``k`` rows, or the median of at least ``k``;
+- quantile knots at ranks at least ``floor(n/m) >= k`` apart, each (for an ECDF)
+  the midpoint of two neighbouring sorted values: not a record's value unless
+  those two are tied, so in coarse-precision data (few decimals, many ties) a
+  knot can equal a value held by 2 to ``k - 1`` rows (a tie of ``k`` or more
+  rows at a knot is kept as an atom);
+- nothing of a column with fewer than ``k`` non-missing values: such a column is
+  refused (or, in a part of a table, set missing).
+
+Every protection that ran is returned as a JSON-able record naming the
+protection, the column and ``min_count``, never a value of the data (no level
+names, no extremes).
 
 Rules of :func:`protect_frame`
 ------------------------------
 Let a column hold ``n`` non-missing values; missing values are never touched.
+
+Columns with too few values
+    When ``0 < n < k`` any statistic of the column describes fewer than ``k``
+    records: :class:`~synthkit.errors.DataError` names the column and the ways
+    out (drop it, ``privacy="off"`` for non-sensitive data, a lower
+    ``min_count``). With ``sparse="missing"`` (a part of a table, such as a
+    stratum) every value of the column is set missing instead. Every rule below
+    therefore sees ``n >= k``.
 
 Labels (categorical and boolean columns)
     A level held by ``c < k`` rows is *rare*. With string labels the rare levels
@@ -30,33 +52,43 @@ Labels (categorical and boolean columns)
     most frequent level (which would bias it). The assignment is deterministic: the
     rare rows, ordered by their level and then by position, take the kept levels in
     an interleaved order (level ``j``'s ``i``-th slot at ``(i + 1/2) / r_j``), so
-    every rare level is spread over the kept ones. When no level holds ``k`` rows,
-    string labels all become ``"other"`` and other labels the most frequent level.
-    A boolean column whose minority side holds fewer than ``k`` rows becomes
-    constant (the majority side; ``False`` on a tie).
+    every rare level is spread over the kept ones. When no level holds ``k`` rows
+    every label becomes ``"other"`` (held by all ``n >= k`` rows; a column of
+    non-string labels becomes an ``object`` column, or a ``category`` column, of
+    that one level): no real label of fewer than ``k`` rows is kept. A boolean
+    column whose minority side holds fewer than ``k`` rows becomes constant (the
+    majority side of all ``n >= k`` rows; ``False`` on a tie).
+
+    With ``labels="redistribute"`` (the strata of a stratified model, whose levels
+    must stay the whole table's levels) no level is ever created: rare rows are
+    always redistributed, and a column where no level holds ``k`` rows is set
+    missing.
 
 Discrete numbers (a numeric column with at most
 :data:`~synthkit.schema.DISCRETE_MAX_LEVELS` distinct values that are whole
 numbers, or that are fitted as an exact pmf: at least 5 rows per value)
     A value held by ``c < k`` rows is replaced by the nearest value held by at
     least ``k`` rows (the smaller one on a tie); the other values are kept. When no
-    value holds ``k`` rows, every value becomes the mean (rounded to the column's
-    decimals).
+    value holds ``k`` rows, every value becomes the median of the ``n`` values
+    (rounded to the column's decimals).
 
 Continuous numbers and datetimes: top and bottom coding
-    With the values sorted, ``x_(1) <= ... <= x_(n)``, the ``k`` smallest are
-    replaced by their mean and the ``k`` largest by theirs:
+    With the values sorted, ``x_(1) <= ... <= x_(n)`` and ``c = ceil(k / 2)``, each
+    tail of ``k`` values is set to its middle value (its median for odd ``k``):
 
-        x_(i) -> (1/k) sum_{j<=k} x_(j)   (i <= k),
-        x_(i) -> (1/k) sum_{j>n-k} x_(j)  (i > n - k),
+        x_(i) -> x_(c)   (i <= k),        x_(i) -> x_(n+1-c)   (i > n - k),
 
     so the column's minimum and maximum (stored in its schema, reached by its
-    samples) are averages of ``k`` records, never one record's value. The means
-    are rounded to the column's decimals (integer dtypes stay integers) and
-    datetimes to their resolution (day, hour, ...), in wall-clock time. When
-    ``n < 2k`` the two tails overlap: every value becomes the mean of all ``n``
-    values (the record says ``collapsed_to_mean``). A coded column that now has
-    few distinct values also goes through the discrete rule.
+    samples) are values held, after coding, by at least ``k`` records, and they are
+    robust: the ``c - 1`` most extreme values of each tail (an outlier among them)
+    change nothing. (Setting a tail to its *mean* would let an outlier be recovered
+    from the stored extreme and the knot below it; setting it to ``x_(n-k)``, the
+    nearest value outside the tail, costs about twice the fidelity on small tables.)
+    When ``n <= 2k`` the tails overlap: every value becomes
+    the median of the ``n >= k`` values (the mean of the two middle ones for even
+    ``n``, rounded to the column's decimals; datetimes in wall-clock time, to
+    their resolution; the record says ``collapsed_to_median``). A coded column
+    that now has few distinct values also goes through the discrete rule.
 
 Rule of :func:`protect_columns`
 -------------------------------
@@ -79,7 +111,9 @@ order statistic whenever ``n/m`` is an odd integer), and consecutive knots are
 ``j_{i+1} - j_i >= floor(n/m) >= k`` observations apart. A tie of ``c >= k``
 records (an atom of width ``(c - 1)/n`` in the empirical marginal) that contains
 at least one ``p_i`` is kept as an atom with its exact probability interval,
-replacing those ``p_i``; smaller ties are smoothed.
+replacing those ``p_i``; smaller ties are smoothed, except that a knot falling
+inside one takes its value (moving such a knot off the tie would loosen the
+bound below by up to ``(k - 1)/n``).
 
 Distance to the data. At a knot ``F_c(x_i) = j_i/n = F_n(x_i)``, the ECDF there
 (``x_(j) <= x_i <= x_(j+1)``); between two consecutive knots both CDFs rise from
@@ -94,9 +128,11 @@ exactly ``1/m`` when ``m`` divides ``n``. For a KDE marginal the same argument
 bounds the distance to the KDE's own CDF.
 
 The number of stored knots is at most ``m <= max_knots``. A discrete ``"pmf"``
-marginal or a categorical one is checked, not changed: the record counts the
-stored values with fewer than ``k`` rows (zero after :func:`protect_frame`).
-Parametric marginals store no data value and are left as they are.
+marginal or a categorical one is checked, not changed: one that stores a value
+held by 1 to ``k - 1`` rows (a column that did not come through
+:func:`protect_frame`) is a :class:`~synthkit.errors.FitError`, so a
+``support_check`` record always says ``values_below_min_count: 0``. Parametric
+marginals store no data value and are left as they are.
 
 Examples
 --------
@@ -119,9 +155,9 @@ import numpy as np
 import pandas as pd
 
 from ..columns import ColumnModel
-from ..errors import DataError, SpecError, reject_unknown_keys
+from ..errors import DataError, FitError, SpecError, reject_unknown_keys
 from ..marginals import CategoricalMarginal, DiscreteMarginal, EmpiricalMarginal
-from ..schema import DISCRETE_MAX_LEVELS, Column, infer_column
+from ..schema import DISCRETE_MAX_LEVELS, Column, infer_column, infer_schema
 
 __all__ = ["PrivacyPolicy", "protect_frame", "protect_columns", "knot_budget", "MODES"]
 
@@ -137,6 +173,9 @@ _PMF_ROWS_PER_VALUE = 5
 
 _NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9,
        "ms": 10**6, "us": 10**3, "ns": 1}
+
+_LABEL_RULES = ("merge", "redistribute")
+_SPARSE_RULES = ("error", "missing")
 
 
 @dataclass(frozen=True)
@@ -210,9 +249,13 @@ def knot_budget(n_obs: int, policy: PrivacyPolicy) -> int:
     return int(min(policy.max_knots, max(2, int(n_obs) // policy.min_count)))
 
 
+def _record(protection: str, name: str, k: int, **fields: Any) -> dict[str, Any]:
+    return {"protection": protection, "column": name, "min_count": k, **fields}
+
+
 # --------------------------------------------------------------------------- frame
-def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
-                  labels: bool = True) -> tuple[pd.DataFrame, list[dict]]:
+def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *, labels: str = "merge",
+                  sparse: str = "error") -> tuple[pd.DataFrame, list[dict]]:
     """Merge rare levels and values, top/bottom code extremes (module docstring).
 
     Parameters
@@ -221,20 +264,30 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
         The modelled columns of the real table (identifier and PII columns removed).
     policy : PrivacyPolicy
         ``k = policy.min_count``; with ``mode="off"`` the frame is returned as it is.
-    labels : bool
-        Also merge rare categorical / boolean levels (default). False protects the numeric
-        and datetime columns only: the levels of a stratified model's strata must stay the
-        whole table's levels, which were protected already.
+    labels : {"merge", "redistribute"}
+        ``"merge"``: rare string levels merge into ``"other"`` when that level holds
+        ``k`` rows (module docstring). ``"redistribute"``: never a new level; rare rows
+        go to the kept levels and a column with no kept level is set missing (the strata
+        of a stratified model, whose levels are the whole table's).
+    sparse : {"error", "missing"}
+        A column with ``0 < n < k`` non-missing values raises :class:`DataError`
+        (``"error"``) or is set missing (``"missing"``: a part of a table, such as a stratum).
 
     Returns
     -------
     frame : pandas.DataFrame
-        A new frame (the input is not modified) with the same columns, index and dtypes.
+        A new frame (the input is not modified) with the same columns and index, and the
+        same dtypes except where a value had to become missing or ``"other"``.
     records : list of dict
         One record per protection that changed a column, e.g.
-        ``{"protection": "top_bottom_coding", "column": "income", "k": 5}``.
+        ``{"protection": "top_bottom_coding", "column": "income", "min_count": 5}``.
         Columns whose kind cannot be inferred (entirely missing, unhashable cells) are
         left for the fit to report.
+
+    Raises
+    ------
+    DataError
+        A column with fewer than ``k`` non-missing values (``sparse="error"``).
 
     Examples
     --------
@@ -245,6 +298,10 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
     (3.5, 18.5, 'top_bottom_coding')
     """
     policy = _check_policy(policy)
+    if labels not in _LABEL_RULES:
+        raise SpecError(f"`labels` must be one of {list(_LABEL_RULES)}, got {labels!r}")
+    if sparse not in _SPARSE_RULES:
+        raise SpecError(f"`sparse` must be one of {list(_SPARSE_RULES)}, got {sparse!r}")
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"protect_frame needs a pandas DataFrame, got {type(frame).__name__}")
     if not policy.active:
@@ -252,6 +309,7 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
     k = policy.min_count
     out = frame.copy()
     records: list[dict] = []
+    too_few: list[str] = []
     for j, label in enumerate(frame.columns):
         s = frame.iloc[:, j]
         name = str(label)
@@ -259,10 +317,14 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
             col = infer_column(s, name)
         except DataError:
             continue
-        if col.kind in ("categorical", "boolean") and not labels:
-            continue
-        if col.kind == "categorical":
-            new, recs = _protect_labels(s, k, name)
+        n_obs = int(s.notna().sum())
+        if n_obs < k:
+            if sparse == "error":
+                too_few.append(f"column {name!r} has {n_obs} non-missing value(s)")
+                continue
+            new, recs = _missing(s), [_record("too_few_values", name, k, into="missing")]
+        elif col.kind == "categorical":
+            new, recs = _protect_labels(s, k, name, labels)
         elif col.kind == "boolean":
             new, recs = _protect_boolean(s, k, name)
         elif col.kind == "datetime":
@@ -272,7 +334,18 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *,
         if recs:
             out.isetitem(j, new)
             records.extend(recs)
+    if too_few:
+        infer_schema(frame)  # a problem of the table itself (labels, an empty column) is reported first
+        raise DataError(
+            f"{'; '.join(too_few)}: fewer than min_count={k}, so a model of the column would describe fewer "
+            f"than {k} records. Drop the column, declare privacy='off' if the data are not sensitive, "
+            "or lower min_count")
     return out, records
+
+
+def _missing(s: pd.Series) -> pd.Series:
+    """``s`` with every value missing (its dtype when it can hold a missing value)."""
+    return s.where(np.zeros(len(s), dtype=bool))
 
 
 def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -307,7 +380,7 @@ def _redistribute(codes: np.ndarray, counts: np.ndarray, rare: np.ndarray) -> np
     return new
 
 
-def _protect_labels(s: pd.Series, k: int, name: str) -> tuple[pd.Series, list[dict]]:
+def _protect_labels(s: pd.Series, k: int, name: str, rule: str) -> tuple[pd.Series, list[dict]]:
     """Merge or redistribute the levels of a categorical column held by fewer than ``k`` rows."""
     is_cat = isinstance(s.dtype, pd.CategoricalDtype)
     obs = s.notna().to_numpy()
@@ -322,38 +395,50 @@ def _protect_labels(s: pd.Series, k: int, name: str) -> tuple[pd.Series, list[di
     rare = counts < k
     if not rare.any():
         return s, []
-    record: dict[str, Any] = {"protection": "rare_levels", "column": name, "k": k}
+    record = _record("rare_levels", name, k)
     empty = int((counts == 0).sum())
     if empty:
         record["empty_levels_dropped"] = empty
-    strings = all(isinstance(v, str) for v in labels)
-    target = next((lab for lab in OTHER_LABELS if lab in labels), "other") if strings else None
-    t = labels.get_loc(target) if target in labels else None
-    is_target = np.arange(len(labels)) == (-1 if t is None else t)
-    merge = rare & ~is_target  # the rare levels other than the merged level itself
-    kept = ~rare & ~is_target
-    moved = int(counts[merge].sum())
-    if strings and moved > 0 and (moved + int(counts[is_target].sum()) >= k or not kept.any()):
-        new_values = values.copy()
-        new_values[merge[codes]] = target
-        new_labels = [lab for lab, keep in zip(labels, kept | is_target, strict=True) if keep]
-        if t is None:
-            new_labels.append(target)
-        record.update(levels_merged=int((merge & (counts > 0)).sum()), into=target)
-        return _rebuild(s, obs, new_values, new_labels, is_cat), [record]
     rows_rare = rare & (counts > 0)
-    if not rows_rare.any() or (strings and not (~rare).any()):
-        # only unused categories are rare, or every row is in the one "other" level: drop the unused
-        keep = counts > 0
+    if not rows_rare.any():  # only categories no row uses are rare: drop them
         record["levels_merged"] = 0
-        return _rebuild(s, obs, values, [lab for lab, kp in zip(labels, keep, strict=True) if kp],
+        return _rebuild(s, obs, values, [lab for lab, c in zip(labels, counts, strict=True) if c > 0],
                         is_cat), [record]
-    if not (~rare).any():  # no level reaches k and the labels are not strings: the largest level
-        top = int(np.argmax(counts))
-        record.update(levels_merged=int(rows_rare.sum()) - 1, into="most_frequent")
-        new_values = np.full(values.shape, labels[top], dtype=object)
-        return _rebuild(s, obs, new_values, [labels[top]], is_cat), [record]
-    record.update(levels_merged=int(rows_rare.sum()), into="redistributed", method="largest_remainder")
+    if (~rare).any() and rule == "redistribute":
+        return _redistributed(s, obs, codes, counts, rare, labels, is_cat, record)
+    strings = all(isinstance(v, str) for v in labels)
+    if not (~rare).any():  # no level reaches k: no real label is kept
+        record["levels_merged"] = int(rows_rare.sum())
+        if rule == "redistribute":
+            record["into"] = "missing"
+            return _missing(s), [record]
+        target = next((lab for lab in OTHER_LABELS if lab in labels), "other")
+        record["levels_merged"] -= int(target in labels and counts[labels.get_loc(target)] > 0)
+        record["into"] = target
+        base = s if is_cat or strings else s.astype(object)  # numbers become text: "other"
+        return _rebuild(base, obs, np.full(values.shape, target, dtype=object), [target], is_cat), [record]
+    if strings:
+        target = next((lab for lab in OTHER_LABELS if lab in labels), "other")
+        t = labels.get_loc(target) if target in labels else -1
+        merge = rare & (np.arange(len(labels)) != t)  # the rare levels other than the merged level
+        merged = int(counts[merge].sum()) + (int(counts[t]) if t >= 0 else 0)
+        if merged >= k:
+            new_values = values.copy()
+            new_values[merge[codes]] = target
+            keep = ~rare | (np.arange(len(labels)) == t)  # the kept levels and the merged level
+            new_labels = [lab for lab, kp in zip(labels, keep, strict=True) if kp]
+            if t < 0:
+                new_labels.append(target)
+            record.update(levels_merged=int((merge & (counts > 0)).sum()), into=target)
+            return _rebuild(s, obs, new_values, new_labels, is_cat), [record]
+    return _redistributed(s, obs, codes, counts, rare, labels, is_cat, record)
+
+
+def _redistributed(s: pd.Series, obs: np.ndarray, codes: np.ndarray, counts: np.ndarray, rare: np.ndarray,
+                   labels: pd.Index, is_cat: bool, record: dict) -> tuple[pd.Series, list[dict]]:
+    """The rare rows of ``s`` moved to the kept levels by largest remainder (module docstring)."""
+    record.update(levels_merged=int((rare & (counts > 0)).sum()), into="redistributed",
+                  method="largest_remainder")
     new_codes = _redistribute(codes, counts, rare)
     new_values = np.asarray(labels, dtype=object)[new_codes]
     new_labels = [lab for lab, r in zip(labels, rare, strict=True) if not r]
@@ -383,8 +468,7 @@ def _protect_boolean(s: pd.Series, k: int, name: str) -> tuple[pd.Series, list[d
     majority = n_true > n_false
     out = s.copy()
     out[obs] = majority if s.dtype != object else np.full(b.size, majority, dtype=object)
-    return out, [{"protection": "rare_levels", "column": name, "k": k, "levels_merged": 1,
-                  "into": "majority"}]
+    return out, [_record("rare_levels", name, k, levels_merged=1, into="majority")]
 
 
 def _discrete_like(v: np.ndarray) -> bool:
@@ -403,10 +487,10 @@ def _protect_numeric(s: pd.Series, col: Column, k: int, name: str) -> tuple[pd.S
     records = []
     if not _discrete_like(v):
         v, rec = _top_bottom(v, k, col.decimals)
-        records.append({"protection": "top_bottom_coding", "column": name, "k": k, **rec})
+        records.append(_record("top_bottom_coding", name, k, **rec))
     v, rec = _merge_rare_values(v, k, col.decimals)
     if rec is not None:
-        records.append({"protection": "rare_values", "column": name, "k": k, **rec})
+        records.append(_record("rare_values", name, k, **rec))
     if not records:
         return s, []
     x[obs] = v
@@ -421,15 +505,15 @@ def _rounded(value: float, decimals: int | None) -> float:
 
 
 def _top_bottom(v: np.ndarray, k: int, decimals: int | None) -> tuple[np.ndarray, dict]:
-    """Replace the ``k`` smallest and ``k`` largest values by their means (all by the mean if n < 2k)."""
-    out = v.copy()
-    if v.size < 2 * k:
-        out[:] = _rounded(float(v.mean()), decimals)
-        return out, {"collapsed_to_mean": True}
+    """``x_(i) -> x_(c)`` for ``i <= k`` and ``x_(n+1-c)`` for ``i > n - k`` (``c = ceil(k/2)``);
+    the median if ``n <= 2k``."""
+    if v.size <= 2 * k:
+        return np.full(v.shape, _rounded(float(np.median(v)), decimals)), {"collapsed_to_median": True}
     order = np.argsort(v, kind="stable")
-    low, high = order[:k], order[-k:]
-    out[low] = _rounded(float(v[low].mean()), decimals)
-    out[high] = _rounded(float(v[high].mean()), decimals)
+    c = -(-k // 2)
+    out = v.copy()
+    out[order[:k]] = v[order[c - 1]]
+    out[order[-k:]] = v[order[-c]]
     return out, {}
 
 
@@ -437,6 +521,7 @@ def _merge_rare_values(v: np.ndarray, k: int, decimals: int | None) -> tuple[np.
     """Values with fewer than ``k`` rows -> the nearest value with at least ``k`` (the smaller on a tie).
 
     Only for columns of few distinct values (:func:`_discrete_like`); others are returned as they are.
+    When no value has ``k`` rows, every value becomes the median.
     """
     if v.size == 0 or not _discrete_like(v):
         return v, None
@@ -446,8 +531,8 @@ def _merge_rare_values(v: np.ndarray, k: int, decimals: int | None) -> tuple[np.
         return v, None
     kept = vals[~rare]
     if kept.size == 0:
-        return np.full(v.shape, _rounded(float(v.mean()), decimals)), {
-            "values_merged": int(rare.sum()), "into": "mean"}
+        return np.full(v.shape, _rounded(float(np.median(v)), decimals)), {
+            "values_merged": int(rare.sum()), "into": "median"}
     i = np.searchsorted(kept, vals)
     below = kept[np.clip(i - 1, 0, kept.size - 1)]
     above = kept[np.clip(i, 0, kept.size - 1)]
@@ -457,40 +542,35 @@ def _merge_rare_values(v: np.ndarray, k: int, decimals: int | None) -> tuple[np.
 
 
 def _protect_datetime(s: pd.Series, col: Column, k: int, name: str) -> tuple[pd.Series, list[dict]]:
-    """Top/bottom code a datetime column in wall-clock time, rounded to its resolution and unit."""
+    """Top/bottom code a datetime column; the median (wall-clock time, at its resolution) if ``n <= 2k``."""
+    obs = s.notna().to_numpy()
+    positions = np.flatnonzero(obs)
     tz = getattr(s.dt, "tz", None)
     wall = s.dt.tz_localize(None) if tz is not None else s
-    obs = s.notna().to_numpy()
     ns = wall.astype("datetime64[ns]").to_numpy().view(np.int64)[obs]
-    step = max(_NS.get(col.extra.get("resolution", "ns"), 1), _NS.get(str(s.dt.unit), 1))
-    positions = np.flatnonzero(obs)
-    base = int(ns.min())
-    # differences from the minimum as unsigned integers: exact, no overflow over any pandas range
-    offset = (ns.view(np.uint64) - np.uint64(base % 2**64)).astype(float)
-
-    def stamp(idx: np.ndarray) -> pd.Timestamp:
-        mean = base + int(round(float(offset[idx].mean()) / step)) * step
-        ts = pd.Timestamp(mean, unit="ns")
-        return ts if tz is None else ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
-
     out = s.copy()
-    if ns.size < 2 * k:
-        out.iloc[positions] = stamp(np.arange(ns.size))
-        return out, [{"protection": "top_bottom_coding", "column": name, "k": k,
-                      "collapsed_to_mean": True}]
-    order = np.argsort(ns, kind="stable")
-    low, high = order[:k], order[-k:]
-    lo_ts, hi_ts = stamp(low), stamp(high)
-    out.iloc[positions[low]] = lo_ts
-    out.iloc[positions[high]] = hi_ts
-    return out, [{"protection": "top_bottom_coding", "column": name, "k": k}]
+    if ns.size > 2 * k:  # the coded values are values of the column: no rounding, no time-zone change
+        order = positions[np.argsort(ns, kind="stable")]
+        c = -(-k // 2)
+        out.iloc[order[:k]] = s.iloc[order[c - 1]]
+        out.iloc[order[-k:]] = s.iloc[order[-c]]
+        return out, [_record("top_bottom_coding", name, k)]
+    ns = np.sort(ns)
+    step = max(_NS.get(col.extra.get("resolution", "ns"), 1), _NS.get(str(s.dt.unit), 1))
+    lo, hi = int(ns[(ns.size - 1) // 2]), int(ns[ns.size // 2])
+    middle = (lo + hi) // 2  # Python integers: exact, no overflow
+    ts = pd.Timestamp((middle + step // 2) // step * step, unit="ns")
+    if tz is not None:
+        ts = ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    out.iloc[positions] = ts
+    return out, [_record("top_bottom_coding", name, k, collapsed_to_median=True)]
 
 
 # ------------------------------------------------------------------------ columns
 def protect_columns(
     columns: list[ColumnModel], n: int, policy: PrivacyPolicy
 ) -> tuple[list[ColumnModel], list[dict]]:
-    """Bound every stored numeric quantile function (module docstring).
+    """Bound every stored numeric quantile function; check every stored support (module docstring).
 
     Parameters
     ----------
@@ -510,9 +590,15 @@ def protect_columns(
         compressed to at most ``m = min(max_knots, max(2, n_obs // k))`` knots;
         every other marginal as it was.
     records : list of dict
-        ``{"protection": "quantile_knots", "column", "knots", "budget", "atoms"}`` per
-        compressed marginal and ``{"protection": "support_check", "column", "k",
-        "values_below_k"}`` per pmf or categorical marginal.
+        ``{"protection": "quantile_knots", "column", "min_count", "knots", "max_knots", "atoms"}`` per
+        compressed marginal and ``{"protection": "support_check", "column", "min_count",
+        "values_below_min_count": 0}`` per pmf or categorical marginal.
+
+    Raises
+    ------
+    FitError
+        A pmf or categorical marginal stores a value held by 1 to ``k - 1`` rows (its
+        column did not come through :func:`protect_frame`).
 
     Examples
     --------
@@ -541,14 +627,19 @@ def protect_columns(
             m = knot_budget(n_obs, policy)
             new, atoms = _compress(marg, m, n_obs, (k - 1) / max(n_obs, 1))
             out.append(ColumnModel(cm.column, new, cm.report))
-            records.append({"protection": "quantile_knots", "column": cm.name, "knots": int(new.x.size),
-                            "budget": policy.max_knots, "atoms": atoms})
+            records.append(_record("quantile_knots", cm.name, k, knots=int(new.x.size),
+                                   max_knots=policy.max_knots, atoms=atoms))
             continue
         if isinstance(marg, CategoricalMarginal) or (
                 isinstance(marg, DiscreteMarginal) and marg.family == "pmf"):
-            below = int(np.sum(marg.probs * n_obs < k - 0.5))
-            records.append({"protection": "support_check", "column": cm.name, "k": k,
-                            "values_below_k": below})
+            held = np.asarray(marg.probs) * n_obs  # rows per stored value (a boolean's unused side: 0)
+            below = int(np.sum((held > 0.5) & (held < k - 0.5)))
+            if below:
+                raise FitError(
+                    f"column {cm.name!r}: its fitted marginal stores {below} value(s) held by fewer than "
+                    f"min_count={k} of its {n_obs} rows; fit it on a frame that went through "
+                    "protect_frame, or declare privacy='off' if the data are not sensitive")
+            records.append(_record("support_check", cm.name, k, values_below_min_count=0))
         out.append(cm)
     return out, records
 

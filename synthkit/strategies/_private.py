@@ -10,7 +10,7 @@ table is modelled as it is and a warning names any identifier / PII column.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -31,7 +31,6 @@ class PreparedFit:
     generated: list[GeneratedColumn]
     records: list[dict]
     policy: Any
-    notes: list[str] = field(default_factory=list)
 
     def summary(self, protections: list[dict]) -> dict[str, Any]:
         """The ``privacy`` entry of the model document: policy, generated columns, protections."""

@@ -145,7 +145,8 @@ class Strategy(Parameters):
             strata = get_strategy("stratified").wrap(self, frame)
         dependence = FittedDependence() if strata is not None else self._estimate(frame)
         self._set_state(schema, columns, dependence, n_train=len(frame), strata=strata)
-        self.privacy_ = {"policy": policy(self).to_dict(), "protections": list(records or []) + knots}
+        self.privacy_ = {"policy": policy(self).to_dict(),
+                         "protections": list(records or []) + knots + self._sampler()._strata_protections()}
 
     @property
     def schema(self) -> Schema:
@@ -203,6 +204,9 @@ class Strategy(Parameters):
     def _declare(self) -> FittedDependence:
         """Hook: the dependence of a declared model (``columns_`` are set)."""
         return FittedDependence()
+
+    def _strata_protections(self) -> list[dict]:  # hook: the protections of a stratified model's levels
+        return []
 
     def _on_state(self) -> None:  # hook: derive sampling caches (factors, loaded vines) from dependence_
         pass

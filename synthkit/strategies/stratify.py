@@ -193,7 +193,7 @@ class Stratified(Strategy):
                     params: dict[str, Any]) -> None:
         if by is None:  # no level column: one pooled model
             self.by_, self.levels_, self.missing_ = None, [], []
-            self.pooled_ = _fit_level(klass, params, frame)
+            self.pooled_, _ = _fit_level(klass, params, frame)
             return
         if by not in self.schema_.names:
             raise SpecError(f"`stratify` names unknown column {by!r}; columns are {self.schema_.names}")
@@ -220,9 +220,7 @@ class Stratified(Strategy):
         sub = frame[others]
 
         def fit_one(rows: np.ndarray) -> tuple[Strategy, list[str]]:
-            part = sub.loc[rows]
-            empty = [c for c in others if part[c].isna().all()]
-            return _fit_level(klass, params, part.drop(columns=empty)), empty
+            return _fit_level(klass, params, sub.loc[rows])
 
         models: list[Strategy | None] = []
         missing: list[list[str]] = []
@@ -235,6 +233,15 @@ class Stratified(Strategy):
         if any(m is None for m in models) or (codes < 0).any():
             pooled, _ = fit_one(np.ones(len(frame), dtype=bool))
         self.by_, self.levels_, self.missing_, self.pooled_ = by, models, missing, pooled
+
+    def _strata_protections(self) -> list[dict]:
+        """The protections of the level models, each record with its ``"stratum"``: the level's
+        index in the ``by`` column's levels, or ``"pooled"`` for the model of small levels and
+        missing ones."""
+        models = [(i, m) for i, m in enumerate(self.levels_) if m is not None]
+        if self.pooled_ is not None:
+            models.append(("pooled", self.pooled_))
+        return [{**r, "stratum": s} for s, m in models for r in m.privacy_.get("protections", [])]
 
     def _on_state(self) -> None:
         if not hasattr(self, "levels_"):
@@ -319,19 +326,27 @@ class Stratified(Strategy):
         return obj
 
 
-def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> Strategy:
+def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> tuple[Strategy, list[str]]:
     """A level's model fitted on its rows of the owner's (already protected) modelled table.
 
-    The level's own extremes are top/bottom coded again (its bounds would otherwise be single
-    records' values); its labels stay the owner's protected levels.
+    The rows are protected again as a part of the table (:func:`~synthkit.privacy.protect_frame`
+    with ``labels="redistribute"``, ``sparse="missing"``): the level's own extremes are
+    top/bottom coded, its labels held by fewer than ``min_count`` of its rows are redistributed
+    over its other labels (never a new label: the owner maps the level's labels to its own), and
+    a column with fewer than ``min_count`` values in the level is left out of it (sampled missing
+    there). Returns the model, whose ``privacy_`` records these protections, and the columns it
+    leaves out.
     """
     from ..privacy import protect_frame
 
     model = klass(**params)
     model._validate_params()
-    frame, _ = protect_frame(check_frame(frame), policy(model), labels=False)
-    model._fit_frame(frame)
-    return model
+    frame, records = protect_frame(check_frame(frame), policy(model), labels="redistribute", sparse="missing")
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    if empty and isinstance(model.marginals, dict):
+        model.marginals = {c: v for c, v in model.marginals.items() if c not in empty}
+    model._fit_frame(frame.drop(columns=empty), None, records)
+    return model, empty
 
 
 def _min_rows(columns: list[ColumnModel]) -> int:
