@@ -1,5 +1,6 @@
-"""Generators the benchmark scripts compare: synthkit, a row resampler, and peers installed
-separately (SDV; never synthkit dependencies). Each has ``name``, ``fit(real)`` and ``sample(n, seed)``."""
+"""What the benchmark scripts share: the generators they compare (synthkit, a row resampler,
+and peers installed separately - SDV; never synthkit dependencies - each with ``name``,
+``fit(real)`` and ``sample(n, seed)``) and the SDMetrics metadata they score with."""
 
 import numpy as np
 
@@ -56,3 +57,20 @@ class SDVGaussianCopula:
         # SDV seeds itself; its output is recorded as is
         out = self.model.sample(n)
         return out["t"] if isinstance(out, dict) else out
+
+
+def metadata_for(real):
+    """SDMetrics metadata of ``real`` (SDV's detection; a numerical/categorical rule without SDV)."""
+    try:
+        from sdv.metadata import Metadata
+
+        md = Metadata.detect_from_dataframes({"t": real}).to_dict()["tables"]["t"]
+        return {"columns": md["columns"]}
+    except Exception:  # noqa: BLE001 - SDV missing: a plain numerical/categorical rule
+        import pandas as pd
+
+        cols = {}
+        for c in real.columns:
+            num = pd.api.types.is_numeric_dtype(real[c]) and real[c].nunique() > 10
+            cols[c] = {"sdtype": "numerical" if num else "categorical"}
+        return {"columns": cols}

@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import Resample, SDVGaussianCopula, SynthkitMethod  # noqa: E402  (the scripts run as files)
+from peers import Resample, SDVGaussianCopula, SynthkitMethod, metadata_for  # noqa: E402  (the scripts run as files)
 
 LEAKY = "bootstrap of train rows (leaky)"
 
@@ -104,23 +104,7 @@ def aux_halves(columns: list[str]) -> tuple[list[str], list[str]]:
     return list(columns[:half]), list(columns[half:])
 
 
-# ------------------------------------------------------------------ generators
-
 # --------------------------------------------------------------------- quality
-def metadata_for(real: pd.DataFrame) -> dict:
-    try:
-        from sdv.metadata import Metadata
-
-        md = Metadata.detect_from_dataframes({"t": real}).to_dict()["tables"]["t"]
-        return {"columns": md["columns"]}
-    except Exception:  # noqa: BLE001 - SDV missing: a plain numerical/categorical rule
-        cols = {}
-        for c in real.columns:
-            num = pd.api.types.is_numeric_dtype(real[c]) and real[c].nunique() > 10
-            cols[c] = {"sdtype": "numerical" if num else "categorical"}
-        return {"columns": cols}
-
-
 def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> float:
     from sdmetrics.reports.single_table import QualityReport
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import Resample, SDVGaussianCopula, SynthkitMethod  # noqa: E402  (the scripts run as files)
+from peers import Resample, SDVGaussianCopula, SynthkitMethod, metadata_for  # noqa: E402  (the scripts run as files)
 
 warnings.filterwarnings("ignore")
 
@@ -77,20 +77,6 @@ def round_like(real: pd.DataFrame, synth: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].clip(real[c].min(), real[c].max()).astype(real[c].dtype,
                                                                         errors="ignore")
     return out
-
-
-def metadata_for(real: pd.DataFrame) -> dict:
-    try:
-        from sdv.metadata import Metadata
-
-        md = Metadata.detect_from_dataframes({"t": real}).to_dict()["tables"]["t"]
-        return {"columns": md["columns"]}
-    except Exception:  # noqa: BLE001 - SDV missing: a plain numerical/categorical rule
-        cols = {}
-        for c in real.columns:
-            num = pd.api.types.is_numeric_dtype(real[c]) and real[c].nunique() > 10
-            cols[c] = {"sdtype": "numerical" if num else "categorical"}
-        return {"columns": cols}
 
 
 def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> tuple[float, ...]:

@@ -395,11 +395,8 @@ def test_whole_number_floats_are_quantities_unless_named_like_keys():
 
 def test_detection_runs_on_arrow_backed_strings():
     # pandas 3 stores strings in Arrow, whose regular expressions (RE2) lack look-arounds
-    try:
-        context = pd.option_context("future.infer_string", True)
-    except (KeyError, pd.errors.OptionError):  # pragma: no cover - an option pandas may retire
-        pytest.skip("pandas has no future.infer_string option")
-    with context:
-        frame = realistic_table()
-        got = {k: (d.role, d.pii_type) for k, d in detect_roles(frame).items()}
+    frame = realistic_table()
+    frame = frame.astype({c: "string[pyarrow]" for c in frame.columns if frame[c].dtype == object})
+    assert (frame.dtypes == "string").any()
+    got = {k: (d.role, d.pii_type) for k, d in detect_roles(frame).items()}
     assert got == {k: EXPECTED[k] for k in frame.columns}
