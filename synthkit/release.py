@@ -42,6 +42,8 @@ __all__ = ["anonymize", "run_release_recipe", "AnonymizationResult", "MIN_HOLDOU
 MIN_HOLDOUT_ROWS = 50
 #: Rounds of redrawing generated values that equal a real value.
 _REDRAW_ROUNDS = 8
+#: Key of the redraw streams under the release's seed (the split, fit and sample use 0, 1, 2).
+_REDRAW_STREAM = 3
 
 
 @dataclass
@@ -79,27 +81,29 @@ def _split(frame: pd.DataFrame, holdout: float,
 
 def _redraw_real_values(model: Any, synthetic: pd.DataFrame, real: pd.DataFrame,
                         root: np.random.SeedSequence) -> dict[str, int]:
-    """Draw again every generated value equal to a real one (vectorised, seeded); counts per column."""
+    """Draw again every generated PII value equal to a real one (vectorised, seeded); counts per column.
+
+    Values compare as in :func:`synthkit.privacy.real_values_emitted`. Identifiers need no
+    redraw: their formats exclude every real id by construction.
+    """
+    from .privacy.generators import real_value_mask
+
     counts: dict[str, int] = {}
     labels = model.schema.labels()
     for j, g in enumerate(model.generated_):
         name = labels.get(g.name, g.name)
-        if name not in real.columns or g.column.role != "pii":  # identifiers are disjoint by construction
+        if name not in real.columns or g.column.role != "pii":
             continue
-        real_set = pd.Index(real[name].dropna().astype(str).str.strip().str.lower().unique())
         col = synthetic[name]
         redrawn = 0
         for r in range(_REDRAW_ROUNDS):
-            norm = col.astype(str).str.strip().str.lower()
-            hit = np.flatnonzero(col.notna().to_numpy() & norm.isin(real_set).to_numpy())
+            hit = np.flatnonzero(real_value_mask(real[name], col))
             if hit.size == 0:
                 break
-            rng = child_generator(root, 2**31 - 11, j, r)
-            key = int(rng.integers(0, 2**63 - 1))
+            rng = child_generator(root, _REDRAW_STREAM, j, r)
             slots = np.int64(2**40 + r * 2**32) + hit.astype(np.int64)
-            fresh = g.generator.generate(slots, key, rng)
             values = col.to_numpy(dtype=object).copy()
-            values[hit] = fresh
+            values[hit] = g.generator.generate(slots, int(rng.integers(0, 2**63 - 1)), rng)
             col = pd.Series(values, index=col.index, name=name).astype(col.dtype)
             redrawn += int(hit.size)
         synthetic[name] = col

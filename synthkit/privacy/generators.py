@@ -28,7 +28,7 @@ from .fakes import (
 from .identifiers import SequentialId, TemplateId, UuidId, fit_identifier
 from .roles import PII_TYPES, RoleDecision
 
-__all__ = ["fit_generator", "generator_from_dict", "real_values_emitted", "GENERATORS"]
+__all__ = ["fit_generator", "generator_from_dict", "real_values_emitted", "real_value_mask", "GENERATORS"]
 
 #: Record tag -> generator class.
 GENERATORS: dict[str, type[ColumnGenerator]] = {
@@ -152,5 +152,18 @@ def real_values_emitted(real: pd.Series, synthetic: pd.Series) -> int:
     >>> real_values_emitted(pd.Series(["Ann@X.com", "7"]), pd.Series(["ann@x.com ", 7.0, None, "b@x.com"]))
     2
     """
+    return int(real_value_mask(real, synthetic).sum())
+
+
+def real_value_mask(real: pd.Series, synthetic: pd.Series) -> np.ndarray:
+    """Which synthetic values equal a real value, compared as :func:`real_values_emitted` does.
+
+    Examples
+    --------
+    >>> real_value_mask(pd.Series(["a", "b"]), pd.Series(["b", None, "c"])).tolist()
+    [True, False, False]
+    """
     r = set(_normalised(real).tolist())
-    return int(_normalised(synthetic).isin(r).sum())
+    synthetic = pd.Series(synthetic).reset_index(drop=True)
+    hit = _normalised(synthetic).isin(r)
+    return hit.reindex(synthetic.index, fill_value=False).to_numpy(dtype=bool)
