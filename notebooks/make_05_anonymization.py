@@ -124,7 +124,7 @@ for label, m in (("off", naive), ("standard", model)):
         real = train[c]
         rows.append({"privacy": label, "column": c,
                      "real values in the sample": real_values_emitted(real, sample[c]),
-                     "real values in the model file": int(real.isin(set(stored)).sum())})
+                     "real values in the model file": real_values_emitted(stored, real)})
     print(f"privacy={label!r}: {path.name} is {path.stat().st_size / 1e3:,.0f} kB")
 leaks = pd.DataFrame(rows).pivot(index="column", columns="privacy").loc[contact_cols]
 leaks"""),

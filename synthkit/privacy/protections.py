@@ -147,6 +147,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -255,7 +256,7 @@ def _record(protection: str, name: str, k: int, **fields: Any) -> dict[str, Any]
 
 # --------------------------------------------------------------------------- frame
 def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *, labels: str = "merge",
-                  sparse: str = "error") -> tuple[pd.DataFrame, list[dict]]:
+                  sparse: str = "error", continuous: Collection[str] = ()) -> tuple[pd.DataFrame, list[dict]]:
     """Merge rare levels and values, top/bottom code extremes (module docstring).
 
     Parameters
@@ -272,6 +273,10 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *, labels: str = "
     sparse : {"error", "missing"}
         A column with ``0 < n < k`` non-missing values raises :class:`DataError`
         (``"error"``) or is set missing (``"missing"``: a part of a table, such as a stratum).
+    continuous : collection of str
+        Numeric columns to treat as continuous whatever their values (a stratified model's
+        levels: the whole table's continuous columns): top/bottom coded, never merged as
+        discrete values.
 
     Returns
     -------
@@ -330,7 +335,7 @@ def protect_frame(frame: pd.DataFrame, policy: PrivacyPolicy, *, labels: str = "
         elif col.kind == "datetime":
             new, recs = _protect_datetime(s, col, k, name)
         else:
-            new, recs = _protect_numeric(s, col, k, name)
+            new, recs = _protect_numeric(s, col, k, name, name in continuous)
         if recs:
             out.isetitem(j, new)
             records.extend(recs)
@@ -479,16 +484,21 @@ def _discrete_like(v: np.ndarray) -> bool:
     return bool(np.all(v == np.round(v))) or v.size >= _PMF_ROWS_PER_VALUE * n_unique
 
 
-def _protect_numeric(s: pd.Series, col: Column, k: int, name: str) -> tuple[pd.Series, list[dict]]:
-    """Discrete values: merge rare values; otherwise top/bottom code (then merge if now discrete)."""
+def _protect_numeric(s: pd.Series, col: Column, k: int, name: str,
+                     continuous: bool = False) -> tuple[pd.Series, list[dict]]:
+    """Discrete values: merge rare values; otherwise top/bottom code (then merge if now discrete).
+
+    ``continuous``: the column is continuous in the whole table (a stratum's few values of it
+    are not a discrete support): top/bottom code only; its knots bound what is stored.
+    """
     x = s.to_numpy(dtype=float, na_value=np.nan, copy=True)  # never a view of the input
     obs = ~np.isnan(x)
     v = x[obs]
     records = []
-    if not _discrete_like(v):
+    if continuous or not _discrete_like(v):
         v, rec = _top_bottom(v, k, col.decimals)
         records.append(_record("top_bottom_coding", name, k, **rec))
-    v, rec = _merge_rare_values(v, k, col.decimals)
+    v, rec = (v, None) if continuous else _merge_rare_values(v, k, col.decimals)
     if rec is not None:
         records.append(_record("rare_values", name, k, **rec))
     if not records:

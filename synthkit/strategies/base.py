@@ -126,17 +126,22 @@ class Strategy(Parameters):
         self.privacy_ = prepared.summary(self.privacy_["protections"])
         return self
 
-    def _fit_frame(self, frame: pd.DataFrame, roles: dict | None = None, records: list | None = None) -> None:
+    def _fit_frame(self, frame: pd.DataFrame, roles: dict | None = None, records: list | None = None,
+                   continuous: tuple[str, ...] = ()) -> None:
         """Fit the modelled columns of ``frame`` (protected already): the body of :meth:`fit`.
 
-        The strata of a stratified model are fitted through here (no role detection, no
-        second frame protection: the levels see the owner's protected table).
+        The strata of a stratified model are fitted through here (no role detection; their
+        own protections ran in :func:`~synthkit.strategies.stratify._fit_level`); ``continuous``
+        names the whole table's continuous columns, kept continuous in a level whose few
+        values of them would otherwise read as a discrete support.
         """
         schema = infer_schema(frame)  # records non-string labels, restored on sampled frames
         frame = frame.rename(columns=str)
         for col in schema:
             if roles and col.name in roles:
                 col.role, col.role_reason = roles[col.name].role, roles[col.name].reason
+            if col.name in continuous and col.kind == "integer":
+                col.kind = "continuous"
         columns, knots = _document.fit_columns(frame, schema, self.marginals, self.criterion,
                                                self.ks_tolerance, policy(self))
         self.schema_, self.columns_, self.n_train_ = schema, columns, len(frame)  # for the hooks

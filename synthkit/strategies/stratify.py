@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..columns import ColumnModel
 from ..errors import ModelFileError, SpecError
-from ..schema import check_frame
+from ..schema import DISCRETE_MAX_LEVELS, check_frame
 from ..seeding import child_seed
 from . import _engine
 from ._engine import BlockRequest
@@ -219,8 +219,10 @@ class Stratified(Strategy):
         }
         sub = frame[others]
 
+        continuous = tuple(c.name for c in self.columns_ if c.column.kind == "continuous")
+
         def fit_one(rows: np.ndarray) -> tuple[Strategy, list[str]]:
-            return _fit_level(klass, params, sub.loc[rows])
+            return _fit_level(klass, params, sub.loc[rows], continuous)
 
         models: list[Strategy | None] = []
         missing: list[list[str]] = []
@@ -326,7 +328,8 @@ class Stratified(Strategy):
         return obj
 
 
-def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> tuple[Strategy, list[str]]:
+def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame,
+               continuous: tuple[str, ...] = ()) -> tuple[Strategy, list[str]]:
     """A level's model fitted on its rows of the owner's (already protected) modelled table.
 
     The rows are protected again as a part of the table (:func:`~synthkit.privacy.protect_frame`
@@ -334,18 +337,26 @@ def _fit_level(klass: type, params: dict[str, Any], frame: pd.DataFrame) -> tupl
     top/bottom coded, its labels held by fewer than ``min_count`` of its rows are redistributed
     over its other labels (never a new label: the owner maps the level's labels to its own), and
     a column with fewer than ``min_count`` values in the level is left out of it (sampled missing
-    there). Returns the model, whose ``privacy_`` records these protections, and the columns it
-    leaves out.
+    there). The whole table's ``continuous`` columns stay continuous in the level (coded and
+    stored as bounded quantile functions, empirical where the level's few values of them would
+    otherwise be fitted as a discrete support of rare values). Returns the model, whose
+    ``privacy_`` records these protections, and the columns it leaves out.
     """
     from ..privacy import protect_frame
 
     model = klass(**params)
     model._validate_params()
-    frame, records = protect_frame(check_frame(frame), policy(model), labels="redistribute", sparse="missing")
+    active = policy(model).active
+    continuous = tuple(continuous) if active else ()
+    frame, records = protect_frame(check_frame(frame), policy(model), labels="redistribute", sparse="missing",
+                                   continuous=continuous)
     empty = [c for c in frame.columns if frame[c].isna().all()]
-    if empty and isinstance(model.marginals, dict):
+    if isinstance(model.marginals, dict):
         model.marginals = {c: v for c, v in model.marginals.items() if c not in empty}
-    model._fit_frame(frame.drop(columns=empty), None, records)
+        for c in continuous:  # few values in this level: empirical, not a pmf of rare atoms
+            if c in model.marginals and c not in empty and frame[c].nunique() <= DISCRETE_MAX_LEVELS:
+                model.marginals[c] = "empirical"
+    model._fit_frame(frame.drop(columns=empty), None, records, continuous)
     return model, empty
 
 
