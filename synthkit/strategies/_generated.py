@@ -52,10 +52,9 @@ def generated_column(series: pd.Series, decision: Any, position: int, *, min_cou
                      locale: str | None, label: Any = None) -> GeneratedColumn:
     """Fit the generator of one identifier / PII column (only its format is learned)."""
     from ..privacy import fit_generator
+    from ..privacy.base import null_fraction_of
 
-    n = len(series)
-    column = Column(str(series.name), GENERATED, str(series.dtype),
-                    null_fraction=float(series.isna().sum() / n) if n else 0.0,
+    column = Column(str(series.name), GENERATED, str(series.dtype), null_fraction=null_fraction_of(series),
                     role=decision.role, role_reason=decision.reason,
                     extra={} if label is None else {"label": label})
     return GeneratedColumn(column, int(position), fit_generator(series, decision, min_count=min_count,
