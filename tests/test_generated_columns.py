@@ -752,7 +752,8 @@ def test_faker_names_and_emails_collide_only_by_chance(method, pii_type):
 def test_fakes_fit_on_arrow_backed_strings():
     # pandas 3 stores strings in Arrow, whose regular expressions (RE2) lack look-arounds
     table = real_table()
-    arrow = {c: table[c].astype("string[pyarrow]") if table[c].dtype == object else table[c] for c in PII}
-    assert any(str(s.dtype) == "string" for s in arrow.values())
+    arrow = {c: table[c].astype("string[pyarrow]") if pd.api.types.is_string_dtype(table[c]) else table[c]
+             for c in PII}
+    assert any(isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" for s in arrow.values())
     fitted = {c: fit_generator(arrow[c], decision(c)).to_dict() for c in PII}
     assert fitted == {c: fit_generator(real_table()[c], decision(c)).to_dict() for c in PII}
