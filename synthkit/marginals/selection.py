@@ -188,8 +188,11 @@ def fit_continuous(
                 warnings.simplefilter("ignore")
                 m = ParametricMarginal.fit(fit_x, fam)
                 ll = float(np.sum(m.logpdf(x)))
+                ks = ks_distance(m, x)
         except (SynthkitError, ValueError, RuntimeError, FloatingPointError) as exc:
-            records.append({"family": fam, "error": str(exc)})
+            # RuntimeError includes RecursionError: some scipy releases (1.13) recurse without
+            # end in truncnorm's log-CDF for extreme parameters; the family is then skipped
+            records.append({"family": fam, "error": str(exc) or type(exc).__name__})
             continue
         if not np.isfinite(ll):
             records.append({"family": fam, "error": "zero likelihood for some observations"})
@@ -197,7 +200,7 @@ def fit_continuous(
         k = m.n_params()
         rec = {"family": m.family, "params": m.params, "k": k, "loglik": ll,
                "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll,
-               "ks": ks_distance(m, x), "wasserstein": None}
+               "ks": ks, "wasserstein": None}
         records.append(rec)
         if best is None or rec[criterion] < best[0]:
             best = (rec[criterion], m, rec)
