@@ -74,3 +74,12 @@ def metadata_for(real):
             num = pd.api.types.is_numeric_dtype(real[c]) and real[c].nunique() > 10
             cols[c] = {"sdtype": "numerical" if num else "categorical"}
         return {"columns": cols}
+
+
+def available(module: str) -> bool:
+    """Whether ``module`` can be imported (a peer installed)."""
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True

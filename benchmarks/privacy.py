@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import Resample, SDVGaussianCopula, SynthkitMethod, metadata_for  # noqa: E402  (the scripts run as files)
+from peers import Resample, SDVGaussianCopula, SynthkitMethod, available, metadata_for  # noqa: E402  (the scripts run as files)
 
 LEAKY = "bootstrap of train rows (leaky)"
 
@@ -78,14 +78,6 @@ ATTACK_LABELS = {
     "inference_rate_marriage": "inference (rate_marriage)",
     "membership": "membership (AUC)",
 }
-
-
-def available(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
 
 
 def load_split(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

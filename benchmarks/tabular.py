@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import Resample, SDVGaussianCopula, SynthkitMethod, metadata_for  # noqa: E402  (the scripts run as files)
+from peers import Resample, SDVGaussianCopula, SynthkitMethod, available, metadata_for  # noqa: E402  (the scripts run as files)
 
 warnings.filterwarnings("ignore")
 
@@ -129,14 +129,6 @@ class CopulasVine:
     def sample(self, n, seed):
         np.random.seed(seed)  # noqa: NPY002
         return self.model.sample(n)
-
-
-def available(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
 
 
 def run_method(method, dataset, real, metadata, reps, timed_rows, progress,

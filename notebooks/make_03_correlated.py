@@ -1,11 +1,6 @@
 """Build and execute notebooks/03_correlated.ipynb (run: python notebooks/make_03_correlated.py)."""
 
-from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
-
-HERE = Path(__file__).resolve().parent
+from build import build_notebook
 
 cells = [
     ("md", """# 03 · Correlated synthesis
@@ -164,11 +159,4 @@ for ax, (title, f) in zip(axes, (("real", real), ("gaussian_copula", syn))):
 plt.tight_layout()"""),
 ]
 
-nb = nbformat.v4.new_notebook()
-nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-            for kind, src in cells]
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-NotebookClient(nb, timeout=300, kernel_name="python3",
-               resources={"metadata": {"path": str(HERE)}}).execute()
-nbformat.write(nb, HERE / "03_correlated.ipynb")
-print("wrote", HERE / "03_correlated.ipynb")
+build_notebook(cells, "03_correlated.ipynb", timeout=300)

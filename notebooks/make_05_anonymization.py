@@ -1,11 +1,6 @@
 """Build and execute notebooks/05_anonymization.ipynb (run: python notebooks/make_05_anonymization.py)."""
 
-from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
-
-HERE = Path(__file__).resolve().parent
+from build import build_notebook
 
 cells = [
     ("md", """# 05 · Anonymized synthesis: releasing a customer table
@@ -294,11 +289,4 @@ attacks with their intervals) and `verdict.json` (the machine-readable decision)
     ("code", """workdir.cleanup()"""),
 ]
 
-nb = nbformat.v4.new_notebook()
-nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-            for kind, src in cells]
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-NotebookClient(nb, timeout=600, kernel_name="python3",
-               resources={"metadata": {"path": str(HERE)}}).execute()
-nbformat.write(nb, HERE / "05_anonymization.ipynb")
-print("wrote", HERE / "05_anonymization.ipynb")
+build_notebook(cells, "05_anonymization.ipynb", timeout=600)

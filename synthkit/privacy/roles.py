@@ -482,7 +482,8 @@ def detect_roles(frame: pd.DataFrame, overrides: Mapping[str, str] | None = None
     Parameters
     ----------
     frame : pandas.DataFrame
-        The real table.
+        The real table. Columns are named by their label as text (``str(label)``), in the
+        decisions and in ``overrides``, as everywhere in synthkit.
     overrides : mapping of column name to role text, optional
         Declared roles (:func:`parse_role` texts, e.g. ``{"notes": "pii:free_text",
         "zip": "ordinary"}``); their reason is ``"declared"``. A declared ``"pii"`` without a
@@ -509,6 +510,7 @@ def detect_roles(frame: pd.DataFrame, overrides: Mapping[str, str] | None = None
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"detect_roles needs a pandas DataFrame, got {type(frame).__name__}")
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     overrides = dict(overrides or {})
     unknown = [k for k in overrides if k not in frame.columns]
     if unknown:

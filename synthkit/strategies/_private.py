@@ -53,7 +53,7 @@ def prepare(frame: pd.DataFrame, policy: Any, roles: dict[str, str] | None,
     if dup:
         raise DataError(f"the table has duplicate column names once its labels are read as text: {dup}; "
                         "rename the columns, e.g. df.columns = [f'c{i}' for i in range(df.shape[1])]")
-    decisions = detect_roles(frame.set_axis(names, axis=1), roles)
+    decisions = detect_roles(frame, roles)
     sensitive = [c for c, n in zip(frame.columns, names, strict=True)
                  if decisions[n].role in ("identifier", "pii")]
     if policy.mode == "off":

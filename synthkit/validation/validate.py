@@ -283,7 +283,7 @@ def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame, roles: Mapp
     from ..privacy import detect_roles, real_values_emitted
 
     names = {str(c): c for c in real.columns}
-    decisions = detect_roles(real.set_axis(list(names), axis=1), dict(roles) if roles else None)
+    decisions = detect_roles(real, dict(roles) if roles else None)
     sensitive = [names[n] for n, d in decisions.items() if d.role in ("identifier", "pii")]
     checks = []
     for c in sensitive:
