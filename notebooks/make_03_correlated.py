@@ -69,7 +69,7 @@ its Cholesky factor is stable. Sampling and comparing the achieved Spearman corr
 declared ones (categories enter in their declared order):"""),
     ("code", """ds = model.sample(N, seed=42)
 frame = ds.frame
-codes = frame.copy()
+codes = frame[list(columns)].copy()  # the declared columns (the rules add derived ones)
 for c in codes.columns:
     if not pd.api.types.is_numeric_dtype(codes[c]):
         cats = columns[c].get("categories") or [False, True]

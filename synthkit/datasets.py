@@ -2,7 +2,9 @@
 
 Names: ``sklearn:wine``, ``sklearn:breast_cancer``, ``sklearn:iris``,
 ``sklearn:diabetes``, ``statsmodels:macrodata``, ``statsmodels:fair``,
-``statsmodels:grunfeld``. Class targets are returned as categorical labels.
+``statsmodels:grunfeld``, ``statsmodels:anes96`` (a survey with integer-coded answers),
+``statsmodels:randhie`` (20,190 rows of health-insurance data). Class targets are returned
+as categorical labels.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from .errors import DataError
 __all__ = ["load_example", "load_table", "EXAMPLES"]
 
 EXAMPLES = ("sklearn:wine", "sklearn:breast_cancer", "sklearn:iris", "sklearn:diabetes",
-            "statsmodels:macrodata", "statsmodels:fair", "statsmodels:grunfeld")
+            "statsmodels:macrodata", "statsmodels:fair", "statsmodels:grunfeld", "statsmodels:anes96",
+            "statsmodels:randhie")
 
 
 def _did_you_mean(name: str) -> str:

@@ -114,6 +114,10 @@ class Column:
         The column's privacy role (see module docstring).
     role_reason : str
         Why the column has its role ("declared", "98% of values match an e-mail pattern"...).
+    determined_by : str, optional
+        The column whose value determines this one (a hierarchy such as occupation code ->
+        occupation group, see :mod:`synthkit.dependence.hierarchy`): sampled values of this
+        column are derived from that column's by the stored level map.
 
     Examples
     --------
@@ -134,6 +138,7 @@ class Column:
     extra: dict = field(default_factory=dict)
     role: str = "ordinary"
     role_reason: str = ""
+    determined_by: str | None = None
 
     def __post_init__(self) -> None:
         def fail(msg: str) -> SpecError:
@@ -178,6 +183,10 @@ class Column:
             raise fail(f"`decimals` must be an integer in [0, {MAX_DECIMALS}] or None, got {d!r}")
         if not isinstance(self.extra, dict):
             raise fail(f"`extra` must be a mapping, got {self.extra!r}")
+        if self.determined_by is not None and (not isinstance(self.determined_by, str)
+                                               or self.kind not in ("categorical", "boolean", "integer")):
+            raise fail("`determined_by` names the determining column of a categorical, boolean or "
+                       f"integer column, got {self.determined_by!r} on a {self.kind} column")
 
     @property
     def is_numeric(self) -> bool:
@@ -189,6 +198,8 @@ class Column:
             d["categories"] = [_to_py(c) for c in d["categories"]]
         if d["frequencies"] is not None:
             d["frequencies"] = [float(f) for f in d["frequencies"]]
+        if d["determined_by"] is None:
+            del d["determined_by"]
         return d
 
     @classmethod
@@ -379,7 +390,8 @@ class Schema:
         return self.describe()
 
     def describe(self) -> pd.DataFrame:
-        """One row per column: name, kind, dtype, bounds, null fraction, #categories, role and why.
+        """One row per column: name, kind, dtype, bounds, null fraction, #categories, role, why
+        and structure (``"determined by code"`` for a column derived from another one).
 
         Examples
         --------
@@ -399,6 +411,7 @@ class Schema:
                     "n_categories": None if c.categories is None else len(c.categories),
                     "role": c.role,
                     "why": c.role_reason,
+                    "structure": "" if c.determined_by is None else f"determined by {c.determined_by}",
                 }
             )
         return pd.DataFrame(rows)

@@ -66,9 +66,13 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
     ``schema_``/``columns_``/``dependence_``; ``sample`` returns the input's column
     order and dtypes; same seed gives the same frame (also through
     ``iter_chunks`` with different chunk sizes and several workers, and through
-    ``sample_block``); different seeds give different frames; ``rules`` hold on
-    every row, whatever the chunking; ``conditions`` hold (or are refused with
-    ``SpecError`` by strategies without them); the declared path
+    ``sample_block``); different seeds give different frames; ``rules`` (hard,
+    soft, a one-column bound and a derived column) hold on every row, whatever the
+    chunking, ``sample_block`` gives the same rows and the sample carries a rules
+    report; ``conditions`` hold (or are refused with ``SpecError`` by strategies
+    without them); ``extend`` keeps the real columns verbatim and a conditions table
+    holds row by row (or both are refused with ``SpecError`` without ``supports_given``);
+    the declared path
     (``from_spec``) samples or refuses with ``SpecError``;
     ``to_dict``/``save``/``load`` round-trips give identical samples; ``n <= 0``
     and sampling before ``fit`` raise :class:`~synthkit.errors.SynthkitError`.
@@ -173,12 +177,24 @@ def _check_params(cls: type[Strategy], model: Strategy, params: dict[str, Any], 
 
 def _check_rules_and_conditions(cls: type[Strategy], model: Strategy, params: dict[str, Any],
                                 data: pd.DataFrame) -> None:
-    ruled = type(model).from_dict(model.to_dict()).set_params(rules=["age >= 30"])  # rules act at sampling
-    frame = ruled.sample(300, seed=5).frame
-    assert len(frame) == 300 and (frame["age"] >= 30).all(), f"{cls.__name__}: rules broken"
+    rules = ["age >= 30", "rating > 1", {"rule": "member == True", "keep": 0.5},
+             "band = if age >= 50 then 'senior' else 'adult'"]
+    ruled = type(model).from_dict(model.to_dict()).set_params(rules=rules)  # rules act at sampling
+    ds = ruled.sample(300, seed=5)
+    frame = ds.frame
+    assert len(frame) == 300 and (frame["age"] >= 30).all() and (frame["rating"] > 1).all(), (
+        f"{cls.__name__}: rules broken")
+    assert list(frame.columns) == list(data.columns) + ["band"], f"{cls.__name__}: derived column missing"
+    assert ((frame["band"] == "senior") == (frame["age"] >= 50)).all(), f"{cls.__name__}: derived values"
+    report = ds.rules_report
+    assert report is not None and report.rows == 300 and report.accepted >= 300, (
+        f"{cls.__name__}: no rules report")
     chunks = pd.concat(list(ruled.iter_chunks(300, seed=5, chunk_rows=7, workers=2)), ignore_index=True)
     assert frame_hash(ruled._restore_dtypes(chunks)) == frame_hash(frame), (
         f"{cls.__name__}: chunking changed a sample with rules")
+    block = ruled.sample_block(0, 5, n=300)
+    assert frame_hash(ruled._restore_dtypes(block)) == frame_hash(frame), (
+        f"{cls.__name__}: sample_block(0) of a sample with rules is not the sample")
     try:
         cond = model.sample(200, seed=6, conditions={"segment": "gold"}).frame
     except SpecError:
@@ -187,6 +203,19 @@ def _check_rules_and_conditions(cls: type[Strategy], model: Strategy, params: di
     else:
         assert model.supports_conditions, f"{cls.__name__}: conditions accepted but not supported"
         assert (cond["segment"] == "gold").all(), f"{cls.__name__}: the condition does not hold"
+    real = data[["segment", "age"]].head(40)
+    try:
+        ext = model.extend(real, seed=7).frame
+    except SpecError:
+        assert not model.supports_given or model.stratify_ is not None, (
+            f"{cls.__name__} says it supports per-row conditions (supports_given) but refused extend")
+    else:
+        assert model.supports_given, f"{cls.__name__}: extend accepted but supports_given is False"
+        assert list(ext.columns) == list(data.columns) and ext[["segment", "age"]].equals(real), (
+            f"{cls.__name__}: extend must keep the given columns verbatim, in the table's order")
+        table = model.sample(conditions=real.assign(age=np.nan), seed=7).frame
+        assert len(table) == 40 and (table["segment"] == real["segment"].to_numpy()).all(), (
+            f"{cls.__name__}: a conditions table's values must hold row by row")
 
 
 def _check_declared(cls: type[Strategy], model: Strategy, params: dict[str, Any]) -> None:

@@ -301,7 +301,8 @@ def _model_docs() -> list[dict]:
                          "n": rng.poisson(3, k), "c": rng.choice(["x", "y", "z"], k)})
     real["b"] = real["b"].where(rng.random(k) > 0.1)
     docs = []
-    for name in ["montecarlo", "gaussian_copula", "t_copula", "cholesky", "iman_conover", "vine"]:
+    for name in ["montecarlo", "gaussian_copula", "t_copula", "cholesky", "iman_conover", "vine", "gmm",
+                 "cart"]:
         if name in synthkit.available_strategies():
             docs.append(json.loads(json.dumps(synthkit.fit(real, strategy=name).to_dict())))
     docs.append(json.loads(json.dumps(synthkit.fit(real, strategy="montecarlo", stratify="c").to_dict())))

@@ -58,7 +58,8 @@ def test_example_recipes_are_packaged_and_found_by_name(tmp_path):
     from synthkit.recipes import find_recipe, list_examples, load_recipe
 
     examples = list_examples()
-    assert [r.name for r in examples] == ["bank_customers", "cluster_suite", "survey_release", "wine_fit"]
+    assert [r.name for r in examples] == ["bank_customers", "cluster_suite", "extend_partial", "survey_release",
+                                          "wine_fit"]
     for r in examples:
         assert r.path.parent == ROOT / "synthkit" / "examples" / "recipes"
         assert r.description and isinstance(load_recipe(r.path), dict)
@@ -66,7 +67,7 @@ def test_example_recipes_are_packaged_and_found_by_name(tmp_path):
     local = tmp_path / "bank_customers.yaml"  # an existing file wins over the example name
     local.write_text("rows: 1\ncolumns: {x: {distribution: normal}}\n")
     assert find_recipe(local) == local
-    with pytest.raises(RecipeError, match="bank_customers, cluster_suite, survey_release, wine_fit"):
+    with pytest.raises(RecipeError, match="bank_customers, cluster_suite, extend_partial, survey_release, wine_fit"):
         find_recipe("no_such_recipe")
     with pytest.raises(RecipeError, match="no such recipe file"):
         find_recipe(tmp_path / "missing" / "bank_customers.yaml")  # a path is never an example name

@@ -141,3 +141,33 @@ def test_membership_at_the_end_of_a_chain_still_works():
     frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, np.nan]})
     got = Rule.parse("0 < x in [1, 2]").evaluate(frame)
     assert got.tolist() == [False, True, True, False]  # pandas: (x > 0) & x.isin([1, 2])
+
+
+def test_text_tests_are_plain_substrings_not_patterns():
+    # a regex engine backtracks exponentially on this pattern; a substring test is linear
+    df = pd.DataFrame({"s": ["a" * 20 + "b", "x(a+)+$y", None]})
+    for fn in ("contains", "startswith", "endswith"):
+        got = Rule.parse(f"{fn}(s, '(a+)+$')").evaluate(df)
+        expected = [isinstance(v, str) and getattr(v, "__contains__" if fn == "contains" else fn)("(a+)+$")
+                    for v in df["s"]]
+        assert got.tolist() == expected, fn
+    assert Rule.parse("contains(s, '.')").evaluate(df).tolist() == [False, False, False]
+
+
+def test_new_functions_never_write_into_the_frame():
+    df = _frame()
+    df["d"] = pd.to_datetime("2020-01-01") + pd.to_timedelta(np.arange(len(df)), unit="D")
+    before = df.copy(deep=True)
+    rules = ["min(x, alcohol) < max(i, 1)", "round(alcohol, 1) >= clip(x, 11, 12)", "year(d) >= 2020",
+             "days_between(d, '2021-01-01') > 3", "startswith(s, 'u') or contains(c, 'o')",
+             "if x > 0 then weekday(d) < 7", "x between -1 and 1", "(if i > 4 then 'a' else s) == 'a'"]
+    for text in rules:
+        mask = Rule.parse(text, list(df.columns)).evaluate(df)
+        assert mask.dtype == bool and mask.shape == (len(df),), text
+    pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.parametrize("text", ["noise(normal, 0, 1) > 0", "x + noise(uniform, 0, 1) > 0"])
+def test_noise_is_refused_in_filtering_rules(text):
+    with pytest.raises(RuleError, match="only be used in a derived column"):
+        Rule.parse(text)

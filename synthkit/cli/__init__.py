@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "synthkit.cli.clusters",
     "synthkit.cli.inspect_model",
     "synthkit.cli.anonymize",
+    "synthkit.cli.extend",
 ]
 
 TABLE_HELP = "a .csv/.parquet file or an example name such as sklearn:wine"

@@ -51,6 +51,18 @@ def _dependence(doc: dict) -> dict:
             out[key] = f"{len(value)} entries"
         else:
             out[key] = value
+    bic = dep.get("bic") if isinstance(dep.get("bic"), list) else []
+    rows = [r for r in bic if isinstance(r, dict) and isinstance(r.get("bic"), (int, float))]
+    if isinstance(dep.get("mixture"), dict) and rows:  # gmm: the model BIC chose, best k per structure
+        best: dict[Any, dict] = {}
+        for r in rows:
+            t = r.get("covariance_type")
+            if r.get("admissible", True) and (t not in best or r["bic"] < best[t]["bic"]):
+                best[t] = r
+        chosen = next((r for r in rows if r.get("chosen")), None)
+        if chosen is not None:
+            out["mixture"] = f"{chosen.get('k')} components, {chosen.get('covariance_type')} covariances"
+        out["bic"] = ", ".join(f"{t} k={r.get('k')} {r['bic']:.1f}" for t, r in best.items())
     matrix = next((k for k, v in dep.items() if _shape(v) is not None), None)
     head: dict[str, Any] = {"type": doc.get("strategy")}
     if matrix is not None:

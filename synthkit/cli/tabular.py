@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                 "(`synthkit recipes` lists them).",
                     examples=["synthkit run bank_customers -o out --mkdir -n 2000",
                               "synthkit run recipes/wine_fit.yaml -o out --seed 3",
+                              "synthkit run extend_partial -o out --mkdir --seed 2",
                               "synthkit recipes"])
     p.add_argument("recipe", metavar="RECIPE", help="recipe file (.yaml) or example recipe name")
     add_output(p, "the recipe's outputs, written under their own names (default: the paths in "
@@ -119,7 +120,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     ds = model.sample(args.rows, seed=args.seed, workers=args.workers, progress=args.progress)
     path = write_table(ds.frame, args.output)
     print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
+    _print_rules_report(ds)
     return 0
+
+
+def _print_rules_report(ds) -> None:
+    """Print a sample's rules report (rows drawn and accepted, each rule's share), if it has rules."""
+    if ds.rules_report is not None:
+        print(ds.rules_report)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -134,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             allow_outside=args.allow_outside, progress=args.progress))
     for path in run_recipe(args.recipe, out_dir=args.output, rows=args.rows, seed=args.seed,
                            parents=args.mkdir, progress=args.progress,
-                           allow_outside=args.allow_outside):
+                           allow_outside=args.allow_outside, on_sample=_print_rules_report):
         print(f"wrote {path}")
     return 0
 

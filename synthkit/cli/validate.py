@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "check passes, 1 when any fails, 2 on bad input.",
         examples=["synthkit validate sklearn:wine synthetic.csv --target target --html report.html",
                   "synthkit validate wine.json synthetic.csv --checks marginals,dependence",
-                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet"],
+                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet",
+                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --checks rules"],
     )
     p.add_argument("real", help=f"the reference: {TABLE_HELP}, a saved model (.json) or a recipe "
                                 "(.yaml)")
@@ -33,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, metavar="PATH", help="write the JSON report here")
     p.add_argument("--mkdir", action="store_true", help="create the reports' missing folders")
     p.add_argument("--checks", default=None,
-                   help="comma-separated sections: marginals,dependence,privacy,utility")
+                   help="comma-separated sections: marginals,dependence,rules,privacy,utility,clusters "
+                        "(default: every one that applies; rules: a model or recipe with rules)")
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
                    help="override a default threshold, e.g. --threshold ks_distance=0.05")
     p.add_argument("--seed", type=int, default=0, help="seed of the subsamples (default 0)")

@@ -13,6 +13,8 @@ Pure numpy / scipy / statsmodels functions on arrays (no strategy imports):
 * :mod:`.copula` — Gaussian, Student-t (df by ML) and vine copulas; conditional normal sampling.
 * :mod:`.latent` — pairwise ML latent correlation for discrete / mixed columns.
 * :mod:`.tabular` — glue between column models and the above.
+* :mod:`.hierarchy` — columns determined by another (code -> group), detected and kept exactly.
+* :mod:`.level_order` — a data-driven latent order of nominal levels (correspondence analysis).
 """
 
 from .checks import check_correlation_matrix, is_positive_definite, min_eigenvalue
@@ -22,6 +24,7 @@ from .copula import (
     fit_t_copula,
     fit_vine,
     sample_conditional_normal,
+    sample_conditional_rows,
     sample_gaussian_copula,
     sample_t_copula,
     sample_vine,
@@ -78,6 +81,7 @@ __all__ = [
     "sample_vine",
     "truncated_normal",
     "sample_conditional_normal",
+    "sample_conditional_rows",
     "bvn_cdf",
     "pairwise_latent_correlation",
 ]

@@ -210,26 +210,82 @@ class DiscreteMarginal(_FiniteSupport):
 class CategoricalMarginal(_FiniteSupport):
     """Probabilities over category codes ``0 .. K-1`` (labels live in the column).
 
+    The codes sit on the unit interval in a *latent order*: code ``order[i]``
+    holds the ``i``-th probability interval, so with ``order = (o_0, ..., o_{K-1})``
+    and ``C_i = π_{o_0} + ... + π_{o_i}``, ``F(o_i) = C_i`` and
+    ``F^{-1}(u) = o_k`` with ``k = min{k : C_k >= u}``. By default ``order`` is the
+    code order; a fitted model may store a data-driven one
+    (:mod:`synthkit.dependence.level_order`) so that a copula's latent scale
+    carries the category's association with the other columns. The labels, their
+    codes and probabilities do not change with the order.
+
     Parameters
     ----------
     probs : list of float
         Probability of each category, in the column's category order.
+    order : list of int, optional
+        The codes in latent order (a permutation of ``0 .. K-1``); None: code order.
 
     Examples
     --------
     >>> CategoricalMarginal([0.2, 0.8]).ppf([0.1, 0.5]).tolist()
     [0.0, 1.0]
+    >>> CategoricalMarginal([0.2, 0.8], order=[1, 0]).ppf([0.1, 0.9]).tolist()
+    [1.0, 0.0]
     """
 
     type_name = "categorical"
 
-    def __init__(self, probs: Any) -> None:
+    def __init__(self, probs: Any, order: Any = None) -> None:
         p = _check_probs(probs, "categorical")
         self._set_support(np.arange(p.size, dtype=float), p)
+        self.order: np.ndarray | None = None
+        if order is not None:
+            o = np.asarray(order)
+            if o.ndim != 1 or o.size != p.size or not np.issubdtype(o.dtype, np.integer) \
+                    or not np.array_equal(np.sort(o), np.arange(p.size)):
+                raise SpecError(f"categorical: `order` must list each code 0..{p.size - 1} once, "
+                                f"got {np.asarray(order).tolist()!r}")
+            if not np.array_equal(o, np.arange(p.size)):
+                self.order = o.astype(np.int64)
+                self._rank = np.empty(p.size, dtype=np.int64)
+                self._rank[self.order] = np.arange(p.size)
+                cum = np.cumsum(p[self.order])
+                cum[-1] = 1.0
+                self._ocum = np.concatenate([[0.0], cum])
+                self._oguide = GuideTable(cum)
+
+    def _positions(self, x: Any) -> np.ndarray:
+        """Latent position of each code ``x`` (codes outside ``0 .. K-1`` are clipped)."""
+        k = np.clip(np.rint(np.asarray(x, dtype=float)), 0, self.probs.size - 1).astype(np.int64)
+        return self._rank[k]
+
+    def cdf(self, x: Any) -> np.ndarray:
+        if self.order is None:
+            return super().cdf(x)
+        return self._ocum[self._positions(x) + 1]
+
+    def cdf_left(self, x: Any) -> np.ndarray:
+        if self.order is None:
+            return super().cdf_left(x)
+        return self._ocum[self._positions(x)]
+
+    def ppf_index(self, u: Any) -> np.ndarray:
+        if self.order is None:
+            return super().ppf_index(u)
+        idx = self._oguide(np.asarray(u, dtype=float))
+        return self.order[np.minimum(idx, self.probs.size - 1, out=idx)]
+
+    def with_order(self, order: Any) -> CategoricalMarginal:
+        """The same probabilities with the codes in latent order ``order`` (None: code order)."""
+        return CategoricalMarginal(self.probs, order)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type_name, "probs": self.probs.tolist()}
+        d: dict[str, Any] = {"type": self.type_name, "probs": self.probs.tolist()}
+        if self.order is not None:
+            d["order"] = self.order.tolist()
+        return d
 
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> CategoricalMarginal:
-        return cls(d["probs"])
+        return cls(d["probs"], d.get("order"))

@@ -44,11 +44,11 @@ __all__ = ["SequentialId", "TemplateId", "UuidId", "fit_identifier", "MAX_COLLIS
 MAX_COLLISION = 1e-9
 #: A template id keeps at least this many distinct values (literal positions are freed otherwise).
 MIN_ID_SPACE = 1000
-#: Fewest row slots a learned id format numbers. Slots, not rows: block ``b`` owns the
-#: ``BLOCK_ROWS`` slots from ``b * BLOCK_ROWS`` and draws rejected by rules keep theirs, so a
-#: sample's slots run past its row count. 2**23 slots (8.4 million, 128 blocks) keep
-#: realistic formats at their length or one digit longer; a sample needing more slots than a
-#: format holds is refused with a clear error when it is drawn.
+#: Fewest row slots a learned id format numbers. Slot ``b * BLOCK_ROWS + i`` is row ``i`` of
+#: block ``b`` (every block but the last holds ``BLOCK_ROWS`` rows, with or without rules).
+#: 2**23 slots (8.4 million, 128 blocks) keep realistic formats at their length or one digit
+#: longer; a sample needing more slots than a format holds is refused with a clear error when
+#: it is drawn.
 MIN_ID_SLOTS = 2**23
 #: Integer ids have at most this many digits (int64).
 MAX_INT_DIGITS = 18
@@ -203,8 +203,7 @@ class TemplateId(ColumnGenerator):
             raise SpecError(
                 f"this identifier format ({tpl.mask(self.template)}) numbers {self.capacity:,} row slots, "
                 f"but slot {top:,} was reached (block {top // BLOCK_ROWS:,}: every block owns "
-                f"{BLOCK_ROWS:,} slots, and draws rejected by rules keep theirs); sample fewer rows, "
-                "loosen the rules, or refit so that the format is widened")
+                f"{BLOCK_ROWS:,} slots); sample fewer rows, or refit so that the format is widened")
         rad = tpl.radices(self.template)
         digits = np.empty((len(slots), len(rad)), dtype=np.int64)
         v = FeistelPermutation(self.capacity, key, self.salt)(slots)

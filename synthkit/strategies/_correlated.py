@@ -191,7 +191,8 @@ class CorrelatedStrategy(LatentTable, Strategy):
     def _dependence_from_dict(self, d: dict[str, Any]) -> FittedDependence:
         if "correlation" not in d:
             raise ModelFileError(f"{self.name} model document: `dependence.correlation` is missing")
-        if d.get("names") is not None and list(d["names"]) != self._names:
+        names = d.get("names")
+        if names is not None and (not isinstance(names, list) or names != self._names):
             raise ModelFileError(
                 f"{self.name} model document: dependence names {d['names']} do not match the "
                 f"columns {self._names}"

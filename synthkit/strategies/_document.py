@@ -16,9 +16,9 @@ import pandas as pd
 
 from .._version import __version__
 from ..columns import ColumnModel
+from ..dependence.hierarchy import hierarchies_from_dict, hierarchies_to_dict
 from ..errors import ModelFileError, SpecError, SynthkitError
 from ..io import to_jsonable
-from ..rules import parse_rules
 from ..schema import Schema
 from ..seeding import BLOCK_ROWS, seed_to_json
 from ._generated import generated_from_dict, generated_to_dict, table_schema
@@ -72,7 +72,7 @@ def write_model(model: Any) -> dict[str, Any]:
         "strategy": model.name,
         "params": model.get_params(),
         "n_train": model.n_train_,
-        "schema": model.schema_.to_dict(),
+        "schema": {**model.schema_.to_dict(), **_determined_entry(model)},
         "columns": [c.to_dict() for c in model.columns_],
         "dependence": model._dependence_to_dict() if strata is None else {},
         "strata": None if strata is None else strata.strata_to_dict(),
@@ -112,9 +112,9 @@ def read_model(cls: type | None, d: Any) -> Any:
         raise ModelFileError(f"malformed model document: {exc}") from None
     if [c.name for c in columns] != schema.names:
         raise ModelFileError("model document: `columns` do not match the `schema`")
+    obj.hierarchies_ = hierarchies_from_dict(d["schema"].get("determined"), schema.names)
     try:  # parameters are checked as at fit time: a hand-edited file must not be used as is
         obj._validate_params()
-        parse_rules(obj.rules, schema.names)
     except SynthkitError as exc:
         raise ModelFileError(f"model document: invalid `params`: {exc}") from None
     n_train = d.get("n_train")
@@ -132,13 +132,25 @@ def read_model(cls: type | None, d: Any) -> Any:
         obj._set_state(schema, columns, dependence, n_train=n_train, strata=strata)
     except SpecError as exc:
         raise ModelFileError(f"{obj.name} model document: {exc}") from None
-    obj.generated_ = generated_from_dict(d.get("generated"), len(columns))
+    obj.generated_ = generated_from_dict(d.get("generated"), len(columns) + len(obj.hierarchies_))
     obj.privacy_ = _privacy_entry(d.get("privacy"), obj)
     try:
         table_schema(obj)  # the whole table's column names must be distinct
     except SpecError as exc:
         raise ModelFileError(f"model document: {exc}") from None
+    try:  # rules are compiled against the whole table's columns, as at fit time
+        from ._engine import check_rules
+
+        check_rules(obj)
+    except SynthkitError as exc:
+        raise ModelFileError(f"model document: invalid `params`: {exc}") from None
     return obj
+
+
+def _determined_entry(model: Any) -> dict[str, Any]:
+    """The ``determined`` entry of the schema section: columns derived from another one."""
+    hierarchies = getattr(model, "hierarchies_", None) or []
+    return {"determined": hierarchies_to_dict(hierarchies)} if hierarchies else {}
 
 
 def _privacy_entry(entry: Any, model: Any) -> dict[str, Any]:

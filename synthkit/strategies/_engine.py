@@ -1,51 +1,115 @@
 """The sampling engine: the one way a fitted model becomes rows.
 
 A model's sample of ``n`` rows is a sequence of blocks of
-:data:`~synthkit.seeding.BLOCK_ROWS` rows; block ``b`` is drawn from the
-generator :func:`~synthkit.seeding.block_generator` ``(root, b)`` and nothing
-else, so it can be drawn alone (:func:`block`, ``model.sample_block``), by any
-thread, or on another machine. A block goes
+:data:`~synthkit.seeding.BLOCK_ROWS` rows: block ``b`` holds rows
+``[b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n))``, with or without rules, and is
+made from keys under ``(b,)`` only, so it can be drawn alone (:func:`block`,
+``model.sample_block``), by any thread, or on another machine. A block goes
 
-    uniforms -> column models -> rules -> typed frame
+    uniforms -> column models -> typed frame -> rules -> typed frame
 
 through the model's hook ``_draw(request) -> list of arrays`` (one array per
 column, in :meth:`~synthkit.columns.ColumnModel.values_from_uniform`'s form:
-category codes or floats), then the rules (rejection: rows breaking them are
-dropped), then :meth:`~synthkit.columns.ColumnModel.series_from_values`.
+category codes or floats) and :meth:`~synthkit.columns.ColumnModel.series_from_values`.
+
+Without rules block ``b`` is one draw from :func:`~synthkit.seeding.block_generator`
+``(root, b)``. With rules (a :class:`~synthkit.rules.RuleSet`) the block is drawn in
+bounded rounds ``r = 0, 1, ...``, round ``r`` from the generator of key ``(b, r)``
+(its request has root ``child_seed(root, b)`` and index ``r``, so a strategy's own
+sub-streams stay distinct), and each round goes through :meth:`RuleSet.apply
+<synthkit.rules.RuleSet.apply>` on the same generator: derived columns are added,
+hard rules filter, soft rules keep a violating row with probability ``keep``. The
+block keeps the first accepted rows in draw order until it holds its rows. A round
+draws ``ceil(R / p (1 + delta)) + ROUND_EXTRA`` rows (at most :data:`ROUND_MAX_ROWS`)
+for ``R`` rows still missing at the running acceptance rate ``p``, with
+``delta = 3 sqrt((1 - p) / R) + 3 sqrt((1 - p) / (p m))`` (``m`` draws behind ``p``):
+three standard errors of the round's accepted count and of ``p`` itself, so a second
+round is rare; a round grows at most 8-fold over the rows drawn so far. A sample of at
+least :data:`PILOT_MIN_ROWS` rows first draws one pilot
+round of :data:`PILOT_ROWS` rows (key ``(PILOT_STREAM, 0)``, the same for every block)
+whose acceptance rate sizes every block's first round; smaller samples draw
+``R + min(R, ROUND_SPARE) + ROUND_EXTRA`` rows first. The rounds' sizes thus depend
+only on the model, ``n``, the seed and ``b``,
+so the rows are the same whatever the chunking and the number of workers. A block
+whose running acceptance rate falls below :data:`MIN_ACCEPTANCE` (after
+:data:`VERDICT_ROWS` draws) or that reaches :data:`MAX_ROUNDS` rounds is a
+:class:`~synthkit.errors.RuleError` naming the rule that rejects most.
+
+Hard rules that bound one numeric or date column (``age >= 18``,
+``income between 1e4 and 5e5``: :meth:`RuleSet.bounds <synthkit.rules.RuleSet.bounds>`)
+cost no rejection when the model draws its uniforms given per-dimension intervals
+(``supports_given``: Monte Carlo for every bound; a dependent model such as the Gaussian
+copula for the one bound of least probability when it is at most
+:data:`CONDITION_MAX_MASS`, an exact inverse-CDF draw, since several would need Gibbs
+sampling and a conditioned draw costs about three free ones): the column's uniform is confined
+to ``[F(lo-), F(hi)]`` (widened to the rounding cell of a rounded column, so that the
+result is the rejection sampler's exactly), which is exact conditioning of the
+copula on the bound (for independent columns: truncation of the marginal). Other
+strategies keep rejection for them: conditioning a dependent model on one column's
+bound is not the same as truncating that column's marginal, and only the model can
+condition. The bound rules are still evaluated on every row (a safety net for values
+rounded or clipped across a bound).
 
 A model whose blocks depend on the whole sample (Cholesky's exact whitening)
 returns that state from ``_prepare_sample(n, root, workers)``; it is computed
-once per sample and handed to every block in ``request.state``.
-
-With rules the number of blocks is not known in advance: full blocks are drawn
-in order and filtered until ``n`` rows are accepted, so the rows are the same
-whatever the chunking and the number of workers.
+once per sample and handed to every block in ``request.state`` (without rules; with
+rules each round is whitened on its own).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._resources import check_memory
+from ..dataset import RulesReport
+from ..dependence.hierarchy import check_not_determined, insert_columns
 from ..errors import RuleError, SpecError
-from ..rules import apply_rules, parse_rules
 from ..schema import cast_series
-from ..seeding import BLOCK_ROWS, block_generator
-from ._generated import check_not_generated, generated_series, generated_values
+from ..seeding import BLOCK_ROWS, block_generator, child_seed
+from ._generated import check_not_generated, generated_series, generated_values, table_schema
 
-__all__ = ["BlockRequest", "block", "block_values", "sample_block", "sample_frame", "iter_chunks",
-           "values_to_frame", "PROGRESS_MIN_ROWS", "MIN_ACCEPTANCE"]
+__all__ = ["BlockRequest", "block", "block_values", "sample_block", "sample_frame", "sample_with_report",
+           "iter_chunks", "values_to_frame", "compiled_rules", "rule_plan", "PROGRESS_MIN_ROWS",
+           "MIN_ACCEPTANCE", "ROUND_MAX_ROWS", "MAX_ROUNDS", "ROUND_EXTRA", "PILOT_ROWS",
+           "PILOT_MIN_ROWS", "VERDICT_ROWS", "PILOT_STREAM", "CONDITION_MAX_MASS", "ROUND_SPARE"]
 
 #: Samples of at least this many rows show a progress bar (when stderr is a terminal).
 PROGRESS_MIN_ROWS = 250_000
-#: Rejection sampling gives up when the rules accept less than this share of rows.
-MIN_ACCEPTANCE = 1e-4
+#: Sampling with rules gives up when the rules accept less than this share of the drawn rows
+#: (a block then needs more than ``BLOCK_ROWS / MIN_ACCEPTANCE`` draws).
+MIN_ACCEPTANCE = 1e-3
+#: Draws before a block's acceptance rate is judged against :data:`MIN_ACCEPTANCE`
+#: (50 expected acceptances at the bound: a rate twice the bound is not refused by chance).
+VERDICT_ROWS = 50_000
+#: Most rows drawn in one round of a block (bounds a round's memory).
+ROUND_MAX_ROWS = 2**18
+#: Most rounds of one block: enough for a full block at :data:`MIN_ACCEPTANCE`
+#: (``BLOCK_ROWS / MIN_ACCEPTANCE / ROUND_MAX_ROWS`` = 250 full rounds) with room to spare.
+MAX_ROUNDS = 400
+#: Rows added to every round that can reject rows (a floor for small requests).
+ROUND_EXTRA = 32
+#: Most extra rows of a block's first round when no pilot round sized it: it draws twice its
+#: rows up to this many more, since drawing and checking them costs less than a round does
+#: (a round's fixed cost, building its typed frame and evaluating the rules, is that of
+#: about 2,000 rows of a 10-column model, measured).
+ROUND_SPARE = 2048
+#: Rows of the pilot round that sizes the first round of every block.
+PILOT_ROWS = 4096
+#: Samples of at least this many rows draw the pilot round.
+PILOT_MIN_ROWS = 16_384
+#: A dependent model draws a one-column bound exactly only when the bound holds this share of
+#: the model's rows or less (conditioned draws cost about three free ones).
+CONDITION_MAX_MASS = 0.25
+#: Key of the pilot round under the sample's root (never a block index in practice).
+PILOT_STREAM = 2**31 - 11
 
 
 @dataclass(frozen=True)
@@ -112,6 +176,7 @@ def values_to_frame(model, values: list[np.ndarray]) -> pd.DataFrame:
     frame = pd.DataFrame({cm.name: cm.series_from_values(v)
                           for cm, v in zip(model.columns_, values[:d], strict=True)}, copy=False)
     frame = restore_dtypes(model, frame)
+    frame = insert_columns(frame, getattr(model, "hierarchies_", None) or [])  # determined columns
     generated = getattr(model, "generated_", None) or []
     if generated and len(values) > d:  # (rules see the modelled columns only)
         order = list(frame.columns)
@@ -157,23 +222,414 @@ def values_from_uniforms(model, u: np.ndarray) -> list[np.ndarray]:
 
 def block_values(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_ROWS, *,
                  conditions: dict | None = None, state: Any = None) -> list[np.ndarray]:
-    """Block ``b`` of ``model`` as per-column value arrays, rows breaking its rules removed."""
+    """Block ``b`` of ``model`` drawn once (no rules) as per-column value arrays, with the
+    generated identifier / PII columns of its ``rows`` slots."""
     sampler = model._sampler()
     values = sampler._draw(BlockRequest(root, int(b), int(rows), block_generator(root, b),
                                         conditions or None, state))
-    rules = parse_rules(model.rules, model.schema_.names) if model.rules else []
-    kept = np.arange(int(rows))
-    if rules:
-        keep = apply_rules(values_to_frame(model, values), rules)
-        keep = np.asarray(keep, dtype=bool)
-        values = [v[keep] for v in values]
-        kept = kept[keep]
-    return values + generated_values(model, b, root, kept)
+    return values + generated_values(model, b, root, np.arange(int(rows)))
 
 
+# ------------------------------------------------------------------------------------ rules
+def _compile(specs: Any, columns: list[str] | None) -> Any:
+    from ..rules import compile_rules
+
+    return compile_rules(specs, columns)
+
+
+def rule_names(ruleset: Any) -> list[tuple[str, frozenset]]:
+    """``(text, model column names)`` of every rule and derived column of ``ruleset``."""
+    new = set(ruleset.new_columns)
+    out = [(r.text, r.names - new) for r in ruleset.hard] + [(r.text, r.names - new) for r, _ in ruleset.soft]
+    out += [(d.text, (d.names | ({d.name} if d.replace else set())) - new) for d in ruleset.derived]
+    return out
+
+
+def forget_rules(model) -> None:
+    """Drop the model's cached compiled rules, sampling plan and output schema (a new fitted state)."""
+    for key in ("_rules_cache", "_plan_cache", "_schema_cache"):
+        model.__dict__.pop(key, None)
+
+
+def compiled_rules(model, specs: Any = None) -> Any:
+    """The model's rules (``specs``, default ``model.rules``) compiled against its columns, or None.
+
+    Names are checked against the whole table's columns (a rule naming an unknown column is a
+    :class:`~synthkit.errors.RuleError` listing them); rules naming identifier / PII columns
+    are refused (:func:`~synthkit.strategies._generated.check_not_generated`). The result is
+    cached on the model for the same rules.
+    """
+    specs = model.rules if specs is None else specs
+    if not specs:
+        return None
+    names = table_schema(model).names
+    try:
+        key = json.dumps([specs, names], sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        key = None
+    cached = model.__dict__.get("_rules_cache")
+    if key is not None and cached is not None and cached[0] == key:
+        return cached[1]
+    ruleset = _compile(specs, names)
+    for text, used in rule_names(ruleset):
+        check_not_generated(model, sorted(used), f"rule {text!r}")
+    if key is not None:
+        model.__dict__["_rules_cache"] = (key, ruleset)
+    return ruleset if ruleset else None
+
+
+def check_rules_syntax(specs: Any) -> None:
+    """Parse and check rules without columns (the ``rules`` parameter's check)."""
+    if specs:
+        _compile(specs, None)
+
+
+def check_rules(model, columns: list[str] | None = None) -> None:
+    """Compile ``model.rules`` now (at fit / declare / load time), so that a rule naming an
+    unknown column fails there and not at sampling; ``columns`` (the table's, before the
+    model has a schema) replaces the model's own."""
+    if not model.rules:
+        return
+    if columns is None:
+        compiled_rules(model)
+        return
+    ruleset = _compile(model.rules, columns)
+    for text, used in rule_names(ruleset):
+        check_not_generated(model, sorted(used), f"rule {text!r}")
+
+
+def derived_column(dv: Any, schema: Any) -> Any:
+    """The schema entry of a derived column, from its expression's static kind: true/false
+    (``bool``), numbers (``float64``), text (``category`` of its literal values, else ``object``),
+    or a column's value (that column's kind)."""
+    from ..rules.language import Name, kind_of
+    from ..schema import Column
+
+    kind = kind_of(dv.tree)
+    ref = getattr(dv.tree, "id", None) if isinstance(dv.tree, Name) else None
+    base = schema[ref] if kind == "any" and ref in schema.names else None
+    if base is not None:
+        kind = {"continuous": "num", "integer": "num", "boolean": "bool",
+                "datetime": "date"}.get(base.kind, "text")
+    if kind == "bool":
+        return Column(dv.name, "boolean", "bool", categories=[False, True], role_reason="derived by a rule")
+    if kind == "num":
+        return Column(dv.name, "continuous", "float64", role_reason="derived by a rule")
+    if kind == "date":
+        return Column(dv.name, "datetime", base.dtype, role_reason="derived by a rule")
+    if dv.categories:
+        return Column(dv.name, "categorical", "category", categories=list(dv.categories),
+                      role_reason="derived by a rule")
+    # text of columns and literals: the labels it can take are among theirs
+    cats: list = []
+    for name in sorted(dv.names):
+        if name in schema.names and schema[name].categories:
+            cats += [c for c in schema[name].categories if c not in cats]
+    cats += [c for c in _literals(dv.tree) if c not in cats]
+    return Column(dv.name, "categorical", "object", categories=cats or [""], role_reason="derived by a rule")
+
+
+def _literals(node: Any) -> list[str]:
+    """The text literals of an expression tree."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        value = getattr(x, "value", None)
+        if isinstance(value, str):
+            out.append(value)
+        stack.extend(v for v in vars(x).values() if hasattr(v, "pos"))
+        stack.extend(e for v in vars(x).values() if isinstance(v, (list, tuple))
+                     for e in v if hasattr(e, "pos"))
+    return out
+
+
+def output_schema(model) -> Any:
+    """The schema of a sampled frame: the whole table's (:func:`~synthkit.strategies._generated.table_schema`)
+    with the rules' derived columns (a replaced column's entry takes the derived type; new ones
+    come last, in the rules' order)."""
+    from ..schema import Schema
+
+    schema = table_schema(model)
+    try:
+        ruleset = compiled_rules(model)
+    except (RuleError, SpecError):
+        return schema
+    if ruleset is None or not ruleset.derived:
+        return schema
+    cached = model.__dict__.get("_schema_cache")
+    if cached is not None and cached[0] is ruleset and cached[1] == schema.names:
+        return cached[2]
+    columns = list(schema.columns)
+    names = [c.name for c in columns]
+    for dv in ruleset.derived:
+        col = derived_column(dv, Schema(columns))
+        if col.name in names:
+            j = names.index(col.name)
+            col.extra = {k: v for k, v in columns[j].extra.items() if k == "label"}
+            columns[j] = col
+        else:
+            columns.append(col)
+            names.append(col.name)
+    out = Schema(columns)
+    model.__dict__["_schema_cache"] = (ruleset, schema.names, out)
+    return out
+
+
+@dataclass
+class RulePlan:
+    """How one sample applies the model's rules.
+
+    ``given``: per latent dimension the uniform interval ``[lo, hi]`` the draw is confined to
+    (NaN: free), for the bounds handled exactly; ``rejects``: whether a round can lose rows;
+    ``exact``: the bound rules handled by ``given`` (text -> model probability of the bound).
+    """
+
+    rules: Any
+    given: tuple[np.ndarray, np.ndarray] | None = None
+    exact: dict[str, float] = field(default_factory=dict)
+    rejects: bool = True
+    derived: list[str] = field(default_factory=list)
+    pilot_rate: float | None = None
+    pilot_rows: int = 0
+
+
+def rule_plan(model, conditions: dict | None = None) -> RulePlan | None:
+    """The :class:`RulePlan` of ``model``'s rules for a sample (None without rules)."""
+    ruleset = compiled_rules(model)
+    if ruleset is None:
+        return None
+    cached = model.__dict__.get("_plan_cache")
+    if cached is not None and cached[0] is ruleset and cached[1] == bool(conditions):
+        return replace(cached[2])  # a copy: the pilot's rate is the sample's own
+    derived = [str(d.name) for d in ruleset.derived]
+    plan = RulePlan(ruleset, derived=derived)
+    bound_rules = [r for r in ruleset.hard if getattr(r, "is_bound", False)]
+    sampler = model._sampler()
+    if (bound_rules and not conditions and sampler is model and getattr(model, "supports_given", False)):
+        plan.given, plan.exact = _bound_intervals(model, ruleset, bound_rules, set(derived))
+    plan.rejects = bool(ruleset.soft) or any(r.text not in plan.exact for r in ruleset.hard)
+    model.__dict__["_plan_cache"] = (ruleset, bool(conditions), plan)
+    return replace(plan)
+
+
+def _rounding_step(cm) -> float:
+    """The grid a column's drawn values are rounded to (0: none)."""
+    col = cm.column
+    if cm.marginal.discrete:
+        return 0.0
+    if col.kind == "datetime":
+        try:
+            return float(pd.Timedelta(col.extra.get("resolution", "s")).total_seconds())
+        except (TypeError, ValueError):
+            return 0.0
+    if col.dtype.lower().startswith(("int", "uint")) or col.kind == "integer":
+        return 1.0
+    if col.decimals is not None:
+        return 10.0 ** -col.decimals
+    return 0.0
+
+
+def _bound_intervals(model, ruleset, bound_rules, derived: set[str]):
+    """Uniform intervals (one row of ``(d + m)`` lo / hi, NaN free) of the single-column bounds."""
+    names = [cm.name for cm in model.columns_]
+    lay = missing_layout(model)
+    dim = len(names) + len(lay)
+    lo_u, hi_u = np.full(dim, np.nan), np.full(dim, np.nan)
+    exact: dict[str, float] = {}
+    bounds = ruleset.bounds()
+    for col, (lo, hi) in bounds.items():
+        if col not in names or col in derived:
+            continue
+        j = names.index(col)
+        cm = model.columns_[j]
+        if cm.coded or cm.column.kind == "datetime":  # (number bounds on dates: left to filtering)
+            continue
+        a = -np.inf if lo is None else float(lo)
+        b = np.inf if hi is None else float(hi)
+        step = _rounding_step(cm)
+        m = cm.marginal
+        if step > 0:  # value = round(x): round(x) >= a iff x >= ceil(a / step) step - step / 2
+            a = math.ceil(a / step - 1e-9) * step - step / 2 if np.isfinite(a) else a
+            b = math.floor(b / step + 1e-9) * step + step / 2 if np.isfinite(b) else b
+            fa = float(m.cdf(np.array([a]))[0]) if np.isfinite(a) else 0.0
+        else:
+            fa = float(m.cdf_left(np.array([a]))[0]) if np.isfinite(a) else 0.0
+        fb = float(m.cdf(np.array([b]))[0]) if np.isfinite(b) else 1.0
+        texts = [r.text for r in bound_rules if set(r.names) == {col}]
+        if not fb > fa:
+            raise RuleError(f"rule(s) {texts} admit no value of column {col!r}: its values lie in about "
+                            f"[{cm.column.minimum}, {cm.column.maximum}]; check the bounds")
+        pi = float(cm.column.null_fraction)
+        if j in lay:  # the value uniform covers the observed values; the row must be observed
+            lo_u[j], hi_u[j] = fa, fb
+            lo_u[lay[j]], hi_u[lay[j]] = pi, 1.0
+        else:  # one uniform, the null mass at its bottom
+            lo_u[j], hi_u[j] = pi + (1 - pi) * fa, pi + (1 - pi) * fb
+        mass = (1 - pi) * (fb - fa)
+        for t in texts:
+            exact[t] = mass
+    if not exact:
+        return None, {}
+    if getattr(model, "latent_correlation_", None) is not None:
+        # a dependent model conditions one bound exactly (an inverse-CDF truncated draw), the one
+        # of least mass, and only when it rejects most rows: several bounds would need Gibbs
+        # sampling, and a conditioned draw costs about three free ones (measured)
+        keep = min(exact, key=exact.get)
+        col = next(iter(r.names for r in bound_rules if r.text == keep))
+        dims = [names.index(c) for c in col]
+        if exact[keep] > CONDITION_MAX_MASS or any(j in lay for j in dims):
+            return None, {}  # (a nullable column's bound also confines its missingness score)
+        mask = np.ones(dim, dtype=bool)
+        mask[dims] = False
+        lo_u[mask], hi_u[mask] = np.nan, np.nan
+        exact = {t: v for t, v in exact.items()
+                 if set(next(r.names for r in bound_rules if r.text == t)) == set(col)}
+    return (lo_u, hi_u), exact
+
+
+def _round_rows(remaining: int, accepted: int, drawn: int, plan: RulePlan) -> int:
+    """Rows of the next round (see module docstring)."""
+    if not plan.rejects:
+        return remaining
+    if drawn == 0:
+        if plan.pilot_rate is None:  # no rate yet: up to ROUND_SPARE extra rows, cheaper than a round
+            return remaining + min(remaining, ROUND_SPARE) + ROUND_EXTRA
+        p, m = plan.pilot_rate, plan.pilot_rows
+    else:
+        p, m = (accepted + 0.5) / (drawn + 1.0), drawn
+    p = min(max(p, 1e-12), 1.0)
+    delta = 3.0 * math.sqrt((1.0 - p) / remaining) + 3.0 * math.sqrt((1.0 - p) / (p * m))
+    size = math.ceil(remaining / p * (1.0 + delta)) + ROUND_EXTRA
+    if drawn:  # a rate seen on few acceptances is rough: grow at most 8-fold a round, and
+        # stop at VERDICT_ROWS draws, where a rate below MIN_ACCEPTANCE is refused
+        size = min(size, 8 * drawn)
+        if drawn < VERDICT_ROWS:
+            size = min(size, VERDICT_ROWS - drawn)
+    return int(min(size, ROUND_MAX_ROWS))
+
+
+@dataclass
+class _Round:
+    values: list[np.ndarray]
+    frame: pd.DataFrame
+    keep: np.ndarray
+    passed: dict
+
+
+def _draw_round(model, plan: RulePlan, sub_root: np.random.SeedSequence, r: int, rows: int,
+                conditions: dict | None) -> _Round:
+    """Round ``r`` under ``sub_root``: ``rows`` draws, typed, through the rules."""
+    rng = block_generator(sub_root, r)
+    if plan.given is not None:
+        lo = np.broadcast_to(plan.given[0], (rows, plan.given[0].size))
+        hi = np.broadcast_to(plan.given[1], lo.shape)
+        values = values_from_uniforms(model, model._uniforms_given(lo, hi, rng))
+    else:
+        values = model._sampler()._draw(BlockRequest(sub_root, int(r), int(rows), rng,
+                                                     conditions or None, None))
+    frame = values_to_frame(model, values)
+    outcome = plan.rules.apply(frame, rng)
+    keep = np.asarray(outcome.keep, dtype=bool)
+    return _Round(values, outcome.frame, keep, dict(outcome.passed))
+
+
+@dataclass
+class BlockCounts:
+    """What drawing one block with rules cost: rows drawn and accepted, rows satisfying
+    each rule, rounds."""
+
+    drawn: int = 0
+    accepted: int = 0
+    rounds: int = 0
+    passed: dict = field(default_factory=dict)
+
+    def add(self, other: BlockCounts) -> None:
+        self.drawn += other.drawn
+        self.accepted += other.accepted
+        self.rounds += other.rounds
+        for k, v in other.passed.items():
+            self.passed[k] = self.passed.get(k, 0) + v
+
+
+@dataclass
+class BlockOut:
+    """One block. Without rules: value arrays (modelled columns, then generated ones). With
+    rules: ``frame``, the accepted rows' typed frame (modelled, determined and derived columns),
+    ``values`` the generated columns' values, what it cost and (block 0) its first round."""
+
+    values: list[np.ndarray]
+    frame: pd.DataFrame | None = None
+    counts: BlockCounts | None = None
+    first: tuple | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.frame is not None:
+            return len(self.frame)
+        return len(self.values[0]) if self.values else 0
+
+
+def _pilot(model, plan: RulePlan, root: np.random.SeedSequence, n: int, conditions: dict | None) -> None:
+    """Size every block's first round from one pilot round (samples of PILOT_MIN_ROWS rows or more)."""
+    if not plan.rejects or n < PILOT_MIN_ROWS:
+        return
+    rnd = _draw_round(model, plan, child_seed(root, PILOT_STREAM), 0, PILOT_ROWS, conditions)
+    plan.pilot_rate = (int(rnd.keep.sum()) + 0.5) / (PILOT_ROWS + 1.0)
+    plan.pilot_rows = PILOT_ROWS
+
+
+def _ruled_block(model, plan: RulePlan, b: int, root: np.random.SeedSequence, rows: int,
+                 conditions: dict | None) -> BlockOut:
+    """Block ``b`` with rules: exactly ``rows`` accepted rows, drawn in rounds (module docstring)."""
+    sub_root = child_seed(root, b)
+    counts = BlockCounts(passed={})
+    parts: list[pd.DataFrame] = []
+    first = None
+    need = rows
+    while need > 0:
+        if counts.rounds >= MAX_ROUNDS:
+            raise _stuck(plan, counts, f"{MAX_ROUNDS} rounds of draws did not complete block {b}")
+        size = _round_rows(need, counts.accepted, counts.drawn, plan)
+        rnd = _draw_round(model, plan, sub_root, counts.rounds, size, conditions)
+        acc = np.flatnonzero(rnd.keep)
+        counts.add(BlockCounts(size, int(acc.size), 1, rnd.passed))
+        if b == 0 and first is None:
+            first = (rnd.frame, rnd.keep)
+        take = acc[:need]
+        if take.size:
+            parts.append(rnd.frame.iloc[take])
+        need -= int(take.size)
+        if need > 0 and counts.drawn >= VERDICT_ROWS and counts.accepted < MIN_ACCEPTANCE * counts.drawn:
+            raise _stuck(plan, counts, f"below the least usable share, {MIN_ACCEPTANCE:g}")
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    return BlockOut(generated_values(model, b, root, np.arange(rows)), frame, counts, first)
+
+
+def _stuck(plan: RulePlan, counts: BlockCounts, why: str) -> RuleError:
+    """The error of rules that accept too few rows, naming the rule that rejects most."""
+    drawn = max(counts.drawn, 1)
+    shares = {t: counts.passed.get(t, 0) / drawn for t in _rule_texts(plan.rules)
+              if t in counts.passed}
+    text = (f"the rules accept {counts.accepted:,} of {counts.drawn:,} sampled rows "
+            f"({counts.accepted / drawn:.3%}; {why})")
+    if shares:
+        worst = min(shares, key=shares.get)
+        others = ", ".join(f"{t!r}: {s:.1%}" for t, s in shares.items() if t != worst)
+        text += (f"; rule {worst!r} rejects most: it holds on {shares[worst]:.2%} of the sampled "
+                 "rows" + (f" (the others hold on: {others})" if others else ""))
+    return RuleError(text + ". No usable sample satisfies them: check the rules against the "
+                     "columns' ranges, or loosen the rule that rejects most")
+
+
+def _rule_texts(ruleset: Any) -> list[str]:
+    return [r.text for r in ruleset.hard] + [r.text for r, _ in ruleset.soft]
+
+
+# --------------------------------------------------------------------------- whole samples
 def block(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_ROWS, *,
           conditions: dict | None = None, state: Any = None) -> pd.DataFrame:
-    """Block ``b`` of ``model`` as a typed frame (see module docstring).
+    """Block ``b`` of ``model`` (``rows`` rows) as a typed frame (see module docstring).
 
     Examples
     --------
@@ -182,33 +638,43 @@ def block(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_ROWS, *
     >>> block(m, 3, np.random.SeedSequence(0), rows=4).shape
     (4, 1)
     """
-    return values_to_frame(model, block_values(model, b, root, rows, conditions=conditions, state=state))
+    plan = rule_plan(model, conditions)
+    if plan is None:
+        return values_to_frame(model, block_values(model, b, root, rows, conditions=conditions, state=state))
+    return _frame_of(model, [_ruled_block(model, plan, b, root, rows, conditions)])
 
 
 def sample_block(model, b: Any, root: np.random.SeedSequence, n: int | None = None, *,
                  conditions: dict | None = None) -> pd.DataFrame:
     """Block ``b`` of the sample of ``n`` rows under ``root`` as a typed frame.
 
-    Without rules these are rows ``[b * BLOCK_ROWS, (b + 1) * BLOCK_ROWS)`` of the
-    sample (its whole-sample state, such as Cholesky's exact whitening, included);
-    with rules, the accepted rows of the block's ``BLOCK_ROWS`` draws.
+    These are rows ``[b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n))`` of the sample,
+    with or without rules (its whole-sample state, such as Cholesky's exact whitening,
+    or the pilot round sizing rule rounds, included); ``n`` defaults to the end of block ``b``.
     """
     if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0:
         raise SpecError(f"`b` must be a non-negative block index, got {b!r}")
     b = int(b)
     n = BLOCK_ROWS * (b + 1) if n is None else check_n(n)
-    rows = BLOCK_ROWS if model.rules else min(BLOCK_ROWS, n - b * BLOCK_ROWS)
+    rows = min(BLOCK_ROWS, n - b * BLOCK_ROWS)
     if rows <= 0:
         raise SpecError(f"`b` must be a block index in [0, {-(-n // BLOCK_ROWS)}) for n={n}, got {b}")
     _check_conditions(model, conditions)
-    state = None if model.rules else model._sampler()._prepare_sample(n, root, 1)
-    return block(model, b, root, rows, conditions=conditions, state=state)
+    plan = rule_plan(model, conditions)
+    if plan is None:
+        state = model._sampler()._prepare_sample(n, root, 1)
+        return block(model, b, root, rows, conditions=conditions, state=state)
+    _pilot(model, plan, root, n, conditions)
+    return _frame_of(model, [_ruled_block(model, plan, b, root, rows, conditions)])
 
 
 def _check_conditions(model, conditions: dict | None) -> None:
+    if isinstance(conditions, pd.DataFrame):
+        raise SpecError("a conditions table (DataFrame) is drawn whole: model.sample(conditions=table)")
     if not conditions:
         return
     check_not_generated(model, conditions, "`conditions`")
+    check_not_determined(model, conditions, "`conditions`")
     if not model.supports_conditions:
         raise SpecError(f"the {model.name!r} strategy does not support `conditions`; "
                         "use strategy='gaussian_copula'")
@@ -219,79 +685,128 @@ def _check_conditions(model, conditions: dict | None) -> None:
         raise SpecError("`conditions` are not supported by stratified models; fit with stratify=None")
 
 
-def _iter_values(model, n: int, root, conditions, workers: int) -> Iterator[list[np.ndarray]]:
-    """The sample's blocks in order (value arrays), ``n`` rows in all."""
+def _iter_blocks(model, n: int, root, conditions, workers: int, plan: RulePlan | None) -> Iterator[BlockOut]:
+    """The sample's blocks in order, ``n`` rows in all (block ``b``: ``min(BLOCK_ROWS, n - b BLOCK_ROWS)``
+    rows)."""
     _check_conditions(model, conditions)
-    rules = parse_rules(model.rules, model.schema_.names)
-    state = None if rules else model._sampler()._prepare_sample(n, root, workers)
+    sizes = [(b, min(BLOCK_ROWS, n - s)) for b, s in enumerate(range(0, n, BLOCK_ROWS))]
+    if plan is None:
+        state = model._sampler()._prepare_sample(n, root, workers)
 
-    def draw(br: tuple[int, int]) -> list[np.ndarray]:
-        return block_values(model, br[0], root, br[1], conditions=conditions, state=state)
+        def draw(br: tuple[int, int]) -> BlockOut:
+            return BlockOut(block_values(model, br[0], root, br[1], conditions=conditions, state=state))
+    else:
+        _pilot(model, plan, root, n, conditions)
 
-    if not rules:
-        sizes = [(b, min(BLOCK_ROWS, n - s)) for b, s in enumerate(range(0, n, BLOCK_ROWS))]
-        if workers == 1:
-            yield from map(draw, sizes)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                yield from pool.map(draw, sizes)
-        return
-    # rejection sampling: full blocks in order, filtered, until n rows are accepted
-    accepted = drawn = b = 0
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
-    try:
-        while accepted < n:
-            batch = [(b + k, BLOCK_ROWS) for k in range(workers)]
-            b += workers
-            for values in (pool.map(draw, batch) if pool else map(draw, batch)):
-                drawn += BLOCK_ROWS
-                kept = len(values[0]) if values else 0
-                if accepted + kept == 0 or (accepted + kept) / drawn < MIN_ACCEPTANCE:
-                    raise RuleError(
-                        f"the rules {[r.text for r in rules]} accept {accepted + kept} of {drawn} "
-                        "sampled rows; no usable sample satisfies them: check the rules against "
-                        "the columns' ranges")
-                take = min(kept, n - accepted)
-                accepted += take
-                yield values if take == kept else [v[:take] for v in values]
-                if accepted == n:
-                    break
-    finally:
-        if pool is not None:
-            pool.shutdown()
+        def draw(br: tuple[int, int]) -> BlockOut:
+            return _ruled_block(model, plan, br[0], root, br[1], conditions)
+
+    if workers == 1 or len(sizes) == 1:
+        yield from map(draw, sizes)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            yield from pool.map(draw, sizes)
 
 
-def sample_frame(model, n: int, root: np.random.SeedSequence, *, conditions: dict | None = None,
-                 progress: bool | None = None, workers: int = 1) -> pd.DataFrame:
-    """The whole sample of ``n`` rows as one typed frame (internal names).
+def _frame_of(model, blocks: list[BlockOut]) -> pd.DataFrame:
+    """The output frame of consecutive blocks (or parts of blocks) with rules: their typed frames
+    joined, the generated columns put in place, and each column's dtype a function of its
+    values, as :func:`values_to_frame` makes it (``int64`` unless a value is missing)."""
+    frame = pd.concat([p.frame for p in blocks], ignore_index=True) if len(blocks) > 1 \
+        else blocks[0].frame.reset_index(drop=True)
+    schema = output_schema(model)
+    for col in schema:
+        if col.name not in frame.columns:
+            continue
+        s = frame[col.name]
+        if str(s.dtype) != col.dtype and not s.hasnans:
+            try:
+                frame[col.name] = cast_series(s, col)
+            except (TypeError, ValueError):
+                pass
+    generated = getattr(model, "generated_", None) or []
+    if generated and blocks[0].values:
+        order = list(frame.columns)
+        extra = {}
+        for j, g in sorted(enumerate(generated), key=lambda jg: jg[1].position):
+            v = np.concatenate([p.values[j] for p in blocks]) if len(blocks) > 1 else blocks[0].values[j]
+            order.insert(min(g.position, len(order)), g.name)
+            extra[g.name] = generated_series(g, v)
+        frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)[order]
+    return frame
+
+
+def _slice(out: BlockOut, start: int, stop: int) -> BlockOut:
+    frame = None if out.frame is None else out.frame.iloc[start:stop]
+    return BlockOut([v[start:stop] for v in out.values], frame)
+
+
+def sample_with_report(model, n: int, root: np.random.SeedSequence, *, conditions: dict | None = None,
+                       progress: bool | None = None, workers: int = 1
+                       ) -> tuple[pd.DataFrame, RulesReport | None]:
+    """The whole sample of ``n`` rows as one typed frame (internal names), and its rules report.
 
     Without rules the blocks' values are written into preallocated columns (no
-    per-block frames, no concatenation copy).
+    per-block frames, no concatenation copy) and the report is None.
     """
     workers = check_workers(workers)
     d = n_output_columns(model)
     check_rows_memory(n, d)
+    plan = rule_plan(model, conditions)
     outs: list[np.ndarray] | None = None
-    parts: list[list[np.ndarray]] = []
+    parts: list[BlockOut] = []
     start = 0
     bar = progress_bar(n, progress)
     try:
-        for values in _iter_values(model, n, root, conditions, workers):
-            rows = len(values[0]) if values else 0
-            if model.rules:
-                parts.append(values)
+        for out in _iter_blocks(model, n, root, conditions, workers, plan):
+            rows = out.rows
+            if plan is not None:
+                parts.append(out)
             else:
                 if outs is None:
-                    outs = [np.empty(n, dtype=v.dtype) for v in values]
-                for j, v in enumerate(values):
+                    outs = [np.empty(n, dtype=v.dtype) for v in out.values]
+                for j, v in enumerate(out.values):
                     outs[j][start:start + rows] = v
             start += rows
             bar.update(rows)
     finally:
         bar.close()
-    if outs is None:
-        outs = [np.concatenate([p[j] for p in parts]) for j in range(d)]
-    return values_to_frame(model, outs)
+    if plan is None:
+        return values_to_frame(model, outs), None
+    return _frame_of(model, parts), _report(model, plan, parts, n)
+
+
+def sample_frame(model, n: int, root: np.random.SeedSequence, *, conditions: dict | None = None,
+                 progress: bool | None = None, workers: int = 1) -> pd.DataFrame:
+    """The whole sample of ``n`` rows as one typed frame (internal names)."""
+    return sample_with_report(model, n, root, conditions=conditions, progress=progress,
+                              workers=workers)[0]
+
+
+def _report(model, plan: RulePlan, parts: list[BlockOut], n: int) -> RulesReport:
+    """The rules report of a sample: counts summed in block order, the first round of block 0."""
+    total = BlockCounts(passed={})
+    for p in parts:
+        total.add(p.counts)
+    rules = plan.rules
+    entries = []
+    drawn = max(total.drawn, 1)
+    for r in rules.hard:
+        if r.text in plan.exact:
+            entries.append({"rule": r.text, "kind": "bound", "share": total.passed.get(r.text, 0) / drawn,
+                            "mass": plan.exact[r.text]})
+        else:
+            entries.append({"rule": r.text, "kind": "hard", "share": total.passed.get(r.text, 0) / drawn})
+    for r, keep in rules.soft:
+        entries.append({"rule": r.text, "kind": "soft", "keep": float(keep),
+                        "share": total.passed.get(r.text, 0) / drawn})
+    for dv in rules.derived:
+        entries.append({"rule": getattr(dv, "text", str(dv.name)), "kind": "derived", "column": str(dv.name),
+                        "replace": bool(getattr(dv, "replace", False))})
+    first = parts[0].first
+    columns = [c for c in first[0].columns] if first is not None else []
+    return RulesReport(entries, drawn=total.drawn, accepted=total.accepted, rows=n, rounds=total.rounds,
+                       blocks=len(parts), pilot_rows=plan.pilot_rows, first=first, columns=columns)
 
 
 def iter_chunks(model, n: int, root: np.random.SeedSequence, chunk_rows: int, *,
@@ -301,22 +816,40 @@ def iter_chunks(model, n: int, root: np.random.SeedSequence, chunk_rows: int, *,
     workers = check_workers(workers)
     d = n_output_columns(model)
     check_rows_memory(min(n, chunk_rows), d)
+    plan = rule_plan(model, conditions)
     bar = progress_bar(n, progress)
-    buffer: list[list[np.ndarray]] = []
+    buffer: list[BlockOut] = []
     buffered = 0
+
+    def frame_of(pieces: list[BlockOut]) -> pd.DataFrame:
+        if plan is not None:
+            return _frame_of(model, pieces)
+        return values_to_frame(model, [np.concatenate([p.values[j] for p in pieces]) if len(pieces) > 1
+                                       else pieces[0].values[j] for j in range(d)])
+
     try:
-        for values in _iter_values(model, n, root, conditions, workers):
-            rows = len(values[0]) if values else 0
-            bar.update(rows)
-            buffer.append(values)
-            buffered += rows
-            while buffered >= chunk_rows:
-                joined = [np.concatenate([p[j] for p in buffer]) if len(buffer) > 1 else buffer[0][j]
-                          for j in range(d)]
-                yield values_to_frame(model, [v[:chunk_rows] for v in joined])
-                buffer = [[v[chunk_rows:] for v in joined]]
-                buffered -= chunk_rows
+        for out in _iter_blocks(model, n, root, conditions, workers, plan):
+            bar.update(out.rows)
+            buffer.append(BlockOut(out.values, out.frame))
+            buffered += out.rows
+            if buffered < chunk_rows:
+                continue
+            joined, start = _join(buffer), 0
+            while buffered - start >= chunk_rows:
+                yield frame_of([_slice(joined, start, start + chunk_rows)])
+                start += chunk_rows
+            buffer, buffered = [_slice(joined, start, joined.rows)], buffered - start
         if buffered:
-            yield values_to_frame(model, [np.concatenate([p[j] for p in buffer]) for j in range(d)])
+            yield frame_of(buffer)
     finally:
         bar.close()
+
+
+def _join(pieces: list[BlockOut]) -> BlockOut:
+    if len(pieces) == 1:
+        return pieces[0]
+    d = len(pieces[0].values)
+    frame = None
+    if pieces[0].frame is not None:
+        frame = pd.concat([p.frame for p in pieces], ignore_index=True)
+    return BlockOut([np.concatenate([p.values[j] for p in pieces]) for j in range(d)], frame)

@@ -6,9 +6,9 @@ or ``pii`` leave the modelled table: the strategy never sees them, no marginal o
 category of theirs is stored, and each gets a column generator
 (:func:`synthkit.privacy.fit_generator`) that learned only its format.
 
-At sampling time block ``b``'s accepted rows occupy the row *slots*
-``b * BLOCK_ROWS + i`` (``i`` the row's place among the block's draws): unique
-within a sample whatever the chunking, the threads or the rules. Generated column
+At sampling time block ``b``'s rows occupy the row *slots* ``b * BLOCK_ROWS + i``
+(``i`` the row's place in the block, which holds at most ``BLOCK_ROWS`` rows with or
+without rules): unique within a sample whatever the chunking, the threads or the rules. Generated column
 ``j`` is drawn from the generator of key ``(b, GENERATED_STREAM, j)`` under the
 sample's root (independent of the block's own uniforms), and identifier bijections
 are keyed by one 64-bit key per column and sample, so ids are unique within the sample.
@@ -62,11 +62,15 @@ def generated_column(series: pd.Series, decision: Any, position: int, *, min_cou
 
 
 def table_schema(model: Any) -> Schema:
-    """The whole table's schema: the modelled columns and the generated ones, in table order."""
+    """The whole table's schema: the modelled columns, the columns they determine
+    (:mod:`synthkit.dependence.hierarchy`) and the generated ones, in table order."""
+    from ..dependence.hierarchy import insert_schema_columns
+
     generated = getattr(model, "generated_", None) or []
-    if not generated:
+    hierarchies = getattr(model, "hierarchies_", None) or []
+    if not generated and not hierarchies:
         return model.schema_
-    columns = list(model.schema_.columns)
+    columns = insert_schema_columns(list(model.schema_.columns), hierarchies)
     for g in sorted(generated, key=lambda g: g.position):
         columns.insert(min(g.position, len(columns)), g.column)
     return Schema(columns)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ..dependence.hierarchy import check_hierarchies_param
 from ..errors import SpecError
-from ..rules import parse_rules
 
 __all__ = ["Parameters", "check_common_params", "policy"]
 
@@ -80,7 +80,9 @@ def check_common_params(model: Any) -> None:
     if isinstance(model.ks_tolerance, bool) or not (isinstance(model.ks_tolerance, (int, float))
                                                    and 0 < model.ks_tolerance <= 1):
         raise SpecError(f"`ks_tolerance` must be in (0, 1], got {model.ks_tolerance!r}")
-    parse_rules(model.rules)
+    from ._engine import check_rules_syntax
+
+    check_rules_syntax(model.rules)
     if model.stratify is not None and not isinstance(model.stratify, str):
         raise SpecError(f"`stratify` must be None, 'auto' or a column name, got {model.stratify!r}")
     policy(model)
@@ -90,6 +92,7 @@ def check_common_params(model: Any) -> None:
                         f"{{'email': 'pii'}}, got {model.roles!r}")
     if model.locale is not None and not isinstance(model.locale, str):
         raise SpecError(f"`locale` must be None or a locale name such as 'en_US', got {model.locale!r}")
+    check_hierarchies_param(getattr(model, "hierarchies", None))
 
 
 def policy(model: Any):

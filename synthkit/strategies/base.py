@@ -27,12 +27,13 @@ import pandas as pd
 
 from ..columns import ColumnModel
 from ..dataset import SyntheticDataset
+from ..dependence.hierarchy import split_determined
+from ..dependence.level_order import order_levels
 from ..errors import FitError, SpecError
 from ..io import write_json
-from ..rules import parse_rules
 from ..schema import Schema, check_frame, infer_schema
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
-from . import _document, _engine, _generated, _private
+from . import _conditional, _document, _engine, _generated, _private
 from ._engine import PROGRESS_MIN_ROWS, BlockRequest, check_n
 from ._params import Parameters, check_common_params, policy
 from ._state import FittedDependence
@@ -57,9 +58,14 @@ class Strategy(Parameters):
         Information criterion of the automatic family selection.
     ks_tolerance : float
         Largest KS distance at which a fitted family is accepted (else empirical).
-    rules : list of str, optional
-        Business rules every sampled row must satisfy (see :mod:`synthkit.rules`);
-        rows breaking them are rejected and redrawn.
+    rules : list, optional
+        Business rules applied to every sample (see :mod:`synthkit.rules`,
+        :func:`~synthkit.rules.compile_rules`): hard rules every row satisfies, soft
+        rules ``{"rule": text, "keep": p}`` whose violators are kept with probability
+        ``p``, derived columns ``"name = expression"``. Rows are drawn in rounds until
+        each block holds its rows (:mod:`synthkit.strategies._engine`); a hard bound on
+        one column (``age >= 18``) is drawn exactly, without rejection, by strategies
+        with ``supports_given``. Checked against the columns at ``fit`` / ``declare``.
     stratify : str, optional
         Fit the strategy separately within each level of this low-cardinality column
         (shorthand for :class:`~synthkit.strategies.stratify.Stratified` over this
@@ -79,6 +85,12 @@ class Strategy(Parameters):
         ``"pii:email"`` (a PII type), ``"quasi_identifier"`` or ``"ordinary"``.
     locale : str, optional
         Faker locale of generated PII (``"de_DE"``...); default: guessed from the data.
+    hierarchies : "auto", None or dict
+        Columns determined by another column (occupation code -> group, product ->
+        category) are derived from it by the stored level map instead of being modelled,
+        so every sampled row keeps the hierarchy (:mod:`synthkit.dependence.hierarchy`):
+        ``"auto"`` detects them (at most 1% of rows disagreeing), ``None`` models every
+        column, ``{"group": "code"}`` declares them.
     """
 
     name: ClassVar[str] = "base"
@@ -88,7 +100,8 @@ class Strategy(Parameters):
     def __init__(self, *, marginals: str | dict[str, str] = "auto", criterion: str = "bic",
                  ks_tolerance: float = 0.035, rules: list[str] | None = None,
                  stratify: str | None = None, privacy: str = "standard", min_count: int = 5,
-                 roles: dict[str, str] | None = None, locale: str | None = None) -> None:
+                 roles: dict[str, str] | None = None, locale: str | None = None,
+                 hierarchies: str | dict[str, str] | None = "auto") -> None:
         self.privacy = privacy
         self.min_count = min_count
         self.roles = roles
@@ -98,6 +111,7 @@ class Strategy(Parameters):
         self.ks_tolerance = ks_tolerance
         self.rules = rules
         self.stratify = stratify
+        self.hierarchies = hierarchies
 
     def _validate_params(self) -> None:
         """Check the base parameters; subclasses extend (and call super)."""
@@ -116,8 +130,7 @@ class Strategy(Parameters):
         frame = check_frame(data)
         prepared = _private.prepare(frame, policy(self), self.roles, self.locale)
         self.generated_ = prepared.generated
-        for rule in parse_rules(self.rules):
-            _generated.check_not_generated(self, rule.names, f"rule {rule.text!r}")
+        _engine.check_rules(self, [str(c) for c in frame.columns])
         if isinstance(self.stratify, str):
             _generated.check_not_generated(self, [self.stratify], "`stratify`")
         _generated.check_not_generated(self, _generated.correlation_names(getattr(self, "correlation", None)),
@@ -144,6 +157,12 @@ class Strategy(Parameters):
                 col.kind = "continuous"
         columns, knots = _document.fit_columns(frame, schema, self.marginals, self.criterion,
                                                self.ks_tolerance, policy(self))
+        # determined columns leave the modelled table; nominal levels get their latent order
+        protect = [v for v in (self.stratify, getattr(self, "by", None)) if v not in (None, "auto")]
+        protect += _generated.correlation_names(getattr(self, "correlation", None))
+        frame, schema, columns, self.hierarchies_ = split_determined(frame, schema, columns,
+                                                                     self.hierarchies, protect)
+        columns = order_levels(frame, columns, self.hierarchies_)
         self.schema_, self.columns_, self.n_train_ = schema, columns, len(frame)  # for the hooks
         strata = None
         if self.stratify is not None:  # the dependence lives in the strata: no pooled fit
@@ -155,10 +174,11 @@ class Strategy(Parameters):
 
     @property
     def schema(self) -> Schema:
-        """The whole table's schema, roles included: the modelled columns and the generated
-        identifier / PII ones, in the table's order (``schema_`` is the modelled part)."""
+        """The whole table's schema, roles included: the modelled columns, the columns they
+        determine and the generated identifier / PII ones, in the table's order (``schema_``
+        is the modelled part)."""
         self._check_fitted()
-        return _generated.table_schema(self)
+        return _engine.output_schema(self)
 
     @classmethod
     def from_spec(cls, columns: list[ColumnModel], **params: Any) -> Strategy:
@@ -180,6 +200,7 @@ class Strategy(Parameters):
         schema = Schema([c.column for c in columns])
         obj.schema_, obj.columns_, obj.n_train_ = schema, columns, None
         obj._set_state(schema, columns, obj._declare())
+        _engine.check_rules(obj)
         # declared columns are the user's statements: nothing was protected, the record says so
         obj.privacy_ = {"policy": None, "declared": True, "protections": []}
         return obj
@@ -192,8 +213,10 @@ class Strategy(Parameters):
     def _set_state(self, schema: Schema, columns: list[ColumnModel], dependence: FittedDependence, *,
                    n_train: int | None = None, strata: Any = None) -> None:
         """The one place a model's fitted state is set (fit, from_spec, from_dict)."""
+        _engine.forget_rules(self)  # compiled rules and sampling plans belong to the old state
         self.schema_, self.columns_, self.n_train_ = schema, list(columns), n_train
         self.__dict__.setdefault("generated_", [])
+        self.__dict__.setdefault("hierarchies_", [])
         self.__dict__.setdefault("privacy_", {"policy": policy(self).to_dict(), "protections": []})
         self.dependence_ = dependence
         self.missing_columns_ = list(dependence.missing_columns)
@@ -242,8 +265,8 @@ class Strategy(Parameters):
                      conditions: dict | None = None) -> pd.DataFrame:
         """Block ``b`` of the sample of ``n`` rows drawn with ``seed`` (for partitioned sampling).
 
-        Without rules, concatenating blocks ``0, 1, ...`` gives ``sample(n, seed)``;
-        with rules, block ``b``'s accepted rows (``BLOCK_ROWS`` drawn).
+        Concatenating blocks ``0, 1, ...`` gives ``sample(n, seed)``, with or without
+        rules: block ``b`` is rows ``[b * BLOCK_ROWS, min((b + 1) * BLOCK_ROWS, n))``.
         """
         self._check_fitted()
         frame = _engine.sample_block(self, b, as_seed_sequence(seed), n, conditions=conditions)
@@ -264,19 +287,25 @@ class Strategy(Parameters):
                                          conditions=conditions, progress=progress, workers=workers):
             yield self.schema.relabel(chunk)
 
-    def sample(self, n: int, seed: SeedLike = None, *, conditions: dict | None = None,
+    def sample(self, n: int | None = None, seed: SeedLike = None, *,
+               conditions: dict | pd.DataFrame | None = None, counts: Any = None,
                progress: bool | None = None, workers: int = 1) -> SyntheticDataset:
         """Draw ``n`` synthetic rows.
 
         Parameters
         ----------
         n : int
-            Number of rows (> 0).
+            Number of rows (> 0); with a conditions table, optional (its rows).
         seed : None, int, SeedSequence or Generator
             Randomness; the same seed gives the same rows.
-        conditions : dict, optional
-            Fixed values or ``(low, high)`` ranges per column (strategies with
-            ``supports_conditions`` only).
+        conditions : dict or DataFrame, optional
+            A dict: fixed values or ``(low, high)`` ranges per column, for every row
+            (strategies with ``supports_conditions`` only). A DataFrame: one output row
+            per condition row, drawn given that row's values (NaN cells unconstrained;
+            strategies with ``supports_given``, see :mod:`synthkit.strategies._conditional`).
+        counts : array-like or str, optional
+            With a conditions table: rows to draw per condition row (an array, or the
+            name of a column of the table).
         progress : bool, optional
             Show a progress bar (default: for ``n >= 250,000`` rows on a terminal).
         workers : int
@@ -287,13 +316,15 @@ class Strategy(Parameters):
         SyntheticDataset
         """
         self._check_fitted()
+        if isinstance(conditions, pd.DataFrame) or counts is not None:
+            return _conditional.sample_table(self, conditions, n, seed, counts=counts)
         root = as_seed_sequence(seed)
         n = check_n(n)
-        frame = _engine.sample_frame(self, n, root, conditions=conditions, progress=progress,
-                                     workers=workers)
+        frame, report = _engine.sample_with_report(self, n, root, conditions=conditions, progress=progress,
+                                                   workers=workers)
         schema = self.schema
         return SyntheticDataset(schema.relabel(frame), schema,
-                                _document.provenance(self, len(frame), root, conditions))
+                                _document.provenance(self, len(frame), root, conditions), report)
 
     def _restore_dtypes(self, frame: pd.DataFrame) -> pd.DataFrame:
         return _engine.restore_dtypes(self, frame)
@@ -314,3 +345,54 @@ class Strategy(Parameters):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted model as JSON (atomically). Load it with :func:`synthkit.load`."""
         return write_json(path, self.to_dict())
+
+    #: Whether per-row conditional draws (``extend``, conditions tables) are supported.
+    supports_given: ClassVar[bool] = False
+
+    def _uniforms_given(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Hook: ``(n, d + m)`` uniforms, each row drawn given its own bounds ``lo <= u <= hi``.
+
+        ``NaN`` bounds leave a dimension free, ``lo == hi`` fixes it; the layout is
+        :func:`~synthkit.strategies._engine.missing_layout`'s. Strategies implementing it
+        set ``supports_given = True``.
+        """
+        raise SpecError(_conditional.unsupported_message(self))
+
+    def extend(self, real: pd.DataFrame, columns: list[str] | None = None, *, seed: SeedLike = None,
+               rules: list | None = None, weights: Any = None) -> SyntheticDataset:
+        """Complete real rows: draw the model's other columns given each row's observed values.
+
+        Parameters
+        ----------
+        real : DataFrame
+            Real rows holding some of the model's columns (missing cells are evidence
+            of a missing value where the column can be missing).
+        columns : list of str, optional
+            The columns to draw (default: every model column ``real`` lacks).
+        seed : None, int, SeedSequence or Generator
+            Randomness; the same seed gives the same rows.
+        rules : list, optional
+            Rules (:func:`synthkit.rules.compile_rules` forms) the completed rows must
+            satisfy, with the model's own; a failing row's drawn columns are redrawn.
+        weights : str or array-like, optional
+            Non-negative replication weights (a column of ``real`` or one per row):
+            each row appears its systematically rounded weight times, each copy with
+            its own draw.
+
+        Returns
+        -------
+        SyntheticDataset
+            ``real``'s rows (their given columns verbatim, same order and index) and
+            the drawn columns. See :func:`synthkit.strategies._conditional.extend`.
+
+        Examples
+        --------
+        >>> import pandas as pd, synthkit
+        >>> from sklearn.datasets import load_wine
+        >>> wine = load_wine(as_frame=True).frame
+        >>> m = synthkit.fit(wine, strategy="gaussian_copula", stratify=None)
+        >>> m.extend(wine[["alcohol", "malic_acid"]].head(3), seed=0).frame.shape
+        (3, 14)
+        """
+        self._check_fitted()
+        return _conditional.extend(self, real, columns, seed=seed, rules=rules, weights=weights)

@@ -52,9 +52,10 @@ class Cholesky(CorrelatedStrategy):
     mean ``m`` and covariance ``S = L_S L_S^T``; pass 2 regenerates each block
     and applies the one affine map ``(Z_b - m) L_S^-T L^T``. The rows are a pure
     function of the fitted parameters, ``n`` and the seed, identical for any
-    ``chunk_rows`` and ``workers``. With ``rules`` (rejection sampling: the
-    number of blocks is not known in advance) or strata, each block is
-    whitened on its own instead.
+    ``chunk_rows`` and ``workers``. With ``rules`` a block is drawn in rounds
+    until enough rows pass them (the draws are not known in advance), so each
+    round is whitened on its own and the accepted rows' correlation is not
+    exact; with strata each block is whitened on its own.
 
     **The marginal shapes are not preserved**: every numeric column comes out
     normal (skewness, bounds, modes and discreteness are lost; integer

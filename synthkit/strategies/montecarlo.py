@@ -16,7 +16,10 @@ class MonteCarlo(Strategy):
 
     Each column keeps its own fitted (or declared) marginal exactly; no
     dependence between columns is modelled (use ``"gaussian_copula"`` for that).
-    Business ``rules`` filter the rows (rejection sampling, block by block).
+    Business ``rules`` are applied in bounded rounds inside each block
+    (:mod:`synthkit.strategies._engine`); a hard rule bounding one column
+    (``age >= 18``) rejects nothing: that column is drawn from its marginal
+    truncated to the bound, ``F^{-1}(F(lo-) + U (F(hi) - F(lo-)))``.
 
     Parameters
     ----------
@@ -33,6 +36,29 @@ class MonteCarlo(Strategy):
     ['x', 'c']
     """
 
+    supports_given = True
+
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         # Column-major draws: each column's uniforms are contiguous in memory.
         return rng.random((len(self.columns_), n)).T
+
+    def _uniforms_given(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Independent uniforms, each in its row's ``[lo, hi]`` (``NaN``: the whole ``[0, 1]``).
+
+        ``u = lo + V (hi - lo)`` with ``V ~ U(0, 1)``: exact, since the columns are independent.
+
+        Examples
+        --------
+        >>> import numpy as np, synthkit
+        >>> m = synthkit.declare({"x": {"distribution": "normal"}}, strategy="montecarlo")
+        >>> u = m._uniforms_given(np.array([[0.2], [np.nan]]), np.array([[0.3], [np.nan]]),
+        ...                       np.random.default_rng(0))
+        >>> bool(0.2 <= u[0, 0] <= 0.3)
+        True
+        """
+        lo = np.asarray(lo, dtype=float)
+        hi = np.asarray(hi, dtype=float)
+        v = rng.random((lo.shape[1], lo.shape[0])).T
+        a = np.where(np.isnan(lo), 0.0, lo)
+        b = np.where(np.isnan(hi), 1.0, hi)
+        return a + v * (b - a)

@@ -159,7 +159,7 @@ class Stratified(Strategy):
             raise SpecError(f"`params` do not fit strategy {self.strategy!r}: {exc}") from None
 
     def _level_params(self) -> dict[str, Any]:
-        return {**(self.params or {}), "stratify": None, "rules": None}
+        return {**(self.params or {}), "stratify": None, "rules": None, "hierarchies": None}
 
     def _estimate(self, frame: pd.DataFrame) -> FittedDependence:
         by = self.by
@@ -182,7 +182,7 @@ class Stratified(Strategy):
                 return None
         elif by not in owner.schema_.names:
             raise SpecError(f"`stratify` names unknown column {by!r}; columns are {owner.schema_.names}")
-        params = {**owner.get_params(), "stratify": None, "rules": None}
+        params = {**owner.get_params(), "stratify": None, "rules": None, "hierarchies": None}
         obj = cls(strategy=owner.name, params=params, by=by)
         obj.schema_, obj.columns_, obj.n_train_ = owner.schema_, owner.columns_, owner.n_train_
         obj._fit_levels(frame, by, min_rows, type(owner), params)

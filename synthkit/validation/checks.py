@@ -45,7 +45,7 @@ from ..errors import SpecError
 __all__ = ["Check", "DEFAULT_THRESHOLDS", "SECTIONS", "resolve_thresholds", "bonferroni_level", "z_value",
            "format_number"]
 
-SECTIONS = ("marginals", "dependence", "privacy", "utility", "clusters")
+SECTIONS = ("marginals", "dependence", "rules", "privacy", "utility", "clusters")
 
 
 @dataclass
@@ -147,6 +147,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "column_pair_trends": math.nan,
     # SDMetrics-compatible Column Shapes score: informational (NaN) unless set
     "column_shapes": math.nan,
+    # rules (synthkit.validation.rules) -------------------------------------
+    # |violation share synthetic - violation share reference| of a soft rule
+    # (plus z pooled two-proportion standard errors)
+    "soft_rule_rate_difference": 0.0,
     # privacy ---------------------------------------------------------------
     # share of synthetic rows that are exact copies of a real row above the
     # real table's own duplicate rate (plus z pooled binomial standard errors)

@@ -376,6 +376,9 @@ def _matrix_checks(method: str, names: list[str], rr: np.ndarray, rs: np.ndarray
     if not np.isfinite(diff).any():
         return out
     z = z_value(alpha)
+    # a pair whose columns are exactly related (a derived column) has variance 0, computed
+    # as a tiny negative number by rounding: clip it so its allowance is 0, not NaN
+    var = np.where(np.isnan(var), var, np.maximum(var, 0.0))
     allow = z * np.sqrt(var[iu])
     excess = np.where(np.isfinite(diff), diff - np.nan_to_num(allow, nan=np.inf), -np.inf)
     k = int(np.argmax(excess))

@@ -121,6 +121,23 @@ def _attacks_table(results) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _rules_table(rows) -> str:
+    """One row per rule check: kind, rule, synthetic value, expected value, allowance, verdict."""
+    head = ("<tr><th>status</th><th>kind</th><th>rule</th><th>statistic</th><th>synthetic</th>"
+            "<th>expected</th><th>allowed</th></tr>")
+    out = []
+    for r in rows:
+        status, cls = {True: ("pass", "ok"), False: ("FAIL", "bad"), None: ("info", "info")}[r["passed"]]
+        out.append(f'<tr class="{"failed" if r["passed"] is False else ""}" '
+                   f'title="{html.escape(r.get("detail", ""), quote=True)}">'
+                   f'<td class="{cls}">{status}</td><td>{html.escape(r["kind"])}</td>'
+                   f"<td>{html.escape(r['rule'])}</td><td>{html.escape(r['statistic'])}</td>"
+                   f"<td class='num'>{html.escape(r['synthetic'])}</td>"
+                   f"<td class='num'>{html.escape(r['expected'])}</td>"
+                   f"<td class='num'>{html.escape(r['allowance'])}</td></tr>")
+    return f"<table>{head}{''.join(out)}</table>"
+
+
 def summary_html(report) -> str:
     """The verdict and the per-section table (used by notebooks' rich display)."""
     verdict = "PASSED" if report.passed else "FAILED"
@@ -195,6 +212,9 @@ _INTRO = {
                "distance to closest record (DCR), nearest-neighbour distance ratio (NNDR) and the "
                "closer-to-train share, on scaled mixed-type rows.",
     "utility": "Train on synthetic, test on real (TSTR) vs train on real, test on real (TRTR).",
+    "rules": "Business rules: rows violating each hard rule (must be 0), each soft rule's share of "
+             "violating rows vs the reference's, each derived column recomputed on its rows (and the "
+             "noise it draws). Hover a row for its detail.",
     "clusters": "Archetype checks: requested vs achieved overlap, cluster sizes and shapes.",
 }
 
@@ -261,6 +281,9 @@ def render_html(report, *, title: str | None = None) -> str:
                              + _pivot_table(pivot_rows))
                 parts.append(f"<details><summary>all {len(per_col)} per-column checks with "
                              f"thresholds</summary>{_checks_table(per_col)}</details>")
+        elif section == "rules" and (report.artifacts.get("rules") or {}).get("rows"):
+            parts.append(_rules_table(report.artifacts["rules"]["rows"]))
+            info = []
         elif decided:
             parts.append(_checks_table(decided))
         attacks = (report.artifacts.get("privacy") or {}).get("attacks") if section == "privacy" else None

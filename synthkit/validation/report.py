@@ -35,8 +35,10 @@ class ValidationReport:
         Per-section score in [0, 1] (higher is better): ``marginals`` (SDMetrics-
         compatible Column Shapes), ``dependence`` (Column Pair Trends), ``privacy``
         (``2 * (1 - closer_to_train_share)`` with a holdout, else the DCR median
-        ratio, capped at 1), ``utility`` (TSTR / TRTR, capped at 1), ``clusters``
-        (share of cluster checks passed) and ``overall`` (their mean).
+        ratio, capped at 1), ``utility`` (TSTR / TRTR, capped at 1), ``rules`` (share
+        of the business-rule checks passed: hard-rule violations, soft-rule shares,
+        derived columns; :mod:`synthkit.validation.rules`), ``clusters`` (share of
+        cluster checks passed) and ``overall`` (their mean).
     meta : dict
         Sizes, column kinds, reference kind, thresholds, seconds per section.
     artifacts : dict

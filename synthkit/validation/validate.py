@@ -87,16 +87,18 @@ def _recipe_reference(reference):
         path = Path(reference)
         rec = recipes.Recipe.from_dict(recipes.load_recipe(path), source=str(path),
                                        base_dir=path.parent)
+    if getattr(rec, "extend", None) is not None:  # completed real rows: the full table, else the model
+        return ("table", rec.fit_data()) if rec.fit is not None else ("model", rec.build())
     if getattr(rec, "columns", None) is None and getattr(rec, "data", None) is not None:
         return "table", rec.load_data()
     return "model", rec.build()
 
 
-def _sections(checks, kind: str, has_target: bool) -> list[str]:
+def _sections(checks, kind: str, has_target: bool, has_rules: bool = False) -> list[str]:
     if checks is None:
         if kind == "archetype":
             return ["clusters"]
-        out = ["marginals", "dependence"]
+        out = ["marginals", "dependence"] + (["rules"] if has_rules else [])
         if kind == "table":
             out.append("privacy")
         if has_target:
@@ -117,7 +119,35 @@ def _sections(checks, kind: str, has_target: bool) -> list[str]:
         raise SpecError("the `privacy` checks need real rows as the reference (a DataFrame)")
     if "clusters" in out and kind != "archetype":
         raise SpecError("the `clusters` checks need an archetype reference and a labelled dataset")
+    if "rules" in out and not has_rules:
+        raise SpecError("the `rules` checks need rules: a model or recipe with `rules`, or "
+                        "validate(..., rules=['age >= 18', ...])")
     return out
+
+
+def _rules_of(reference, kind: str, rules, synth: pd.DataFrame):
+    """``(rules to check, the model's own rules)``, compiled (None when empty).
+
+    The rules to check are ``rules`` when given, else the model's; ``rules`` name the
+    model's columns, or the synthetic table's for a reference table.
+    """
+    from ..rules import compile_rules
+
+    own = None
+    if kind == "model" and getattr(reference, "rules", None):
+        from ..strategies._engine import compiled_rules
+
+        own = compiled_rules(reference)
+    if rules is None:
+        return own, own
+    if kind == "model":
+        from ..strategies._generated import table_schema
+
+        names = list(table_schema(reference).names)
+    else:
+        new = set(compile_rules(rules).new_columns)
+        names = [str(c) for c in synth.columns if str(c) not in new]
+    return compile_rules(rules, names) or None, own
 
 
 def _normal_scores(x: np.ndarray) -> np.ndarray:
@@ -165,7 +195,7 @@ def _correlation_of(x: np.ndarray, ctype: str) -> np.ndarray:
 
 
 def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], timings: dict,
-                  artifacts: dict) -> tuple[list[Check], dict, PreparedTables]:
+                  artifacts: dict, extra_tests: int = 0) -> tuple[list[Check], dict, PreparedTables]:
     from .marginals import declared_column_checks, plot_data
 
     schema = getattr(model, "schema_", None)
@@ -180,7 +210,7 @@ def _model_checks(model, synth: pd.DataFrame, thr: dict, sections: list[str], ti
     # Bonferroni split: three tests per column, one per numeric pair
     d_num = len(tables.numeric())
     n_tests = ((3 * len(tables.columns) if "marginals" in sections else 0)
-               + (d_num * (d_num - 1) // 2 if "dependence" in sections else 0))
+               + (d_num * (d_num - 1) // 2 if "dependence" in sections else 0) + extra_tests)
     alpha = bonferroni_level(thr, n_tests)
     artifacts["tests"] = {"n_tests": n_tests, "alpha": alpha}
     t0 = _now()
@@ -415,6 +445,7 @@ def validate(
     figures: bool = True,
     progress: bool | None = None,
     roles: Mapping[str, str] | None = None,
+    rules: Any = None,
 ) -> ValidationReport:
     """Tell how close, how useful and how private a synthetic table is.
 
@@ -426,9 +457,16 @@ def validate(
           ``columns_``, whose ``columns_[i].marginal.cdf`` is the declared CDF):
           one-sample KS / declared frequencies per column, and the declared
           correlation (the model's ``dependence_``: a declared target with its
-          type, or the fitted matrix with what it measures);
+          type, or the fitted matrix with what it measures). A strategy with
+          ``rules`` samples its distribution conditioned on them, which has no
+          closed form: the reference is then a Monte Carlo sample of the model
+          under its rules (``model.sample(rows, seed=REFERENCE_SEED)``, at least
+          100,000 rows: :mod:`synthkit.validation.rules`), compared by the
+          two-sample checks of a reference table (derived columns included), and
+          the ``rules`` section runs;
         * a recipe (YAML path or mapping, loaded by :mod:`synthkit.recipes`): a
-          declared recipe validates like a strategy, a ``data:`` recipe against its data;
+          declared recipe validates like a strategy, a ``data:`` recipe against its data,
+          an ``extend`` recipe against its ``fit.data`` (else its model);
         * a cluster archetype (has ``max_overlap``; ``synthetic`` has ``labels``):
           the cluster checks of :mod:`synthkit.validation.clusters`.
     synthetic : DataFrame or dataset
@@ -443,8 +481,8 @@ def validate(
     target : str, optional
         Column predicted in the utility check (TSTR vs TRTR).
     checks : str or list of str, optional
-        Sections to run (``"marginals"``, ``"dependence"``, ``"privacy"``, ``"utility"``,
-        ``"clusters"``); default: every section that applies.
+        Sections to run (``"marginals"``, ``"dependence"``, ``"rules"``, ``"privacy"``,
+        ``"utility"``, ``"clusters"``); default: every section that applies.
     thresholds : dict, optional
         Overrides of :data:`synthkit.validation.checks.DEFAULT_THRESHOLDS`: the
         effect size of each check, and ``false_fail_rate`` (default 0.05), the chance
@@ -457,7 +495,8 @@ def validate(
         Column Pair Trends scores are informational unless given a threshold.
     seed : int, SeedSequence or Generator
         Seed of the subsamples (Kendall, privacy, utility, PCA); the report is
-        reproducible for a fixed seed.
+        reproducible for a fixed seed. The reference sample of a model with rules
+        has its own fixed seed (:data:`synthkit.validation.rules.REFERENCE_SEED`).
     figures : bool
         Compute the data of the HTML figures (histograms, PCA); False skips them.
     progress : bool, optional
@@ -470,6 +509,13 @@ def validate(
         compared for fidelity (they are generated, not modelled); the privacy section
         counts the synthetic values that equal a real one (``real_values_emitted``, which
         must be 0).
+    rules : list, optional
+        Business rules (:func:`synthkit.rules.compile_rules` forms) to check in the
+        ``rules`` section (:func:`synthkit.validation.rules.rule_checks`): violations
+        of each hard rule (must be 0), each soft rule's violation share against the
+        reference's, each derived column recomputed on its rows. Default: the rules
+        of a model or recipe reference; with a reference table the expected shares
+        are the table's.
 
     Returns
     -------
@@ -482,6 +528,8 @@ def validate(
         columns, a ``target`` missing from a table (messages name the columns).
     SpecError
         Unknown sections or malformed thresholds.
+    RuleError
+        ``rules`` that do not parse or name unknown columns.
     FitError
         An unfitted strategy as the reference.
 
@@ -512,6 +560,8 @@ def validate(
                         f"as the synthetic side, got {type(synthetic).__name__}")
     if kind == "archetype":
         _sections(checks, kind, target is not None)
+        if rules is not None:
+            raise SpecError("`rules` are checked on a table: an archetype reference has none")
         rep = _archetype_report(reference, synthetic, thr, timings, meta)
         _lap(timings, "total", t_start)
         return rep
@@ -522,33 +572,57 @@ def validate(
         kind = "table"
     if kind == "recipe":
         kind, reference = _recipe_reference(reference)
-    sections = _sections(checks, kind, target is not None)
     synth_frame = as_frame(synthetic, "the synthetic table")
+    ruleset, model_rules = _rules_of(reference, kind, rules, synth_frame)
+    sections = _sections(checks, kind, target is not None, ruleset is not None)
     artifacts: dict[str, Any] = {}
     all_checks: list[Check] = []
     scores: dict[str, float] = {}
+    from .rules import REFERENCE_SEED, reference_sample, rule_checks, rule_count, rule_test_count
 
+    n_rule_tests = rule_test_count(ruleset) if "rules" in sections else 0
+    model_ref = None  # a model with rules: judged against its own sample under them
+    reference_note = "reference: the reference table"
     if kind == "model":
         if target is not None or holdout is not None:
             raise SpecError("`target` (utility) and `holdout` (privacy) need real rows as the "
                             "reference, not a model: validate(real_frame, synthetic, ...)")
-        all_checks, scores, tables = _model_checks(reference, synth_frame, thr, sections, timings,
-                                                   artifacts)
-        meta.update(reference_kind=f"model ({type(reference).__name__})", n_reference=None,
-                    n_synthetic=tables.n_synth, columns=tables.names,
-                    kinds={c.name: c.kind for c in tables.columns}, **artifacts.pop("tests"))
-        finite = [v for v in scores.values() if np.isfinite(v)]
-        scores["overall"] = float(np.mean(finite)) if finite else math.nan
-        _lap(timings, "total", t_start)
-        return ValidationReport(all_checks, scores, meta, artifacts)
-
-    if (not isinstance(reference, pd.DataFrame) and callable(getattr(reference, "fit", None))
+        if model_rules is None:
+            all_checks, scores, tables = _model_checks(reference, synth_frame, thr, sections, timings,
+                                                       artifacts, extra_tests=n_rule_tests)
+            meta.update(reference_kind=f"model ({type(reference).__name__})", n_reference=None,
+                        n_synthetic=tables.n_synth, columns=tables.names,
+                        kinds={c.name: c.kind for c in tables.columns}, **artifacts.pop("tests"))
+            if "rules" in sections:
+                t0 = _now()
+                ref_rows = None  # soft rules and noise read the model's own sample
+                if ruleset.soft or any(d.uses_noise for d in ruleset.derived):
+                    ref_rows, reference_note = reference_sample(reference, tables.n_synth, progress=progress)
+                dates = [c.name for c in tables.columns if c.kind == "datetime"]
+                r_checks, r_art = rule_checks(ruleset, synth_frame.rename(columns=str), ref_rows, thr,
+                                              alpha=meta["alpha"], rng=child_generator(int(seeds[3]), 1),
+                                              reference_note=reference_note, datetimes=dates)
+                all_checks += r_checks
+                scores["rules"] = r_art.pop("score")
+                artifacts["rules"] = r_art
+                _lap(timings, "rules", t0)
+            finite = [v for v in scores.values() if np.isfinite(v)]
+            scores["overall"] = float(np.mean(finite)) if finite else math.nan
+            _lap(timings, "total", t_start)
+            return ValidationReport(all_checks, scores, meta, artifacts)
+        model_ref = reference
+        t0 = _now()
+        real_frame, reference_note = reference_sample(reference, len(synth_frame), progress=progress)
+        synth_frame = synth_frame.rename(columns=str)
+        _lap(timings, "reference_sample", t0)
+    elif (not isinstance(reference, pd.DataFrame) and callable(getattr(reference, "fit", None))
             and callable(getattr(reference, "sample", None))):
         from ..errors import FitError
 
         raise FitError(f"the reference {type(reference).__name__} has no `schema_`/`columns_`: "
                        "fit it (or declare its columns) before validating against it")
-    real_frame = as_frame(reference, "the reference table")
+    else:
+        real_frame = as_frame(reference, "the reference table")
     if target is not None:
         missing = [w for w, f in (("reference", real_frame), ("synthetic", synth_frame))
                    if target not in f.columns]
@@ -559,14 +633,24 @@ def validate(
                             f"table(s)")
     if holdout is not None:
         holdout = as_frame(holdout, "the holdout table")
-    leak_checks, sensitive, decisions = generated_column_checks(real_frame, synth_frame, roles, holdout)
+    rules_frames = (synth_frame.rename(columns=str), real_frame.rename(columns=str))
+    prepare_kw: dict[str, Any] = {}
+    if model_ref is None:
+        leak_checks, sensitive, decisions = generated_column_checks(real_frame, synth_frame, roles, holdout)
+    else:  # the model's identifier / PII columns are generated by format, not modelled
+        from ..strategies._engine import output_schema
+
+        leak_checks, decisions = [], {}
+        sensitive = [g.name for g in getattr(model_ref, "generated_", None) or []]
+        prepare_kw = {"schema": output_schema(model_ref), "real_name": "reference sample",
+                      "schema_name": "model"}
     if sensitive:
-        real_frame = real_frame.drop(columns=sensitive)
+        real_frame = real_frame.drop(columns=[c for c in sensitive if c in real_frame.columns])
         synth_frame = synth_frame.drop(columns=[c for c in sensitive if c in synth_frame.columns])
         if holdout is not None:
             holdout = holdout.drop(columns=[c for c in sensitive if c in holdout.columns])
     t0 = _now()
-    tables = prepare_tables(real_frame, synth_frame)
+    tables = prepare_tables(real_frame, synth_frame, **prepare_kw)
     hold = None
     if holdout is not None:
         # prepare_tables names columns by str(name): select the reference's the same way
@@ -597,7 +681,12 @@ def validate(
     timings.bar = progress_bar(total=n_steps, initial=1, progress=progress, desc="validate",
                                unit="step", leave=False,
                                large=max(tables.n_real, tables.n_synth) >= PROGRESS_MIN_ROWS)
-    meta.update(reference_kind="table", n_reference=tables.n_real, n_synthetic=tables.n_synth,
+    kind_text = "table"
+    if model_ref is not None:
+        k = rule_count(model_rules)
+        kind_text = f"model ({type(model_ref).__name__}) under its {k} rule{'' if k == 1 else 's'}"
+        meta["reference_sample"] = {"rows": tables.n_real, "seed": REFERENCE_SEED, "note": reference_note}
+    meta.update(reference_kind=kind_text, n_reference=tables.n_real, n_synthetic=tables.n_synth,
                 n_holdout=None if hold is None else hold.n_synth, columns=tables.names,
                 kinds={c.name: c.kind for c in tables.columns},
                 only_in_reference=tables.only_real, only_in_synthetic=tables.only_synth,
@@ -616,7 +705,7 @@ def validate(
                + (dependence_test_count(tables) if "dependence" in sections else 0)
                + (privacy_test_count(hold is not None, attacks=n_attack_tests)
                   if "privacy" in sections else 0)
-               + (1 if "utility" in sections else 0))
+               + (1 if "utility" in sections else 0) + n_rule_tests)
     alpha = bonferroni_level(thr, n_tests)
     meta.update(n_tests=n_tests, alpha=alpha)
 
@@ -664,6 +753,18 @@ def validate(
         artifacts["sdmetrics"] = sd_art
         _lap(timings, "sdmetrics_scores", t0)
     sorted_cache.clear()
+    if model_ref is not None:  # every fidelity check names its reference
+        for c in all_checks:
+            c.detail = f"{c.detail}; {reference_note}" if c.detail else reference_note
+    if "rules" in sections:
+        t0 = _start(timings, "rules")
+        r_checks, r_art = rule_checks(ruleset, rules_frames[0], rules_frames[1], thr, alpha=alpha,
+                                      rng=child_generator(int(seeds[3]), 1), reference_note=reference_note,
+                                      datetimes=[c.name for c in tables.columns if c.kind == "datetime"])
+        all_checks += r_checks
+        scores["rules"] = r_art.pop("score")
+        artifacts["rules"] = r_art
+        _lap(timings, "rules", t0)
     if "privacy" in sections:
         from .attacks import attack_checks, no_holdout_check
         from .privacy import privacy_checks
