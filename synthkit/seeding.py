@@ -10,6 +10,11 @@ Large samples are drawn in fixed-size blocks of :data:`BLOCK_ROWS` rows. Block
 which numpy builds in constant time for any ``b``. The rows of a sample therefore
 depend only on the model, ``n`` and the seed: not on how the caller chunks the
 output, nor on how many threads or workers draw the blocks.
+
+Streams that are not indexed by a block or a counter have *reserved keys*
+(:data:`RESERVED_STREAMS`): fixed values at the top of the 31-bit range, one per
+purpose and all distinct, so that no block index, round or column number meets them
+in practice and no two purposes share a stream.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from .errors import SpecError
 
 __all__ = [
     "BLOCK_ROWS",
+    "GENERATED_STREAM",
+    "PILOT_STREAM",
+    "REDRAW_STREAM",
+    "RESERVED_STREAMS",
+    "RULES_STREAM",
     "SeedLike",
     "as_generator",
     "as_seed_sequence",
@@ -40,6 +50,23 @@ __all__ = [
 #: Rows per random block. Part of the reproducibility contract: changing it
 #: changes every sample, so it is fixed for a format version.
 BLOCK_ROWS: int = 65_536
+
+#: Reserved key under a block ``b``: generated (identifier / PII) column ``j`` of the block draws
+#: from key ``(b, GENERATED_STREAM, j)`` (:mod:`synthkit.strategies._generated`).
+GENERATED_STREAM: int = 2**31 - 7
+#: Reserved key under a sample's root: the pilot round that sizes every block's first round of
+#: rules sampling draws from key ``(PILOT_STREAM, 0)`` (:mod:`synthkit.strategies._engine`).
+PILOT_STREAM: int = 2**31 - 11
+#: Reserved key under a block ``b``: the rules' own draws (soft rules, noise) of round ``r`` of
+#: per-row conditional sampling use key ``(b, RULES_STREAM, r)`` (:mod:`synthkit.strategies._conditional`).
+RULES_STREAM: int = 2**31 - 13
+#: Reserved key under a block ``b``: round ``r`` of the redraws of rows breaking the rules in
+#: per-row conditional sampling draws from key ``(b, REDRAW_STREAM, r)``
+#: (:mod:`synthkit.strategies._conditional`).
+REDRAW_STREAM: int = 2**31 - 17
+#: Every reserved stream key by purpose (distinct values).
+RESERVED_STREAMS: dict[str, int] = {"generated": GENERATED_STREAM, "pilot": PILOT_STREAM,
+                                    "rules": RULES_STREAM, "redraw": REDRAW_STREAM}
 
 SeedLike = None | int | np.integer | np.random.SeedSequence | np.random.Generator
 

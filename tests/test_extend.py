@@ -202,7 +202,8 @@ def test_rules_redraw_only_the_failing_rows(normal3):
     assert (out["b"] >= 0).all() and out["a"].equals(real["a"])
     kept = free["b"] >= 0
     assert out.loc[kept, "b"].equals(free.loc[kept, "b"])  # passing rows are not redrawn
-    with pytest.raises(RuleError, match="still break rules"):
+    with pytest.raises(RuleError, match=r"3000 row\(s\).*found no draw passing the rules.*rule 'a > 10' "
+                                        r"rejects most: it holds on 0\.00%"):
         normal3.extend(real, seed=4, rules=["a > 10"])
 
 
@@ -240,6 +241,138 @@ def test_given_determined_columns_are_kept_by_their_determinant():
         model.extend(pd.DataFrame({"group": ["z"]}))
     cond = model.sample(conditions=pd.DataFrame({"group": ["b", None]}), seed=2).frame
     assert cond.loc[0, "code"].startswith("b")
+
+
+RARE = ("k9", "k19", "k29")  # apart in code order (k9 last, k19 after k18, k29 after k28)
+
+
+@pytest.fixture(scope="module")
+def rare_group():
+    """40 codes in 5 groups (code -> grp, a detected hierarchy); group RARE holds 1% of the rows.
+
+    ``x`` rises with the code number and ``seg`` with ``x``, so the codes of RARE have their own
+    frequencies given ``seg``. Returns the model and the same model with its codes in code
+    order (as a model file without a level order: RARE is then not one interval)."""
+    import copy
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    codes = np.array([f"k{i}" for i in range(40)])
+    rare = np.isin(codes, RARE)
+    p = np.full(40, 0.99 / 37)
+    p[rare] = [0.005, 0.003, 0.002]
+    code = rng.choice(codes, n, p=p)
+    num = np.array([int(c[1:]) for c in code])
+    grp = np.where(np.isin(code, RARE), "RARE", np.char.add("G", (num % 4).astype(str)))
+    x = rng.normal(size=n) + 0.08 * num
+    seg = np.where(x + rng.normal(size=n) > 2, "hi", "lo")
+    model = synthkit.fit(pd.DataFrame({"code": code, "grp": grp, "x": x, "seg": seg}),
+                         strategy="gaussian_copula")
+    assert [(h.name, h.by) for h in model.hierarchies_] == [("grp", "code")]
+    code_order = copy.deepcopy(model)
+    cm = code_order.columns_[[c.name for c in code_order.columns_].index("code")]
+    cm.marginal = cm.marginal.with_order(None)
+    return model, code_order
+
+
+def _rare_probs(model) -> tuple[list, np.ndarray]:
+    """The codes of RARE and their probabilities within it (the model's marginal)."""
+    cm = model.columns_[[c.name for c in model.columns_].index("code")]
+    cats = list(cm.column.categories)
+    idx = np.array([cats.index(c) for c in RARE], dtype=float)
+    mass = cm.marginal.cdf(idx) - cm.marginal.cdf_left(idx)
+    return list(RARE), mass / mass.sum()
+
+
+def test_a_given_group_is_one_interval_of_its_determining_column(rare_group):
+    model, code_order = rare_group
+    j = [c.name for c in model.columns_].index("code")
+    ev = _conditional.evidence(model, pd.DataFrame({"grp": ["RARE", None]}), missing_is_evidence=False,
+                               strict=True)
+    assert ev.match == {}  # exact evidence, no check of drawn rows
+    cm = model.columns_[j]
+    idx = np.array([list(cm.column.categories).index(c) for c in RARE], dtype=float)
+    mass = float(np.sum(cm.marginal.cdf(idx) - cm.marginal.cdf_left(idx)))
+    assert ev.upper[0, j] - ev.lower[0, j] == pytest.approx(mass, abs=1e-12)
+    assert np.isnan(ev.lower[1]).all() and np.isnan(ev.upper[1]).all()
+    # levels apart in the latent order: the drawn rows are checked instead
+    ev = _conditional.evidence(code_order, pd.DataFrame({"grp": ["RARE"]}), missing_is_evidence=False,
+                               strict=True)
+    assert list(ev.match) == ["grp"] and np.isnan(ev.lower[:, j]).all()
+
+
+@pytest.mark.parametrize("order", ["data", "code"])
+def test_a_rare_group_in_a_conditions_table_follows_its_level_frequencies(rare_group, order):
+    """3000 rows of a group holding 1% of the rows: its codes at their frequencies within the group
+    (chi-square goodness of fit against the model's marginal), by the interval of the data-driven
+    level order or, in code order, by redrawing the rows whose code is outside the group."""
+    model = rare_group[0] if order == "data" else rare_group[1]
+    n = 3000
+    out = model.sample(conditions=pd.DataFrame({"grp": ["RARE"] * n}), seed=3).frame
+    assert (out["grp"] == "RARE").all() and out["code"].isin(RARE).all()
+    levels, probs = _rare_probs(model)
+    counts = out["code"].value_counts().reindex(levels, fill_value=0).to_numpy()
+    assert stats.chisquare(counts, probs * n).pvalue > 1e-3, (counts, probs * n)
+
+
+def test_a_rare_group_in_extend_matches_rejection_from_unconditional_draws(rare_group):
+    """``grp`` and ``seg`` given: the drawn codes and ``x`` against the rows of a large unconditional
+    sample with the same ``grp`` and ``seg`` (chi-square homogeneity, two-sample KS)."""
+    model, _ = rare_group
+    n = 4000
+    real = pd.DataFrame({"grp": ["RARE"] * n, "seg": ["hi", "lo"] * (n // 2)})
+    out = model.extend(real, seed=5).frame
+    assert out[["grp", "seg"]].equals(real) and out["code"].isin(RARE).all()
+    big = model.sample(1_000_000, seed=6).frame
+    big = big[big["grp"] == "RARE"]
+    for seg in ("hi", "lo"):
+        got, ref = out[out["seg"] == seg], big[big["seg"] == seg]
+        table = np.array([got["code"].value_counts().reindex(RARE, fill_value=0),
+                          ref["code"].value_counts().reindex(RARE, fill_value=0)])
+        assert stats.chi2_contingency(table).pvalue > 1e-3, (seg, table)
+        assert stats.ks_2samp(got["x"], ref["x"]).statistic < _ks_allowance(len(got), len(ref)), seg
+
+
+def test_given_group_and_determining_column_must_agree_in_a_conditions_table(rare_group):
+    model, _ = rare_group
+    with pytest.raises(SpecError, match=r"'grp' is given as 'RARE', but the given 'code' \('k1'\)"):
+        model.sample(conditions=pd.DataFrame({"code": ["k1"], "grp": ["RARE"]}), seed=0)
+    real = pd.DataFrame({"code": ["k1"], "grp": ["RARE"]})  # real rows are kept as they are
+    assert model.extend(real, seed=0).frame[["code", "grp"]].equals(real)
+
+
+EXT = synthkit.declare({c: {"distribution": "normal"} for c in "abc"},
+                       correlation=[[1, .5, 0], [.5, 1, 0], [0, 0, 1]])
+
+
+@pytest.mark.parametrize("rule", ["b > 2.2", "b > 2.4", "b + c > 3.3"])
+def test_rules_accepting_few_draws_are_met_row_by_row(rule):
+    """``a = 0`` given, rules that hold on 0.3% to 0.6% of the draws: every row is drawn from
+    its conditional distribution given the rule (closed forms: ``b | a = 0 ~ N(0, 3/4)``, ``c``
+    independent N(0, 1); ``s = b + c ~ N(0, 7/4)`` and ``b - (3/7) s ~ N(0, 3/7)`` independent of s)."""
+    n = 2000
+    out = EXT.extend(pd.DataFrame({"a": np.zeros(n)}), seed=0, rules=[rule]).frame
+    assert len(out) == n and (out["a"] == 0).all()
+    b, c = out["b"].to_numpy(), out["c"].to_numpy()
+    sd = np.sqrt(0.75)
+    if rule.startswith("b >"):
+        t = float(rule.split()[-1])
+        assert (b > t).all()
+        assert stats.kstest(b, stats.truncnorm(t / sd, np.inf, scale=sd).cdf).pvalue > 1e-3
+        assert stats.kstest(c, "norm").pvalue > 1e-3
+    else:
+        s = b + c
+        assert (s > 3.3).all()
+        ss = np.sqrt(1.75)
+        assert stats.kstest(s, stats.truncnorm(3.3 / ss, np.inf, scale=ss).cdf).pvalue > 1e-3
+        assert stats.kstest(b - 0.75 / 1.75 * s, stats.norm(scale=np.sqrt(0.75 / 1.75)).cdf).pvalue > 1e-3
+
+
+def test_rows_no_draw_of_which_passes_name_the_rule_that_rejects_most():
+    real = pd.DataFrame({"a": np.zeros(50)})
+    with pytest.raises(RuleError, match=r"50 row\(s\).*found no draw passing the rules.*rule 'b > 40' "
+                                        r"rejects most: it holds on 0\.00%.*'b > -5': 100\.0%"):
+        EXT.extend(real, seed=0, rules=["b > -5", "b > 40"])
 
 
 def test_montecarlo_extends_with_its_marginals():

@@ -144,3 +144,23 @@ def test_privacy_stratify_conditions_and_rules():
     assert (out["group"] != "arts").all() and agreement(data, out, "code", "group") == 1.0
     clone = type(ruled).from_dict(json.loads(json.dumps(ruled.to_dict())))  # the rule names a derived column
     pd.testing.assert_frame_equal(clone.sample(1000, seed=0).frame, out)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda det: det[0].__setitem__("missing", []),
+    lambda det: det[0]["map"][0].__setitem__(1, []),
+    lambda det: det[0]["map"][0].__setitem__(0, []),
+    lambda det: det[0]["map"][0].__setitem__(1, {"a": 1}),
+    lambda det: det[0]["map"][0].__setitem__(0, "c0O"),      # a typo of a level of `code`
+    lambda det: det[1]["map"][3].__setitem__(0, "s 3"),      # a typo of a level of `sub`
+    lambda det: det[0]["map"].pop(),                        # a level of `code` left out
+    lambda det: det[0]["map"].append(list(det[0]["map"][0])),  # a level listed twice
+    lambda det: det[0].__setitem__("missing", "not-a-level"),
+])
+def test_hand_edited_hierarchy_maps_are_model_file_errors(edit):
+    model = synthkit.fit(survey(600), strategy="gaussian_copula")
+    doc = json.loads(json.dumps(model.to_dict()))
+    assert [e["by"] for e in doc["schema"]["determined"]] == ["code", "sub"]
+    edit(doc["schema"]["determined"])
+    with pytest.raises(ModelFileError, match="model document"):
+        type(model).from_dict(doc).sample(50, seed=0)

@@ -396,3 +396,61 @@ def test_new_constructs_give_a_mask_or_a_rule_error(text, derive):
     except RuleError:
         pass
     pd.testing.assert_frame_equal(frame, _FUZZ_FRAME)
+
+
+# ------------------------------------------------------------------ long chains and static kinds
+
+
+def test_long_sums_and_chains_are_not_nesting():
+    rng = np.random.default_rng(11)
+    cols = {f"x{i}": rng.normal(size=50) for i in range(500)}
+    frame = pd.DataFrame(cols)
+    names = list(cols)
+    total = compile_rules(["total = " + " + ".join(names)], names).apply(frame, None).frame["total"]
+    np.testing.assert_allclose(total, frame.to_numpy().sum(axis=1), rtol=1e-12, atol=1e-9)
+    # left-associative subtraction and division over a long chain: a left fold, as in Python
+    diff = compile_rules(["d = " + " - ".join(names[:300])], names).apply(frame, None).frame["d"]
+    np.testing.assert_allclose(diff, frame["x0"] - frame[names[1:300]].sum(axis=1), rtol=1e-12, atol=1e-9)
+    ratio = Rule.parse("x0 / x1 / x2 * x3 == (((x0 / x1) / x2) * x3)", names).evaluate(frame)
+    assert ratio.all()
+    conj = Rule.parse(" and ".join(f"x{i} > -1" for i in range(300)), names).evaluate(frame)
+    np.testing.assert_array_equal(conj, (frame[names[:300]] > -1).all(axis=1).to_numpy())
+    disj = Rule.parse(" or ".join(f"x{i} > 2" for i in range(300)), names).evaluate(frame)
+    np.testing.assert_array_equal(disj, (frame[names[:300]] > 2).any(axis=1).to_numpy())
+    with pytest.raises(RuleError, match="nests more than 50"):
+        Rule.parse("(" * 60 + "x0" + ")" * 60 + " > 0", names)
+    with pytest.raises(RuleError, match="nests more than 50"):
+        Rule.parse("x0 + (" * 60 + "x1" + ")" * 60 + " > 0", names)
+
+
+KINDS = {"x": "num", "y": "num", "t": "text", "b": "bool", "d": "date"}
+
+
+@pytest.mark.parametrize("expr, kind", [
+    ("if x > 0 then x else y", "num"),
+    ("if x > 0 then round(x) else min(x, y)", "num"),
+    ("if x > 0 then year(d) else days_between(d, d)", "num"),
+    ("if x > 0 then x else None", "num"),
+    ("if x > 0 then b else x > y", "bool"),
+    ("if x > 0 then t else 'other'", "text"),
+    ("if x > 0 then d else None", "date"),
+    ("x", "num"),
+    ("t", "text"),
+])
+def test_derived_kind_is_read_through_the_column_kinds(expr, kind):
+    rs = compile_rules([f"z = {expr}", "w = if b then z else z"], list(KINDS), KINDS)
+    assert [d.kind for d in rs.derived] == [kind, kind]
+
+
+@pytest.mark.parametrize("expr", ["if x > 0 then x else t", "if x > 0 then 'a' else y + 1",
+                                  "if x > 0 then d else 3", "if b then t else b"])
+def test_branches_mixing_kinds_are_refused_when_compiled(expr):
+    with pytest.raises(RuleError, match="branches of if/then/else give .* both must be"):
+        compile_rules([f"z = {expr}"], list(KINDS), KINDS)
+
+
+def test_rules_must_give_true_false_through_column_and_derived_kinds():
+    for spec in (["x"], ["t"], ["z = x + 1", "z"], ["z = t", {"rule": "z", "keep": 0.5}]):
+        with pytest.raises(RuleError, match="true/false"):
+            compile_rules(spec, list(KINDS), KINDS)
+    assert compile_rules(["z = x > 1", "z", "b"], list(KINDS), KINDS).derived[0].kind == "bool"

@@ -225,3 +225,55 @@ def test_the_bank_recipe_meets_every_rule_kind():
         got = float((~rule.evaluate(f)).mean())
         assert abs(got - expected) <= 3 * se, (rule.text, got, expected, se)
         assert got < q - 3 * np.sqrt(q * (1 - q) / m_ref)  # the rule did make violations rarer
+
+
+def test_derived_if_then_else_of_columns_takes_the_columns_kind():
+    m = synthkit.declare(TABLE, strategy="montecarlo", rules=[
+        "z = if x > 0 then x else y", "lab = if x > 0 then c else 'none'", "flag = if x > 0 then z > 1 else False"])
+    schema = m.schema
+    assert (schema["z"].kind, schema["z"].dtype) == ("continuous", "float64")
+    assert schema["lab"].kind == "categorical" and set(schema["lab"].categories) == {"p", "q", "r", "none"}
+    assert (schema["flag"].kind, schema["flag"].dtype) == ("boolean", "bool")
+    f = m.sample(3000, seed=3).frame
+    assert str(f["z"].dtype) == "float64"
+    np.testing.assert_array_equal(f["z"].to_numpy(), np.where(f["x"] > 0, f["x"], f["y"]))
+    assert (f["lab"].astype(object) == np.where(f["x"] > 0, f["c"].astype(object), "none")).all()
+    assert f["flag"].dtype == bool and (f["flag"] == ((f["x"] > 0) & (f["z"] > 1))).all()
+    with pytest.raises(RuleError, match="branches of if/then/else give numbers .*and text"):
+        synthkit.declare(TABLE, strategy="montecarlo", rules=["z = if x > 0 then x else c"])
+
+
+@pytest.mark.parametrize("strategy", ["montecarlo", "gaussian_copula"])
+def test_a_bound_beyond_the_column_minimum_keeps_the_values_clipped_onto_it(strategy):
+    """Values are ``clip(F^-1(u), min, max)``: with ``y between a and b``, ``a`` below the fitted
+    column's minimum, every draw with ``F^-1(u) <= b`` passes (those below the minimum as the
+    minimum itself), so the share at the minimum is ``F(min) / F(b)`` (rejection's), not the
+    ``(F(min) - F(a)) / (F(b) - F(a))`` of a uniform confined to ``[F(a), F(b)]``."""
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"y": rng.gamma(2.0, size=2000), "z": rng.normal(size=2000)})
+    cm = synthkit.fit(table, strategy=strategy).columns_[0]
+    lo = float(cm.column.minimum)
+    f_min = float(cm.marginal.cdf(np.array([lo]))[0])
+    assert f_min > 1e-4  # the fitted marginal puts mass below the observed minimum
+    a, b = (float(cm.marginal.ppf(np.array([q]))[0]) for q in (f_min / 2, 4 * f_min))
+    model = synthkit.fit(table, strategy=strategy, rules=[f"y between {a!r} and {b!r}"])
+    n = 20_000
+    ds = model.sample(n, seed=8)
+    assert [e["kind"] for e in ds.rules_report.rules] == ["bound"]  # drawn exactly, no rejection
+    y = ds.frame["y"].to_numpy()
+    assert ((y >= a) & (y <= b)).all()
+    p = f_min / float(cm.marginal.cdf(np.array([b]))[0])
+    share = float(np.mean(y == lo))
+    assert abs(share - p) < 4 * np.sqrt(p * (1 - p) / n), (share, p)
+
+
+def test_reserved_stream_keys_are_distinct_and_shared():
+    from synthkit import seeding
+    from synthkit.strategies import _conditional, _generated
+
+    keys = list(seeding.RESERVED_STREAMS.values())
+    assert len(set(keys)) == len(keys) and all(2**30 < k < 2**31 for k in keys)
+    assert _engine.PILOT_STREAM == seeding.PILOT_STREAM
+    assert _generated.GENERATED_STREAM == seeding.GENERATED_STREAM
+    assert (_conditional.REDRAW_STREAM, _conditional.RULES_STREAM) == (seeding.REDRAW_STREAM,
+                                                                       seeding.RULES_STREAM)

@@ -171,3 +171,21 @@ def test_new_functions_never_write_into_the_frame():
 def test_noise_is_refused_in_filtering_rules(text):
     with pytest.raises(RuleError, match="only be used in a derived column"):
         Rule.parse(text)
+
+
+def test_a_rule_set_has_a_total_size_budget_checked_quickly():
+    import time
+
+    from synthkit.rules import MAX_RULESET_CHARS, MAX_RULESET_NODES, compile_rules
+
+    start = time.perf_counter()
+    with pytest.raises(RuleError, match="MAX_RULESET_CHARS"):
+        compile_rules([" and ".join(["x > -100"] * 600)] * 1000, ["x"])  # ~6 MB of rules
+    # 30 rules of 901 nodes each: under every per-rule limit, over the rule set's node budget
+    conj = " and ".join(["x > 1"] * 300)
+    assert 30 * len(conj) < MAX_RULESET_CHARS
+    with pytest.raises(RuleError, match="MAX_RULESET_NODES"):
+        compile_rules([conj] * 30, ["x"])
+    assert time.perf_counter() - start < 5.0  # unbounded, the first one takes ~15 s
+    assert 20 * 901 <= MAX_RULESET_NODES
+    assert len(compile_rules([conj] * 20, ["x"]).hard) == 20

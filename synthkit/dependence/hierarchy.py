@@ -323,15 +323,30 @@ def hierarchies_to_dict(hierarchies: Sequence[Hierarchy]) -> list[dict]:
     return [h.to_dict() for h in hierarchies]
 
 
-def hierarchies_from_dict(entries: Any, modelled: Sequence[str]) -> list[Hierarchy]:
-    """The hierarchies of a model document (strict: a hand-edited file is checked)."""
+def _scalar(v: Any) -> bool:
+    """A level as a model file may hold it: None, true/false, a finite number or text."""
+    if v is None or isinstance(v, (bool, str)):
+        return True
+    return isinstance(v, (int, float)) and bool(np.isfinite(v))
+
+
+def hierarchies_from_dict(entries: Any, modelled: Any) -> list[Hierarchy]:
+    """The hierarchies of a model document (strict: a hand-edited file is checked).
+
+    ``modelled`` is the modelled columns' :class:`~synthkit.schema.Schema` (or their names).
+    Every level must be a scalar; the keys of a map must be exactly the determining column's
+    levels (its categories, or distinct numbers for an integer column) and its values, like
+    ``missing``, levels of the determined column; anything else is a ModelFileError.
+    """
     from ..columns import ColumnModel
 
     if entries is None:
         return []
     if not isinstance(entries, list) or len(entries) > 10_000:
         raise ModelFileError("model document: `schema.determined` must be a list of determined columns")
-    known = list(modelled)
+    columns = {c.name: c for c in getattr(modelled, "columns", [])}
+    known = list(getattr(modelled, "names", modelled))
+    n_modelled = len(known)
     out = []
     for e in entries:
         if not isinstance(e, dict) or not {"column", "by", "position", "map"} <= set(e):
@@ -347,22 +362,54 @@ def hierarchies_from_dict(entries: Any, modelled: Sequence[str]) -> list[Hierarc
                                  f"listed before it as `by` (and in its `determined_by`), got {by!r}")
         if cm.name in known:
             raise ModelFileError(f"model document: determined column {cm.name!r} is also modelled")
-        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= len(modelled) + len(entries):
+        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= n_modelled + len(entries):
             raise ModelFileError(f"model document: determined column position {pos!r} is out of range")
         if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
             raise ModelFileError(f"model document: the `map` of {cm.name!r} must be a list of "
                                  "[level, determined level] pairs")
         keys, values = [p[0] for p in pairs], [p[1] for p in pairs]
+        missing = e.get("missing")
+        if not all(_scalar(v) for v in [*keys, *values, missing]):
+            bad = next(v for v in [*keys, *values, missing] if not _scalar(v))
+            raise ModelFileError(f"model document: the `map` of {cm.name!r} holds {bad!r}; levels are "
+                                 "text, numbers, true/false or null")
+        _check_keys(cm.name, keys, columns.get(by))
         allowed = set(cm.column.categories or []) if cm.coded else None
-        for v in [*values, e.get("missing")]:
+        for v in [*values, missing]:
             ok = v is None or (v in allowed if allowed is not None
                                else isinstance(v, (int, float)) and not isinstance(v, bool))
             if not ok:
                 raise ModelFileError(f"model document: the `map` of {cm.name!r} holds {v!r}, not one of "
                                      "its levels")
-        out.append(Hierarchy(cm, by, pos, keys, values, e.get("missing")))
+        out.append(Hierarchy(cm, by, pos, keys, values, missing))
         known.append(cm.name)
+        columns[cm.name] = cm.column
     return out
+
+
+def _check_keys(name: str, keys: list, determinant: Any) -> None:
+    """The keys of ``name``'s map must be exactly the levels of its determining column."""
+    if determinant is None:
+        return
+    if len(set(map(repr, keys))) != len(keys):
+        raise ModelFileError(f"model document: the `map` of {name!r} lists a level of "
+                             f"{determinant.name!r} more than once")
+    if determinant.kind == "categorical":
+        levels = [_label(c) for c in determinant.categories or []]
+        if len(keys) != len(levels) or {repr(k) for k in keys} != {repr(v) for v in levels}:
+            extra = [k for k in keys if repr(k) not in {repr(v) for v in levels}]
+            lacking = [v for v in levels if repr(v) not in {repr(k) for k in keys}]
+            raise ModelFileError(f"model document: the `map` of {name!r} must list exactly the levels of "
+                                 f"{determinant.name!r}; it has unknown level(s) {extra[:10]} and lacks "
+                                 f"{lacking[:10]}")
+    elif determinant.kind == "integer":
+        if not all(isinstance(k, (int, float)) and not isinstance(k, bool) for k in keys):
+            raise ModelFileError(f"model document: the `map` of {name!r} must list numbers, the levels of "
+                                 f"integer column {determinant.name!r}")
+    else:
+        raise ModelFileError(f"model document: determined column {name!r} is determined by "
+                             f"{determinant.name!r}, a {determinant.kind} column; a determining column "
+                             "is categorical or integer")
 
 
 def split_determined(frame: pd.DataFrame, schema: Any, columns: Sequence, param: Any,

@@ -44,13 +44,19 @@ Rule kinds (:func:`compile_rules` builds a :class:`RuleSet`):
   only a replacing column's own expression reads the model's original value
   (``{"derive": "income = round(income, -2)", "replace": true}``). A derived column is float64
   for numbers, bool for true/false, a pandas Categorical when its text values are all literals
-  (``Derived.categories``), object otherwise.
+  (``Derived.categories``), object otherwise. Given the columns' kinds
+  (``compile_rules(specs, columns, kinds)``), each expression's kind is known when compiled
+  (``Derived.kind``): arithmetic and numeric functions give numbers, comparisons true/false, a
+  column its own kind, and ``if A then B else C`` the common kind of ``B`` and ``C`` (branches
+  mixing numbers and text are a RuleError).
 
 Rules may come from untrusted recipe or model files, so evaluation is bounded:
 
 * a rule has at most :data:`MAX_RULE_CHARS` characters, :data:`MAX_RULE_NODES` syntax nodes and
   :data:`MAX_RULE_DEPTH` levels of nesting; integer constants are at most :data:`MAX_RULE_INT`
-  in size; a rule set has at most :data:`MAX_RULES` rules;
+  in size; a long sum, product or ``and`` / ``or`` chain is one level, however many terms it
+  has; a rule set has at most :data:`MAX_RULES` rules, :data:`MAX_RULESET_CHARS` characters and
+  :data:`MAX_RULESET_NODES` syntax nodes in all, checked while reading (before any further work);
 * arithmetic is done by numpy in float64 over whole columns (never with Python's unbounded
   integers), so ``9 ** 9 ** 9`` is ``inf`` at once; text is never repeated or concatenated;
 * columns are passed as read-only arrays and functions are called by the evaluator with
@@ -78,7 +84,16 @@ Examples
 """
 
 from .kinds import MAX_RULES, Derived, Rule, RuleOutcome, RuleSet, apply_rules, compile_rules, parse_rules
-from .language import FUNCTIONS, MAX_RULE_CHARS, MAX_RULE_DEPTH, MAX_RULE_INT, MAX_RULE_NODES
+from .language import (
+    FUNCTIONS,
+    MAX_RULE_CHARS,
+    MAX_RULE_DEPTH,
+    MAX_RULE_INT,
+    MAX_RULE_NODES,
+    MAX_RULESET_CHARS,
+    MAX_RULESET_NODES,
+)
 
 __all__ = ["Rule", "parse_rules", "apply_rules", "compile_rules", "RuleSet", "RuleOutcome", "Derived",
-           "FUNCTIONS", "MAX_RULE_CHARS", "MAX_RULE_NODES", "MAX_RULE_DEPTH", "MAX_RULE_INT", "MAX_RULES"]
+           "FUNCTIONS", "MAX_RULE_CHARS", "MAX_RULE_NODES", "MAX_RULE_DEPTH", "MAX_RULE_INT", "MAX_RULES",
+           "MAX_RULESET_CHARS", "MAX_RULESET_NODES"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,8 @@ import pandas as pd
 from ..errors import RuleError, reject_unknown_keys
 from .language import (
     MAX_RULE_CHARS,
+    MAX_RULESET_CHARS,
+    MAX_RULESET_NODES,
     Between,
     Compare,
     Const,
@@ -30,7 +33,7 @@ from .language import (
 )
 
 __all__ = ["Rule", "Derived", "RuleSet", "RuleOutcome", "compile_rules", "parse_rules", "apply_rules",
-           "MAX_RULES"]
+           "MAX_RULES", "MAX_RULESET_CHARS", "MAX_RULESET_NODES"]
 
 #: Most rules (hard, soft and derived together) in one rule set.
 MAX_RULES = 1_000
@@ -43,10 +46,6 @@ def _check_text(text: Any, what: str = "a rule") -> str:
         raise RuleError(f"rule {text[:40]!r}... has {len(text):,} characters; a rule may have at "
                         f"most {MAX_RULE_CHARS:,}: split it into several rules")
     return text
-
-
-def _tokens(text: str, columns: list[str] | None) -> list[Token]:
-    return tokenize(text)
 
 
 def _assignment(tokens: list[Token]) -> int | None:
@@ -134,27 +133,29 @@ class Rule:
     def parse(cls, text: str, columns: list[str] | None = None) -> Rule:
         """Parse and check the boolean rule ``text``; ``columns`` (if given) must contain every name."""
         _check_text(text)
-        tokens = _tokens(text, columns)
+        tokens = tokenize(text)
         at = _assignment(tokens)
         if at is not None:
             raise syntax_error(text, tokens[at].pos, "unexpected '='; compare with `==` (a derived column "
                                "is written {'derive': 'name = expression'})", columns)
-        return cls._from_tokens(text, tokens, columns, columns)
+        return cls._from_tokens(text, tokens, columns, columns)[0]
 
     @classmethod
     def _from_tokens(cls, text: str, tokens: list[Token], columns: list[str] | None,
-                     known: list[str] | None) -> Rule:
+                     known: list[str] | None, kinds: dict[str, str] | None = None,
+                     budget: int | None = None) -> tuple[Rule, int]:
+        """The rule and its number of syntax nodes."""
         try:
-            tree, names, _ = parse_tokens(text, tokens, allow_noise=False)
-            kind = kind_of(tree)
+            tree, names, _, size = parse_tokens(text, tokens, allow_noise=False, budget=budget)
+            kind = kind_of(tree, kinds)
         except _Syntax as exc:
             raise syntax_error(text, exc.pos, exc.message, columns) from None
-        if kind in ("num", "text", "none"):
+        if kind in ("num", "text", "date", "none"):
             raise RuleError(f"rule {quote(text)} does not evaluate to true/false; compare values, "
                             "e.g. `x > 0`")
         if known is not None:
             _check_names(text, names, columns or [], known)
-        return cls(text, tree, names, _bound_of(tree))
+        return cls(text, tree, names, _bound_of(tree)), size
 
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows satisfying the rule (the frame is never modified)."""
@@ -200,6 +201,7 @@ class Derived:
     replace: bool = False
     categories: tuple[str, ...] | None = None
     uses_noise: bool = False
+    kind: str = "any"
 
     def values(self, frame: pd.DataFrame, rng: np.random.Generator | None = None) -> pd.Series:
         """The column's values over ``frame``: float64, bool, categorical (literal text) or object."""
@@ -381,7 +383,8 @@ def _normalise(spec: Any) -> tuple[str, str, float | bool | None, Any]:
                     f"got {type(spec).__name__}")
 
 
-def compile_rules(specs: Any, columns: list[str] | None = None) -> RuleSet:
+def compile_rules(specs: Any, columns: list[str] | None = None,
+                  kinds: dict[str, str] | None = None) -> RuleSet:
     """Compile hard rules, soft rules and derived columns into a :class:`RuleSet`.
 
     Parameters
@@ -393,6 +396,11 @@ def compile_rules(specs: Any, columns: list[str] | None = None) -> RuleSet:
         "replace": bool}`` (derived; ``replace`` must be true to overwrite a model column).
     columns : list of str, optional
         The model's columns; every name must be one of them or a derived column.
+    kinds : dict, optional
+        Kind of each model column: 'num', 'bool', 'text' or 'date'
+        (:func:`~synthkit.rules.language.column_kind`). With it every expression is typed now:
+        a rule must give true/false, the branches of an if/then/else must agree (numbers with
+        numbers, text with text...), and each derived column gets its kind (``Derived.kind``).
 
     Returns
     -------
@@ -405,6 +413,12 @@ def compile_rules(specs: Any, columns: list[str] | None = None) -> RuleSet:
     >>> rs = compile_rules(["b = a + 1", "a = x * 2", "b > 0"], columns=["x"])
     >>> [d.name for d in rs.derived], rs.new_columns
     (['a', 'b'], ['a', 'b'])
+    >>> compile_rules(["z = if x > 0 then x else y"], ["x", "y"], {"x": "num", "y": "num"}).derived[0].kind
+    'num'
+
+    A rule set has at most :data:`MAX_RULES` rules, :data:`MAX_RULESET_CHARS` characters and
+    :data:`MAX_RULESET_NODES` syntax nodes in all; the sizes are checked while reading, before
+    any further work.
     """
     if isinstance(specs, RuleSet):
         specs = specs.specs
@@ -419,9 +433,14 @@ def compile_rules(specs: Any, columns: list[str] | None = None) -> RuleSet:
     cols = list(columns) if columns is not None else None
     colset = set(cols or [])
     items = []
+    chars = 0
     for spec in specs:
         kind, text, extra, json_spec = _normalise(spec)
-        tokens = _tokens(text, cols)
+        chars += len(text)
+        if chars > MAX_RULESET_CHARS:
+            raise RuleError(f"the rules have more than {MAX_RULESET_CHARS:,} characters in all "
+                            "(MAX_RULESET_CHARS): use fewer or shorter rules")
+        tokens = tokenize(text)
         at = _assignment(tokens)
         if kind == "auto":
             kind = "derive" if at is not None else "hard"
@@ -449,24 +468,57 @@ def compile_rules(specs: Any, columns: list[str] | None = None) -> RuleSet:
 
     out = RuleSet(_specs=[s for _, _, _, s, _, _ in items])
     derived: list[Derived] = []
+    model_kinds = {k: v for k, v in (kinds or {}).items() if k not in seen}
+    nodes = 0
     for kind, text, extra, _, tokens, _at in items:
         if kind == "derive":
-            derived.append(_derived(text, tokens, bool(extra), cols, known))
+            dv, size = _derived(text, tokens, bool(extra), cols, known, model_kinds,
+                                MAX_RULESET_NODES - nodes)
+            derived.append(dv)
         else:
-            rule = Rule._from_tokens(text, tokens, cols, known)
+            rule, size = Rule._from_tokens(text, tokens, cols, known, model_kinds, MAX_RULESET_NODES - nodes)
             if kind == "soft":
                 out.soft.append((rule, float(extra)))
             else:
                 out.hard.append(rule)
+        nodes += size
     out.derived = _order(derived)
+    if kinds is not None:
+        out.derived = _typed(out, dict(kinds))
     out.new_columns = [d.name for d in out.derived if d.name not in colset] if cols is not None else \
         [d.name for d in out.derived if not d.replace]
     _check_bounds(out)
     return out
 
 
+def _typed(rules: RuleSet, kinds: dict[str, str]) -> list[Derived]:
+    """The derived columns (in evaluation order) with their kinds, each read with the kinds of the
+    columns before it; then the rules are checked against the final kinds (RuleError on a mix)."""
+    typed = []
+    for d in rules.derived:
+        try:
+            kind = kind_of(d.tree, kinds)
+        except _Syntax as exc:
+            raise syntax_error(d.text, exc.pos, exc.message) from None
+        typed.append(dataclasses.replace(d, kind=kind))
+        if kind in ("num", "bool", "text", "date"):
+            kinds[d.name] = kind
+        else:
+            kinds.pop(d.name, None)
+    for rule in [*rules.hard, *(r for r, _ in rules.soft)]:
+        try:
+            kind = kind_of(rule.tree, kinds)
+        except _Syntax as exc:
+            raise syntax_error(rule.text, exc.pos, exc.message) from None
+        if kind in ("num", "text", "date", "none"):
+            raise RuleError(f"rule {quote(rule.text)} gives {kind if kind != 'num' else 'numbers'}, not "
+                            "true/false; compare values, e.g. `x > 0`")
+    return typed
+
+
 def _derived(text: str, tokens: list[Token], replace: bool, cols: list[str] | None,
-             known: list[str] | None) -> Derived:
+             known: list[str] | None, kinds: dict[str, str] | None = None,
+             budget: int | None = None) -> tuple[Derived, int]:
     name = tokens[0].value
     if cols is not None:
         if name in cols and not replace:
@@ -476,8 +528,8 @@ def _derived(text: str, tokens: list[Token], replace: bool, cols: list[str] | No
             raise RuleError(f"derived column {name!r} ({quote(text)}) has replace: true but is not a "
                             f"column of the model; columns are {cols}")
     try:
-        tree, names, noise = parse_tokens(text, tokens[2:], allow_noise=True)
-        kind_of(tree)
+        tree, names, noise, size = parse_tokens(text, tokens[2:], allow_noise=True, budget=budget)
+        kind = kind_of(tree, kinds)
     except _Syntax as exc:
         raise syntax_error(text, exc.pos, exc.message, cols) from None
     if name in names and not replace:
@@ -487,7 +539,7 @@ def _derived(text: str, tokens: list[Token], replace: bool, cols: list[str] | No
         _check_names(text, names, cols or [], known)
     literals = _text_literals(tree)
     categories = tuple(literals) if literals else None
-    return Derived(name, text, tree, names, replace, categories, noise)
+    return Derived(name, text, tree, names, replace, categories, noise, kind), size
 
 
 def _order(derived: list[Derived]) -> list[Derived]:

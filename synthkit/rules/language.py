@@ -38,8 +38,9 @@ import pandas as pd
 
 from ..errors import RuleError
 
-__all__ = ["MAX_RULE_CHARS", "MAX_RULE_NODES", "MAX_RULE_DEPTH", "MAX_RULE_INT", "FUNCTIONS",
-           "Token", "tokenize", "parse_tokens", "evaluate", "kind_of", "unparse", "quote"]
+__all__ = ["MAX_RULE_CHARS", "MAX_RULE_NODES", "MAX_RULE_DEPTH", "MAX_RULE_INT", "MAX_RULESET_NODES",
+           "MAX_RULESET_CHARS", "FUNCTIONS",
+           "Token", "tokenize", "parse_tokens", "evaluate", "kind_of", "column_kind", "unparse", "quote"]
 
 #: Longest rule text.
 MAX_RULE_CHARS = 10_000
@@ -47,6 +48,10 @@ MAX_RULE_CHARS = 10_000
 MAX_RULE_NODES = 2_000
 #: Deepest nesting of a rule's syntax tree.
 MAX_RULE_DEPTH = 50
+#: Most syntax-tree nodes in all the rules of one rule set together.
+MAX_RULESET_NODES = 20_000
+#: Most characters in all the rules of one rule set together.
+MAX_RULESET_CHARS = 200_000
 #: Largest integer constant (in absolute value); larger numbers are written as floats (1e20).
 MAX_RULE_INT = 2**53
 
@@ -219,6 +224,14 @@ class Binary(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class Arith(Node):
+    """A left-associative chain ``terms[0] ops[0] terms[1] ops[1] ...`` of ``+ -`` or ``* / // %``."""
+
+    ops: tuple[str, ...]
+    terms: tuple[Node, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class BoolOp(Node):
     op: str
     values: tuple[Node, ...]
@@ -270,6 +283,8 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.left, node.right)
     if isinstance(node, BoolOp):
         return node.values
+    if isinstance(node, Arith):
+        return node.terms
     if isinstance(node, ListLit):
         return node.items
     if isinstance(node, Compare):
@@ -300,6 +315,11 @@ def unparse(node: Node) -> str:
         return f"({unparse(node.left)} {node.op} {unparse(node.right)})"
     if isinstance(node, BoolOp):
         return "(" + f" {node.op} ".join(unparse(v) for v in node.values) + ")"
+    if isinstance(node, Arith):
+        parts = [unparse(node.terms[0])]
+        for op, term in zip(node.ops, node.terms[1:], strict=True):
+            parts += [op, unparse(term)]
+        return "(" + " ".join(parts) + ")"
     if isinstance(node, ListLit):
         return "[" + ", ".join(unparse(v) for v in node.items) + "]"
     if isinstance(node, Compare):
@@ -322,8 +342,9 @@ def unparse(node: Node) -> str:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], allow_noise: bool):
+    def __init__(self, tokens: list[Token], allow_noise: bool, budget: int | None = None):
         self.tokens = tokens
+        self.budget = budget
         self.i = 0
         self.depth = 0
         self.count = 0
@@ -368,6 +389,9 @@ class _Parser:
         if self.count > MAX_RULE_NODES:
             raise _Syntax(args[0], f"the rule is too long ({MAX_RULE_NODES} parts at most): "
                                    "split it into several rules")
+        if self.budget is not None and self.count > self.budget:
+            raise _Syntax(args[0], f"the rules have more than {MAX_RULESET_NODES:,} parts in all "
+                                   "(MAX_RULESET_NODES): use fewer or shorter rules")
         return cls(*args)
 
     def enter(self, pos: int) -> None:
@@ -535,18 +559,20 @@ class _Parser:
         return self.make(ListLit, tok.pos, tuple(items))
 
     def sum(self) -> Node:
-        left = self.product()
-        while self.peek().is_op("+", "-"):
-            op = self.advance().value
-            left = self.make(Binary, left.pos, op, left, self.product())
-        return left
+        return self.chain(self.product, ("+", "-"))
 
     def product(self) -> Node:
-        left = self.unary()
-        while self.peek().is_op("*", "/", "//", "%"):
-            op = self.advance().value
-            left = self.make(Binary, left.pos, op, left, self.unary())
-        return left
+        return self.chain(self.unary, ("*", "/", "//", "%"))
+
+    def chain(self, operand: Any, ops: tuple[str, ...]) -> Node:
+        """``operand (op operand)*`` read iteratively into one n-ary :class:`Arith` node, so a long
+        sum is one level deep, however many terms it has."""
+        terms = [operand()]
+        found: list[str] = []
+        while self.peek().is_op(*ops):
+            found.append(self.advance().value)
+            terms.append(operand())
+        return terms[0] if not found else self.make(Arith, terms[0].pos, tuple(found), tuple(terms))
 
     def unary(self) -> Node:
         tok = self.peek()
@@ -662,19 +688,21 @@ def _arity(name: str) -> str:
 _NUMERIC_ARG_FUNCS = _NUMERIC_FUNCS | {"noise"}
 
 
-def parse_tokens(text: str, tokens: list[Token],
-                 allow_noise: bool = False) -> tuple[Node, frozenset[str], bool]:
+def parse_tokens(text: str, tokens: list[Token], allow_noise: bool = False,
+                 budget: int | None = None) -> tuple[Node, frozenset[str], bool, int]:
     """Parse ``tokens`` (from :func:`tokenize`) into a checked tree.
 
-    Returns the tree, the column names it uses and whether it calls ``noise``. Raises ``_Syntax``.
+    Returns the tree, the column names it uses, whether it calls ``noise`` and its number of
+    nodes. ``budget``: the most nodes the tree may have (what is left of a rule set's
+    :data:`MAX_RULESET_NODES`); parsing stops as soon as it is spent. Raises ``_Syntax``.
     """
-    parser = _Parser(tokens, allow_noise)
+    parser = _Parser(tokens, allow_noise, budget)
     try:
         tree = parser.parse()
     except RecursionError:  # pragma: no cover - the depth bound comes first
         raise _Syntax(1, f"the rule nests more than {MAX_RULE_DEPTH} levels deep") from None
     names = _check(tree)
-    return tree, names, parser.uses_noise
+    return tree, names, parser.uses_noise, parser.count
 
 
 def _check(tree: Node) -> frozenset[str]:
@@ -690,7 +718,7 @@ def _check(tree: Node) -> frozenset[str]:
         elif isinstance(node, IfThen):
             kind_of(node)  # branch kinds, wherever the if/then/else sits
         elif isinstance(node, Const) and isinstance(node.value, str):
-            if isinstance(parent, (Unary, Binary)) or (
+            if isinstance(parent, (Unary, Binary, Arith)) or (
                     isinstance(parent, Call) and parent.func in _NUMERIC_ARG_FUNCS):
                 raise _Syntax(node.pos, f"text {node.value!r} cannot be used in arithmetic or functions; "
                                         "compare it, e.g. x == 'a'")
@@ -710,10 +738,49 @@ def _literal_date(value: str, pos: int) -> pd.Timestamp:
     return stamp
 
 
-def kind_of(node: Node) -> str:
-    """Static kind of ``node``'s value: 'bool', 'num', 'text', 'none' or 'any' (a column: known later).
+_NUMERIC_DTYPE = re.compile(r"(?i)u?int\d*|float\d*")
 
-    Raises ``_Syntax`` when the branches of an if/then/else cannot be combined.
+
+def column_kind(kind: str, dtype: str | None = None) -> str:
+    """The rule-language kind ('num', 'bool', 'date' or 'text') of a schema column of statistical
+    ``kind`` (continuous, integer, boolean, datetime, categorical) stored as ``dtype``.
+
+    A categorical column stored as numbers (``int64``...) reads as numbers in a rule.
+
+    Examples
+    --------
+    >>> column_kind("integer"), column_kind("categorical", "category"), column_kind("categorical", "int64")
+    ('num', 'text', 'num')
+    """
+    if kind in ("continuous", "integer"):
+        return "num"
+    if kind == "boolean":
+        return "bool"
+    if kind == "datetime":
+        return "date"
+    return "num" if dtype is not None and _NUMERIC_DTYPE.fullmatch(str(dtype)) else "text"
+
+
+_KIND_WORDS = {"num": "numbers", "bool": "true/false", "text": "text", "date": "dates"}
+
+
+def kind_of(node: Node, kinds: dict[str, str] | None = None) -> str:
+    """Static kind of ``node``'s value: 'bool', 'num', 'text', 'date', 'none' or 'any'.
+
+    ``kinds`` maps column names to 'num', 'bool', 'text' or 'date' (:func:`column_kind`); a
+    column it does not give is 'any' (known only when evaluated). Numbers: arithmetic, signs,
+    ``abs sqrt log exp floor ceil min max round clip``, date parts, ``days_between``, ``noise``;
+    true/false: comparisons, ``and or not``, ``isnull notnull``, the text tests and ``if A then
+    B``; text: text literals; ``if A then B else C``: the common kind of ``B`` and ``C`` (a
+    ``None`` branch takes the other's kind).
+
+    Raises ``_Syntax`` when the branches of an if/then/else give different kinds.
+
+    Examples
+    --------
+    >>> tree = parse_tokens("t", tokenize("if x > 0 then x else y"))[0]
+    >>> kind_of(tree), kind_of(tree, {"x": "num", "y": "num"})
+    ('any', 'num')
     """
     if isinstance(node, Const):
         value = node.value
@@ -723,31 +790,37 @@ def kind_of(node: Node) -> str:
             return "bool"
         return "text" if isinstance(value, str) else "num"
     if isinstance(node, Name):
-        return "any"
-    if isinstance(node, (Unary, Binary)):
+        return (kinds or {}).get(node.id, "any")
+    if isinstance(node, (Unary, Binary, Arith)):
+        for child in children(node):
+            kind_of(child, kinds)
         return "num"
     if isinstance(node, (Not, BoolOp, Compare, Between)):
+        for child in children(node):
+            kind_of(child, kinds)
         return "bool"
     if isinstance(node, IfThen):
-        kind_of(node.cond)
-        then = kind_of(node.then)
+        kind_of(node.cond, kinds)
+        then = kind_of(node.then, kinds)
         if node.orelse is None:
-            if then in ("num", "text"):
+            if then in ("num", "text", "date"):
                 raise _Syntax(node.then.pos, "`if A then B` is a rule: B must be true/false, e.g. "
                                              "if age < 18 then income == 0 (or add `else`)")
             return "bool"
-        other = kind_of(node.orelse)
-        if "any" in (then, other):
-            return "any"
+        other = kind_of(node.orelse, kinds)
         if then == "none":
             return other
         if other in ("none", then):
             return then
-        raise _Syntax(node.pos, f"the branches of if/then/else give {then} and {other}; both must be "
-                                "numbers, both true/false or both text")
+        if "any" in (then, other):
+            return "any"
+        raise _Syntax(node.pos, f"the branches of if/then/else give {_KIND_WORDS[then]} "
+                                f"(`{unparse(node.then)}`) and {_KIND_WORDS[other]} "
+                                f"(`{unparse(node.orelse)}`); both must be numbers, both true/false, "
+                                "both text or both dates")
     if isinstance(node, Call):
         for arg in node.args:
-            kind_of(arg)
+            kind_of(arg, kinds)
         if node.func in ("isnull", "notnull", *_TEXT_TESTS):
             return "bool"
         return "num"
@@ -887,6 +960,12 @@ class _Evaluator:
         right = self.number(self.eval(node.right), node.right, what)
         return _BIN[node.op](left, right)
 
+    def _arith(self, node: Arith) -> Any:
+        out = self.number(self.eval(node.terms[0]), node.terms[0], f"`{node.ops[0]}`")
+        for op, term in zip(node.ops, node.terms[1:], strict=True):
+            out = _BIN[op](out, self.number(self.eval(term), term, f"`{op}`"))
+        return out
+
     def _boolop(self, node: BoolOp) -> Any:
         reduce = np.logical_and if node.op == "and" else np.logical_or
         out = self.truth(self.eval(node.values[0]), node.values[0])
@@ -958,7 +1037,8 @@ class _Evaluator:
         if kb == "none":
             b, kb = _missing_like(ka), ka
         if ka != kb:
-            raise self.fail(f"the branches of if/then/else give {ka} and {kb}; both must be numbers, "
+            raise self.fail(f"the branches of if/then/else give {_KIND_WORDS[ka]} and {_KIND_WORDS[kb]}; "
+                            "both must be numbers, "
                             "both true/false, both text or both dates")
         if ka == "num":
             a = np.asarray(a, dtype=np.float64)

@@ -21,14 +21,38 @@ by truncated / Gibbs draws, the rest from the conditional normal); the column
 models turn the uniforms into values and the given values are written back
 exactly (a real row's cells verbatim).
 
+A given label of a *determined* column (a hierarchy,
+:mod:`synthkit.dependence.hierarchy`) is evidence on the modelled column at the root
+of its chain: the root's levels that map to it. The data-driven level order keeps each
+group of levels one interval of the root's uniform
+(:mod:`synthkit.dependence.level_order`), so the evidence is that interval, an exact
+draw; when the levels do not form one interval (a declared hierarchy, an older model
+file, a missing root that maps to the label too) the row is redrawn until its drawn root
+gives the label, as for a rule.
+
+Rows breaking the rules (or a determined column's given label) are redrawn, only they,
+in rounds ``r = 1, 2, ...``: every row still failing is drawn ``k`` times at once and
+keeps its first accepted draw (rejection sampling, row by row), with ``k = ceil(2 / p)``
+for the acceptance rate ``p = min(q, 1 / (N + 1))``, ``q`` the share of accepted
+redraws so far (of round 0 before any) and ``N`` the draws each failing row has had
+(all alike), bounded by eight times ``N``, by ``ROUND_MAX_ROWS`` draws a round, and so
+that ``N`` stops at ``VERDICT_ROWS`` (engine constants). The rows are given up on
+(:class:`~synthkit.errors.RuleError` naming the rule that rejects most) when a row has had
+``VERDICT_ROWS`` draws without one accepted (at the engine's ``MIN_ACCEPTANCE`` that has
+probability ``e^-50``), when at least ``VERDICT_ROWS`` redraws accept less than
+``MIN_ACCEPTANCE`` of them (the engine's rule, applied to the redraws), or after
+``MAX_ROUNDS`` rounds.
+
 Seeding follows the engine: output row ``i`` lies in block ``i // BLOCK_ROWS``,
-drawn from :func:`~synthkit.seeding.block_generator` ``(root, b)``; rows breaking
-the rules are redrawn, only they, from the generator of key
-``(b, REDRAW_STREAM, r)`` in round ``r``, so the same seed gives the same rows.
+drawn from :func:`~synthkit.seeding.block_generator` ``(root, b)``; redraw round ``r``
+draws from the generator of key ``(b, REDRAW_STREAM, r)`` and the rules' own draws of
+round ``r`` from ``(b, RULES_STREAM, r)`` (reserved keys of :mod:`synthkit.seeding`),
+so the same seed gives the same rows.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,29 +60,40 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import SyntheticDataset
+from ..dependence.hierarchy import _root, derive_columns
 from ..errors import DataError, RuleError, SpecError
 from ..schema import check_frame
-from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, child_generator
+from ..seeding import (
+    BLOCK_ROWS,
+    REDRAW_STREAM,
+    RULES_STREAM,
+    SeedLike,
+    as_seed_sequence,
+    block_generator,
+    child_generator,
+)
 from . import _document
 from ._engine import (
+    MAX_ROUNDS,
+    MIN_ACCEPTANCE,
+    ROUND_MAX_ROWS,
+    VERDICT_ROWS,
+    BlockCounts,
+    _bound_intervals,
     check_n,
     check_rows_memory,
     compiled_rules,
+    derived_names,
     missing_layout,
     n_output_columns,
+    rejection_summary,
     values_from_uniforms,
     values_to_frame,
 )
 from ._generated import check_not_generated, generated_values
 
-__all__ = ["extend", "sample_table", "evidence", "Evidence", "replicates", "REDRAW_STREAM", "MAX_REDRAWS"]
+__all__ = ["extend", "sample_table", "evidence", "Evidence", "replicates"]
 
-#: Key (under a block) of the generators redrawing rows that break the rules.
-REDRAW_STREAM = 2**31 - 11
-#: Key (under a block) of the generators of the rules' own draws (soft rules, noise).
-RULES_STREAM = 2**31 - 13
-#: Most redraw rounds of the rows breaking the rules.
-MAX_REDRAWS = 100
 #: Uniform bounds are kept in [U_MIN, 1 - U_MIN] (as the distributional transform's).
 U_MIN = 1e-12
 
@@ -226,19 +261,124 @@ def evidence(model: Any, frame: pd.DataFrame, *, missing_is_evidence: bool, stri
             if missing_is_evidence and pi > 0:
                 lower[~obs, j], upper[~obs, j] = 0.0, pi
         write[j] = (np.ones(n, dtype=bool) if missing_is_evidence else obs, x)
-    match = {}
-    for h in getattr(model, "hierarchies_", None) or []:
-        if h.name not in frame.columns:
-            continue
-        given = frame[h.name].to_numpy(dtype=object)
-        levels = pd.Index([v for v in h.values if v is not None])
-        bad = ~pd.isna(given) & ~pd.Index(given).isin(levels)
+    match = _determined_evidence(model, frame, lower, upper, write, strict, error, what)
+    return Evidence(lower, upper, write, match)
+
+
+def _determined_evidence(model: Any, frame: pd.DataFrame, lower: np.ndarray, upper: np.ndarray,
+                         write: dict, strict: bool, error: type, what: str) -> dict[str, np.ndarray]:
+    """Given labels of determined (hierarchy) columns as evidence on their modelled root column.
+
+    For each row whose root is drawn, the root's levels deriving every given label (down the
+    chain) form, with the data-driven level order, one interval of the root's uniform: it
+    becomes the row's evidence on that dimension (the row's uniform bounds are set in place).
+    Rows whose levels are not one interval, or whose label a missing root gives too, keep the
+    labels as a check the drawn row must pass (the returned ``match``: column -> labels, None
+    where unconstrained). A row whose root is given keeps its given values (``extend``); in a
+    conditions table (``strict``) a label the given root does not determine is refused.
+    """
+    hierarchies = list(getattr(model, "hierarchies_", None) or [])
+    given = [h for h in hierarchies if h.name in frame.columns]
+    if not given:
+        return {}
+    n = len(frame)
+    labels: dict[str, np.ndarray] = {}
+    for h in given:
+        want = frame[h.name].to_numpy(dtype=object)
+        free = pd.isna(want)
+        levels = pd.Index([v for v in h.values if v is not None] + [h.missing]).dropna()
+        bad = ~free & ~pd.Index(want).isin(levels)
         if bad.any():
-            vals = sorted({str(v) for v in given[bad]})
+            vals = sorted({str(v) for v in want[bad]})
             raise error(f"{what} column {h.name!r}: value(s) {vals[:10]} are not among the levels "
                         f"{sorted(set(map(str, levels)))[:20]} it takes (it is determined by {h.by!r})")
-        match[h.name] = given
-    return Evidence(lower, upper, write, match)
+        labels[h.name] = np.where(free, None, want)
+    by_name = {h.name: h for h in hierarchies}
+    names = [cm.name for cm in model.columns_]
+    lay = missing_layout(model)
+    match = {h.name: np.full(n, None, dtype=object) for h in given}
+    for root in dict.fromkeys(_root(h, by_name) for h in given):
+        chain = [h for h in hierarchies if _root(h, by_name) == root]
+        hs = [h for h in given if _root(h, by_name) == root]
+        j = names.index(root)
+        cm = model.columns_[j]
+        fixed = write[j][0] if j in write else np.zeros(n, dtype=bool)
+        if strict and fixed.any():  # a conditions table giving both: they must agree
+            derived = derive_columns(frame.loc[fixed, [root]], chain)
+            for h in hs:
+                got = derived[h.name].astype(object).to_numpy()
+                want = labels[h.name][fixed]
+                bad = np.flatnonzero(pd.notna(want) & ~np.asarray(got == want, dtype=bool))
+                if bad.size:
+                    rows = np.flatnonzero(fixed)[bad]
+                    raise error(f"{what} row(s) {rows[:5].tolist()}: column {h.name!r} is given as "
+                                f"{want[bad[0]]!r}, but the given {root!r} ({frame[root].iloc[rows[0]]!r}) "
+                                f"determines {h.name!r} = {got[bad[0]]!r}; give one of them, or values "
+                                "that agree")
+        free_rows = np.flatnonzero(~fixed)
+        if not free_rows.size:
+            continue
+        # the root's levels (category codes or the discrete support), then the missing root
+        if cm.coded:
+            cats = list(cm.column.categories or [])
+            probe = pd.Series(cats + [None], dtype=object)
+            x = np.arange(len(cats), dtype=float)
+        else:
+            support = np.asarray(getattr(cm.marginal, "support", []), dtype=float)
+            probe = pd.Series(np.append(support, np.nan), dtype=float)
+            x = support
+        k = x.size
+        if not k:  # no levels to list: the drawn rows are checked
+            for h in hs:
+                match[h.name][free_rows] = labels[h.name][free_rows]
+            continue
+        a = np.asarray(cm.marginal.cdf_left(x), dtype=float)
+        b = np.asarray(cm.marginal.cdf(x), dtype=float)
+        positive = b > a
+        pi = float(cm.column.null_fraction)
+        derived = derive_columns(pd.DataFrame({root: probe}), chain)
+        # per given column, each row's label as an index among the labels the levels derive
+        keys = np.full((free_rows.size, len(hs)), -1, dtype=np.int64)
+        level_keys = []
+        for t, h in enumerate(hs):
+            lab, uniq = pd.factorize(derived[h.name].astype(object), use_na_sentinel=False)
+            level_keys.append(np.asarray(lab, dtype=np.int64))
+            want = labels[h.name][free_rows]
+            idx = pd.Index(uniq, dtype=object).get_indexer(want)
+            keys[:, t] = np.where(pd.isna(want), -1, np.where(idx < 0, -2, idx))
+        combos, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        for c, combo in enumerate(combos):
+            if (combo == -1).all():
+                continue
+            rows = free_rows[inverse == c]
+            allowed = np.ones(k + 1, dtype=bool)
+            for t, key in enumerate(combo):
+                if key != -1:
+                    allowed &= level_keys[t] == key
+            lv = allowed[:k] & positive
+            with_missing = bool(allowed[k]) and pi > 0
+            if not lv.any() and not with_missing:
+                shown = {h.name: labels[h.name][rows[0]] for h in hs if labels[h.name][rows[0]] is not None}
+                raise error(f"{what} value(s) {shown} have probability 0 under the model: no level of "
+                            f"{root!r} that determines them occurs; give values the model can take")
+            if not lv.any():  # only a missing root gives the label: the root is missing
+                dim = lay.get(j, j)
+                lower[rows, dim], upper[rows, dim] = 0.0, pi
+                continue
+            lo, hi = float(a[lv].min()), float(b[lv].max())
+            mid = (a + b) / 2
+            inside = ~allowed[:k] & positive & (mid > lo) & (mid < hi)
+            if with_missing or inside.any():  # not one interval: drawn rows are checked instead
+                for h in hs:
+                    match[h.name][rows] = labels[h.name][rows]
+                continue
+            if j in lay:
+                lower[rows, j], upper[rows, j] = lo, hi
+                lower[rows, lay[j]], upper[rows, lay[j]] = pi, 1.0
+            else:
+                lower[rows, j], upper[rows, j] = pi + (1.0 - pi) * lo, pi + (1.0 - pi) * hi
+    return {c: v for c, v in match.items() if pd.notna(v).any()}
 
 
 # --------------------------------------------------------------------- rules
@@ -250,75 +390,111 @@ def _rule_set(model: Any, rules: Any) -> Any:
     return compiled_rules(model, specs) if specs else None
 
 
-def _rule_texts(rs: Any) -> list[str]:
-    return [r.text for r in rs.hard] + [r.text for r, _ in rs.soft]
-
-
-def _derived_names(rs: Any) -> list[str]:
-    return list(dict.fromkeys(str(dv.name) for dv in rs.derived))
-
-
 # ------------------------------------------------------------------- drawing
+def _screen(model: Any, ev: Evidence, values: list[np.ndarray], rs: Any, rng: np.random.Generator,
+            counts: BlockCounts) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which drawn rows (modelled ``values`` of the rows of ``ev``) pass the determined columns'
+    labels and the rules, and their frame with the derived columns; ``counts`` adds them up."""
+    frame = values_to_frame(model, values)
+    keep = ev.matches(frame)
+    passed = {_MATCH: int(keep.sum())} if ev.match else {}
+    if rs is not None:
+        outcome = rs.apply(frame, rng)
+        keep &= np.asarray(outcome.keep, dtype=bool)
+        passed.update(outcome.passed)
+        frame = outcome.frame
+    counts.add(BlockCounts(len(keep), int(keep.sum()), 1, passed))
+    return keep, frame
+
+
+#: The text counting the drawn rows whose determined columns have their given labels.
+_MATCH = "determined columns == their given labels"
+
+
+def _copies(pending: int, draws: int, counts: BlockCounts, first: BlockCounts) -> int:
+    """Draws of each failing row in the next round (module docstring)."""
+    seen = counts if counts.drawn else first
+    q = (seen.accepted + 0.5) / (seen.drawn + 1.0)
+    p = min(q, 1.0 / (draws + 1.0))
+    k = min(math.ceil(2.0 / p), 8 * draws, ROUND_MAX_ROWS // pending, VERDICT_ROWS - draws)
+    return max(int(k), 1)
+
+
 def _block_frame(model: Any, ev: Evidence, root: np.random.SeedSequence, b: int, rs: Any) -> pd.DataFrame:
-    """Block ``b``'s rows (internal names): drawn given ``ev``; rows breaking ``rs`` redrawn."""
+    """Block ``b``'s rows (internal names): drawn given ``ev``; rows failing ``rs`` or the given
+    labels of determined columns redrawn in rounds (module docstring)."""
     rows = len(ev)
     values = ev.draw(model, block_generator(root, b)) + generated_values(model, b, root, np.arange(rows))
     if rs is None and not ev.match:
         return values_to_frame(model, values)
     d = len(model.columns_)
-    derived = _derived_names(rs) if rs is not None else []
-    pending = np.arange(rows)
-    parts: list[pd.DataFrame] = []
-    for r in range(MAX_REDRAWS + 1):
-        if r:
-            new = ev.take(pending).draw(model, child_generator(root, b, REDRAW_STREAM, r))
-            for j in range(d):
-                values[j][pending] = new[j]
-        part = values_to_frame(model, [v[pending] for v in values])
-        keep = ev.take(pending).matches(part)
-        if rs is not None:
-            outcome = rs.apply(part, child_generator(root, b, RULES_STREAM, r))
-            keep &= np.asarray(outcome.keep, dtype=bool)
+    derived = derived_names(rs) if rs is not None else []
+    first, counts = BlockCounts(passed={}), BlockCounts(passed={})
+    keep, frame = _screen(model, ev, values[:d], rs, child_generator(root, b, RULES_STREAM, 0), first)
+    extra = [frame.loc[keep, derived].set_axis(np.flatnonzero(keep))] if derived else []
+    pending = np.flatnonzero(~keep)
+    draws = 1  # draws each pending row has had
+    while pending.size:
+        why = None
+        if draws >= VERDICT_ROWS:
+            why = f"{draws:,} draws of each of these rows accepted none"
+        elif counts.drawn >= VERDICT_ROWS and counts.accepted < MIN_ACCEPTANCE * counts.drawn:
+            why = f"below the least usable share, {MIN_ACCEPTANCE:g}"
+        elif counts.rounds >= MAX_ROUNDS:
+            why = f"{MAX_ROUNDS} rounds of redraws"
+        if why is not None:
+            raise _given_up(rs, ev, counts if counts.drawn else first, why, b, pending)
+        k = _copies(pending.size, draws, counts, first)
+        idx = np.repeat(pending, k)
+        sub = ev.take(idx)
+        r = counts.rounds + 1
+        new = sub.draw(model, child_generator(root, b, REDRAW_STREAM, r))
+        keep, frame = _screen(model, sub, new, rs, child_generator(root, b, RULES_STREAM, r), counts)
+        hits = keep.reshape(pending.size, k)
+        done = hits.any(axis=1)
+        pick = (np.arange(pending.size) * k + hits.argmax(axis=1))[done]
+        for j in range(d):
+            values[j][pending[done]] = new[j][pick]
         if derived:
-            parts.append(outcome.frame.loc[keep, derived].set_axis(pending[keep]))
-        pending = pending[~keep]
-        if not pending.size:
-            break
-    else:
-        first = (b * BLOCK_ROWS + pending[:5]).tolist()
-        what = [f"rules {_rule_texts(rs)}"] if rs is not None else []
-        what += [f"the given values of the determined column(s) {list(ev.match)}"] if ev.match else []
-        raise RuleError(
-            f"{pending.size} row(s) still break {' and '.join(what)} after {MAX_REDRAWS} redraws of "
-            f"their drawn columns (first output rows {first}); their given values cannot satisfy "
-            "them: check those rows against the rules and hierarchies")
-    frame = values_to_frame(model, values)
+            extra.append(frame.iloc[pick][derived].set_axis(pending[done]))
+        pending = pending[~done]
+        draws += k
+    out = values_to_frame(model, values)
     if derived:
-        extra = pd.concat(parts).sort_index()
+        table = pd.concat(extra).sort_index()
         for c in derived:
-            frame[c] = extra[c].array
-    return frame
+            out[c] = table[c].array
+    return out
+
+
+def _given_up(rs: Any, ev: Evidence, counts: BlockCounts, why: str, b: int, pending: np.ndarray) -> RuleError:
+    """The error of rows no draw of which passes, naming what rejects most."""
+    first = (b * BLOCK_ROWS + pending[:5]).tolist()
+    checks = (_MATCH,) if ev.match else ()
+    what = " and ".join((["the rules"] if rs is not None else [])
+                        + ([f"the given labels of {list(ev.match)}"] if ev.match else []))
+    return RuleError(
+        f"{pending.size} row(s) (first output rows {first}) found no draw passing {what} given their "
+        f"values; over their redraws {rejection_summary(rs, counts, why, checks)}. Check those rows' "
+        "given values against the rules and hierarchies, or loosen the rule that rejects most")
 
 
 def _confine_to_bounds(model: Any, ev: Evidence, rs: Any) -> None:
-    """Hard rules bounding one drawn column (``age >= 18``) become evidence: its uniform is confined
-    to the bound's interval (the engine's, rounding cells included), exact conditioning instead of
-    redraws. Given columns keep their own evidence (the rules then only check them)."""
+    """Hard rules bounding one column (``age >= 18``) become evidence: each row's uniform is
+    confined to the bound's interval (the engine's, rounding cells and clip limits included),
+    intersected with the row's own evidence; exact conditioning instead of redraws. A row whose
+    evidence lies outside the bound keeps it (the rules then reject its draws)."""
     bound_rules = [r for r in rs.hard if getattr(r, "is_bound", False)] if rs is not None else []
     if not bound_rules:
         return
-    from ._engine import _bound_intervals
-
-    given, _ = _bound_intervals(model, rs, bound_rules, set(_derived_names(rs)))
+    given, _ = _bound_intervals(model, rs, bound_rules, set(derived_names(rs)))
     if given is None:
         return
-    lay = missing_layout(model)
-    for j in range(len(model.columns_)):
-        if j in ev.write:
-            continue
-        for k in [j] + ([lay[j]] if j in lay else []):
-            if not np.isnan(given[0][k]):
-                ev.lower[:, k], ev.upper[:, k] = given[0][k], given[1][k]
+    for k in np.flatnonzero(~np.isnan(given[0])):
+        lo = np.fmax(ev.lower[:, k], given[0][k])
+        hi = np.fmin(ev.upper[:, k], given[1][k])
+        ok = (lo < hi) | ((ev.lower[:, k] == ev.upper[:, k]) & (lo == hi))  # (a given point inside)
+        ev.lower[ok, k], ev.upper[ok, k] = lo[ok], hi[ok]
 
 
 def _draw_frame(model: Any, ev: Evidence, root: np.random.SeedSequence, rs: Any) -> pd.DataFrame:
@@ -386,7 +562,9 @@ def extend(model: Any, real: pd.DataFrame, columns: list | None = None, *, seed:
     seed : None, int, SeedSequence or Generator
     rules : list, optional
         Rules (with the model's own) the completed rows must satisfy: rows breaking
-        them get their drawn columns redrawn, at most :data:`MAX_REDRAWS` times.
+        them get their drawn columns redrawn, in rounds sized by the acceptance rate (module
+        docstring); a :class:`~synthkit.errors.RuleError` names the rule that rejects most
+        when they accept less than the engine's ``MIN_ACCEPTANCE``.
     weights : str or array-like, optional
         Replication weights: a column of ``real`` (left out of the output unless a
         model column) or one value per row; row ``i`` appears ``c_i`` times
@@ -429,7 +607,7 @@ def extend(model: Any, real: pd.DataFrame, columns: list | None = None, *, seed:
                         "drop them (or fit the model on a table that has them)")
     drawn_pool = [c for c in table if c not in given]
     rs = _rule_set(model, rules)
-    new_cols = [c for c in _derived_names(rs) if c not in table] if rs is not None else []
+    new_cols = [c for c in derived_names(rs) if c not in table] if rs is not None else []
     if columns is None:
         targets = drawn_pool + new_cols
     else:

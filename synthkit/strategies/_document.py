@@ -112,7 +112,7 @@ def read_model(cls: type | None, d: Any) -> Any:
         raise ModelFileError(f"malformed model document: {exc}") from None
     if [c.name for c in columns] != schema.names:
         raise ModelFileError("model document: `columns` do not match the `schema`")
-    obj.hierarchies_ = hierarchies_from_dict(d["schema"].get("determined"), schema.names)
+    obj.hierarchies_ = hierarchies_from_dict(d["schema"].get("determined"), schema)
     try:  # parameters are checked as at fit time: a hand-edited file must not be used as is
         obj._validate_params()
     except SynthkitError as exc:

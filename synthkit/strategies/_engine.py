@@ -73,7 +73,7 @@ from ..dataset import RulesReport
 from ..dependence.hierarchy import check_not_determined, insert_columns
 from ..errors import RuleError, SpecError
 from ..schema import cast_series
-from ..seeding import BLOCK_ROWS, block_generator, child_seed
+from ..seeding import BLOCK_ROWS, PILOT_STREAM, block_generator, child_seed
 from ._generated import check_not_generated, generated_series, generated_values, table_schema
 
 __all__ = ["BlockRequest", "block", "block_values", "sample_block", "sample_frame", "sample_with_report",
@@ -108,8 +108,8 @@ PILOT_MIN_ROWS = 16_384
 #: A dependent model draws a one-column bound exactly only when the bound holds this share of
 #: the model's rows or less (conditioned draws cost about three free ones).
 CONDITION_MAX_MASS = 0.25
-#: Key of the pilot round under the sample's root (never a block index in practice).
-PILOT_STREAM = 2**31 - 11
+#: (The pilot round's key under the sample's root, ``PILOT_STREAM``, is a reserved key of
+#: :mod:`synthkit.seeding`.)
 
 
 @dataclass(frozen=True)
@@ -231,10 +231,10 @@ def block_values(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_
 
 
 # ------------------------------------------------------------------------------------ rules
-def _compile(specs: Any, columns: list[str] | None) -> Any:
+def _compile(specs: Any, columns: list[str] | None, kinds: dict[str, str] | None = None) -> Any:
     from ..rules import compile_rules
 
-    return compile_rules(specs, columns)
+    return compile_rules(specs, columns, kinds)
 
 
 def rule_names(ruleset: Any) -> list[tuple[str, frozenset]]:
@@ -262,7 +262,10 @@ def compiled_rules(model, specs: Any = None) -> Any:
     specs = model.rules if specs is None else specs
     if not specs:
         return None
-    names = table_schema(model).names
+    from ..rules.language import column_kind
+
+    schema = table_schema(model)
+    names = schema.names
     try:
         key = json.dumps([specs, names], sort_keys=True, default=str)
     except (TypeError, ValueError):
@@ -270,7 +273,7 @@ def compiled_rules(model, specs: Any = None) -> Any:
     cached = model.__dict__.get("_rules_cache")
     if key is not None and cached is not None and cached[0] == key:
         return cached[1]
-    ruleset = _compile(specs, names)
+    ruleset = _compile(specs, names, {c.name: column_kind(c.kind, c.dtype) for c in schema.columns})
     for text, used in rule_names(ruleset):
         check_not_generated(model, sorted(used), f"rule {text!r}")
     if key is not None:
@@ -299,24 +302,25 @@ def check_rules(model, columns: list[str] | None = None) -> None:
 
 
 def derived_column(dv: Any, schema: Any) -> Any:
-    """The schema entry of a derived column, from its expression's static kind: true/false
-    (``bool``), numbers (``float64``), text (``category`` of its literal values, else ``object``),
-    or a column's value (that column's kind)."""
-    from ..rules.language import Name, kind_of
+    """The schema entry of a derived column, from its expression's kind read with the kinds of
+    ``schema``'s columns (:func:`~synthkit.rules.language.kind_of`): true/false (``bool``),
+    numbers (``float64``), dates (the dtype of a date column it reads), text (``category`` of its
+    literal values, else ``object``). Branches of an if/then/else mixing kinds are a RuleError."""
+    from ..rules.language import _Syntax, column_kind, kind_of, syntax_error
     from ..schema import Column
 
-    kind = kind_of(dv.tree)
-    ref = getattr(dv.tree, "id", None) if isinstance(dv.tree, Name) else None
-    base = schema[ref] if kind == "any" and ref in schema.names else None
-    if base is not None:
-        kind = {"continuous": "num", "integer": "num", "boolean": "bool",
-                "datetime": "date"}.get(base.kind, "text")
+    kinds = {c.name: column_kind(c.kind, c.dtype) for c in schema.columns}
+    try:
+        kind = kind_of(dv.tree, kinds)
+    except _Syntax as exc:
+        raise syntax_error(dv.text, exc.pos, exc.message) from None
     if kind == "bool":
         return Column(dv.name, "boolean", "bool", categories=[False, True], role_reason="derived by a rule")
     if kind == "num":
         return Column(dv.name, "continuous", "float64", role_reason="derived by a rule")
     if kind == "date":
-        return Column(dv.name, "datetime", base.dtype, role_reason="derived by a rule")
+        dtype = next((schema[n].dtype for n in sorted(dv.names) if kinds.get(n) == "date"), "datetime64[ns]")
+        return Column(dv.name, "datetime", dtype, role_reason="derived by a rule")
     if dv.categories:
         return Column(dv.name, "categorical", "category", categories=list(dv.categories),
                       role_reason="derived by a rule")
@@ -402,7 +406,7 @@ def rule_plan(model, conditions: dict | None = None) -> RulePlan | None:
     cached = model.__dict__.get("_plan_cache")
     if cached is not None and cached[0] is ruleset and cached[1] == bool(conditions):
         return replace(cached[2])  # a copy: the pilot's rate is the sample's own
-    derived = [str(d.name) for d in ruleset.derived]
+    derived = derived_names(ruleset)
     plan = RulePlan(ruleset, derived=derived)
     bound_rules = [r for r in ruleset.hard if getattr(r, "is_bound", False)]
     sampler = model._sampler()
@@ -447,6 +451,13 @@ def _bound_intervals(model, ruleset, bound_rules, derived: set[str]):
             continue
         a = -np.inf if lo is None else float(lo)
         b = np.inf if hi is None else float(hi)
+        # values are clip(round(F^-1(u)), minimum, maximum): a bound at or beyond a clip limit holds
+        # for every value on that side (the mass clipped onto the limit included); past the other
+        # limit, for none
+        cmin, cmax = (None if v is None else float(v) for v in (cm.column.minimum, cm.column.maximum))
+        empty = (cmax is not None and a > cmax) or (cmin is not None and b < cmin)
+        a = -np.inf if cmin is not None and a <= cmin else a
+        b = np.inf if cmax is not None and b >= cmax else b
         step = _rounding_step(cm)
         m = cm.marginal
         if step > 0:  # value = round(x): round(x) >= a iff x >= ceil(a / step) step - step / 2
@@ -457,7 +468,7 @@ def _bound_intervals(model, ruleset, bound_rules, derived: set[str]):
             fa = float(m.cdf_left(np.array([a]))[0]) if np.isfinite(a) else 0.0
         fb = float(m.cdf(np.array([b]))[0]) if np.isfinite(b) else 1.0
         texts = [r.text for r in bound_rules if set(r.names) == {col}]
-        if not fb > fa:
+        if empty or not fb > fa:
             raise RuleError(f"rule(s) {texts} admit no value of column {col!r}: its values lie in about "
                             f"[{cm.column.minimum}, {cm.column.maximum}]; check the bounds")
         pi = float(cm.column.null_fraction)
@@ -589,7 +600,7 @@ def _ruled_block(model, plan: RulePlan, b: int, root: np.random.SeedSequence, ro
     need = rows
     while need > 0:
         if counts.rounds >= MAX_ROUNDS:
-            raise _stuck(plan, counts, f"{MAX_ROUNDS} rounds of draws did not complete block {b}")
+            raise _stuck(plan.rules, counts, f"{MAX_ROUNDS} rounds of draws did not complete block {b}")
         size = _round_rows(need, counts.accepted, counts.drawn, plan)
         rnd = _draw_round(model, plan, sub_root, counts.rounds, size, conditions)
         acc = np.flatnonzero(rnd.keep)
@@ -601,16 +612,23 @@ def _ruled_block(model, plan: RulePlan, b: int, root: np.random.SeedSequence, ro
             parts.append(rnd.frame.iloc[take])
         need -= int(take.size)
         if need > 0 and counts.drawn >= VERDICT_ROWS and counts.accepted < MIN_ACCEPTANCE * counts.drawn:
-            raise _stuck(plan, counts, f"below the least usable share, {MIN_ACCEPTANCE:g}")
+            raise _stuck(plan.rules, counts, f"below the least usable share, {MIN_ACCEPTANCE:g}")
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     return BlockOut(generated_values(model, b, root, np.arange(rows)), frame, counts, first)
 
 
-def _stuck(plan: RulePlan, counts: BlockCounts, why: str) -> RuleError:
+def _stuck(rules: Any, counts: BlockCounts, why: str) -> RuleError:
     """The error of rules that accept too few rows, naming the rule that rejects most."""
+    return RuleError(rejection_summary(rules, counts, why) + ". No usable sample satisfies them: check "
+                     "the rules against the columns' ranges, or loosen the rule that rejects most")
+
+
+def rejection_summary(rules: Any, counts: BlockCounts, why: str, checks: tuple[str, ...] = ()) -> str:
+    """How many of ``counts.drawn`` rows the rules (and ``checks``, other tests counted in
+    ``counts.passed`` by their text) accepted, and the one that rejects most with its share."""
     drawn = max(counts.drawn, 1)
-    shares = {t: counts.passed.get(t, 0) / drawn for t in _rule_texts(plan.rules)
-              if t in counts.passed}
+    texts = (_rule_texts(rules) if rules is not None else []) + list(checks)
+    shares = {t: counts.passed.get(t, 0) / drawn for t in texts if t in counts.passed}
     text = (f"the rules accept {counts.accepted:,} of {counts.drawn:,} sampled rows "
             f"({counts.accepted / drawn:.3%}; {why})")
     if shares:
@@ -618,12 +636,17 @@ def _stuck(plan: RulePlan, counts: BlockCounts, why: str) -> RuleError:
         others = ", ".join(f"{t!r}: {s:.1%}" for t, s in shares.items() if t != worst)
         text += (f"; rule {worst!r} rejects most: it holds on {shares[worst]:.2%} of the sampled "
                  "rows" + (f" (the others hold on: {others})" if others else ""))
-    return RuleError(text + ". No usable sample satisfies them: check the rules against the "
-                     "columns' ranges, or loosen the rule that rejects most")
+    return text
 
 
 def _rule_texts(ruleset: Any) -> list[str]:
+    """The texts of a rule set's hard and soft rules (the keys of its ``passed`` counts)."""
     return [r.text for r in ruleset.hard] + [r.text for r, _ in ruleset.soft]
+
+
+def derived_names(ruleset: Any) -> list[str]:
+    """The columns a rule set derives, once each, in evaluation order."""
+    return list(dict.fromkeys(str(dv.name) for dv in ruleset.derived))
 
 
 # --------------------------------------------------------------------------- whole samples

@@ -24,13 +24,11 @@ import pandas as pd
 
 from ..errors import ModelFileError, SpecError, SynthkitError
 from ..schema import GENERATED, Column, Schema, integer_dtype_range
-from ..seeding import BLOCK_ROWS, child_generator, child_seed
+from ..seeding import BLOCK_ROWS, GENERATED_STREAM, child_generator, child_seed
 
 __all__ = ["GeneratedColumn", "GENERATED_STREAM", "generated_values", "table_schema",
            "generated_to_dict", "generated_from_dict", "MAX_GENERATED"]
 
-#: Key of the generated columns' streams under a block (never a block's own key path).
-GENERATED_STREAM = 2**31 - 7
 #: Most generated columns a model file may declare.
 MAX_GENERATED = 1_000
 
