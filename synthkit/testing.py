@@ -71,7 +71,7 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
     chunking, ``sample_block`` gives the same rows and the sample carries a rules
     report; ``conditions`` hold (or are refused with ``SpecError`` by strategies
     without them); ``extend`` keeps the real columns verbatim and a conditions table
-    holds row by row (or both are refused with ``SpecError`` without ``supports_given``);
+    holds row by row (or both are refused with ``SpecError`` without ``supports_conditions``);
     the declared path
     (``from_spec``) samples or refuses with ``SpecError``;
     ``to_dict``/``save``/``load`` round-trips give identical samples; ``n <= 0``
@@ -207,10 +207,10 @@ def _check_rules_and_conditions(cls: type[Strategy], model: Strategy, params: di
     try:
         ext = model.extend(real, seed=7).frame
     except SpecError:
-        assert not model.supports_given or model.stratify_ is not None, (
-            f"{cls.__name__} says it supports per-row conditions (supports_given) but refused extend")
+        assert not model.supports_conditions or model.stratify_ is not None, (
+            f"{cls.__name__} says it supports per-row conditions (supports_conditions) but refused extend")
     else:
-        assert model.supports_given, f"{cls.__name__}: extend accepted but supports_given is False"
+        assert model.supports_conditions, f"{cls.__name__}: extend accepted but supports_conditions is False"
         assert list(ext.columns) == list(data.columns) and ext[["segment", "age"]].equals(real), (
             f"{cls.__name__}: extend must keep the given columns verbatim, in the table's order")
         table = model.sample(conditions=real.assign(age=np.nan), seed=7).frame

@@ -57,7 +57,7 @@ def _eta(df: pd.DataFrame, y: str, x: str) -> float:
 # --------------------------------------------------------------------------- fit
 def test_registered_and_fitted_only():
     assert "gmm" in synthkit.available_strategies()  # the conformance suite runs on it (test_montecarlo)
-    assert GMM.supports_given and GMM.supports_conditions
+    assert GMM.supports_conditions
     with pytest.raises(SpecError, match="fitted from data only"):
         synthkit.declare({"a": {"distribution": "normal"}}, strategy="gmm")
 

@@ -143,13 +143,58 @@ def unsupported_message(model: Any) -> str:
     """Why ``model`` cannot draw rows given per-row evidence, naming the strategies that can."""
     from .registry import available_strategies, get_strategy
 
-    able = [n for n in available_strategies() if getattr(get_strategy(n), "supports_given", False)]
+    able = [n for n in available_strategies() if getattr(get_strategy(n), "supports_conditions", False)]
     return (f"the {model.name!r} strategy cannot draw rows given each row's own values (`extend`, "
             f"a conditions table); strategies that can: {able}")
 
 
+def draw_conditions(model: Any, conditions: dict, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``n`` rows' values given a conditions dict, through the model's ``_uniforms_given``.
+
+    ``conditions`` maps a column to a value, a closed ``(low, high)`` range of a numeric or
+    date column, or ``None`` (missing). Each becomes the same bounds on every row:
+    :func:`~synthkit.dependence.tabular.condition_interval`'s interval of the column's uniform
+    and, for a column with a missingness dimension, that dimension in ``[pi, 1]``
+    (``[0, pi]`` for ``None``). A continuous point is written back exactly and ranges are
+    clipped to their limits (the column's rounding can step over them).
+    """
+    from scipy import special
+
+    from ..columns import _seconds_bound
+    from ..dependence.tabular import condition_interval
+
+    names = [cm.name for cm in model.columns_]
+    lay = missing_layout(model)
+    lo = np.full((1, len(names) + len(lay)), np.nan)
+    hi = lo.copy()
+    exact = {}
+    for col, value in conditions.items():
+        j = names.index(col)
+        cm = model.columns_[j]
+        is_null = value is None or (isinstance(value, float) and np.isnan(value))
+        za, zb, point = condition_interval(cm, value, null_mass=j not in lay)
+        if j in lay:
+            pi = float(cm.column.null_fraction)
+            lo[0, lay[j]], hi[0, lay[j]] = (0.0, pi) if is_null else (pi, 1.0)
+            if is_null:
+                continue
+        lo[0, j], hi[0, j] = float(special.ndtr(za)), float(special.ndtr(zb))
+        if point is not None:
+            exact[j] = float(_seconds_bound(point)) if cm.column.kind == "datetime" else float(point)
+    u = model._uniforms_given(np.repeat(lo, n, axis=0), np.repeat(hi, n, axis=0), rng)
+    values = values_from_uniforms(model, u)
+    for j, value in exact.items():
+        values[j] = np.full(n, value)
+    for col, value in conditions.items():
+        if isinstance(value, (tuple, list)) and model.schema_[col].is_numeric:
+            j = names.index(col)
+            low, high = (None if v is None else float(v) for v in value)
+            values[j] = np.clip(values[j], low, high)
+    return values
+
+
 def _check_model(model: Any, what: str) -> None:
-    if not getattr(model, "supports_given", False):
+    if not getattr(model, "supports_conditions", False):
         raise SpecError(unsupported_message(model))
     if model._sampler() is not model:
         raise SpecError(f"{what} is not supported by stratified models; fit with stratify=None")
@@ -553,7 +598,7 @@ def extend(model: Any, real: pd.DataFrame, columns: list | None = None, *, seed:
     Parameters
     ----------
     model : Strategy
-        A fitted or declared model with ``supports_given``.
+        A fitted or declared model with ``supports_conditions``.
     real : DataFrame
         Real rows holding some of the model's columns (their kinds checked, unseen
         categories refused with :class:`~synthkit.errors.DataError`).
@@ -657,7 +702,7 @@ def sample_table(model: Any, conditions: Any, n: Any = None, seed: SeedLike = No
     Parameters
     ----------
     model : Strategy
-        A fitted or declared model with ``supports_given``.
+        A fitted or declared model with ``supports_conditions``.
     conditions : DataFrame
         Columns of the model; values they can take.
     n : int, optional

@@ -38,7 +38,7 @@ whose running acceptance rate falls below :data:`MIN_ACCEPTANCE` (after
 Hard rules that bound one numeric or date column (``age >= 18``,
 ``income between 1e4 and 5e5``: :meth:`RuleSet.bounds <synthkit.rules.RuleSet.bounds>`)
 cost no rejection when the model draws its uniforms given per-dimension intervals
-(``supports_given``: Monte Carlo for every bound; a dependent model such as the Gaussian
+(``supports_conditions``: Monte Carlo for every bound; a dependent model such as the Gaussian
 copula for the one bound of least probability when it is at most
 :data:`CONDITION_MAX_MASS`, an exact inverse-CDF draw, since several would need Gibbs
 sampling and a conditioned draw costs about three free ones): the column's uniform is confined
@@ -410,7 +410,7 @@ def rule_plan(model, conditions: dict | None = None) -> RulePlan | None:
     plan = RulePlan(ruleset, derived=derived)
     bound_rules = [r for r in ruleset.hard if getattr(r, "is_bound", False)]
     sampler = model._sampler()
-    if (bound_rules and not conditions and sampler is model and getattr(model, "supports_given", False)):
+    if (bound_rules and not conditions and sampler is model and model.supports_conditions):
         plan.given, plan.exact = _bound_intervals(model, ruleset, bound_rules, set(derived))
     plan.rejects = bool(ruleset.soft) or any(r.text not in plan.exact for r in ruleset.hard)
     model.__dict__["_plan_cache"] = (ruleset, bool(conditions), plan)
@@ -699,8 +699,11 @@ def _check_conditions(model, conditions: dict | None) -> None:
     check_not_generated(model, conditions, "`conditions`")
     check_not_determined(model, conditions, "`conditions`")
     if not model.supports_conditions:
-        raise SpecError(f"the {model.name!r} strategy does not support `conditions`; "
-                        "use strategy='gaussian_copula'")
+        from .registry import available_strategies, get_strategy
+
+        able = [s for s in available_strategies() if get_strategy(s).supports_conditions]
+        raise SpecError(f"the {model.name!r} strategy does not support `conditions`; strategies "
+                        f"that do: {able}")
     unknown = sorted(set(conditions) - set(model.schema_.names))
     if unknown:
         raise SpecError(f"`conditions` name unknown column(s) {unknown}")

@@ -65,7 +65,7 @@ class Strategy(Parameters):
         ``p``, derived columns ``"name = expression"``. Rows are drawn in rounds until
         each block holds its rows (:mod:`synthkit.strategies._engine`); a hard bound on
         one column (``age >= 18``) is drawn exactly, without rejection, by strategies
-        with ``supports_given``. Checked against the columns at ``fit`` / ``declare``.
+        with ``supports_conditions``. Checked against the columns at ``fit`` / ``declare``.
     stratify : str, optional
         Fit the strategy separately within each level of this low-cardinality column
         (shorthand for :class:`~synthkit.strategies.stratify.Stratified` over this
@@ -94,7 +94,8 @@ class Strategy(Parameters):
     """
 
     name: ClassVar[str] = "base"
-    #: Whether ``sample(..., conditions=...)`` is supported.
+    #: Whether the model draws given conditions (``sample(..., conditions=...)``, ``extend``,
+    #: exact bounds): it implements :meth:`_uniforms_given`.
     supports_conditions: ClassVar[bool] = False
 
     def __init__(self, *, marginals: str | dict[str, str] = "auto", criterion: str = "bic",
@@ -256,9 +257,12 @@ class Strategy(Parameters):
         raise NotImplementedError(f"{type(self).__name__} must define _uniforms or _draw")
 
     def _draw(self, request: BlockRequest) -> list[np.ndarray]:
-        """Hook: one block's per-column values (default: ``_uniforms`` through the columns)."""
+        """Hook: one block's per-column values (default: ``_uniforms`` through the columns; with
+        ``conditions``, :meth:`_uniforms_given` through them)."""
         if request.conditions:
-            raise SpecError(f"the {self.name!r} strategy does not support `conditions`")
+            if not self.supports_conditions:
+                raise SpecError(f"the {self.name!r} strategy does not support `conditions`")
+            return _conditional.draw_conditions(self, request.conditions, request.rows, request.rng)
         return _engine.values_from_uniforms(self, self._uniforms(request.rows, request.rng))
 
     def sample_block(self, b: int, seed: SeedLike = None, *, n: int | None = None,
@@ -302,7 +306,7 @@ class Strategy(Parameters):
             A dict: fixed values or ``(low, high)`` ranges per column, for every row
             (strategies with ``supports_conditions`` only). A DataFrame: one output row
             per condition row, drawn given that row's values (NaN cells unconstrained;
-            strategies with ``supports_given``, see :mod:`synthkit.strategies._conditional`).
+            strategies with ``supports_conditions``, see :mod:`synthkit.strategies._conditional`).
         counts : array-like or str, optional
             With a conditions table: rows to draw per condition row (an array, or the
             name of a column of the table).
@@ -346,15 +350,12 @@ class Strategy(Parameters):
         """Write the fitted model as JSON (atomically). Load it with :func:`synthkit.load`."""
         return write_json(path, self.to_dict())
 
-    #: Whether per-row conditional draws (``extend``, conditions tables) are supported.
-    supports_given: ClassVar[bool] = False
-
     def _uniforms_given(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Hook: ``(n, d + m)`` uniforms, each row drawn given its own bounds ``lo <= u <= hi``.
 
         ``NaN`` bounds leave a dimension free, ``lo == hi`` fixes it; the layout is
         :func:`~synthkit.strategies._engine.missing_layout`'s. Strategies implementing it
-        set ``supports_given = True``.
+        set ``supports_conditions = True``.
         """
         raise SpecError(_conditional.unsupported_message(self))
 

@@ -11,7 +11,6 @@ from scipy import special
 from ..dependence.copula import (
     clip_uniform,
     fit_gaussian_copula,
-    sample_conditional_normal,
     sample_conditional_rows,
     sample_gaussian_copula,
 )
@@ -21,7 +20,6 @@ from ..dependence.latent import (
     pairwise_latent_correlation,
 )
 from ..dependence.tabular import (
-    condition_interval,
     frame_to_intervals,
     frame_to_uniforms,
     missing_intervals,
@@ -31,7 +29,6 @@ from ..dependence.tabular import (
 from ..errors import SpecError
 from ..seeding import as_generator
 from ._correlated import CorrelatedStrategy, rank_uniforms
-from ._engine import BlockRequest, missing_layout, values_from_uniforms
 from ._state import FittedDependence
 from .registry import register_strategy
 
@@ -111,7 +108,6 @@ class GaussianCopula(CorrelatedStrategy):
     """
 
     supports_conditions = True
-    supports_given = True
     default_correlation_type = "normal_scores"
 
     def __init__(
@@ -185,43 +181,6 @@ class GaussianCopula(CorrelatedStrategy):
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self._calibrate(sample_gaussian_copula(self.factor_, n, rng))
 
-    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
-        conditions, n, rng = request.conditions, request.rows, request.rng
-        if not conditions:
-            return values_from_uniforms(self, self._uniforms(n, rng))
-        names = self._names
-        lay = missing_layout(self)
-        bounds = {}
-        exact = {}
-        for col, value in conditions.items():
-            j = names.index(col)
-            is_null = value is None or (isinstance(value, float) and np.isnan(value))
-            a, b, point = condition_interval(self.columns_[j], value, null_mass=j not in lay)
-            if j in lay:
-                # the value's score and the missingness indicator's are separate dimensions:
-                # a missing value bounds the indicator only, a value needs it observed
-                t = float(missing_thresholds(self.columns_, [j])[0])
-                bounds[lay[j]] = (-np.inf, t) if is_null else (t, np.inf)
-                if is_null:
-                    continue
-                # the interval is on the observed values' scale: back to the latent one
-                a, b = (float(special.ndtri(self._uncalibrate(j, float(special.ndtr(v)))))
-                        for v in (a, b))
-            bounds[j] = (a, b)
-            if point is not None:
-                exact[col] = point
-        z = sample_conditional_normal(self.latent_correlation_, bounds, n, rng,
-                                      sweeps=self.gibbs_sweeps)
-        values = values_from_uniforms(self, self._calibrate(clip_uniform(special.ndtr(z))))
-        for col, value in exact.items():  # a continuous point: the value itself
-            values[names.index(col)] = np.full(n, _as_value(self.columns_[names.index(col)], value))
-        for col, value in conditions.items():
-            if isinstance(value, (tuple, list)) and self.schema_[col].is_numeric:
-                j = names.index(col)
-                lo, hi = (None if v is None else float(v) for v in value)
-                values[j] = np.clip(values[j], lo, hi)
-        return values
-
     def _uniforms_given(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Uniforms of ``Z ~ N(0, R)`` given each row's own evidence ``lo <= u <= hi`` (NaN: free).
 
@@ -252,12 +211,3 @@ class GaussianCopula(CorrelatedStrategy):
             zlo, zhi = special.ndtri(lo), special.ndtri(hi)
         z = sample_conditional_rows(self.latent_correlation_, zlo, zhi, rng, sweeps=self.gibbs_sweeps)
         return self._calibrate(clip_uniform(special.ndtr(z)))
-
-
-def _as_value(cm, value) -> float:
-    """A condition's point value in the column's value form (seconds for datetimes)."""
-    if cm.column.kind == "datetime":
-        from ..columns import _seconds_bound
-
-        return float(_seconds_bound(value))
-    return float(value)

@@ -12,9 +12,8 @@ from scipy import special
 from .._threads import limit_threads
 from ..dependence.copula import _psd_factor, clip_uniform, truncated_normal
 from ..dependence.latent import bvn_cdf
-from ..dependence.tabular import condition_interval, frame_to_intervals
+from ..dependence.tabular import frame_to_intervals
 from ..errors import FitError, ModelFileError, SpecError
-from ._engine import BlockRequest, missing_layout, values_from_uniforms
 from ._latent import LatentTable
 from ._state import FittedDependence
 from .base import Strategy
@@ -275,7 +274,6 @@ class GMM(LatentTable, Strategy):
     """
 
     supports_conditions: ClassVar[bool] = True
-    supports_given: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -716,38 +714,6 @@ class GMM(LatentTable, Strategy):
             x[:, t] = truncated_normal(lo[:, t], hi[:, t], rng, mu, sd)
         return x
 
-    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
-        conditions, n, rng = request.conditions, request.rows, request.rng
-        if not conditions:
-            return values_from_uniforms(self, self._uniforms(n, rng))
-        names = self._names
-        lay = missing_layout(self)
-        dims = self._mu.shape[1]
-        lo, hi = np.full((1, dims), np.nan), np.full((1, dims), np.nan)
-        exact = {}
-        for col, value in conditions.items():
-            j = names.index(col)
-            cm = self.columns_[j]
-            is_null = value is None or (isinstance(value, float) and np.isnan(value))
-            za, zb, point = condition_interval(cm, value, null_mass=j not in lay)
-            if j in lay:
-                pi = float(cm.column.null_fraction)
-                lo[0, lay[j]], hi[0, lay[j]] = (0.0, pi) if is_null else (pi, 1.0)
-                if is_null:
-                    continue
-            lo[0, j], hi[0, j] = float(special.ndtr(za)), float(special.ndtr(zb))
-            if point is not None:
-                exact[j] = point
-        u = self._uniforms_given(np.repeat(lo, n, axis=0), np.repeat(hi, n, axis=0), rng)
-        values = values_from_uniforms(self, u)
-        for j, value in exact.items():  # a continuous point: the value itself
-            values[j] = np.full(n, _as_value(self.columns_[j], value))
-        for col, value in conditions.items():
-            if isinstance(value, (tuple, list)) and self.schema_[col].is_numeric:
-                j = names.index(col)
-                lo_v, hi_v = (None if v is None else float(v) for v in value)
-                values[j] = np.clip(values[j], lo_v, hi_v)
-        return values
 
     # ----------------------------------------------------------- persistence
     def _dependence_to_dict(self) -> dict[str, Any]:
@@ -842,12 +808,3 @@ def _full_covariances(gm: Any, dims: int) -> np.ndarray:
     elif gm.covariance_type == "spherical":
         cov = cov[:, None, None] * np.eye(dims)
     return 0.5 * (cov + np.swapaxes(cov, 1, 2))
-
-
-def _as_value(cm, value) -> float:
-    """A condition's point value in the column's value form (seconds for datetimes)."""
-    if cm.column.kind == "datetime":
-        from ..columns import _seconds_bound
-
-        return float(_seconds_bound(value))
-    return float(value)

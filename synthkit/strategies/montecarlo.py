@@ -36,7 +36,7 @@ class MonteCarlo(Strategy):
     ['x', 'c']
     """
 
-    supports_given = True
+    supports_conditions = True
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         # Column-major draws: each column's uniforms are contiguous in memory.
