@@ -933,7 +933,7 @@ class _Evaluator:
                 pass
         raise self.fail(f"{what} needs dates, but {self.describe(node)} is not a date column")
 
-    def eval(self, node: Node) -> Any:
+    def value_of(self, node: Node) -> Any:
         method = getattr(self, "_" + type(node).__name__.lower())
         return method(node)
 
@@ -948,39 +948,39 @@ class _Evaluator:
         raise self.fail(f"names unknown column {node.id!r}; columns are {list(self.frame.columns)}")
 
     def _unary(self, node: Unary) -> Any:
-        value = self.number(self.eval(node.operand), node.operand, "a sign")
+        value = self.number(self.value_of(node.operand), node.operand, "a sign")
         return np.negative(value) if node.op == "-" else value
 
     def _not(self, node: Not) -> Any:
-        return ~self.truth(self.eval(node.operand), node.operand)
+        return ~self.truth(self.value_of(node.operand), node.operand)
 
     def _binary(self, node: Binary) -> Any:
         what = f"`{node.op}`"
-        left = self.number(self.eval(node.left), node.left, what)
-        right = self.number(self.eval(node.right), node.right, what)
+        left = self.number(self.value_of(node.left), node.left, what)
+        right = self.number(self.value_of(node.right), node.right, what)
         return _BIN[node.op](left, right)
 
     def _arith(self, node: Arith) -> Any:
-        out = self.number(self.eval(node.terms[0]), node.terms[0], f"`{node.ops[0]}`")
+        out = self.number(self.value_of(node.terms[0]), node.terms[0], f"`{node.ops[0]}`")
         for op, term in zip(node.ops, node.terms[1:], strict=True):
-            out = _BIN[op](out, self.number(self.eval(term), term, f"`{op}`"))
+            out = _BIN[op](out, self.number(self.value_of(term), term, f"`{op}`"))
         return out
 
     def _boolop(self, node: BoolOp) -> Any:
         reduce = np.logical_and if node.op == "and" else np.logical_or
-        out = self.truth(self.eval(node.values[0]), node.values[0])
+        out = self.truth(self.value_of(node.values[0]), node.values[0])
         for value in node.values[1:]:
-            out = reduce(out, self.truth(self.eval(value), value))
+            out = reduce(out, self.truth(self.value_of(value), value))
         return out
 
     def _compare(self, node: Compare) -> Any:
-        left = self.eval(node.left)
+        left = self.value_of(node.left)
         left_node = node.left
         result = None
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if op in ("in", "not in"):
                 assert isinstance(comp, ListLit)
-                right = [self.eval(e) for e in comp.items]
+                right = [self.value_of(e) for e in comp.items]
                 if np.ndim(left):
                     r = pd.Series(left).isin(right).to_numpy()
                 else:
@@ -989,7 +989,7 @@ class _Evaluator:
                     r = ~r
                 r = r & ~_missing(left)
             else:
-                right = self.eval(comp)
+                right = self.value_of(comp)
                 r = self.compare_values(op, left, right, left_node, comp)
             result = r if result is None else (result & r)
             left, left_node = right, comp
@@ -1011,9 +1011,9 @@ class _Evaluator:
                             "compare numbers with numbers and text with text") from None
 
     def _between(self, node: Between) -> Any:
-        value = self.eval(node.value)
-        low = self.eval(node.low)
-        high = self.eval(node.high)
+        value = self.value_of(node.value)
+        low = self.value_of(node.low)
+        high = self.value_of(node.high)
         inside = (self.compare_values("<=", low, value, node.low, node.value)
                   & self.compare_values("<=", value, high, node.value, node.high))
         if node.negate:
@@ -1021,11 +1021,11 @@ class _Evaluator:
         return inside
 
     def _ifthen(self, node: IfThen) -> Any:
-        cond = self.truth(self.eval(node.cond), node.cond)
-        then = self.eval(node.then)
+        cond = self.truth(self.value_of(node.cond), node.cond)
+        then = self.value_of(node.then)
         if node.orelse is None:
             return ~cond | self.truth(then, node.then)
-        orelse = self.eval(node.orelse)
+        orelse = self.value_of(node.orelse)
         return self.choose(cond, then, orelse, node)
 
     def choose(self, cond: np.ndarray, a: Any, b: Any, node: IfThen) -> Any:
@@ -1053,7 +1053,7 @@ class _Evaluator:
         name = node.func
         if name == "noise":
             return self.noise(node)
-        args = [self.eval(a) for a in node.args]
+        args = [self.value_of(a) for a in node.args]
         if name in _MATH1:
             return np.asarray(_MATH1[name](self.number(args[0], node.args[0], f"{name}()")))
         if name == "isnull":
@@ -1068,7 +1068,7 @@ class _Evaluator:
                 out = reduce(out, value)
             return out
         if name == "round":
-            digits = int(self.eval(node.args[1])) if len(args) == 2 else 0
+            digits = int(self.value_of(node.args[1])) if len(args) == 2 else 0
             return np.round(self.number(args[0], node.args[0], "round()"), digits)
         if name == "clip":
             x, lo, hi = (self.number(a, n, "clip()") for a, n in zip(args, node.args, strict=True))
@@ -1123,8 +1123,8 @@ class _Evaluator:
             raise self.fail("noise() needs a random generator; it is only available in derived columns")
         dist = node.args[0]
         assert isinstance(dist, Dist)
-        a = self.number(self.eval(node.args[1]), node.args[1], "noise()")
-        b = self.number(self.eval(node.args[2]), node.args[2], "noise()")
+        a = self.number(self.value_of(node.args[1]), node.args[1], "noise()")
+        b = self.number(self.value_of(node.args[2]), node.args[2], "noise()")
         if dist.name == "normal":
             if np.any(b < 0):
                 raise self.fail("noise(normal, loc, scale) needs scale >= 0")
@@ -1158,7 +1158,7 @@ def evaluate(tree: Node, frame: pd.DataFrame, text: str, rng: np.random.Generato
     """Evaluate ``tree`` over ``frame`` (never modified); ``rng`` feeds ``noise``."""
     try:
         with np.errstate(all="ignore"):
-            return _Evaluator(frame, text, rng).eval(tree)
+            return _Evaluator(frame, text, rng).value_of(tree)
     except RuleError:
         raise
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError,
