@@ -53,9 +53,12 @@ def test_traversal_matches_scikit_learn_with_missing_values():
     assert np.array_equal(tree.apply(x), leaf)
     new = rng.normal(scale=2.0, size=(5000, 3))
     new[rng.random((5000, 3)) < 0.3] = np.nan
+    # missing values are a number below every value for scikit-learn too, so the stored tree
+    # routes new rows (missing cells included) as scikit-learn's own tree does
     est = DecisionTreeRegressor(min_samples_leaf=5, max_depth=_trees.MAX_TREE_DEPTH, random_state=0).fit(
-        x.astype(np.float32), y)
-    assert np.array_equal(tree.apply(new), tree.leaf_ids()[est.apply(new.astype(np.float32))])
+        _trees.tree_features(x), y)
+    assert np.array_equal(tree.apply(new), tree.leaf_ids()[est.apply(_trees.tree_features(new))])
+    assert np.bincount(leaf).min() >= 5  # every leaf keeps min_leaf rows, missing values included
 
 
 def test_one_split_leaf_frequencies_and_draws_match_brute_force():

@@ -3,8 +3,14 @@
 A tree is stored as scikit-learn keeps it (``tree_``): per node the children
 (``-1`` for a leaf), the feature index, the threshold and the side missing
 values go to. A row goes left at a node when ``x <= threshold`` (``x`` as
-float32, as scikit-learn compares), or when ``x`` is missing and the node sends
-missing values left. Leaves are numbered in node order.
+float32, as scikit-learn compares). Leaves are numbered in node order.
+
+A missing feature value is the number :data:`MISSING_VALUE`, below every value
+(values are clipped to ``±FEATURE_LIMIT``), both when a tree is fitted and when it
+is applied: scikit-learn never sees a missing value, so every version of it keeps
+``min_samples_leaf`` in every leaf (its missing-value support before 1.9 could leave
+fewer rows in a leaf) and the traversal is the one it learned. The stored
+missing-value side is kept for documents that hold one.
 
 Each leaf keeps a summary of its training rows, never the rows:
 
@@ -76,7 +82,7 @@ class Tree:
         >>> t.apply(np.array([[0.2], [0.9], [np.nan]])).tolist()
         [0, 1, 0]
         """
-        x = np.asarray(x, dtype=np.float32)
+        x = tree_features(x)
         n = x.shape[0]
         node = np.zeros(n, dtype=np.int64)
         rows = np.arange(n)
@@ -134,6 +140,25 @@ class Tree:
         return out
 
 
+#: Largest magnitude of a feature value; larger ones are clipped to it.
+FEATURE_LIMIT = 1e38
+#: The feature value of a missing cell (float32, below ``-FEATURE_LIMIT``).
+MISSING_VALUE = -3e38
+
+
+def tree_features(x: np.ndarray) -> np.ndarray:
+    """Features as the trees see them: float32, clipped to ``±FEATURE_LIMIT``, missing -> ``MISSING_VALUE``.
+
+    Examples
+    --------
+    >>> f = tree_features(np.array([[1.5, np.nan, 1e300]]))
+    >>> f[0, 0], bool(f[0, 1] < -FEATURE_LIMIT), bool(f[0, 2] <= FEATURE_LIMIT)
+    (np.float32(1.5), True, True)
+    """
+    x = np.asarray(x, dtype=float)
+    return np.where(np.isnan(x), MISSING_VALUE, np.clip(x, -FEATURE_LIMIT, FEATURE_LIMIT)).astype(np.float32)
+
+
 def fit_tree(x: np.ndarray, y: np.ndarray, *, classify: bool, min_leaf: int, max_depth: int | None,
              random_state: int) -> tuple[Tree, np.ndarray]:
     """A CART tree of ``y`` on ``x`` (scikit-learn) as a :class:`Tree`, and each row's leaf index.
@@ -146,7 +171,7 @@ def fit_tree(x: np.ndarray, y: np.ndarray, *, classify: bool, min_leaf: int, max
     depth = MAX_TREE_DEPTH if max_depth is None else min(int(max_depth), MAX_TREE_DEPTH)
     est_cls = DecisionTreeClassifier if classify else DecisionTreeRegressor
     est = est_cls(min_samples_leaf=int(min_leaf), max_depth=depth, random_state=int(random_state))
-    x = np.asarray(x, dtype=np.float32)
+    x = tree_features(x)
     est.fit(x, y)
     t = est.tree_
     left = t.children_left.astype(np.int64)

@@ -115,8 +115,8 @@ class Cart(Strategy):
     rows more often than holdout rows do (``synthkit.validate``'s exact-copy and
     attribute-inference checks fail), while leaves of ``sqrt(n)`` rows pass them
     with an equal or higher SDMetrics quality (``benchmarks/tabular.py``). The predictors are the earlier
-    columns in value form (category codes, numbers, seconds since the epoch;
-    missing values are sent down the side scikit-learn learned for them).
+    columns in value form (category codes, numbers, seconds since the epoch; a
+    missing value is a number below every value, :data:`~synthkit.strategies._trees.MISSING_VALUE`).
 
     Visit order (``visit_order``):
 
