@@ -339,18 +339,12 @@ class Recipe:
             key = "fit.strategy" if self.fit is not None else "strategy"
             raise RecipeError(f"{self.source}: key `{key}`: {exc}") from None
         params = dict(self.params)
-        if self.fit is not None:
-            try:
-                return klass(**params).fit(self.fit_data())
-            except TypeError as exc:
-                raise RecipeError(f"{self.source}: key `fit.params`: {exc}") from None
-            except RecipeError:
-                raise
-            except SynthkitError as exc:
-                raise RecipeError(f"{self.source}: key `fit`: {exc}") from None
-        if self.rules:
+        fitted = self.fit is not None  # an extend recipe's `fit:` section
+        if self.rules and not fitted:
             params["rules"] = self.rules
         try:
+            if fitted:
+                return klass(**params).fit(self.fit_data())
             if self.columns is not None:
                 try:
                     columns = declare_columns(self.columns)
@@ -359,11 +353,11 @@ class Recipe:
                 return klass.from_spec(columns, **params)
             return klass(**params).fit(self.load_data())
         except TypeError as exc:
-            raise RecipeError(f"{self.source}: key `params`: {exc}") from None
+            raise RecipeError(f"{self.source}: key `{'fit.params' if fitted else 'params'}`: {exc}") from None
         except RecipeError:
             raise
         except SynthkitError as exc:
-            raise RecipeError(f"{self.source}: {exc}") from None
+            raise RecipeError(f"{self.source}: {'key `fit`: ' if fitted else ''}{exc}") from None
 
     def load_data(self):
         """The real table named by ``data`` (an example name or a file path), restricted to the

@@ -41,6 +41,9 @@ __all__ = [
     "check_duplicates",
 ]
 
+#: Uniforms of observed values are kept in ``[U_MIN, 1 - U_MIN]`` (finite normal scores).
+U_MIN = 1e-12
+
 #: Types a declared correlation matrix may have.
 CORRELATION_TYPES = ("normal_scores", "spearman", "kendall", "pearson")
 
@@ -117,7 +120,7 @@ def missing_uniforms(
         miss = frame[columns[j].name].isna().to_numpy()
         v = rng.random(len(frame))
         out[:, k] = np.where(miss, pi * v, pi + (1.0 - pi) * v)
-    return np.clip(out, 1e-12, 1 - 1e-12)
+    return np.clip(out, U_MIN, 1 - U_MIN)
 
 
 class _ConstantDraws:
@@ -153,8 +156,8 @@ def frame_to_intervals(
         pi = float(cm.column.null_fraction)
         lo = (cm.to_uniform(s, _ConstantDraws(0.0)) - pi) / (1.0 - pi)
         hi = (cm.to_uniform(s, _ConstantDraws(1.0)) - pi) / (1.0 - pi)
-        lows.append(np.clip(lo, 1e-12, 1 - 1e-12))
-        highs.append(np.clip(hi, 1e-12, 1 - 1e-12))
+        lows.append(np.clip(lo, U_MIN, 1 - U_MIN))
+        highs.append(np.clip(hi, U_MIN, 1 - U_MIN))
         obs.append(~s.isna().to_numpy())
     return np.column_stack(lows), np.column_stack(highs), np.column_stack(obs)
 

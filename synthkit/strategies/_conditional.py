@@ -61,6 +61,7 @@ import pandas as pd
 
 from ..dataset import SyntheticDataset
 from ..dependence.hierarchy import _root, derive_columns
+from ..dependence.tabular import U_MIN
 from ..errors import DataError, RuleError, SpecError
 from ..schema import check_frame
 from ..seeding import (
@@ -94,8 +95,6 @@ from ._generated import check_not_generated, generated_values
 
 __all__ = ["extend", "sample_table", "evidence", "Evidence", "replicates"]
 
-#: Uniform bounds are kept in [U_MIN, 1 - U_MIN] (as the distributional transform's).
-U_MIN = 1e-12
 
 
 @dataclass

@@ -245,31 +245,30 @@ def leaf_bandwidths(leaf: np.ndarray, z: np.ndarray, n_leaves: int) -> np.ndarra
 
 
 # ----------------------------------------------------------------------- loading
-def _int_array(d: dict, key: str, what: str) -> np.ndarray:
+def _number_list(d: dict, key: str, what: str, kind: str) -> np.ndarray:
+    """``d[key]`` as a 1-d float array, or a ModelFileError saying it must be a list of ``kind``."""
     raw = d.get(key)
-    if not isinstance(raw, list):
-        raise ModelFileError(f"{what}: `{key}` must be a list of integers")
     try:
-        a = np.asarray(raw, dtype=float)
+        a = np.asarray(raw, dtype=float) if isinstance(raw, list) else None
     except (TypeError, ValueError):
-        raise ModelFileError(f"{what}: `{key}` must be a list of integers") from None
-    if a.ndim != 1 or not np.all(np.isfinite(a)) or not np.all(a == np.round(a)) or (
-            a.size and np.abs(a).max() > 2 ** 53):
+        a = None
+    if a is None or a.ndim != 1:
+        raise ModelFileError(f"{what}: `{key}` must be a list of {kind}")
+    return a
+
+
+def _int_array(d: dict, key: str, what: str) -> np.ndarray:
+    a = _number_list(d, key, what, "integers")
+    if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)) or (a.size and np.abs(a).max() > 2 ** 53):
         raise ModelFileError(f"{what}: `{key}` must be a list of integers")
     return a.astype(np.int64)
 
 
 def _float_array(d: dict, key: str, what: str, lo: float = -np.inf, hi: float = np.inf, *,
                  infinite: bool = False) -> np.ndarray:
-    raw = d.get(key)
-    if not isinstance(raw, list):
-        raise ModelFileError(f"{what}: `{key}` must be a list of numbers")
-    try:
-        a = np.asarray(raw, dtype=float)
-    except (TypeError, ValueError):
-        raise ModelFileError(f"{what}: `{key}` must be a list of numbers") from None
-    if a.ndim != 1 or not np.all(~np.isnan(a) if infinite else np.isfinite(a)) or (
-            a.size and (a.min() < lo or a.max() > hi)):
+    a = _number_list(d, key, what, "numbers")
+    finite = ~np.isnan(a) if infinite else np.isfinite(a)
+    if not np.all(finite) or (a.size and (a.min() < lo or a.max() > hi)):
         raise ModelFileError(f"{what}: `{key}` must be a list of {'' if infinite else 'finite '}numbers "
                              f"in [{lo}, {hi}]")
     return a
