@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .columns import ColumnModel
     from .dataset import SyntheticDataset
     from .dependence import nearest_correlation, norta_correlation
+    from .imputation import impute, pool
     from .marginals import (
         CategoricalMarginal,
         DiscreteMarginal,
@@ -50,10 +51,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ParametricMarginal,
     )
     from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap
+    from .oversample import oversample
     from .privacy import PrivacyPolicy, detect_roles
     from .release import AnonymizationResult, anonymize
     from .schema import Column, Schema, infer_schema
     from .seeding import as_generator
+    from .stitch import stitch
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
     from .strategies.cholesky import Cholesky
     from .strategies.gaussian_copula import GaussianCopula
@@ -92,7 +95,11 @@ _LAZY: dict[str, str] = {
     "TCopula": ".strategies.t_copula",
     "Vine": ".strategies.vine",
     "validate": ".validation",
+    "impute": ".imputation",
+    "pool": ".imputation",
+    "stitch": ".stitch",
     "anonymize": ".release",
+    "oversample": ".oversample",
     "AnonymizationResult": ".release",
     "detect_roles": ".privacy",
     "PrivacyPolicy": ".privacy",
@@ -127,6 +134,9 @@ __all__ = [
     "dependence", "nearest_correlation", "norta_correlation",
     "Cholesky", "GaussianCopula", "ImanConover", "TCopula", "Vine",
     "validate", "ValidationReport", "Check",
+    "stitch",
+    "impute", "pool",
+    "oversample",
     "anonymize", "AnonymizationResult", "detect_roles", "PrivacyPolicy",
     "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel",
     "overlap", "overlap_matrix", "pairwise_overlap", "empirical_overlap_matrix",

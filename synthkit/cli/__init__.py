@@ -35,6 +35,9 @@ COMMAND_MODULES = [
     "synthkit.cli.inspect_model",
     "synthkit.cli.anonymize",
     "synthkit.cli.extend",
+    "synthkit.cli.impute",
+    "synthkit.cli.stitch",
+    "synthkit.cli.oversample",
 ]
 
 TABLE_HELP = "a .csv/.parquet file or an example name such as sklearn:wine"
