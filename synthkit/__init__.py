@@ -51,12 +51,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ParametricMarginal,
     )
     from .overlap import empirical_overlap_matrix, overlap_matrix, pairwise_overlap
-    from .oversample import oversample
+    from .oversampling import oversample
     from .privacy import PrivacyPolicy, detect_roles
     from .release import AnonymizationResult, anonymize
     from .schema import Column, Schema, infer_schema
     from .seeding import as_generator
-    from .stitch import stitch
+    from .stitching import stitch
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
     from .strategies.cholesky import Cholesky
     from .strategies.gaussian_copula import GaussianCopula
@@ -97,9 +97,9 @@ _LAZY: dict[str, str] = {
     "validate": ".validation",
     "impute": ".imputation",
     "pool": ".imputation",
-    "stitch": ".stitch",
+    "stitch": ".stitching",
     "anonymize": ".release",
-    "oversample": ".oversample",
+    "oversample": ".oversampling",
     "AnonymizationResult": ".release",
     "detect_roles": ".privacy",
     "PrivacyPolicy": ".privacy",
@@ -116,10 +116,9 @@ _LAZY: dict[str, str] = {
 
 # subpackages and modules reachable as attributes after a bare ``import synthkit``
 _SUBMODULES = frozenset({
-    "api", "cli", "clusters", "columns", "dataset", "datasets", "dependence", "interop", "io",
-    "marginals", "overlap", "privacy", "recipes", "release", "rules", "schema", "seeding", "spec",
-    "strategies",
-    "testing", "validation",
+    "api", "cli", "clusters", "columns", "dataset", "datasets", "dependence", "imputation", "interop",
+    "io", "marginals", "overlap", "oversampling", "privacy", "recipes", "release", "rules", "schema",
+    "seeding", "spec", "stitching", "strategies", "testing", "validation",
 })
 
 __all__ = [

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_oversample(args: argparse.Namespace) -> int:
     from ..datasets import load_table
     from ..io import check_output_path, write_table
-    from ..oversample import oversample
+    from ..oversampling import oversample
 
     check_output_path(args.output, parents=args.mkdir)
     data = load_table(args.data)

@@ -50,7 +50,7 @@ def cmd_stitch(args: argparse.Namespace) -> int:
 
     from ..datasets import load_table
     from ..io import check_output_path, write_table
-    from ..stitch import stitch
+    from ..stitching import stitch
 
     check_output_path(args.output, parents=args.mkdir)
     if args.distances is not None:

@@ -372,6 +372,10 @@ def sample_conditional_normal(
                                    rng, sweeps=sweeps)
 
 
+#: Evidence patterns above which :func:`sample_conditional_rows` draws all rows by one sampler.
+MAX_PATTERNS = 64
+
+
 def sample_conditional_rows(
     corr: np.ndarray,
     lower: np.ndarray,
@@ -398,9 +402,11 @@ def sample_conditional_rows(
     * ``Z_F | Z_P, Z_I`` is the exact conditional normal (regression on all the evidence).
 
     Only a pattern's interval coordinates take part in its Gibbs chain, and rows with
-    no or one interval coordinate get exact draws, which keeps even thousands of
-    distinct patterns (scattered missing cells) cheaper than one sampler over every
-    coordinate. No rejection: every row gets a draw, however unlikely its evidence.
+    no or one interval coordinate get exact draws. With more than ``MAX_PATTERNS``
+    patterns and some interval, all rows are drawn by one blocked Gibbs sampler
+    instead (:func:`impute_truncated_normal`, ``sweeps`` sweeps): the same target,
+    vectorised per coordinate over every row rather than per pattern. No rejection:
+    every row gets a draw, however unlikely its evidence.
 
     Parameters
     ----------
@@ -446,6 +452,11 @@ def sample_conditional_rows(
     if (kind == kind[0]).all():  # one pattern (the common case): no grouping
         return _pattern_draw(corr, kind[0], lower, upper, rng, sweeps)
     patterns, inverse = np.unique(kind, axis=0, return_inverse=True)
+    if len(patterns) > MAX_PATTERNS and (kind == 2).any():
+        # scattered evidence with intervals (e.g. imputation given missingness indicators):
+        # one blocked Gibbs sampler over all rows, vectorised per coordinate
+        return impute_truncated_normal(np.where(free, -np.inf, lower), np.where(free, np.inf, upper),
+                                       corr, rng, sweeps=sweeps)
     inverse = np.asarray(inverse).reshape(-1)
     order = np.argsort(inverse, kind="stable")
     starts = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
@@ -515,6 +526,7 @@ def impute_truncated_normal(
     rng: np.random.Generator,
     *,
     sweeps: int = 10,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw every row of ``Z ~ N(0, corr)`` given its own box ``lower <= Z <= upper`` (Gibbs).
 
@@ -531,8 +543,9 @@ def impute_truncated_normal(
       row's free coordinates), by batched Cholesky factors over the rows, so
       nearly collinear missing values do not slow the chain down.
 
-    It starts from the truncated marginals, runs ``sweeps`` sweeps and returns
-    one stochastic imputation of the unobserved scores given the observed ones.
+    It starts from the truncated marginals (or from ``start``, a previous draw
+    inside the same boxes), runs ``sweeps`` sweeps and returns one stochastic
+    imputation of the unobserved scores given the observed ones.
 
     Parameters
     ----------
@@ -543,6 +556,8 @@ def impute_truncated_normal(
     rng : numpy.random.Generator
     sweeps : int
         Gibbs sweeps after the start.
+    start : ndarray (n, d), optional
+        The chain's state to continue from (its fixed coordinates are ignored).
 
     Returns
     -------
@@ -571,12 +586,15 @@ def impute_truncated_normal(
             if np.all(np.isneginf(lower[rows[k], k]) & np.isposinf(upper[rows[k], k]))]
     truncated = [k for k in moving if k not in free]
     prec = np.linalg.inv(np.asarray(corr, dtype=float))
-    for k in truncated:
-        r = rows[k]
-        z[r, k] = truncated_normal(lower[r, k], upper[r, k], rng)
     block = _FreeBlock(prec, free, ~fixed[:, free]) if free else None
-    if block is not None:
-        block.draw(z, rng)
+    if start is not None:
+        z = np.where(fixed, z, np.asarray(start, dtype=float))
+    else:
+        for k in truncated:
+            r = rows[k]
+            z[r, k] = truncated_normal(lower[r, k], upper[r, k], rng)
+        if block is not None:
+            block.draw(z, rng)
     for _ in range(int(sweeps)):
         for k in truncated:
             r = rows[k]
@@ -590,10 +608,19 @@ def impute_truncated_normal(
 
 
 class _FreeBlock:
-    """Exact joint draws of each row's free coordinates given the others (batched over rows)."""
+    """Exact joint draws of each row's free coordinates given the others (batched over rows).
+
+    A row's free coordinates ``M`` given the rest are ``N(A^-1 h, A^-1)`` with
+    ``A = P_MM`` and ``h = -P_{M,rest} z_rest``; with ``A = L L^T`` and ``K = L^-1``
+    that is ``K^T (K h + e)``, ``e`` standard normal. ``K`` depends on the row's
+    pattern only, so it is computed once per row (missing coordinates of ``A``
+    padded with the identity) and kept while it fits in ``KEEP_CELLS`` numbers.
+    """
 
     #: Rows per batch of ``f x f`` factorizations (bounds the memory to ~32 MB).
     CELLS = 4_000_000
+    #: Largest number of cells of the kept factors (~128 MB).
+    KEEP_CELLS = 16_000_000
 
     def __init__(self, prec: np.ndarray, cols: list[int], missing: np.ndarray) -> None:
         self.prec = prec
@@ -601,24 +628,32 @@ class _FreeBlock:
         self.missing = missing  # (n, f): rows where each free coordinate is missing
         self.rows = np.flatnonzero(missing.any(axis=1))
         self.p_ff = prec[np.ix_(self.cols, self.cols)]
+        f = self.cols.size
+        self.step = max(1, self.CELLS // (f * f))
+        self.kept: dict[int, np.ndarray] | None = {} if self.rows.size * f * f <= self.KEEP_CELLS else None
+
+    def _inverse_factor(self, start: int, mk: np.ndarray) -> np.ndarray:
+        if self.kept is not None and start in self.kept:
+            return self.kept[start]
+        f = self.cols.size
+        both = mk[:, :, None] & mk[:, None, :]
+        a = np.where(both, self.p_ff, np.eye(f))
+        k = np.linalg.inv(np.linalg.cholesky(a))
+        if self.kept is not None:
+            self.kept[start] = k
+        return k
 
     def draw(self, z: np.ndarray, rng: np.random.Generator) -> None:
-        f = self.cols.size
-        eye = np.eye(f, dtype=bool)
-        step = max(1, self.CELLS // (f * f))
-        for start in range(0, self.rows.size, step):
-            r = self.rows[start:start + step]
+        for start in range(0, self.rows.size, self.step):
+            r = self.rows[start:start + self.step]
             mk = self.missing[r]
             x = z[r]
             x[:, self.cols] = np.where(mk, 0.0, x[:, self.cols])
             h = -(x @ self.prec[:, self.cols]) * mk
-            both = mk[:, :, None] & mk[:, None, :]
-            a = np.where(both, self.p_ff, np.where(eye, 1.0, 0.0))
-            chol = np.linalg.cholesky(a)
-            mean = np.linalg.solve(a, h[..., None])[..., 0]
-            noise = np.linalg.solve(np.swapaxes(chol, 1, 2),
-                                    rng.standard_normal((r.size, f))[..., None])[..., 0]
-            z[np.ix_(r, self.cols)] = np.where(mk, mean + noise, z[np.ix_(r, self.cols)])
+            k = self._inverse_factor(start, mk)
+            w = np.einsum("nij,nj->ni", k, h) + rng.standard_normal((r.size, self.cols.size))
+            draw = np.einsum("nji,nj->ni", k, w)
+            z[np.ix_(r, self.cols)] = np.where(mk, draw, z[np.ix_(r, self.cols)])
 
 
 def _psd_factor(cov: np.ndarray) -> np.ndarray:

@@ -61,6 +61,7 @@ from ..dependence.latent import (
     complete_missingness,
     observed_value_cdf,
     pairwise_latent_correlation,
+    stochastic_em_correlation,
 )
 from ..dependence.repair import nearest_correlation
 from ..dependence.tabular import (
@@ -187,11 +188,18 @@ class LatentTable:
         )
         thresholds = missing_thresholds(self.columns_, idx)
         corr = complete_missingness(corr, d, idx, thresholds)
-        # the imputation model's eigenvalues are floored (IMPUTE_FLOOR): with nearly collinear
-        # columns, conditional draws would otherwise amplify the data's small departures
-        # from the model into wild imputations
+        # pairwise estimates of nearly collinear columns mis-state their weakest directions,
+        # and conditional draws would amplify the data's small departures from them into
+        # wild imputations: from a floored start (IMPUTE_FLOOR), all entries are estimated
+        # jointly from every row (stochastic EM)
         corr = nearest_correlation(corr, self._latent_names(),
                                    threshold=max(float(self.threshold), IMPUTE_FLOOR)).matrix
+        rng = block_generator(as_seed_sequence(int(self.fit_seed)), 0)
+        corr = stochastic_em_correlation(
+            np.column_stack([np.where(observed, z, -np.inf), mlo]),
+            np.column_stack([np.where(observed, z, np.inf), mhi]),
+            corr, rng, own=[(j, d + k) for k, j in enumerate(idx)],
+            null_fractions=[float(self.columns_[j].column.null_fraction) for j in idx])
         # the observed values' scores are standard normal over the observed rows; put them
         # on the latent scale, where a value tied to its indicator is not (observed_value_cdf)
         for k, j in enumerate(idx):
@@ -200,7 +208,6 @@ class LatentTable:
             z[rows, j] = special.ndtri(clip_uniform(np.interp(special.ndtr(z[rows, j]), gg, ug)))
         lower = np.column_stack([np.where(observed, z, -np.inf), mlo])
         upper = np.column_stack([np.where(observed, z, np.inf), mhi])
-        rng = block_generator(as_seed_sequence(int(self.fit_seed)), 0)
         completed = impute_truncated_normal(lower, upper, corr, rng, sweeps=self.impute_sweeps)
         return rank_uniforms(special.ndtr(completed))
 

@@ -18,7 +18,9 @@ from ..dependence.latent import (
     complete_missingness,
     pairwise_complete_correlation,
     pairwise_latent_correlation,
+    stochastic_em_correlation,
 )
+from ..dependence.repair import nearest_correlation
 from ..dependence.tabular import (
     frame_to_intervals,
     frame_to_uniforms,
@@ -29,6 +31,7 @@ from ..dependence.tabular import (
 from ..errors import SpecError
 from ..seeding import as_generator
 from ._correlated import CorrelatedStrategy, rank_uniforms
+from ._latent import IMPUTE_FLOOR
 from ._state import FittedDependence
 from .registry import register_strategy
 
@@ -148,6 +151,10 @@ class GaussianCopula(CorrelatedStrategy):
         live = [j for j in range(d) if j not in const] + list(range(d, d + m))
         corr = np.eye(d + m)
         if len(live) >= 2:
+            # missingness indicators: thresholds of their latent scores (polyserial /
+            # polychoric pairs); a value and its own indicator share no observed row
+            mlo, mhi = missing_intervals(self.columns_, frame, idx)
+            obs = np.column_stack([observed, np.ones(mlo.shape, dtype=bool)])
             if self.estimator == "pairwise_mle":
                 lo, hi, _ = frame_to_intervals(self.columns_, frame)
                 # points (continuous values, and atoms lighter than ATOM_MIN such as a few
@@ -155,12 +162,8 @@ class GaussianCopula(CorrelatedStrategy):
                 # broken at random; heavier atoms keep their probability interval (MLE)
                 narrow = (hi - lo) < ATOM_MIN
                 lo, hi = np.where(narrow, u, lo), np.where(narrow, u, hi)
-                # missingness indicators: thresholds of their latent scores (polyserial /
-                # polychoric pairs); a value and its own indicator share no observed row
-                mlo, mhi = missing_intervals(self.columns_, frame, idx)
                 zlo = np.column_stack([special.ndtri(lo), mlo])
                 zhi = np.column_stack([special.ndtri(hi), mhi])
-                obs = np.column_stack([observed, np.ones(mlo.shape, dtype=bool)])
                 sub = pairwise_latent_correlation(zlo[:, live], zhi[:, live], observed=obs[:, live])
             elif not m:
                 sub, _ = fit_gaussian_copula(u[:, live], threshold=0.0)
@@ -173,9 +176,21 @@ class GaussianCopula(CorrelatedStrategy):
                 own = {(live.index(j), live.index(d + k)) for k, j in enumerate(idx) if j in live}
                 for a, b in own:
                     sub[a, b] = sub[b, a] = 0.0
+                zlo = np.column_stack([special.ndtri(u), mlo])
+                zhi = np.column_stack([special.ndtri(u), mhi])
             corr[np.ix_(live, live)] = sub
-            if m:  # a value and its own indicator; value pairs undone from their row selection
+            if m:
+                # a value and its own indicator; value pairs undone from their row selection;
+                # then all entries jointly from every row (stochastic EM from that start)
                 corr = complete_missingness(corr, d, idx, missing_thresholds(self.columns_, idx))
+                start = nearest_correlation(corr[np.ix_(live, live)], threshold=IMPUTE_FLOOR).matrix
+                lower = np.where(obs, zlo, -np.inf)[:, live]
+                upper = np.where(obs, zhi, np.inf)[:, live]
+                pairs = [(j, k) for k, j in enumerate(idx) if j in live]
+                own = [(live.index(j), live.index(d + k)) for j, k in pairs]
+                nulls = [float(self.columns_[j].column.null_fraction) for j, _ in pairs]
+                corr[np.ix_(live, live)] = stochastic_em_correlation(lower, upper, start, rng, own=own,
+                                                                     null_fractions=nulls)
         return self._dependence(*self._finish(corr, const))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 import synthkit
 from synthkit.cli import main
 from synthkit.errors import DataError, SpecError, SynthkitError
-from synthkit.stitch import match_distances
+from synthkit.stitching import match_distances
 
 
 @pytest.fixture(scope="module")
@@ -193,15 +193,6 @@ def test_summary_and_histogram():
     assert s["count"] == 3 and s["max"] == pytest.approx(res.distances.max())
     ax = res.plot_distances(bins=5)
     assert sum(p.get_height() for p in ax.patches) == 3
-
-
-def test_module_and_function_both_callable():
-    import importlib
-    mod = importlib.import_module("synthkit.stitch")
-    left = pd.DataFrame({"x": [0.0]})
-    right = pd.DataFrame({"x": [0.0], "z": [1]})
-    assert mod(left, right, on=["x"], seed=0).frame["z"].tolist() == [1]
-    assert synthkit.stitch(left, right, on=["x"], seed=0).frame["z"].tolist() == [1]
 
 
 def test_cli(tmp_path, capsys):

@@ -24,8 +24,6 @@ columns are encoded as integer codes for imbalanced-learn and decoded to their c
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -430,14 +428,3 @@ def _synthetic(df: pd.DataFrame, target: str, counts: pd.Series, grown: dict,
             reports[_plain(c)] = validate(real, drawn.drop(columns=[target]), checks="privacy",
                                           figures=False, seed=child_seed(ss, k, 1))
     return pd.concat(pieces, ignore_index=True), reports
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`oversample`: importing ``synthkit.oversample`` binds the
-    module as the package attribute, and ``synthkit.oversample(df, ...)`` must still work."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> OversampleResult:
-        return oversample(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

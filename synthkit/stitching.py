@@ -49,8 +49,6 @@ Examples
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -369,44 +367,6 @@ def _nearest(dist: _Distance, n_left: int, n_right: int) -> np.ndarray:
     return out
 
 
-def _draw_present(model: Any, given: pd.DataFrame, columns: list[str],
-                  seed: np.random.SeedSequence) -> pd.DataFrame:
-    """``columns`` drawn given each row of ``given`` (values present, never missing).
-
-    Fitted on tables that each lack some columns, the model holds a missingness
-    dimension per such column that only says which table a row came from. The rows
-    are drawn from the model's conditional distribution given their values
-    (``_uniforms_given``, in the engine's blocks and block generators) with every
-    missingness dimension left free, and the drawn columns are read as present: the
-    tables being samples of one population, which one a row came from says nothing
-    about its values.
-    """
-    if not getattr(model, "supports_conditions", False):
-        raise SpecError(f"strategy {type(model).__name__!r} cannot draw columns given others; use "
-                        f"'gaussian_copula', 'gmm' or 'montecarlo'")
-    from .seeding import BLOCK_ROWS, block_generator
-    from .strategies._conditional import _names_of, evidence
-    from .strategies._engine import missing_layout, values_from_uniforms, values_to_frame
-
-    table, labels = _names_of(model)
-    ev = evidence(model, given.rename(columns=str), missing_is_evidence=False, strict=False,
-                  error=DataError, what="the left table's")
-    flags = list(missing_layout(model).values())
-    ev.lower[:, flags] = np.nan
-    ev.upper[:, flags] = np.nan
-    inverse = {str(labels.get(c, c)): c for c in table}
-    names = [inverse.get(str(c), str(c)) for c in columns]
-    parts = []
-    for b, start in enumerate(range(0, len(given), BLOCK_ROWS)):
-        stop = min(start + BLOCK_ROWS, len(given))
-        u = model._uniforms_given(ev.lower[start:stop].copy(), ev.upper[start:stop].copy(),
-                                  block_generator(seed, b))
-        u[:, flags] = 1.0  # present
-        parts.append(values_to_frame(model, values_from_uniforms(model, u))[names])
-    drawn = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return drawn.set_axis(list(columns), axis=1)
-
-
 def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method: str = "hotdeck",
            k: int = 5, donor_cap: int | None = None, text_keys: Sequence[str] | None = None,
            auxiliary: pd.DataFrame | None = None, strategy: str = "gaussian_copula",
@@ -417,7 +377,7 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
     For each left (recipient) row, the right table's own columns are taken from a donor
     right row, drawn among the ``k`` nearest by Gower distance on ``on``
     (``method="hotdeck"``), or drawn from a synthkit model of the right table given the
-    row's ``on`` values (``method="model"``). See :mod:`synthkit.stitch` for the
+    row's ``on`` values (``method="model"``). See :mod:`synthkit.stitching` for the
     distance, the donor cap and the conditional-independence assumption.
 
     Parameters
@@ -509,6 +469,7 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
     drawn = None
     if method == "model" or auxiliary is not None:
         from .api import fit
+        from .imputation import impute
 
         if auxiliary is None:
             train, given = right[on + z_cols], left[on]
@@ -517,12 +478,14 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
             train = pd.concat([left[on + ay], right[on + z_cols],
                                auxiliary[[c for c in on + ay + z_cols if c in auxiliary.columns]]],
                               ignore_index=True)
-            given = left[on + ay]
         model = fit(train, strategy=strategy, **fit_params)
         if auxiliary is None:
             drawn = model.extend(given.reset_index(drop=True), z_cols, seed=child_seed(root, 0)).frame
         else:
-            drawn = _draw_present(model, given.reset_index(drop=True), z_cols, child_seed(root, 0))
+            # file concatenation: the left rows' right-only values are missing cells of the
+            # stacked table, imputed given each row's values and which source it came from
+            drawn = impute(train, model, seed=child_seed(root, 0), progress=progress)
+            drawn = drawn.iloc[:len(left)][z_cols].reset_index(drop=True)
         info["strategy"] = strategy
 
     if method == "model":
@@ -548,14 +511,3 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
     for c in z_cols:
         frame[c] = donated[c].array
     return StitchResult(frame, distances, right.index[pos], method, on, matched_on, info)
-
-
-class _CallableModule(types.ModuleType):
-    """``synthkit.stitch`` is the function even after ``import synthkit.stitch`` (which binds
-    the package attribute to this module): calling the module calls :func:`stitch`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> StitchResult:
-        return stitch(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -11,7 +11,7 @@ from sklearn.datasets import load_breast_cancer
 import synthkit
 from synthkit.cli import main
 from synthkit.errors import DataError, SpecError, SynthkitError
-from synthkit.oversample import METHODS, oversample
+from synthkit.oversampling import METHODS, oversample
 
 IMBLEARN_NUMERIC = ["naive", "smote", "borderline", "adasyn", "kmeans_smote"]
 
@@ -157,7 +157,7 @@ def test_synthetic_privacy_verdict(cancer):
 
 def test_synthetic_privacy_flags_copies(cancer, monkeypatch):
     """A strategy that returns the class's real rows must fail the privacy checks."""
-    import synthkit.oversample as mod
+    import synthkit.oversampling as mod
 
     real = cancer[cancer.target == 0].drop(columns="target")
 
