@@ -595,13 +595,19 @@ def impute_truncated_normal(
             z[r, k] = truncated_normal(lower[r, k], upper[r, k], rng)
         if block is not None:
             block.draw(z, rng)
+    everywhere = {k: rows[k].size == n for k in truncated}  # then no row gathering
+    bounds = {k: (lower[:, k], upper[:, k]) if everywhere[k] else (lower[rows[k], k], upper[rows[k], k])
+              for k in truncated}
     for _ in range(int(sweeps)):
         for k in truncated:
-            r = rows[k]
             coef = -prec[:, k] / prec[k, k]
             coef[k] = 0.0
-            z[r, k] = truncated_normal(lower[r, k], upper[r, k], rng, (z[r] @ coef),
-                                       np.sqrt(1.0 / prec[k, k]))
+            lo, hi = bounds[k]
+            if everywhere[k]:
+                z[:, k] = truncated_normal(lo, hi, rng, z @ coef, np.sqrt(1.0 / prec[k, k]))
+            else:
+                r = rows[k]
+                z[r, k] = truncated_normal(lo, hi, rng, z[r] @ coef, np.sqrt(1.0 / prec[k, k]))
         if block is not None:
             block.draw(z, rng)
     return z
@@ -613,44 +619,39 @@ class _FreeBlock:
     A row's free coordinates ``M`` given the rest are ``N(A^-1 h, A^-1)`` with
     ``A = P_MM`` and ``h = -P_{M,rest} z_rest``; with ``A = L L^T`` and ``K = L^-1``
     that is ``K^T (K h + e)``, ``e`` standard normal. ``K`` depends on the row's
-    pattern only, so it is computed once per row (missing coordinates of ``A``
-    padded with the identity) and kept while it fits in ``KEEP_CELLS`` numbers.
+    missingness pattern only: it is computed once per distinct pattern (missing
+    coordinates of ``A`` padded with the identity) and gathered per row.
     """
 
-    #: Rows per batch of ``f x f`` factorizations (bounds the memory to ~32 MB).
+    #: Rows per batch of gathered ``f x f`` factors (bounds the memory to ~32 MB).
     CELLS = 4_000_000
-    #: Largest number of cells of the kept factors (~128 MB).
-    KEEP_CELLS = 16_000_000
 
     def __init__(self, prec: np.ndarray, cols: list[int], missing: np.ndarray) -> None:
         self.prec = prec
         self.cols = np.asarray(cols)
-        self.missing = missing  # (n, f): rows where each free coordinate is missing
         self.rows = np.flatnonzero(missing.any(axis=1))
-        self.p_ff = prec[np.ix_(self.cols, self.cols)]
+        self.missing = missing[self.rows]  # (rows, f): where each free coordinate is missing
         f = self.cols.size
+        if f <= 62:  # one integer code per pattern: a 1-D sort
+            codes = self.missing @ (np.int64(1) << np.arange(f, dtype=np.int64))
+            _, first, self.pattern_of = np.unique(codes, return_index=True, return_inverse=True)
+            patterns = self.missing[first]
+        else:
+            patterns, self.pattern_of = np.unique(self.missing, axis=0, return_inverse=True)
+        self.pattern_of = np.asarray(self.pattern_of).reshape(-1)
+        both = patterns[:, :, None] & patterns[:, None, :]
+        a = np.where(both, prec[np.ix_(self.cols, self.cols)], np.eye(f))
+        self.factors = np.linalg.inv(np.linalg.cholesky(a))  # K per pattern
         self.step = max(1, self.CELLS // (f * f))
-        self.kept: dict[int, np.ndarray] | None = {} if self.rows.size * f * f <= self.KEEP_CELLS else None
-
-    def _inverse_factor(self, start: int, mk: np.ndarray) -> np.ndarray:
-        if self.kept is not None and start in self.kept:
-            return self.kept[start]
-        f = self.cols.size
-        both = mk[:, :, None] & mk[:, None, :]
-        a = np.where(both, self.p_ff, np.eye(f))
-        k = np.linalg.inv(np.linalg.cholesky(a))
-        if self.kept is not None:
-            self.kept[start] = k
-        return k
 
     def draw(self, z: np.ndarray, rng: np.random.Generator) -> None:
         for start in range(0, self.rows.size, self.step):
             r = self.rows[start:start + self.step]
-            mk = self.missing[r]
+            mk = self.missing[start:start + self.step]
             x = z[r]
             x[:, self.cols] = np.where(mk, 0.0, x[:, self.cols])
             h = -(x @ self.prec[:, self.cols]) * mk
-            k = self._inverse_factor(start, mk)
+            k = self.factors[self.pattern_of[start:start + self.step]]
             w = np.einsum("nij,nj->ni", k, h) + rng.standard_normal((r.size, self.cols.size))
             draw = np.einsum("nji,nj->ni", k, w)
             z[np.ix_(r, self.cols)] = np.where(mk, draw, z[np.ix_(r, self.cols)])

@@ -47,6 +47,7 @@ _CAP = 38.0
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 _RMAX = 0.995
 _RIDGE = 1e-6
+_MAX_COPIES = 50
 
 
 #: The standard bivariate normal CDF used by the latent likelihood: the Owen's T
@@ -397,6 +398,13 @@ def _independent_given_rest(corr: np.ndarray, own: Sequence[tuple[int, int]], *,
             break
 
 
+def _kl_divergence(a: np.ndarray, b: np.ndarray) -> float:
+    """``KL(N(0, a) || N(0, b)) = (tr(b^-1 a) - d - log det(b^-1 a)) / 2``."""
+    m = np.linalg.solve(b, a)
+    sign, logdet = np.linalg.slogdet(m)
+    return float(0.5 * (np.trace(m) - len(a) - logdet)) if sign > 0 else np.inf
+
+
 def stochastic_em_correlation(
     lower: np.ndarray,
     upper: np.ndarray,
@@ -405,8 +413,10 @@ def stochastic_em_correlation(
     *,
     own: Sequence[tuple[int, int]] = (),
     null_fractions: Sequence[float] = (),
-    iterations: int = 40,
-    max_rows: int = 50_000,
+    batch: int = 10,
+    max_iterations: int = 60,
+    tol: float = 1e-3,
+    max_rows: int = 10_000,
 ) -> np.ndarray:
     """Full-information latent correlation of an incomplete, interval-censored table (stochastic EM).
 
@@ -425,10 +435,19 @@ def stochastic_em_correlation(
       reset to its conditional-independence completion (missing at random,
       :func:`complete_missingness`),
 
-    and returns the mean of ``R`` over the second half of the ``iterations``. A
-    completed table's correlation is positive semi-definite and agrees with the rows
-    where the values are observed, so the result does too. Tables longer than
-    ``max_rows`` are estimated on a random subset of that many rows.
+    in batches of ``batch`` iterations, until the value block's mean over a batch,
+    ``R_k``, is within ``tol`` of the previous batch's in Kullback–Leibler
+    divergence, ``(tr(R_{k-1}^-1 R_k) - d - log det(R_{k-1}^-1 R_k)) / 2`` (which
+    weighs every direction by its own variance, the weakest included; at least
+    two batches after a first one of burn-in; at most ``max_iterations``), and
+    returns the mean over the last two batches. EM moves
+    by the fraction of missing information per step, so heavily missing tables
+    take more batches. A completed table's correlation is positive semi-definite
+    and agrees with the rows where the values are observed, so the result does too.
+    Each S-step completes about ``max_rows`` rows: a longer table is estimated on a
+    random subset of that many, a shorter one is completed ``ceil(max_rows / n)``
+    times per step (at most 50; Monte Carlo EM, Wei & Tanner 1990), which keeps
+    the Monte Carlo error of small tables below their sampling error.
 
     The boxes of a value with a missingness indicator hold its scores *over its
     observed rows*; where the value and its indicator are correlated the observed
@@ -448,7 +467,8 @@ def stochastic_em_correlation(
         dimension and its missingness indicator's.
     null_fractions : sequence of float
         Per pair of ``own``, the value's share of missing rows (for ``G``).
-    iterations : int
+    batch, max_iterations : int
+    tol : float
     max_rows : int
 
     Returns
@@ -473,13 +493,18 @@ def stochastic_em_correlation(
     if n > max_rows:
         keep = np.sort(rng.choice(n, size=max_rows, replace=False))
         lower, upper = lower[keep], upper[keep]
+    elif n > 0:  # several completions of each row per step (Monte Carlo EM)
+        copies = min(-(-max_rows // n), _MAX_COPIES)
+        lower, upper = np.tile(lower, (copies, 1)), np.tile(upper, (copies, 1))
     current = np.array(corr, dtype=float, copy=True)
+    means: list[np.ndarray] = []
     total = np.zeros_like(current)
     lo, hi = lower.copy(), upper.copy()
     vals = [p for p, _ in own]
     v_lo, v_hi = special.ndtr(lower[:, vals]), special.ndtr(upper[:, vals])
+    values = np.array([i for i in range(len(current)) if i not in {q for _, q in own}])
     z = None
-    for it in range(iterations):
+    for it in range(int(max_iterations)):
         for k, (p, q) in enumerate(own):
             if null_fractions and abs(current[p, q]) > 1e-12:
                 u, g = observed_value_cdf(current[p, q], float(null_fractions[k]))
@@ -491,9 +516,14 @@ def stochastic_em_correlation(
         current = np.corrcoef(z, rowvar=False)
         _independent_given_rest(current, own)
         current = (1.0 - _RIDGE) * current + _RIDGE * np.eye(len(current))  # invertible for the S-step
-        if it >= iterations // 2:
-            total += current
-    out = total / (iterations - iterations // 2)
+        total += current
+        if (it + 1) % batch == 0:
+            means.append(total / batch)
+            total = np.zeros_like(current)
+            if len(means) >= 3 and _kl_divergence(means[-1][np.ix_(values, values)],
+                                                  means[-2][np.ix_(values, values)]) < tol:
+                break
+    out = 0.5 * (means[-1] + means[-2]) if len(means) >= 2 else current
     np.fill_diagonal(out, 1.0)
     return out
 
