@@ -11,11 +11,16 @@ other columns it is accounted for exactly (the latent missingness model of
 :mod:`synthkit.strategies._latent`). A column whose null mass sits at the bottom of its
 one uniform (older model files) draws its value from the non-missing part ``[pi, 1]``.
 
-With ``m > 1`` the completed tables are independent draws from one seed: the ``m``
-copies of the rows are stacked and drawn in the engine's blocks of ``BLOCK_ROWS`` rows
-(:func:`~synthkit.seeding.block_generator`), all from the one fitted model: the
-between-imputation variance holds the draws' uncertainty given the model's parameters,
-not the parameters' own (small beside it when the table has many more rows than columns).
+With ``m > 1`` the completed tables are independent draws: table ``i`` is drawn from
+``child_seed(seed, i, 0)`` in the engine's blocks of ``BLOCK_ROWS`` rows
+(:func:`~synthkit.seeding.block_generator`), so it is the same whatever ``m``; only the
+rows with a hole are drawn. From one fitted model the between-imputation variance holds
+the draws' uncertainty given the model's parameters but not the parameters' own, which
+matters when many values are missing (at half of them missing the pooled variance of a
+mean comes out about a quarter too small). ``bootstrap=True`` makes the imputation
+*proper* (Rubin 1987, the approximate Bayesian bootstrap): table ``i`` is drawn from the
+model's strategy and parameters refitted to a bootstrap resample of the rows
+(``child_generator(seed, i, 1)``), at the cost of ``m`` fits.
 
 :func:`pool` combines one analysis of each completed table (Rubin 1987; Barnard &
 Rubin 1999): ``Q = mean(q_i)``, ``W = mean(u_i)``, ``B = var(q_i)`` (``ddof=1``),
@@ -33,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from .errors import DataError, SpecError
-from .seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator
+from .seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, child_generator, child_seed
 
 __all__ = ["impute", "pool", "PooledEstimate"]
 
@@ -51,6 +57,9 @@ def _check_table(df: Any) -> pd.DataFrame:
         raise DataError(f"`impute` takes a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise DataError("the table to impute has no rows")
+    if not df.columns.is_unique:
+        dup = df.columns[df.columns.duplicated()].tolist()
+        raise DataError(f"the table to impute has duplicate column names {dup}; rename them")
     empty = [str(c) for c in df.columns if df[c].isna().all()]
     if empty:
         raise DataError(f"column(s) {empty} are entirely missing: there is nothing to learn their values "
@@ -58,42 +67,42 @@ def _check_table(df: Any) -> pd.DataFrame:
     return df
 
 
-def _fill(model: Any, frame: pd.DataFrame, m: int, root: np.random.SeedSequence,
-          progress: bool | None) -> list[pd.DataFrame]:
-    """``m`` draws of the model's columns of ``frame`` (internal names), missing cells drawn.
+def _fill(model: Any, frame: pd.DataFrame, root: np.random.SeedSequence, bar: Any) -> pd.DataFrame:
+    """One draw of the model's columns of ``frame`` (internal names), missing cells drawn.
 
-    The ``m`` copies of the rows are stacked (copy ``i`` is rows ``i n .. (i + 1) n - 1``)
-    and drawn in blocks of ``BLOCK_ROWS`` from ``block_generator(root, b)``, as the engine.
+    The rows are drawn in blocks of ``BLOCK_ROWS`` from ``block_generator(root, b)``, as the
+    engine; ``bar`` (a progress bar or None) advances by one per block.
     """
-    from ._progress import progress_bar
     from .strategies._conditional import evidence
     from .strategies._engine import missing_layout, values_to_frame
 
     ev = evidence(model, frame, missing_is_evidence=True, strict=False, error=DataError,
                   what="the table's")
     lay = missing_layout(model)
-    d = len(model.columns_)
     for j, cm in enumerate(model.columns_):
         pi = float(cm.column.null_fraction)
         if cm.name in frame.columns and j not in lay and pi > 0:
             rows = frame[cm.name].isna().to_numpy()  # null mass at the bottom of its one uniform:
             ev.lower[rows, j], ev.upper[rows, j] = pi, 1.0  # draw from the values' part
-    n = len(frame)
-    total = n * m
     parts: list[list[np.ndarray]] = []
-    starts = range(0, total, BLOCK_ROWS)
-    for b, s in enumerate(progress_bar(starts, progress=progress, large=total > BLOCK_ROWS, desc="imputing",
-                                       unit="block")):
-        idx = np.arange(s, min(s + BLOCK_ROWS, total)) % n
+    for b, s in enumerate(range(0, len(frame), BLOCK_ROWS)):
+        idx = slice(s, min(s + BLOCK_ROWS, len(frame)))
         u = model._uniforms_given(ev.lower[idx], ev.upper[idx], block_generator(root, b))
         parts.append([cm.values_from_uniform(u[:, j], np.ones(len(u)) if j in lay else None)
                       for j, cm in enumerate(model.columns_)])
-    values = [np.concatenate([p[j] for p in parts]) for j in range(d)]
-    return [values_to_frame(model, [v[i * n:(i + 1) * n] for v in values]) for i in range(m)]
+        if bar is not None:
+            bar.update(1)
+    return values_to_frame(model, [np.concatenate([p[j] for p in parts]) for j in range(len(model.columns_))])
+
+
+def _refit(model: Any, df: pd.DataFrame, rng: np.random.Generator) -> Any:
+    """``model``'s strategy with its parameters, fitted to a bootstrap resample of ``df``'s rows."""
+    rows = rng.integers(0, len(df), size=len(df))
+    return type(model)(**model.get_params()).fit(df.iloc[rows].reset_index(drop=True))
 
 
 def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = None, *,
-           progress: bool | None = None) -> pd.DataFrame | list[pd.DataFrame]:
+           bootstrap: bool = False, progress: bool | None = None) -> pd.DataFrame | list[pd.DataFrame]:
     """Fill the missing values of ``df`` by draws from a fitted model given each row's observed values.
 
     Each missing cell is drawn from the model's conditional distribution given the row's
@@ -112,6 +121,10 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
     m : int
         Number of completed tables.
     seed : None, int, SeedSequence or Generator
+    bootstrap : bool
+        Draw each table from the model refitted to a bootstrap resample of the rows
+        (proper multiple imputation: the parameters' uncertainty enters the
+        between-imputation variance); costs ``m`` fits.
     progress : bool, optional
         Progress bar over the blocks drawn (default: on a terminal for long work).
 
@@ -142,6 +155,8 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
         _check_model(model, "imputation")
     elif holes:
         model = _fit(df)
+    if not isinstance(bootstrap, (bool, np.bool_)):
+        raise SpecError(f"`bootstrap` must be True or False, got {bootstrap!r}")
     outs = [df.copy() for _ in range(m)]
     if not holes:
         return outs[0] if m == 1 else outs
@@ -151,10 +166,19 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
         raise DataError(f"column(s) {outside} have missing values but are not columns the model draws "
                         f"{sorted(names)}; fit the model on a table with them (identifier-like columns "
                         "are generated, not modelled: fill or drop them first)")
-    frame = df[[c for c in df.columns if str(c) in names]].rename(columns=str)
-    for out, drawn in zip(outs, _fill(model, frame, m, root, progress), strict=True):
-        for c, rows in holes.items():
-            _assign(out, c, rows, drawn[str(c)].to_numpy()[rows])
+    # only the rows with a hole are drawn
+    incomplete = np.flatnonzero(np.logical_or.reduce(list(holes.values())))
+    frame = df.iloc[incomplete][[c for c in df.columns if str(c) in names]].rename(columns=str)
+    frame = frame.reset_index(drop=True)
+    blocks = -(-len(frame) // BLOCK_ROWS)
+    with progress_bar(total=m * blocks, progress=progress, large=m * len(frame) > BLOCK_ROWS or bootstrap,
+                      desc="imputing", unit="block") as bar:
+        for i, out in enumerate(outs):
+            # table i from its own seed: the same whatever m
+            table_model = _refit(model, df, child_generator(root, i, 1)) if bootstrap else model
+            drawn = _fill(table_model, frame, child_seed(root, i, 0), bar)
+            for c, rows in holes.items():
+                _assign(out, c, rows, drawn[str(c)].to_numpy()[rows[incomplete]])
     return outs[0] if m == 1 else outs
 
 
@@ -263,8 +287,12 @@ def pool(estimates: Any, variances: Any, df_complete: float | None = None) -> Po
     >>> float(r.estimate), round(float(r.total), 4), round(float(r.df), 1)
     (1.0, 0.0933, 6.1)
     """
-    q = np.asarray(estimates, dtype=float)
-    u = np.asarray(variances, dtype=float)
+    try:
+        q = np.asarray(estimates, dtype=float)
+        u = np.asarray(variances, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"`estimates` and `variances` must be numbers, one per completed table: "
+                        f"{exc}") from None
     if q.ndim not in (1, 2) or q.shape != u.shape:
         raise SpecError(f"`estimates` and `variances` must have the same shape (m,) or (m, p), got "
                         f"{q.shape} and {u.shape}")

@@ -167,6 +167,7 @@ def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any 
         raise DataError(f"`df` must be a pandas DataFrame, got {type(df).__name__}")
     y = _check_target(df, target)
     counts = y.value_counts(sort=False)
+    counts = counts[counts > 0]  # unused categories of a categorical target are not classes
     counts = counts.reindex(sorted(counts.index, key=_sort_key))
     if len(counts) < 2:
         raise DataError(f"`target` {target!r} has a single class ({counts.index[0]!r}): oversampling "
@@ -212,8 +213,12 @@ def _sort_key(value: Any) -> tuple:
 
 
 def _check_target(df: pd.DataFrame, target: str) -> pd.Series:
-    if not isinstance(target, str) and target not in df.columns:
-        raise DataError(f"`target` must name a column of the table, got {target!r}")
+    if not df.columns.is_unique:
+        dup = df.columns[df.columns.duplicated()].tolist()
+        raise DataError(f"the table has duplicate column names {dup}; rename them")
+    if isinstance(target, (list, tuple, set, dict)) or (
+            not isinstance(target, str) and target not in df.columns):
+        raise DataError(f"`target` must name one column of the table, got {target!r}")
     if target not in df.columns:
         cols = ", ".join(map(str, list(df.columns)[:10]))
         raise DataError(f"`target` {target!r} is not a column of the table (columns: {cols}); "
@@ -344,7 +349,7 @@ def _imblearn(df: pd.DataFrame, target: str, method: str, counts: pd.Series, gro
     if method in _NEIGHBOUR_METHODS and "k_neighbors" not in params:
         kwargs["k_neighbors"] = min(5, smallest - 1)
     if method == "adasyn" and "n_neighbors" not in params:
-        kwargs["n_neighbors"] = min(5, len(df) - 1)
+        kwargs["n_neighbors"] = min(5, smallest - 1)  # also searched within the class
     if method == "smotenc":
         kwargs["categorical_features"] = codec.categorical
     if method == "kmeans_smote" and "kmeans_estimator" not in params:
@@ -425,6 +430,12 @@ def _synthetic(df: pd.DataFrame, target: str, counts: pd.Series, grown: dict,
                      pd.Series([c] * n_new, index=drawn.index).astype(df[target].dtype))
         pieces.append(drawn[list(df.columns)])
         if privacy:
-            reports[_plain(c)] = validate(real, drawn.drop(columns=[target]), checks="privacy",
-                                          figures=False, seed=child_seed(ss, k, 1))
+            reports[_plain(c)] = rep = validate(real, drawn.drop(columns=[target]), checks="privacy",
+                                                figures=False, seed=child_seed(ss, k, 1))
+            if not rep.passed:
+                import warnings
+
+                failed = ", ".join(ch.statistic for ch in rep.failed())
+                warnings.warn(f"the new rows of class {_plain(c)!r} fail privacy checks ({failed}): they sit "
+                              "too close to the class's real rows; see `result.privacy`", stacklevel=3)
     return pd.concat(pieces, ignore_index=True), reports

@@ -27,10 +27,13 @@ anything else, and the stitched table's ``Y``-``Z`` dependence is only what flow
 ``X``. An ``auxiliary`` table holding ``Y`` and ``Z`` together (a small complete sample, an
 earlier survey) replaces the assumption: the model is fitted on the three tables stacked
 (``X``-``Y`` pairs from the left table, ``X``-``Z`` from the right, ``Y``-``Z`` from the
-auxiliary rows; pairwise estimation leaves out the cells a table lacks), so its conditional
+auxiliary rows; the cells a table lacks are missing values of the stacked file, whose
+latent correlation is estimated from every row by stochastic EM), so its conditional
 distribution of ``Z`` given ``X`` *and* ``Y`` carries the auxiliary ``Y``-``Z``
-dependence. The missingness the stacking creates only tells which table a row came from,
-so the draws leave it free and read the drawn columns as present. ``method="model"``
+dependence. The left rows' ``Z`` are then imputed in the stacked file
+(:func:`~synthkit.impute`: file concatenation); the missingness the stacking creates
+only tells which table a row came from, missing completely at random given the values
+when the tables sample one population. Text keys take no part in the model. ``method="model"``
 draws ``Z`` given each recipient's ``X`` and ``Y``; ``method="hotdeck"`` uses these draws
 as intermediate values and matches on ``X`` and ``Z`` to a real donor, whose real ``Z``
 values are donated (the mixed method of D'Orazio et al.).
@@ -99,6 +102,9 @@ class StitchResult:
     def summary(self) -> pd.Series:
         """Distribution of the match distances: count, mean, quantiles, share exact.
 
+        Rows whose match keys are all missing have no distance (``inf``): they are
+        counted in ``"no keys"`` and left out of the other figures.
+
         Examples
         --------
         >>> import numpy as np, pandas as pd
@@ -106,11 +112,13 @@ class StitchResult:
         >>> float(r.summary()["exact share"])
         0.3333333333333333
         """
-        d = np.asarray(self.distances, dtype=float)
+        every = np.asarray(self.distances, dtype=float)
+        d = every[np.isfinite(every)]
         q = np.quantile(d, [0.0, 0.25, 0.5, 0.75, 0.9, 1.0]) if len(d) else [np.nan] * 6
         out = {"count": float(len(d)), "mean": float(d.mean()) if len(d) else np.nan,
                "min": q[0], "25%": q[1], "50%": q[2], "75%": q[3], "90%": q[4], "max": q[5],
-               "exact share": float((d == 0).mean()) if len(d) else np.nan}
+               "exact share": float((d == 0).mean()) if len(d) else np.nan,
+               "no keys": float(len(every) - len(d))}
         if self.donors is not None and len(self.donors):
             out["max donor uses"] = float(pd.Series(self.donors).value_counts().iloc[0])
         return pd.Series(out, name="match distance")
@@ -121,7 +129,8 @@ class StitchResult:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3))
-        ax.hist(self.distances, bins=bins, **kwargs)
+        d = np.asarray(self.distances, dtype=float)
+        ax.hist(d[np.isfinite(d)], bins=bins, **kwargs)
         ax.set_xlabel("Gower distance to the match")
         ax.set_ylabel("left rows")
         ax.set_title(f"stitch ({self.method}) on {', '.join(map(str, self.on))}")
@@ -475,8 +484,10 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
             train, given = right[on + z_cols], left[on]
         else:
             # X-Y pairs from the left table, X-Z from the right, Y-Z from the auxiliary rows
-            train = pd.concat([left[on + ay], right[on + z_cols],
-                               auxiliary[[c for c in on + ay + z_cols if c in auxiliary.columns]]],
+            # text keys (names, addresses) are matched, never modelled
+            keys = [c for c in on if c not in set(text_keys or ())]
+            train = pd.concat([left[keys + ay], right[keys + z_cols],
+                               auxiliary[[c for c in keys + ay + z_cols if c in auxiliary.columns]]],
                               ignore_index=True)
         model = fit(train, strategy=strategy, **fit_params)
         if auxiliary is None:

@@ -168,7 +168,8 @@ def test_synthetic_privacy_flags_copies(cancer, monkeypatch):
             return _D()
 
     monkeypatch.setattr("synthkit.api.fit", lambda *a, **k: _Copier())
-    res = mod.oversample(cancer, target="target", method="synthetic", seed=1)
+    with pytest.warns(UserWarning, match="fail privacy checks"):
+        res = mod.oversample(cancer, target="target", method="synthetic", seed=1)
     assert res.privacy_passed is False
 
 

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, metavar="FILE",
                    help="model file written by `synthkit fit` (default: a gaussian_copula fitted on DATA)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
+    p.add_argument("--bootstrap", action="store_true",
+                   help="draw each table from the model refitted to a bootstrap resample of the rows "
+                        "(proper multiple imputation; costs K fits)")
     add_progress(p)
     p.set_defaults(func=cmd_impute)
 
@@ -45,7 +48,8 @@ def cmd_impute(args: argparse.Namespace) -> int:
 
         model = load(args.model)
     holes = int(data.isna().sum().sum())
-    tables = impute(data, model=model, m=m, seed=args.seed, progress=args.progress)
+    tables = impute(data, model=model, m=m, seed=args.seed, bootstrap=args.bootstrap,
+                    progress=args.progress)
     tables = [tables] if m == 1 else tables
     written = [write_table(t, p) for t, p in zip(tables, paths, strict=True)]
     print(f"filled {holes} missing value(s) in {len(data)} rows x {data.shape[1]} columns; wrote "

@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     description="Grow the minority classes of TARGET by duplication, the SMOTE family "
                                 "(imbalanced-learn) or class-conditional synthesis ('synthetic': a "
                                 "synthkit model fitted on each class, with privacy checks of the new "
-                                "rows). The original rows are written first, verbatim.",
+                                "rows; exit status 1 when they fail). The original rows are written first, "
+                                "verbatim.",
                     examples=["synthkit oversample train.csv --target y -o balanced.csv --seed 1",
                               "synthkit oversample train.csv --target y -o out.csv --method synthetic",
                               "synthkit oversample train.csv --target y -o out.csv --method smotenc "
@@ -52,4 +53,4 @@ def cmd_oversample(args: argparse.Namespace) -> int:
             failed = ", ".join(ch.statistic for ch in rep.failed()) or "none"
             print(f"privacy of class {c}'s new rows: {'passed' if rep.passed else 'FAILED'} "
                   f"(failed checks: {failed})")
-    return 0
+    return 1 if res.privacy_passed is False else 0

@@ -186,20 +186,11 @@ class LatentTable:
             np.column_stack([np.where(observed, z, np.inf), mhi]),
             observed=obs_full,
         )
-        thresholds = missing_thresholds(self.columns_, idx)
-        corr = complete_missingness(corr, d, idx, thresholds)
-        # pairwise estimates of nearly collinear columns mis-state their weakest directions,
-        # and conditional draws would amplify the data's small departures from them into
-        # wild imputations: from a floored start (IMPUTE_FLOOR), all entries are estimated
-        # jointly from every row (stochastic EM)
-        corr = nearest_correlation(corr, self._latent_names(),
-                                   threshold=max(float(self.threshold), IMPUTE_FLOOR)).matrix
         rng = block_generator(as_seed_sequence(int(self.fit_seed)), 0)
-        corr = stochastic_em_correlation(
-            np.column_stack([np.where(observed, z, -np.inf), mlo]),
-            np.column_stack([np.where(observed, z, np.inf), mhi]),
-            corr, rng, own=[(j, d + k) for k, j in enumerate(idx)],
-            null_fractions=[float(self.columns_[j].column.null_fraction) for j in idx])
+        everything = list(range(d + len(idx)))
+        corr = self._joint_latent_correlation(
+            corr, np.column_stack([np.where(observed, z, -np.inf), mlo]),
+            np.column_stack([np.where(observed, z, np.inf), mhi]), everything, rng)
         # the observed values' scores are standard normal over the observed rows; put them
         # on the latent scale, where a value tied to its indicator is not (observed_value_cdf)
         for k, j in enumerate(idx):
@@ -210,6 +201,31 @@ class LatentTable:
         upper = np.column_stack([np.where(observed, z, np.inf), mhi])
         completed = impute_truncated_normal(lower, upper, corr, rng, sweeps=self.impute_sweeps)
         return rank_uniforms(special.ndtr(completed))
+
+    def _joint_latent_correlation(self, corr: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                                  live: list[int], rng: np.random.Generator) -> np.ndarray:
+        """The pairwise latent correlation (values, then indicators) completed and re-estimated jointly.
+
+        A value and its own indicator get their missing-at-random completion and the value
+        pairs are undone from their row selection (:func:`complete_missingness`); pairwise
+        estimates of nearly collinear columns still mis-state their weakest directions, and
+        conditional draws would amplify the data's small departures from them into wild
+        imputations, so from that start, floored at ``IMPUTE_FLOOR``, the ``live``
+        dimensions (all but constant columns) are re-estimated jointly from every row of the
+        boxes ``lower``/``upper`` by stochastic EM (:func:`stochastic_em_correlation`).
+        """
+        idx = self._missing_idx
+        d = len(self.columns_)
+        corr = complete_missingness(corr, d, idx, missing_thresholds(self.columns_, idx))
+        sub = np.ix_(live, live)
+        start = nearest_correlation(corr[sub], [self._latent_names()[i] for i in live],
+                                    threshold=max(float(self.threshold), IMPUTE_FLOOR)).matrix
+        pairs = [(j, k) for k, j in enumerate(idx) if j in live]
+        corr[sub] = stochastic_em_correlation(
+            lower[:, live], upper[:, live], start, rng,
+            own=[(live.index(j), live.index(d + k)) for j, k in pairs],
+            null_fractions=[float(self.columns_[j].column.null_fraction) for j, _ in pairs])
+        return corr
 
     # ---------------------------------------------------------- calibration
     def _calibration_df(self) -> float | None:

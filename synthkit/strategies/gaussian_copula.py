@@ -15,23 +15,18 @@ from ..dependence.copula import (
     sample_gaussian_copula,
 )
 from ..dependence.latent import (
-    complete_missingness,
     pairwise_complete_correlation,
     pairwise_latent_correlation,
-    stochastic_em_correlation,
 )
-from ..dependence.repair import nearest_correlation
 from ..dependence.tabular import (
     frame_to_intervals,
     frame_to_uniforms,
     missing_intervals,
-    missing_thresholds,
     missing_uniforms,
 )
 from ..errors import SpecError
 from ..seeding import as_generator
 from ._correlated import CorrelatedStrategy, rank_uniforms
-from ._latent import IMPUTE_FLOOR
 from ._state import FittedDependence
 from .registry import register_strategy
 
@@ -82,7 +77,10 @@ class GaussianCopula(CorrelatedStrategy):
         involving discrete, categorical or boolean columns
         (:mod:`synthkit.dependence.latent`); missing cells are left out pair by
         pair (pairwise-complete), so nulls do not dilute the dependence, and the
-        missingness indicators' correlations are polyserial / polychoric.
+        missingness indicators' correlations are polyserial / polychoric. With
+        missing values either estimate is the start of a stochastic EM that
+        re-estimates every entry jointly from every row
+        (:func:`~synthkit.dependence.latent.stochastic_em_correlation`).
     on_infeasible : {"raise", "clip"}
         Declared Pearson targets outside the attainable interval raise, or are
         clipped to it (reported in ``norta_``).
@@ -180,17 +178,8 @@ class GaussianCopula(CorrelatedStrategy):
                 zhi = np.column_stack([special.ndtri(u), mhi])
             corr[np.ix_(live, live)] = sub
             if m:
-                # a value and its own indicator; value pairs undone from their row selection;
-                # then all entries jointly from every row (stochastic EM from that start)
-                corr = complete_missingness(corr, d, idx, missing_thresholds(self.columns_, idx))
-                start = nearest_correlation(corr[np.ix_(live, live)], threshold=IMPUTE_FLOOR).matrix
-                lower = np.where(obs, zlo, -np.inf)[:, live]
-                upper = np.where(obs, zhi, np.inf)[:, live]
-                pairs = [(j, k) for k, j in enumerate(idx) if j in live]
-                own = [(live.index(j), live.index(d + k)) for j, k in pairs]
-                nulls = [float(self.columns_[j].column.null_fraction) for j, _ in pairs]
-                corr[np.ix_(live, live)] = stochastic_em_correlation(lower, upper, start, rng, own=own,
-                                                                     null_fractions=nulls)
+                corr = self._joint_latent_correlation(corr, np.where(obs, zlo, -np.inf),
+                                                      np.where(obs, zhi, np.inf), live, rng)
         return self._dependence(*self._finish(corr, const))
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
