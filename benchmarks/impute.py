@@ -1,7 +1,8 @@
 """Imputation compared: mean fill, synthkit (conditional Gaussian copula), scikit-learn's
 IterativeImputer (sample_posterior=True) and KNNImputer, on the same 20% MCAR masks.
 
-Per table and method, averaged over the repetitions: RMSE of the imputed values (in column
+scikit-learn's diabetes table (442 rows, all 11 columns, among them the nearly collinear serum
+block s1-s4). Per method, averaged over the repetitions: RMSE of the imputed values (in column
 standard deviations), the completed variance over the complete table's (mean and worst column),
 the mean and largest absolute error of the correlations, the coverage of the complete-data
 coefficient of ``bmi`` in ``target ~ bmi + bp + s5`` by the 95% interval (Rubin's rules over
@@ -25,10 +26,6 @@ from sklearn.impute import IterativeImputer, KNNImputer
 import synthkit
 
 X = ["bmi", "bp", "s5"]
-TABLES = {
-    "diabetes (7 columns)": ["age", "sex", "bmi", "bp", "s5", "s6", "target"],
-    "diabetes (all 11)": None,
-}
 
 
 def ols(t):
@@ -102,13 +99,11 @@ def main():
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--m", type=int, default=20)
     args = ap.parse_args()
-    data = load_diabetes(as_frame=True, scaled=False).frame
+    full = load_diabetes(as_frame=True, scaled=False).frame
     pd.set_option("display.width", 160)
-    for title, cols in TABLES.items():
-        full = data if cols is None else data[cols]
-        print(f"\n{title}: {full.shape[0]} rows, 20% of cells missing completely at random, "
-              f"{args.reps} masks, m = {args.m}")
-        print(run(full, args.reps, args.m).round(3).to_string())
+    print(f"diabetes: {full.shape[0]} rows, {full.shape[1]} columns, 20% of cells missing completely at "
+          f"random, {args.reps} masks, m = {args.m}")
+    print(run(full, args.reps, args.m).round(3).to_string())
 
 
 if __name__ == "__main__":

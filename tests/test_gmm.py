@@ -284,7 +284,8 @@ def test_latent_calibration_undoes_itself(fitted):
     v = np.linspace(0.01, 0.99, 50)
     ug, gg = fitted._calibration()[j]
     np.testing.assert_allclose(np.interp(fitted._uncalibrate_array(j, v), ug, gg), v, atol=1e-6)
-    assert np.abs(fitted._uncalibrate_array(j, v) - v).max() > 0.01  # the calibration is not the identity
+    # the calibration is not the identity (by far more than the tolerance above)
+    assert np.abs(fitted._uncalibrate_array(j, v) - v).max() > 1e-3
 
 
 def test_inspect_shows_the_chosen_mixture(fitted, tmp_path):

@@ -6,7 +6,7 @@ import argparse
 
 from . import TABLE_HELP, add_command, add_output, add_progress
 
-#: The names of synthkit.oversample.METHODS (kept here so that building the parser imports no pandas).
+#: The names of synthkit.oversampling.METHODS (kept here so that building the parser imports no pandas).
 METHOD_NAMES = ["naive", "smote", "borderline", "adasyn", "smotenc", "kmeans_smote", "synthetic"]
 
 

@@ -30,14 +30,21 @@ is reproduced.
   :func:`~synthkit.dependence.latent.complete_missingness`). It is not 0 in
   general: when ``b`` follows ``a`` closely and goes missing where ``a`` is
   high, the missing values of ``b`` are high ones too.
+* These pairwise estimates are only the start: with nearly collinear columns
+  they mis-state the weakest directions (or are not even positive definite),
+  and draws conditioned on a row's observed values would amplify the row's
+  small departures from them. Every entry is then re-estimated jointly from
+  every row by stochastic EM (:func:`~synthkit.dependence.latent.stochastic_em_correlation`:
+  Gibbs completion of the latent table, correlation of the completed table,
+  own pairs reset to their completion, repeated until batch means agree).
 * The value's uniform is then not uniform over the rows where it is observed;
   the samplers map it through its conditional CDF there
   (:func:`~synthkit.dependence.latent.observed_value_cdf`), so the observed
   values follow the column's fitted marginal exactly.
 * Strategies fitted on complete latent data (t copula, vine, Iman–Conover)
   first complete the table: one stochastic imputation of the missing value
-  scores and of the indicators' latent scores from the Gaussian copula fitted
-  pair by pair (Gibbs sampling, seeded from ``fit_seed``); the copula is then
+  scores and of the indicators' latent scores from that Gaussian copula
+  (Gibbs sampling, seeded from ``fit_seed``); the copula is then
   fitted on the completed ``(n, d + m)`` pseudo-observations. Iman–Conover
   places the independent draw's values (exactly those of ``"montecarlo"``) on
   the observed rows, so it needs no such map.
