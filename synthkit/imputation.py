@@ -40,6 +40,7 @@ import pandas as pd
 
 from ._progress import progress_bar
 from .errors import DataError, SpecError
+from .schema import check_unique_columns
 from .seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, child_generator, child_seed
 
 __all__ = ["impute", "pool", "PooledEstimate"]
@@ -57,9 +58,7 @@ def _check_table(df: Any) -> pd.DataFrame:
         raise DataError(f"`impute` takes a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise DataError("the table to impute has no rows")
-    if not df.columns.is_unique:
-        dup = df.columns[df.columns.duplicated()].tolist()
-        raise DataError(f"the table to impute has duplicate column names {dup}; rename them")
+    check_unique_columns(df, "the table to impute")
     empty = [str(c) for c in df.columns if df[c].isna().all()]
     if empty:
         raise DataError(f"column(s) {empty} are entirely missing: there is nothing to learn their values "

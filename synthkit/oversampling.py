@@ -33,6 +33,7 @@ import pandas as pd
 
 from ._progress import check_progress, progress_bar
 from .errors import DataError, FitError, SpecError
+from .schema import check_unique_columns
 from .seeding import SeedLike, as_seed_sequence, child_seed
 
 __all__ = ["METHODS", "OversampleResult", "oversample"]
@@ -213,9 +214,7 @@ def _sort_key(value: Any) -> tuple:
 
 
 def _check_target(df: pd.DataFrame, target: str) -> pd.Series:
-    if not df.columns.is_unique:
-        dup = df.columns[df.columns.duplicated()].tolist()
-        raise DataError(f"the table has duplicate column names {dup}; rename them")
+    check_unique_columns(df, "the table")
     if isinstance(target, (list, tuple, set, dict)) or (
             not isinstance(target, str) and target not in df.columns):
         raise DataError(f"`target` must name one column of the table, got {target!r}")

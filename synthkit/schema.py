@@ -444,6 +444,13 @@ def cast_series(s: pd.Series, col: Column) -> pd.Series:
         return s
 
 
+def check_unique_columns(data: pd.DataFrame, what: str = "data") -> None:
+    """Raise :class:`~synthkit.errors.DataError` naming the duplicate column names of ``data``."""
+    if not data.columns.is_unique:
+        dup = list(data.columns[data.columns.duplicated()])
+        raise DataError(f"{what} has duplicate column names {dup}; rename them")
+
+
 def check_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
     """Check a table at the boundary and return it as a DataFrame.
 
@@ -464,9 +471,7 @@ def check_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
             f"{data.columns[0]!r}; flatten them first, e.g. "
             "df.columns = ['_'.join(map(str, c)) for c in df.columns]"
         )
-    if data.columns.duplicated().any():
-        dup = list(data.columns[data.columns.duplicated()])
-        raise DataError(f"{what} has duplicate column names: {dup}")
+    check_unique_columns(data, what)
     cplx = [c for c in data.columns if pd.api.types.is_complex_dtype(data[c].dtype)]
     if cplx:
         raise DataError(

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, SpecError
+from .schema import check_unique_columns
 from .seeding import SeedLike, as_seed_sequence, child_generator, child_seed
 
 __all__ = ["stitch", "StitchResult", "match_distances"]
@@ -266,9 +267,7 @@ def _check_frame(df: Any, name: str) -> pd.DataFrame:
         raise SpecError(f"`{name}` must be a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise DataError(f"`{name}` has no rows; stitching needs rows on both sides")
-    if not df.columns.is_unique:
-        dup = df.columns[df.columns.duplicated()].tolist()
-        raise DataError(f"`{name}` has duplicate column names {dup}; rename them")
+    check_unique_columns(df, f"`{name}`")
     return df
 
 
