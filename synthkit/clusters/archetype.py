@@ -45,6 +45,7 @@ from .sizes import group_sizes, largest_remainder
 __all__ = ["Archetype", "ARCHETYPE_FORMAT", "ClusterDataset", "DATASET_FORMAT"]
 
 ARCHETYPE_FORMAT = "synthkit-archetype"
+OVERLAP_KINDS = ("linear", "bayes")
 DATASET_FORMAT = "synthkit-cluster-dataset"
 
 
@@ -296,6 +297,8 @@ class Archetype:
     imbalance_ratio: float = 2.0
     min_overlap: float = 1e-3
     max_overlap: float = 0.05
+    avg_overlap: float | None = None
+    overlap: str = "linear"
     distributions: Sequence[Any] = ("normal",)
     distribution_proportions: Sequence[float] | None = None
     name: str = "archetype"
@@ -370,6 +373,19 @@ class Archetype:
                 f"`min_overlap` ({self.min_overlap:g}) must be smaller than `max_overlap` "
                 f"({self.max_overlap:g})"
             )
+        if self.avg_overlap is not None:
+            v = self.avg_overlap
+            if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
+                raise SpecError(f"`avg_overlap` must be None or in (0, 1), got {v!r}")
+            self.avg_overlap = float(v)
+            if self.avg_overlap >= self.max_overlap:
+                raise SpecError(
+                    f"`avg_overlap` ({self.avg_overlap:g}) must be smaller than `max_overlap` "
+                    f"({self.max_overlap:g}): the mean of the pairwise overlaps cannot exceed "
+                    "their maximum; lower `avg_overlap` or raise `max_overlap`"
+                )
+        if self.overlap not in OVERLAP_KINDS:
+            raise SpecError(f"`overlap` must be one of {list(OVERLAP_KINDS)}, got {self.overlap!r}")
         if self.nonconvex is not None and self.nonconvex not in NONCONVEX_KINDS:
             raise SpecError(f"`nonconvex` must be None or one of {list(NONCONVEX_KINDS)}, "
                             f"got {self.nonconvex!r}")
@@ -404,6 +420,11 @@ class Archetype:
                             f"positive sum, got {props}")
         self.distribution_proportions = [float(x) / sum(props) for x in props]
         self.name = str(self.name)
+        if self.overlap == "bayes" and any(f.name != "normal" for f in self._families):
+            raise SpecError(
+                "`overlap='bayes'` is the Bayes error of the quadratic rule, computed exactly "
+                "for normal clusters only; use distributions=['normal'] or overlap='linear'"
+            )
 
     # ------------------------------------------------------------ sampling
     def covariance_sampler(self) -> CovarianceSampler:
@@ -583,6 +604,14 @@ class Archetype:
         cls._check_names(overrides)
         params.update(overrides)
         return cls(**params)
+
+    @classmethod
+    def from_data(cls, X: Any, labels: Any, **overrides: Any) -> Archetype:
+        """Estimate an archetype from a real labelled dataset (see
+        :func:`synthkit.clusters.from_data.archetype_from_data`)."""
+        from .from_data import archetype_from_data
+
+        return archetype_from_data(X, labels, **overrides)
 
     def replace(self, **changes) -> Archetype:
         """A copy with some parameters changed (validated)."""
