@@ -124,9 +124,16 @@ class ClusterDataset:
     @property
     def achieved_overlap(self) -> np.ndarray:
         """Pairwise overlap (k, k) of the mixture: exact, or certified best-linear when a
-        cluster is not normal (see :meth:`MixtureModel.overlap`)."""
+        cluster is not normal (see :meth:`MixtureModel.overlap`); the exact Bayes overlap
+        (:func:`~synthkit.clusters.bayes.bayes_overlap_matrix`) when the archetype's
+        ``overlap`` is ``"bayes"``."""
         if self._achieved is None:
-            self._achieved = self.mixture.overlap("exact")
+            if getattr(self.archetype, "overlap", "linear") == "bayes":
+                from .bayes import bayes_overlap_matrix
+
+                self._achieved = bayes_overlap_matrix(self.mixture.centers, self.mixture.covariances)
+            else:
+                self._achieved = self.mixture.overlap("exact")
         return self._achieved
 
     @property
@@ -453,7 +460,8 @@ class Archetype:
         refs = mixture.references()
         placement = place_centers(factors, self.min_overlap, self.max_overlap,
                                   child_generator(root, 4), references=refs,
-                                  on_infeasible=self.on_infeasible, max_restarts=self.max_restarts)
+                                  on_infeasible=self.on_infeasible, max_restarts=self.max_restarts,
+                                  avg_overlap=self.avg_overlap, overlap=self.overlap)
         mixture.centers = placement.centers
         return mixture, placement.to_dict()
 

@@ -153,13 +153,14 @@ def _tail_by_parts(a: np.ndarray, b2: np.ndarray, x: np.ndarray, omega: np.ndarr
 
 
 def _cdf_quadratics(a: np.ndarray, b: np.ndarray, k0: np.ndarray, c: np.ndarray,
-                    strict: bool) -> np.ndarray:
+                    strict: bool, epsabs: float = 1e-12) -> np.ndarray:
     """``P[Q < c]`` (``strict``) or ``P[Q <= c]`` for ``Q = sum_l a_l Y_l^2 + b_l Y_l + k0``.
 
     Batched over n quadratic forms: ``a, b`` (n, p), ``k0, c`` (n,). The integrals over
     ``[0, T]`` are computed together by :func:`scipy.integrate.quad_vec` (``t`` rescaled to
     [0, 1] per form), algebraically decaying oscillating tails ``[T, inf)`` by parts
     (:func:`_tail_by_parts`), non-oscillating ones (rare) by :func:`scipy.integrate.quad`.
+    ``epsabs`` is the absolute accuracy asked of the integrals (a looser one is faster).
     """
     n = k0.shape[0]
     out = np.empty(n)
@@ -189,7 +190,7 @@ def _cdf_quadratics(a: np.ndarray, b: np.ndarray, k0: np.ndarray, c: np.ndarray,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
             integral, _ = integrate.quad_vec(lambda v: T * _integrand(T * v, Af, Bf, Xf), 0.0, 1.0,
-                                             epsabs=1e-12, epsrel=0.0, limit=20000)
+                                             epsabs=epsabs, epsrel=0.0, limit=20000)
             if slow.any():
                 # [T, T2] with t = T exp(s), T2 where omega t = _OMEGA_T, then by parts
                 e = np.flatnonzero(slow)
@@ -201,7 +202,7 @@ def _cdf_quadratics(a: np.ndarray, b: np.ndarray, k0: np.ndarray, c: np.ndarray,
                     t = T1 * np.exp(v * span)
                     return span * t * _integrand(t, Ae, Be, Xe)
 
-                mid, _ = integrate.quad_vec(log_scale, 0.0, 1.0, epsabs=1e-12, epsrel=0.0, limit=20000)
+                mid, _ = integrate.quad_vec(log_scale, 0.0, 1.0, epsabs=epsabs, epsrel=0.0, limit=20000)
                 T2 = T1 * np.exp(span)
                 integral[e] += mid + _tail_by_parts(Ae, Be, Xe, omega[e], T2)
         res[todo] = 0.5 - integral / np.pi
@@ -210,7 +211,7 @@ def _cdf_quadratics(a: np.ndarray, b: np.ndarray, k0: np.ndarray, c: np.ndarray,
 
 
 def _pair_errors(D: np.ndarray, W: np.ndarray, m: np.ndarray,
-                 log_ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 log_ratio: np.ndarray, epsabs: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
     """``(omega_{j|i}, omega_{i|j})`` per pair from ``W' S_i W = I``, ``W' S_j W = diag(m)``.
 
     ``D = mu_j - mu_i`` (P, p); ``log_ratio = log(pi_j / pi_i)`` (P,).
@@ -219,10 +220,10 @@ def _pair_errors(D: np.ndarray, W: np.ndarray, m: np.ndarray,
     sum_log_m = np.sum(np.log(m), axis=1)
     # X ~ N(mu_i, S_i): Q = D_j - D_i, misclassified when Q < 2 log(pi_j/pi_i) - sum log m
     w_ji = _cdf_quadratics(1.0 / m - 1.0, -2.0 * e / m, np.sum(e * e / m, axis=1),
-                           2.0 * log_ratio - sum_log_m, strict=True)
+                           2.0 * log_ratio - sum_log_m, strict=True, epsabs=epsabs)
     # X ~ N(mu_j, S_j), Y' = diag(m)^{-1/2} W'(X - mu_j): Q' = D_i - D_j, ties go to i
     w_ij = _cdf_quadratics(m - 1.0, 2.0 * np.sqrt(m) * e, np.sum(e * e, axis=1),
-                           -2.0 * log_ratio + sum_log_m, strict=False)
+                           -2.0 * log_ratio + sum_log_m, strict=False, epsabs=epsabs)
     return w_ji, w_ij
 
 
