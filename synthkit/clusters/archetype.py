@@ -261,8 +261,23 @@ class Archetype:
         Largest cluster size divided by the smallest (``>= 1``, up to rounding).
     min_overlap, max_overlap : float
         Each cluster's nearest-neighbour overlap must be ``>= min_overlap`` and
-        every pairwise overlap ``<= max_overlap``; ``0 < min < max < 1``. Overlap is
-        twice the minimax error of the best linear rule (:mod:`synthkit.clusters.overlap`).
+        every pairwise overlap ``<= max_overlap``; ``0 < min < max < 1``. The bound is
+        tight: the closest pair's overlap lies in ``[0.9 max_overlap, max_overlap]``
+        (:mod:`synthkit.clusters.overlap_control`). Overlap is twice the minimax error of
+        the best linear rule (:mod:`synthkit.clusters.overlap`), or the Bayes overlap.
+    avg_overlap : float, optional
+        Target of the mean pairwise overlap (MixSim's ``BarOmega``), met within 5%
+        (1% in practice) together with both bounds; ``max_overlap`` is then an upper
+        bound only. :class:`~synthkit.errors.OverlapError` names the bound to move when
+        the combination is infeasible.
+    nn_overlap : float, optional
+        Target mode: every cluster's nearest-neighbour overlap near this value
+        (``min_overlap < nn_overlap < max_overlap``), within 10% where reachable; the
+        spread is reported in ``placement["extra"]["nn_overlap_spread"]``.
+    overlap : {"linear", "bayes"}
+        ``"bayes"``: the bounds apply to the Bayes overlap, the sum of the two
+        misclassification probabilities of the optimal quadratic rule, computed exactly
+        (:func:`synthkit.overlap.bayes_overlap`; normal clusters only; seconds per dataset).
     distributions : sequence
         Families (``"normal"``, ``("student_t", {"df": 4})``, ...), see
         :mod:`synthkit.clusters.distributions`.
@@ -305,6 +320,7 @@ class Archetype:
     min_overlap: float = 1e-3
     max_overlap: float = 0.05
     avg_overlap: float | None = None
+    nn_overlap: float | None = None
     overlap: str = "linear"
     distributions: Sequence[Any] = ("normal",)
     distribution_proportions: Sequence[float] | None = None
@@ -391,6 +407,19 @@ class Archetype:
                     f"({self.max_overlap:g}): the mean of the pairwise overlaps cannot exceed "
                     "their maximum; lower `avg_overlap` or raise `max_overlap`"
                 )
+        if self.nn_overlap is not None:
+            v = self.nn_overlap
+            if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
+                raise SpecError(f"`nn_overlap` must be None or in (0, 1), got {v!r}")
+            self.nn_overlap = float(v)
+            if not (self.min_overlap < self.nn_overlap < self.max_overlap):
+                raise SpecError(
+                    f"`nn_overlap` ({self.nn_overlap:g}) must lie between `min_overlap` "
+                    f"({self.min_overlap:g}) and `max_overlap` ({self.max_overlap:g})"
+                )
+            if self.avg_overlap is not None:
+                raise SpecError("set one of `avg_overlap` (the mean pairwise overlap) and "
+                                "`nn_overlap` (every nearest-neighbour overlap), not both")
         if self.overlap not in OVERLAP_KINDS:
             raise SpecError(f"`overlap` must be one of {list(OVERLAP_KINDS)}, got {self.overlap!r}")
         if self.nonconvex is not None and self.nonconvex not in NONCONVEX_KINDS:
@@ -461,7 +490,8 @@ class Archetype:
         placement = place_centers(factors, self.min_overlap, self.max_overlap,
                                   child_generator(root, 4), references=refs,
                                   on_infeasible=self.on_infeasible, max_restarts=self.max_restarts,
-                                  avg_overlap=self.avg_overlap, overlap=self.overlap)
+                                  avg_overlap=self.avg_overlap, nn_overlap=self.nn_overlap,
+                                  overlap=self.overlap)
         mixture.centers = placement.centers
         return mixture, placement.to_dict()
 

@@ -32,6 +32,12 @@ Method
    restarts; the best restart (fewest violations) is kept. If none is certified the caller chooses between an
    :class:`~synthkit.errors.OverlapError` and a returned status.
 
+4. **Control.** A certified placement is then moved by
+   :func:`~synthkit.clusters.overlap_control.control_overlap` so the closest pair sits in
+   ``[0.9 max_overlap, max_overlap]`` (one common scale of the centers, exact for normal
+   clusters), or the mean pairwise overlap hits ``avg_overlap``, or every nearest-neighbour
+   overlap sits near ``nn_overlap``; the certificate reports the controlled values.
+
 Per-pair thresholds. After an evaluation, a pair's thresholds ``H_ij``, ``L_ij`` are the
 ``q*`` at which its certified overlap along the chosen direction ``a`` would equal
 ``max_overlap`` and ``min_overlap``: scaling ``delta`` by ``lam`` scales ``a'delta`` and
@@ -183,6 +189,12 @@ def _place_centers(
         deprecated name (a :class:`DeprecationWarning`).
     max_restarts, max_rounds, n_neighbors, maxiter : int
         Search budget.
+    avg_overlap, nn_overlap : float, optional
+        Target of the mean pairwise overlap, or of every nearest-neighbour overlap; see
+        :func:`~synthkit.clusters.overlap_control.control_overlap`.
+    overlap : {"linear", "bayes"}
+        Overlap definition the control step uses (the placement is certified for the
+        linear one; the Bayes overlap never exceeds it).
 
     Returns
     -------
@@ -341,7 +353,8 @@ def _place_centers(
 
 def place_centers(factors, min_overlap: float, max_overlap: float, rng, *,
                   on_fail: str | None = None, avg_overlap: float | None = None,
-                  overlap: str = "linear", **kwargs) -> PlacementResult:
+                  nn_overlap: float | None = None, overlap: str = "linear",
+                  **kwargs) -> PlacementResult:
     if on_fail is not None:
         warn_renamed("place_centers(on_fail=...)", "place_centers(on_infeasible=...)")
         kwargs["on_infeasible"] = on_fail
@@ -352,6 +365,7 @@ def place_centers(factors, min_overlap: float, max_overlap: float, rng, *,
             return res
         M, report = control_overlap(res.centers, factors, min_overlap=min_overlap,
                                     max_overlap=max_overlap, avg_overlap=avg_overlap,
+                                    nn_overlap=nn_overlap,
                                     kind=overlap, references=kwargs.get("references"),
                                     min_nn_overlap=res.min_nn_overlap)
         res.centers = M

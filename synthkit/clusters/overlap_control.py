@@ -73,9 +73,11 @@ class OverlapControl:
     avg_overlap: float | None
     pair_moves: int
     evaluated_pairs: int
+    nn_spread: tuple | None = None
 
     def to_dict(self) -> dict:
         return {
+            "nn_overlap_spread": None if self.nn_spread is None else list(self.nn_spread),
             "overlap_kind": self.kind,
             "center_scale": self.scale,
             "controlled_max_overlap": self.max_overlap,
@@ -286,6 +288,7 @@ def control_overlap(
     min_overlap: float,
     max_overlap: float,
     avg_overlap: float | None = None,
+    nn_overlap: float | None = None,
     kind: str = "linear",
     references: list | None = None,
     min_nn_overlap: float | None = None,
@@ -303,6 +306,10 @@ def control_overlap(
     min_overlap, max_overlap : float
     avg_overlap : float, optional
         Target of the mean pairwise overlap.
+    nn_overlap : float, optional
+        Target of every cluster's nearest-neighbour overlap (``min_overlap < nn_overlap <
+        max_overlap``); the spread achieved (min, median, max of ``nn / nn_overlap``) is
+        reported.
     kind : {"linear", "bayes"}
         Overlap definition (see the module docstring).
     references : list or None
@@ -341,6 +348,9 @@ def control_overlap(
     if k < 2:
         return M, OverlapControl(kind, 1.0, 0.0, 1.0, None, 0, 0)
     lo, target = tight_target(min_overlap, max_overlap)
+    if nn_overlap is not None:
+        return _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap,
+                           float(nn_overlap))
     if avg_overlap is None:
         return _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, target,
                             min_nn_overlap, max_moves)
@@ -446,3 +456,68 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
         f"min_overlap={min_overlap:g}, with the closest pair at {mx:.3g} after {moves} moves; "
         "widen the band: lower min_overlap or raise max_overlap"
     )
+
+
+def _candidate_overlaps(kind, M, factors, covs, refs, floor: float):
+    """Overlap matrix (k, k) over the pairs whose surrogate bound reaches ``floor`` and each
+    cluster's surrogate-nearest pair (the others are below ``floor`` and left at 0), and
+    the number of pairs evaluated."""
+    k = M.shape[0]
+    qs, I, J = _screen_q(factors, M)
+    keep = qs < _pair_threshold(refs, I, J, floor)
+    Q = np.full((k, k), np.inf)
+    Q[I, J] = Q[J, I] = qs
+    nearest = Q.argmin(axis=1)
+    pid = np.zeros((k, k), int)
+    pid[I, J] = pid[J, I] = np.arange(I.size)
+    keep[pid[np.arange(k), nearest]] = True
+    Ov = np.zeros((k, k))
+    if keep.any():
+        ov = _Pairs(kind, M, factors, covs, refs, I[keep], J[keep]).at(1.0)
+        Ov[I[keep], J[keep]] = Ov[J[keep], I[keep]] = ov
+    return Ov, int(keep.sum())
+
+
+def _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap, t, rounds: int = 25,
+                rtol: float = 0.1):
+    """Every cluster's nearest-neighbour overlap near ``t``: one scale puts the median
+    there, then each cluster off by more than ``rtol`` (relative) moves along the line to
+    its nearest neighbour, half-way in log overlap, round after round."""
+    floor = t / 4  # a nearest neighbour within 10% of t, or a pair above max_overlap, is above it
+    n_eval, moves, scale = 0, 0, 1.0
+    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+    nn_pair = Ov.argmax(axis=1)
+    rows = np.arange(M.shape[0])
+    I, J = np.minimum(rows, nn_pair), np.maximum(rows, nn_pair)
+    nn_pairs = _Pairs(kind, M, factors, covs, refs, I, J)
+    lam = _bisect_scale(lambda s: float(np.median(nn_pairs.at(s))), t)
+    M *= lam
+    scale *= lam
+    for _ in range(rounds):
+        Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+        n_eval += n
+        nn = Ov.max(axis=1)
+        off = np.flatnonzero(np.abs(np.log(np.maximum(nn, 1e-300) / t)) > np.log1p(rtol))
+        if not off.size:
+            break
+        for i in off:
+            j = int(np.argmax(Ov[i]))
+            level = float(np.sqrt(max(nn[i], 1e-300) * t))  # half-way in log overlap
+            if kind == "linear" and refs is None:  # 2 Phi(-s q*): the scale in closed form
+                s = float(overlap_to_q(level) / overlap_to_q(nn[i]))
+            else:
+                s = _Pairs(kind, M, factors, covs, refs, [min(i, j)], [max(i, j)]).scale_for(level)[0]
+            if s > 0:
+                _move_pair(M, int(i), j, s, only_i=True)
+                moves += 1
+    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+    nn, mx = Ov.max(axis=1), float(Ov.max())
+    if mx > max_overlap or nn.min() < min_overlap:
+        raise OverlapError(
+            f"cannot place every nearest neighbour near nn_overlap={t:g} inside "
+            f"[min_overlap={min_overlap:g}, max_overlap={max_overlap:g}] (closest pair {mx:.3g}, "
+            f"smallest nearest-neighbour overlap {nn.min():.3g}): widen that band or reduce n_clusters"
+        )
+    rep = OverlapControl(kind, scale, mx, float(nn.min()), None, moves, n_eval)
+    rep.nn_spread = tuple(float(x) for x in np.quantile(nn / t, [0.0, 0.5, 1.0]))
+    return M, rep

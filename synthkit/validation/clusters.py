@@ -187,8 +187,14 @@ def cluster_checks(archetype, dataset, thresholds: dict | None = None) -> list[C
         add("min_nn_overlap_achieved", "*", float(nn.min()), lo, nn.min() >= lo * (1 - slack),
             "smallest nearest-neighbour overlap >= min_overlap" + kind)
         avg = _get(archetype, "avg_overlap")
+        target = _get(archetype, "nn_overlap")
         mean = float(ach[np.triu_indices(k, 1)].mean())
-        if avg is not None:
+        if target is not None:
+            rel = nn / target
+            add("nn_overlap_spread", "*", float(np.max(np.abs(rel - 1))), None, None,
+                f"largest |nearest-neighbour overlap / nn_overlap - 1| (min {rel.min():.3f}, "
+                f"median {np.median(rel):.3f}, max {rel.max():.3f})" + kind)
+        elif avg is not None:
             add("avg_overlap_achieved", "*", mean, avg, abs(mean / avg - 1) <= _AVG_RTOL,
                 f"mean pairwise overlap within {_AVG_RTOL:.0%} of avg_overlap" + kind)
         else:
