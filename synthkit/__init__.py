@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schema import Column, Schema, infer_schema
     from .seeding import as_generator
     from .stitching import stitch
+    from .structured import low_rank_matrix, low_rank_tensor, validate_structure
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
     from .strategies.cholesky import Cholesky
     from .strategies.gaussian_copula import GaussianCopula
@@ -98,6 +99,9 @@ _LAZY: dict[str, str] = {
     "impute": ".imputation",
     "pool": ".imputation",
     "stitch": ".stitching",
+    "low_rank_matrix": ".structured",
+    "low_rank_tensor": ".structured",
+    "validate_structure": ".structured",
     "anonymize": ".release",
     "oversample": ".oversampling",
     "AnonymizationResult": ".release",
@@ -118,7 +122,7 @@ _LAZY: dict[str, str] = {
 _SUBMODULES = frozenset({
     "api", "cli", "clusters", "columns", "dataset", "datasets", "dependence", "imputation", "interop",
     "io", "marginals", "overlap", "oversampling", "privacy", "recipes", "release", "rules", "schema",
-    "seeding", "spec", "stitching", "strategies", "testing", "validation",
+    "seeding", "spec", "stitching", "strategies", "structured", "testing", "validation",
 })
 
 __all__ = [
@@ -138,6 +142,7 @@ __all__ = [
     "oversample",
     "anonymize", "AnonymizationResult", "detect_roles", "PrivacyPolicy",
     "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel",
+    "low_rank_matrix", "low_rank_tensor", "validate_structure", "structured",
     "overlap", "overlap_matrix", "pairwise_overlap", "empirical_overlap_matrix",
 ]
 
