@@ -297,3 +297,103 @@ def test_best_linear_pair_overlap_normal_and_degenerate_pairs():
 
         calibrated_overlap_matrix([[0.0, 0.0], [3.0, 0.0]], np.tile(np.eye(2), (2, 1, 1)),
                                   [z[:, :1], None])
+
+
+def test_pair_overlap_along_scaled_exponential_pair_closed_form():
+    """One rule, centers scaled by ``lam``, the same draws: two unit exponential clusters
+    ``z - 1`` and ``lam d + z' - 1`` on a line have minimax error ``1 / (1 + exp(lam d))``
+    (``exp(-(c + 1)) = 1 - exp(-(c + 1 - lam d))``), so the overlap is
+    ``2 / (1 + exp(lam d))`` and the scale for an overlap ``o`` is ``log(2 / o - 1) / d``."""
+    from synthkit.clusters.overlap import _evaluate_direction
+    from synthkit.overlap import calibrated_pair_overlap, pair_overlap_along
+
+    m, d = 200_000, 3.0
+    rng = np.random.default_rng(11)
+    z_i = rng.standard_exponential((m, 1)) - 1.0
+    z_j = rng.standard_exponential((m, 1)) - 1.0
+    lam = np.array([0.5, 1.0, 1.5, 2.0])
+    ov = pair_overlap_along([0.0], [[1.0]], z_i, [d], [[1.0]], z_j, [1.0], lam)
+    exact = 2 / (1 + np.exp(lam * d))
+    e = exact / 2
+    # the root uses both clusters' empirical quantiles: two binomial SEs of the error rate
+    se = 2 * np.sqrt(2 * e * (1 - e) / m)
+    np.testing.assert_array_less(np.abs(ov - exact), 4 * se)
+    # the same value as the one-gap solver, scale by scale
+    for s, v in zip(lam, ov, strict=True):
+        assert v == calibrated_pair_overlap(z_i[:, 0], z_j[:, 0], 1.0, 1.0, s * d)
+    # closed-form inverse: exact on the draws, near the closed form of the law
+    cert = _evaluate_direction(np.array([1.0]), np.array([d]), np.eye(1), np.eye(1), z_i, z_j)
+    for level in (0.01, 0.05, 0.2):
+        s = cert.scale_for(level)
+        assert cert.at_scale(s) == pytest.approx(level, rel=1e-12)
+        lam_exact = np.log(2 / level - 1) / d
+        slope = d * level * (1 - level / 2)  # |d overlap / d lam| at lam_exact
+        tol = 4 * 2 * np.sqrt(2 * level / 2 * (1 - level / 2) / m) / slope
+        assert abs(s - lam_exact) < tol, (level, s, lam_exact)
+    with pytest.raises(SpecError, match="overlap"):
+        cert.scale_for(0.0)
+
+
+def test_pair_overlap_along_is_monotone_through_the_reference_resolution():
+    """Deterministic and non-increasing in the scale down to the resolution ``2 / m`` and
+    beyond (a bisection over a common center scale needs no noise, no jumps)."""
+    from synthkit.clusters.overlap import _best_linear_pair
+    from synthkit.overlap import calibrated_pair_overlap, exact_q, pair_overlap_along
+
+    rng = np.random.default_rng(5)
+    m, p = 4000, 3
+    z = rng.uniform(-np.sqrt(3), np.sqrt(3), (m, p))  # bounded support: the floor is reached
+    A_i, A_j = np.eye(p), np.diag([1.5, 0.7, 1.0])
+    mu_j = np.array([2.0, 1.0, -0.5])
+    q, a, _, _, _ = exact_q(mu_j[None], (A_i @ A_i.T)[None], (A_j @ A_j.T)[None],
+                            return_direction=True)
+    cert = _best_linear_pair(np.zeros(p), A_i, z, mu_j, A_j, z, a[0])
+    lam = np.linspace(0.01, 4.0, 3000)
+    ov = cert.at_scale(lam)
+    assert np.all(np.diff(ov) <= 0) and ov[0] > 0.9 and ov[-1] < 2.0 / m
+    assert cert.at_scale(1.0) == cert.overlap
+    np.testing.assert_array_equal(
+        ov[::50], [calibrated_pair_overlap(cert.u_i, cert.u_j, cert.s_i, cert.s_j, s * cert.gap)
+                   for s in lam[::50]])
+    held = z[m - cert.u_i.shape[0]:]  # the certificate's evaluation draws (all, or held out)
+    np.testing.assert_allclose(ov[::50], pair_overlap_along(np.zeros(p), A_i, held, mu_j, A_j, held,
+                                                            cert.direction, lam[::50]), rtol=1e-9)
+    # the one-gap solver itself no longer jumps up at the resolution floor
+    g = cert.gap * np.linspace(1.0, 4.0, 4000)
+    vals = [calibrated_pair_overlap(cert.u_i, cert.u_j, cert.s_i, cert.s_j, x) for x in g]
+    assert np.all(np.diff(vals) <= 0)
+
+
+def test_pair_overlap_along_normal_pair_and_bad_direction():
+    from synthkit.overlap import exact_q, pair_overlap_along
+
+    S_i, S_j = np.diag([1.0, 4.0]), np.array([[2.0, 0.5], [0.5, 1.0]])
+    mu_j = np.array([2.0, 3.0])
+    q, a, _, _, _ = exact_q(mu_j[None], S_i[None], S_j[None], return_direction=True)
+    lam = np.array([0.5, 1.0, 2.0])
+    ov = pair_overlap_along(np.zeros(2), np.linalg.cholesky(S_i), None, mu_j,
+                            np.linalg.cholesky(S_j), None, a[0], lam)
+    np.testing.assert_allclose(ov, q_to_overlap(lam * q[0]), rtol=1e-10)
+    with pytest.raises(SpecError, match="direction"):
+        pair_overlap_along(np.zeros(2), np.eye(2), None, mu_j, np.eye(2), None, [0.0, 0.0])
+
+
+def test_robust_location_scatter_is_consistent_at_the_normal_and_ignores_extremes():
+    """The robust start of the empirical search: at the normal it estimates the covariance
+    (the 75% core rescaled by the chi-square factor); 1% gross outliers barely move it."""
+    from synthkit.clusters.overlap import _robust_location_scatter
+
+    rng = np.random.default_rng(21)
+    C = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, 0.2], [0.0, 0.2, 0.5]])
+    n = 100_000
+    X = rng.multivariate_normal([1.0, 2.0, 3.0], C, n)
+    # standard error of a covariance entry from n_eff = 0.75 n points, times an
+    # efficiency loss of the trimmed estimator of at most 2
+    se = 2 * np.sqrt((np.outer(np.diag(C), np.diag(C)) + C**2) / (0.75 * n))
+    loc, S = _robust_location_scatter(X)
+    np.testing.assert_array_less(np.abs(S - C), 5 * se)
+    np.testing.assert_array_less(np.abs(loc - [1.0, 2.0, 3.0]), 5 * 2 * np.sqrt(np.diag(C) / n))
+    X[: n // 100] = 1e6 * rng.standard_cauchy((n // 100, 3))
+    loc2, S2 = _robust_location_scatter(X)
+    assert np.trace(np.cov(X, rowvar=False)) > 1e6 * np.trace(C)
+    np.testing.assert_allclose(S2, C, atol=0.1 * np.trace(C))

@@ -99,22 +99,38 @@ class MixtureModel:
             )
         return self._references
 
-    def overlap(self, method: str = "exact") -> np.ndarray:
-        """Pairwise overlap (k, k).
+    def overlap(self, method: str = "exact", *, return_se: bool = False):
+        """Pairwise overlap (k, k): twice the minimax error of the best linear rule.
 
-        ``"exact"``: Anderson–Bahadur for normal clusters; when a cluster is not
-        normal, the certified best-linear overlap (the direction searched for the
-        family's projected law, the error evaluated on held-out reference draws; see
-        :func:`~synthkit.clusters.overlap.best_linear_pair_overlap`); ``"normal"``: the
-        normal-theory exact value regardless of family; ``"lda"``: the approximation.
+        ``"exact"``: for a pair of normal clusters the exact Anderson–Bahadur value; for
+        a pair with a non-normal cluster twice the minimax error of the best linear rule
+        *found* (the Anderson–Bahadur rule or the rule searched on part of the reference
+        draws, whichever errs less), evaluated on reference draws it was not fitted to: a
+        Monte Carlo estimate with standard-error bound ``2 sqrt(e (1 - e) / n)``, and the
+        same number as the placement certificate (see
+        :func:`~synthkit.clusters.overlap.best_linear_pair_overlap`). ``"normal"``: the
+        normal-theory value regardless of family; ``"lda"``: the approximation.
+
+        ``return_se=True`` also returns the (k, k) standard-error bounds (0 for pairs of
+        normal clusters and for ``"normal"`` / ``"lda"``, which involve no draws).
+
+        Examples
+        --------
+        >>> m = MixtureModel(np.array([[0.0], [3.92]]), np.ones((2, 1, 1)),
+        ...                  [ClusterDistribution("normal")] * 2, np.array([5, 5]))
+        >>> round(float(m.overlap()[0, 1]), 3)
+        0.05
         """
         if method not in ("exact", "normal", "lda"):
             raise SpecError(f"`method` must be 'exact', 'normal' or 'lda', got {method!r}")
         if method == "lda":
-            return overlap_matrix(self.centers, self.covariances, method="lda")
-        if method == "normal" or self.all_normal:
-            return overlap_matrix(self.centers, self.covariances, method="exact")
-        return calibrated_overlap_matrix(self.centers, self.factors, self.references())
+            ov = overlap_matrix(self.centers, self.covariances, method="lda")
+        elif method == "normal" or self.all_normal:
+            ov = overlap_matrix(self.centers, self.covariances, method="exact")
+        else:
+            return calibrated_overlap_matrix(self.centers, self.factors, self.references(),
+                                             return_se=return_se)
+        return (ov, np.zeros_like(ov)) if return_se else ov
 
     def sample(self, *args, n: int | None = None, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw the points (shuffled rows) and their labels: ``sample(n=None, seed=None)``.

@@ -47,7 +47,6 @@ from .bayes import _pair_errors
 from .overlap import (
     _best_linear_pair,
     _simultaneous_diag,
-    calibrated_pair_overlap,
     exact_q,
     overlap_to_q,
     q_to_overlap,
@@ -133,14 +132,12 @@ class _Pairs:
             return out
         for e, c in enumerate(self.cert):
             if c is not None and c.gap > 0:
-                out[e] = calibrated_pair_overlap(c.u_i, c.u_j, c.s_i, c.s_j, lam[e] * c.gap)
+                out[e] = float(c.at_scale(lam[e]))
         return out
 
     def grid(self, lam: np.ndarray, eps: float) -> np.ndarray:
-        """Overlaps (P, G) at a grid of scales per pair ``lam`` (P, G), in one batch."""
+        """Bayes overlaps (P, G) at a grid of scales per pair ``lam`` (P, G), in one batch."""
         P, G = lam.shape
-        if self.kind != "bayes":
-            return np.stack([self.at(lam[:, g]) for g in range(G)], axis=1)
         D = (lam[:, :, None] * self.D[:, None, :]).reshape(P * G, -1)
         W = np.repeat(self.W, G, axis=0)
         m = np.repeat(self.m, G, axis=0)
@@ -151,21 +148,24 @@ class _Pairs:
         """Per-pair scale at which the pair's overlap equals ``level``; 0 when no scale
         reaches it (the level exceeds the overlap of the two clusters made concentric).
 
-        Closed form for normal clusters under the linear overlap. Otherwise the overlap
+        Closed form for normal clusters under the linear overlap, and for other families
+        along each pair's certified rule (on its fixed reference draws). The Bayes overlap
         is evaluated on a grid of scales below the normal linear scale
         ``lam0 = Phi^{-1}(1 - level/2) / q*`` (the Bayes overlap is at most the linear
-        one, so its scale is at most ``lam0``; the calibrated overlap of other families
-        is searched on both sides), ``log overlap`` is interpolated linearly in
-        ``log lam`` inside the bracketing cell, and two secant steps refine the root.
+        one, so its scale is at most ``lam0``), ``log overlap`` is interpolated linearly
+        in ``log lam`` inside the bracketing cell, and two secant steps refine the root.
         """
         q = self.q if self.kind != "bayes" else exact_q(self.D, *self._covs)
         lam0 = overlap_to_q(level) / np.maximum(q, 1e-300)
         if self.closed:
             return lam0
+        if self.kind != "bayes":  # each rule's own inverse, in closed form on its draws
+            lam = np.array([lam0[e] if c is None or not c.gap > 0 else c.scale_for(level)
+                            for e, c in enumerate(self.cert)])
+            return np.where(np.isnan(lam), 0.0, lam)
         target = np.log(level)
         eps = _ROUGH * level
-        top = 0.05 if self.kind == "bayes" else 1.5
-        X = np.log(lam0)[:, None] + np.linspace(-4.0, top, 14)[None, :]
+        X = np.log(lam0)[:, None] + np.linspace(-4.0, 0.05, 14)[None, :]
         F = np.log(np.maximum(self.grid(np.exp(X), eps), 1e-300)) - target  # decreasing in X
         rows = np.arange(self.P)
         below = F <= 0
