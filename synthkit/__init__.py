@@ -38,7 +38,14 @@ from .errors import (
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import dependence, overlap
     from .api import declare, fit, load
-    from .clusters import Archetype, ClusterDataset, ClusterDistribution, MixtureModel
+    from .clusters import (
+        Archetype,
+        ClusterDataset,
+        ClusterDistribution,
+        LabelledData,
+        MixtureModel,
+        fit_archetype,
+    )
     from .columns import ColumnModel
     from .dataset import SyntheticDataset
     from .dependence import nearest_correlation, norta_correlation
@@ -57,7 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schema import Column, Schema, infer_schema
     from .seeding import as_generator
     from .stitching import stitch
-    from .structured import low_rank_matrix, low_rank_tensor, validate_structure
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
     from .strategies.cholesky import Cholesky
     from .strategies.gaussian_copula import GaussianCopula
@@ -65,6 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .strategies.montecarlo import MonteCarlo
     from .strategies.t_copula import TCopula
     from .strategies.vine import Vine
+    from .structured import low_rank_matrix, low_rank_tensor, validate_structure
     from .validation import Check, ValidationReport, validate
 
 # public name -> module defining it (relative to this package)
@@ -113,6 +120,8 @@ _LAZY: dict[str, str] = {
     "ClusterDataset": ".clusters",
     "ClusterDistribution": ".clusters",
     "MixtureModel": ".clusters",
+    "LabelledData": ".clusters",
+    "fit_archetype": ".clusters",
     "overlap_matrix": ".overlap",
     "pairwise_overlap": ".overlap",
     "empirical_overlap_matrix": ".overlap",
@@ -141,7 +150,8 @@ __all__ = [
     "impute", "pool",
     "oversample",
     "anonymize", "AnonymizationResult", "detect_roles", "PrivacyPolicy",
-    "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel",
+    "Archetype", "ClusterDataset", "ClusterDistribution", "MixtureModel", "LabelledData",
+    "fit_archetype",
     "low_rank_matrix", "low_rank_tensor", "validate_structure", "structured",
     "overlap", "overlap_matrix", "pairwise_overlap", "empirical_overlap_matrix",
 ]

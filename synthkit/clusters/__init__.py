@@ -14,6 +14,10 @@ import importlib
 _EXPORTS = {
     "ARCHETYPE_FORMAT": "archetype",
     "Archetype": "archetype",
+    "ArchetypeFit": "from_data",
+    "LabelledData": "estimate",
+    "archetype_from_data": "from_data",
+    "fit_archetype": "from_data",
     "ClusterDataset": "archetype",
     "ClusterDistribution": "distributions",
     "CovarianceSampler": "covariances",

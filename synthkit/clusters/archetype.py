@@ -645,11 +645,22 @@ class Archetype:
 
     @classmethod
     def from_data(cls, X: Any, labels: Any, **overrides: Any) -> Archetype:
-        """Estimate an archetype from a real labelled dataset (see
-        :func:`synthkit.clusters.from_data.archetype_from_data`)."""
-        from .from_data import archetype_from_data
+        """Estimate an archetype from a real labelled dataset: cluster shapes, sizes,
+        families and the overlap matrix (see :mod:`synthkit.clusters.estimate`;
+        :func:`synthkit.clusters.fit_archetype` also returns the estimates).
 
-        return archetype_from_data(X, labels, **overrides)
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> a = Archetype.from_data(X, y)
+        >>> a.n_clusters, a.dim, a.n_samples
+        (3, 4, 150)
+        """
+        from .estimate import archetype_params
+
+        cls._check_names({k: v for k, v in overrides.items() if k != "family_alpha"})
+        return cls(**archetype_params(X, labels, **overrides))
 
     def replace(self, **changes) -> Archetype:
         """A copy with some parameters changed (validated)."""

@@ -414,8 +414,9 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
     """Closest pair to ``target``; isolated clusters moved towards their neighbour."""
     exact = kind == "linear" and refs is None  # homogeneous: one scaling step is exact
     scale, n_eval, moves = 1.0, 0, 0
-    for _ in range(max_moves + 1):
-        for _ in range(3):
+    name = "Bayes overlap" if kind == "bayes" else "overlap"
+    while True:
+        for _ in range(4):  # a re-certified non-normal pair may land a little off the target
             lam, n, mx, _ = _max_scale(kind, M, factors, covs, refs, target)
             n_eval += n
             if lo <= mx <= max_overlap or (lam >= 1.0 and mx <= max_overlap):
@@ -427,16 +428,25 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
                 break
         else:
             mx = _max_scale(kind, M, factors, covs, refs, target)[2]
+        if mx > max_overlap:
+            raise OverlapError(
+                f"the closest pair's {name} stays at {mx:.3g}, above max_overlap={max_overlap:g}, "
+                "after rescaling the centers; raise max_overlap or n_reference"
+            )
         if exact and moves == 0 and min_nn_overlap is not None:
             # every overlap is 2 Phi(-lam q*): the order of the pairs is kept, so the
             # certified nearest-neighbour minimum maps through the same function
             nn = np.atleast_1d(q_to_overlap(scale * overlap_to_q(min_nn_overlap)))
             return M, OverlapControl(kind, scale, mx, float(nn.min()), None, moves, n_eval)
         nn, Ov = _nn_overlaps(kind, M, factors, covs, refs)
-        if float(nn.min()) >= min_overlap and mx <= max_overlap:
+        if float(nn.min()) >= min_overlap:
             return M, OverlapControl(kind, scale, mx, float(nn.min()), None, moves, n_eval)
         if moves == max_moves:
-            break
+            raise OverlapError(
+                f"the {name} of a cluster's nearest neighbour is {nn.min():.3g}, below "
+                f"min_overlap={min_overlap:g}, with the closest pair at {mx:.3g} after {moves} "
+                "moves; widen the band: lower min_overlap or raise max_overlap"
+            )
         moves += 1
         i = int(np.argmin(nn))  # the most isolated cluster moves towards its neighbour
         j = int(np.argmax(Ov[i]))
@@ -445,17 +455,10 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
         if s <= 0:
             raise OverlapError(
                 f"clusters {i} and {j} differ so much in shape that even with equal centers "
-                f"their {'Bayes ' if kind == 'bayes' else ''}overlap stays below "
-                f"min_overlap={min_overlap:g}: lower min_overlap, or make the shapes alike "
-                "(radius_maxmin and aspect_maxmin closer to 1)"
+                f"their {name} stays below min_overlap={min_overlap:g}: lower min_overlap, or "
+                "make the shapes alike (radius_maxmin and aspect_maxmin closer to 1)"
             )
         _move_pair(M, i, j, s, only_i=True)
-    name = "Bayes overlap" if kind == "bayes" else "overlap"
-    raise OverlapError(
-        f"the {name} of a cluster's nearest neighbour is {nn.min():.3g}, below "
-        f"min_overlap={min_overlap:g}, with the closest pair at {mx:.3g} after {moves} moves; "
-        "widen the band: lower min_overlap or raise max_overlap"
-    )
 
 
 def _candidate_overlaps(kind, M, factors, covs, refs, floor: float):

@@ -57,16 +57,21 @@ def _lap(timings: dict, name: str, start: tuple[float, float]) -> None:
 
 
 def reference_kind(reference: Any, synthetic: Any = None) -> str:
-    """``"archetype"``, ``"recipe"``, ``"model"`` (fitted or declared strategy) or ``"table"``.
+    """``"archetype"``, ``"labelled"``, ``"recipe"``, ``"model"`` (fitted or declared strategy) or
+    ``"table"``.
 
-    Duck typing only: an archetype has ``max_overlap`` but no ``labels`` (a labelled
-    cluster dataset as reference is compared as a table), and the synthetic side has
-    ``labels``; a model has ``schema_`` and ``columns_``; a recipe is a mapping or
-    a ``.yaml``/``.yml`` path.
+    Duck typing only: an archetype has ``max_overlap`` but no ``labels``, and the synthetic
+    side has ``labels``; two labelled datasets (both with ``X`` and ``labels``) are
+    ``"labelled"`` (their cluster structures are compared; asked for table sections only,
+    the reference is compared as a table); a model has ``schema_`` and ``columns_``; a
+    recipe is a mapping or a ``.yaml``/``.yml`` path.
     """
     if (hasattr(reference, "max_overlap") and not hasattr(reference, "labels")
             and (synthetic is None or hasattr(synthetic, "labels"))):
         return "archetype"
+    if synthetic is not None and all(hasattr(d, "X") and hasattr(d, "labels")
+                                     for d in (reference, synthetic)):
+        return "labelled"
     if isinstance(reference, Mapping):
         return "recipe"
     if isinstance(reference, (str, os.PathLike)):
@@ -118,7 +123,8 @@ def _sections(checks, kind: str, has_target: bool, has_rules: bool = False) -> l
     if "privacy" in out and kind != "table":
         raise SpecError("the `privacy` checks need real rows as the reference (a DataFrame)")
     if "clusters" in out and kind != "archetype":
-        raise SpecError("the `clusters` checks need an archetype reference and a labelled dataset")
+        raise SpecError("the `clusters` checks need a labelled synthetic dataset and, as the reference, "
+                        "an archetype or a labelled dataset (synthkit.clusters.LabelledData(X, labels))")
     if "rules" in out and not has_rules:
         raise SpecError("the `rules` checks need rules: a model or recipe with `rules`, or "
                         "validate(..., rules=['age >= 18', ...])")
@@ -468,7 +474,12 @@ def validate(
           declared recipe validates like a strategy, a ``data:`` recipe against its data,
           an ``extend`` recipe against its ``fit.data`` (else its model);
         * a cluster archetype (has ``max_overlap``; ``synthetic`` has ``labels``):
-          the cluster checks of :mod:`synthkit.validation.clusters`.
+          the cluster checks of :mod:`synthkit.validation.clusters`;
+        * a labelled dataset (``X`` and ``labels``: ``synthkit.clusters.LabelledData(X,
+          labels)`` for real points, a ``ClusterDataset``) with a labelled ``synthetic``:
+          the cluster-structure checks of :mod:`synthkit.validation.labelled` (section
+          ``"clusters"``, the default); table sections named in ``checks`` compare the
+          two as tables.
     synthetic : DataFrame or dataset
         The synthetic table (a ``SyntheticDataset`` or anything with ``.frame``).
     holdout : DataFrame, optional
@@ -558,6 +569,37 @@ def validate(
             and not hasattr(reference, "labels")):
         raise DataError("an archetype reference needs a labelled cluster dataset (with `labels`) "
                         f"as the synthetic side, got {type(synthetic).__name__}")
+    if kind == "labelled":
+        asked = ["clusters"] if checks is None else [checks] if isinstance(checks, str) else list(checks)
+        if "clusters" not in asked:
+            kind = "table"
+        else:
+            from .labelled import labelled_checks
+
+            others = [c for c in asked if c != "clusters"]
+            if rules is not None and not others:
+                raise SpecError("`rules` are checked on a table: add a table section, e.g. "
+                                "checks=['clusters', 'rules']")
+            rep = (validate(reference, synthetic, holdout=holdout, target=target, checks=others,
+                            thresholds=thresholds, seed=seed, figures=figures, progress=progress,
+                            roles=roles, rules=rules) if others else None)
+            t0 = _now()
+            c_checks = labelled_checks(reference, synthetic, thr, seed=child_generator(int(seeds[3]), 2))
+            _lap(timings, "clusters", t0)
+            decided = [c for c in c_checks if c.passed is not None]
+            score = sum(bool(c.passed) for c in decided) / len(decided) if decided else math.nan
+            if rep is None:
+                meta.update(reference_kind="labelled", n_reference=len(reference.labels),
+                            n_synthetic=len(synthetic.labels), columns=[])
+                _lap(timings, "total", t_start)
+                return ValidationReport(checks=c_checks, scores={"clusters": score, "overall": score},
+                                        meta=meta)
+            rep.checks.extend(c_checks)
+            rep.scores["clusters"] = score
+            finite = [v for k, v in rep.scores.items() if k != "overall" and np.isfinite(v)]
+            rep.scores["overall"] = float(np.mean(finite)) if finite else math.nan
+            rep.meta["reference_kind"] = "labelled"
+            return rep
     if kind == "archetype":
         _sections(checks, kind, target is not None)
         if rules is not None:
