@@ -42,10 +42,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._threads import limit_threads
 from ..errors import OverlapError
 from .bayes import _pair_errors
 from .overlap import (
     _best_linear_pair,
+    _exact_from_diag,
     _simultaneous_diag,
     exact_q,
     overlap_to_q,
@@ -340,8 +342,14 @@ def control_overlap(
     >>> 0.045 <= rep.max_overlap <= 0.05
     True
     """
-    M = np.array(centers, dtype=float)
-    factors = np.asarray(factors, dtype=float)
+    with limit_threads(1):  # many small eigh / solve calls: see synthkit._threads
+        return _control(np.array(centers, dtype=float), np.asarray(factors, dtype=float),
+                        min_overlap, max_overlap, avg_overlap, nn_overlap, kind, references,
+                        min_nn_overlap, max_moves)
+
+
+def _control(M, factors, min_overlap, max_overlap, avg_overlap, nn_overlap, kind, references,
+             min_nn_overlap, max_moves):
     k = M.shape[0]
     covs = factors @ np.swapaxes(factors, -1, -2)
     refs = references if references is not None and any(r is not None for r in references) else None
@@ -461,7 +469,32 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
         _move_pair(M, i, j, s, only_i=True)
 
 
-def _candidate_overlaps(kind, M, factors, covs, refs, floor: float):
+class _DiagCache:
+    """Simultaneous diagonalisations ``W, lam`` of pairs, kept between rounds (they depend
+    on the covariances only), within a memory budget; exact ``q*`` from them."""
+
+    def __init__(self, covs: np.ndarray, max_bytes: float = 2**28):
+        self.covs = covs
+        p = covs.shape[1]
+        self.cap = max(1, int(max_bytes // (8 * (p * p + p))))
+        self.store: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def q(self, M: np.ndarray, I: np.ndarray, J: np.ndarray) -> np.ndarray:
+        k = M.shape[0]
+        keys = I * k + J
+        miss = np.array([key not in self.store for key in keys.tolist()], dtype=bool)
+        if miss.any():
+            W, lam = _simultaneous_diag(self.covs[I[miss]], self.covs[J[miss]])
+            if len(self.store) + int(miss.sum()) <= self.cap:
+                self.store.update(zip(keys[miss].tolist(), zip(W, lam, strict=True), strict=True))
+            else:  # over budget: compute every pair afresh
+                return exact_q(M[J] - M[I], self.covs[I], self.covs[J])
+        W = np.stack([self.store[key][0] for key in keys.tolist()])
+        lam = np.stack([self.store[key][1] for key in keys.tolist()])
+        return _exact_from_diag(W, lam, M[J] - M[I])[0]
+
+
+def _candidate_overlaps(kind, M, factors, covs, refs, floor: float, cache=None):
     """Overlap matrix (k, k) over the pairs whose surrogate bound reaches ``floor`` and each
     cluster's surrogate-nearest pair (the others are below ``floor`` and left at 0), and
     the number of pairs evaluated."""
@@ -475,7 +508,10 @@ def _candidate_overlaps(kind, M, factors, covs, refs, floor: float):
     pid[I, J] = pid[J, I] = np.arange(I.size)
     keep[pid[np.arange(k), nearest]] = True
     Ov = np.zeros((k, k))
-    if keep.any():
+    if keep.any() and cache is not None:
+        ov = q_to_overlap(cache.q(M, I[keep], J[keep]))
+        Ov[I[keep], J[keep]] = Ov[J[keep], I[keep]] = ov
+    elif keep.any():
         ov = _Pairs(kind, M, factors, covs, refs, I[keep], J[keep]).at(1.0)
         Ov[I[keep], J[keep]] = Ov[J[keep], I[keep]] = ov
     return Ov, int(keep.sum())
@@ -487,8 +523,9 @@ def _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap, t, round
     there, then each cluster off by more than ``rtol`` (relative) moves along the line to
     its nearest neighbour, half-way in log overlap, round after round."""
     floor = t / 4  # a nearest neighbour within 10% of t, or a pair above max_overlap, is above it
+    cache = _DiagCache(covs) if kind == "linear" and refs is None else None
     n_eval, moves, scale = 0, 0, 1.0
-    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor, cache)
     nn_pair = Ov.argmax(axis=1)
     rows = np.arange(M.shape[0])
     I, J = np.minimum(rows, nn_pair), np.maximum(rows, nn_pair)
@@ -497,7 +534,7 @@ def _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap, t, round
     M *= lam
     scale *= lam
     for _ in range(rounds):
-        Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+        Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor, cache)
         n_eval += n
         nn = Ov.max(axis=1)
         off = np.flatnonzero(np.abs(np.log(np.maximum(nn, 1e-300) / t)) > np.log1p(rtol))
@@ -513,7 +550,7 @@ def _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap, t, round
             if s > 0:
                 _move_pair(M, int(i), j, s, only_i=True)
                 moves += 1
-    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor)
+    Ov, n = _candidate_overlaps(kind, M, factors, covs, refs, floor, cache)
     nn, mx = Ov.max(axis=1), float(Ov.max())
     if mx > max_overlap or nn.min() < min_overlap:
         raise OverlapError(
