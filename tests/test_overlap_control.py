@@ -136,3 +136,56 @@ def test_narrow_band_of_a_non_normal_family_certifies():
                        max_overlap=0.05, n_samples=20).sample(seed=seed)
         assert ds.placement["certified"]
         assert 0.049 <= ds.max_overlap <= 0.05
+
+
+@pytest.mark.parametrize("kind", ["linear", "bayes"])
+def test_branch_and_bound_finds_the_pair_a_brute_force_scan_finds(kind):
+    from synthkit.clusters.overlap_control import _max_scale, _Pairs
+
+    a = Archetype(n_clusters=7, dim=3, n_samples=70)
+    mix, _ = a.sample_mixture(seed=5)
+    M, A, S = mix.centers, mix.factors, mix.covariances
+    I, J = np.triu_indices(7, 1)
+    brute = _Pairs(kind, M, A, S, None, I, J).scale_for(0.02)
+    lam, n_eval, _, pair = _max_scale(kind, M, A, S, None, 0.02, batch=1)
+    assert lam == pytest.approx(brute.max(), rel=1e-3)
+    assert pair == (int(I[np.argmax(brute)]), int(J[np.argmax(brute)]))
+
+
+def test_non_normal_reported_values_match_all_pairs():
+    t = 0.01
+    ds = Archetype(n_clusters=10, dim=5, n_samples=100, distributions=["uniform"], nn_overlap=t,
+                   min_overlap=0.001, max_overlap=0.05).sample(seed=0)
+    ov = ds.achieved_overlap.copy()  # every pair, certified best-linear (independent of the control)
+    np.fill_diagonal(ov, 0.0)
+    assert ds.placement["max_overlap"] == pytest.approx(ov.max(), rel=1e-9)
+    lo, _, hi = ds.placement["extra"]["nn_overlap_spread"]
+    assert lo == pytest.approx(ov.max(axis=1).min() / t, rel=1e-9)
+    assert hi == pytest.approx(ov.max(axis=1).max() / t, rel=1e-9)
+    assert ov.max() <= 0.05 and ov.max(axis=1).min() >= 0.001
+
+
+def test_unreachable_target_raises_instead_of_collapsing_the_centers():
+    # in 10 dimensions clusters with radii 1.5x apart have a Bayes overlap of about 0.32 even
+    # when concentric: a closest pair at 0.475 cannot be reached by moving the centers
+    with pytest.raises(OverlapError, match="lower max_overlap"):
+        Archetype(n_clusters=2, dim=10, n_samples=20, overlap="bayes", radius_maxmin=1.5,
+                  min_overlap=1e-4, max_overlap=0.5).sample(seed=0)
+
+
+def test_on_infeasible_return_keeps_the_certified_placement():
+    ds = Archetype(n_clusters=20, dim=2, n_samples=40, min_overlap=0.04, max_overlap=0.05,
+                   avg_overlap=0.01, on_infeasible="return").sample(seed=0)
+    assert ds.placement["certified"] is False
+    assert "avg_overlap" in ds.placement["message"]
+
+
+@pytest.mark.parametrize("kw", [{"overlap": "foo"}, {"avg_overlap": "0.01"}, {"avg_overlap": float("nan")},
+                                {"avg_overlap": True}, {"nn_overlap": float("inf")},
+                                {"avg_overlap": 0.01, "nn_overlap": 0.01}])
+def test_place_centers_rejects_bad_overlap_knobs(kw):
+    from synthkit.clusters import place_centers
+
+    A = np.tile(np.eye(2), (3, 1, 1))
+    with pytest.raises(SpecError):
+        place_centers(A, 0.001, 0.05, np.random.default_rng(0), **kw)

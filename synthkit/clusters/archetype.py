@@ -40,12 +40,12 @@ from .distributions import ClusterDistribution, parse_distribution
 from .mixture import DEFAULT_N_REFERENCE, MixtureModel
 from .nonconvex import NONCONVEX_KINDS, distort, remeasure, wrap_sphere
 from .overlap import empirical_overlap_matrix
+from .overlap_control import check_overlap_targets
 from .sizes import group_sizes, largest_remainder
 
 __all__ = ["Archetype", "ARCHETYPE_FORMAT", "ClusterDataset", "DATASET_FORMAT"]
 
 ARCHETYPE_FORMAT = "synthkit-archetype"
-OVERLAP_KINDS = ("linear", "bayes")
 DATASET_FORMAT = "synthkit-cluster-dataset"
 
 
@@ -384,44 +384,8 @@ class Archetype:
                 raise SpecError(f"`{name}` must be a positive ratio >= 1, got {float(v):g}")
             real(name, 1.0, hint=ratio_hint)
         real("scale", 0.0, strict=True)
-        for name in ("min_overlap", "max_overlap"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
-                raise SpecError(
-                    f"`{name}` must be in (0, 1) (twice a classification error rate), got {v!r}"
-                )
-            setattr(self, name, float(v))
-        if self.min_overlap >= self.max_overlap:
-            raise SpecError(
-                f"`min_overlap` ({self.min_overlap:g}) must be smaller than `max_overlap` "
-                f"({self.max_overlap:g})"
-            )
-        if self.avg_overlap is not None:
-            v = self.avg_overlap
-            if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
-                raise SpecError(f"`avg_overlap` must be None or in (0, 1), got {v!r}")
-            self.avg_overlap = float(v)
-            if self.avg_overlap >= self.max_overlap:
-                raise SpecError(
-                    f"`avg_overlap` ({self.avg_overlap:g}) must be smaller than `max_overlap` "
-                    f"({self.max_overlap:g}): the mean of the pairwise overlaps cannot exceed "
-                    "their maximum; lower `avg_overlap` or raise `max_overlap`"
-                )
-        if self.nn_overlap is not None:
-            v = self.nn_overlap
-            if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
-                raise SpecError(f"`nn_overlap` must be None or in (0, 1), got {v!r}")
-            self.nn_overlap = float(v)
-            if not (self.min_overlap < self.nn_overlap < self.max_overlap):
-                raise SpecError(
-                    f"`nn_overlap` ({self.nn_overlap:g}) must lie between `min_overlap` "
-                    f"({self.min_overlap:g}) and `max_overlap` ({self.max_overlap:g})"
-                )
-            if self.avg_overlap is not None:
-                raise SpecError("set one of `avg_overlap` (the mean pairwise overlap) and "
-                                "`nn_overlap` (every nearest-neighbour overlap), not both")
-        if self.overlap not in OVERLAP_KINDS:
-            raise SpecError(f"`overlap` must be one of {list(OVERLAP_KINDS)}, got {self.overlap!r}")
+        self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap = check_overlap_targets(
+            self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap, self.overlap)
         if self.nonconvex is not None and self.nonconvex not in NONCONVEX_KINDS:
             raise SpecError(f"`nonconvex` must be None or one of {list(NONCONVEX_KINDS)}, "
                             f"got {self.nonconvex!r}")

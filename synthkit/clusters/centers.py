@@ -72,7 +72,7 @@ from .overlap import (
     overlap_to_q,
     q_to_overlap,
 )
-from .overlap_control import control_overlap
+from .overlap_control import check_overlap_targets, control_overlap
 from .surrogate import _TINY, PairSurrogate, _tail_quantile
 
 __all__ = ["PairSurrogate", "PlacementResult", "place_centers"]
@@ -358,16 +358,25 @@ def place_centers(factors, min_overlap: float, max_overlap: float, rng, *,
     if on_fail is not None:
         warn_renamed("place_centers(on_fail=...)", "place_centers(on_infeasible=...)")
         kwargs["on_infeasible"] = on_fail
+    check_overlap_targets(min_overlap, max_overlap, avg_overlap, nn_overlap, overlap)
     with limit_threads(1):  # many small eigh / solve calls: see synthkit._threads
         t0 = time.perf_counter()
         res = _place_centers(factors, min_overlap, max_overlap, rng, **kwargs)
         if not res.certified or res.centers.shape[0] < 2:
             return res
-        M, report = control_overlap(res.centers, factors, min_overlap=min_overlap,
-                                    max_overlap=max_overlap, avg_overlap=avg_overlap,
-                                    nn_overlap=nn_overlap,
-                                    kind=overlap, references=kwargs.get("references"),
-                                    min_nn_overlap=res.min_nn_overlap)
+        try:
+            M, report = control_overlap(res.centers, factors, min_overlap=min_overlap,
+                                        max_overlap=max_overlap, avg_overlap=avg_overlap,
+                                        nn_overlap=nn_overlap, kind=overlap,
+                                        references=kwargs.get("references"),
+                                        min_nn_overlap=res.min_nn_overlap)
+        except OverlapError as err:
+            if kwargs.get("on_infeasible", "raise") == "raise":
+                raise
+            res.certified = False  # the certified placement, without the requested control
+            res.message = str(err)
+            res.seconds = time.perf_counter() - t0
+            return res
         res.centers = M
         res.max_overlap = report.max_overlap
         res.min_nn_overlap = report.min_nn_overlap

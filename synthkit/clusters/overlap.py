@@ -97,7 +97,11 @@ from .._deprecation import warn_renamed
 from .._threads import limit_threads
 from ..errors import DataError, SpecError
 
+# the closest pair of a controlled archetype lies in [TIGHT_FRACTION * max_overlap, max_overlap]
+TIGHT_FRACTION = 0.9
+
 __all__ = [
+    "TIGHT_FRACTION",
     "overlap_matrix",
     "pairwise_overlap",
     "minimax_direction",

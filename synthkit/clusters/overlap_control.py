@@ -20,8 +20,11 @@ families and the Bayes overlap also fall as the means move apart).
   and for the Bayes overlap the linear overlap, which the Bayes overlap never exceeds
   with equal weights because the Bayes rule minimises the sum of the two errors), with
   the per-pair scale in closed form (``lam_ij = Phi^{-1}(1 - t/2) / q*_ij``) or by
-  bisection. Only shrinking is applied (``lam < 1``), which raises every overlap, so the
-  nearest-neighbour lower bounds stay met. The closest pair then sits at ``t``, inside
+  bisection. Starting from a certified placement the scale shrinks (``lam < 1``), which
+  raises every overlap, so the nearest-neighbour lower bounds stay met (a re-certified
+  non-normal pair that lands above ``max_overlap`` is scaled back out). A target that no
+  scale reaches (the clusters' overlap with equal centers is below it) raises
+  :class:`OverlapError` instead of collapsing the centers. The closest pair then sits at ``t``, inside
   the documented band ``[0.9 max_overlap, max_overlap]``.
 * **Average overlap** (MixSim's ``BarOmega``): ``lam`` solves
   ``mean_{i<j} omega_ij(lam) = avg_overlap`` by bisection on ``log lam``. A pair above
@@ -39,13 +42,16 @@ families and the Bayes overlap also fall as the means move apart).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
+from scipy.optimize import brentq
 
 from .._threads import limit_threads
-from ..errors import OverlapError
+from ..errors import OverlapError, SpecError
 from .bayes import _pair_errors
 from .overlap import (
+    TIGHT_FRACTION,
     _best_linear_pair,
     _exact_from_diag,
     _simultaneous_diag,
@@ -55,10 +61,10 @@ from .overlap import (
 )
 from .surrogate import PairSurrogate, _tail_quantile
 
-__all__ = ["TIGHT_FRACTION", "OverlapControl", "control_overlap"]
+__all__ = ["OVERLAP_KINDS", "TIGHT_FRACTION", "OverlapControl", "check_overlap_targets",
+           "control_overlap", "tight_target"]
 
-TIGHT_FRACTION = 0.9  # the closest pair lies in [TIGHT_FRACTION * max_overlap, max_overlap]
-_AVG_RTOL = 0.01  # the mean is solved to this relative accuracy (the promise is 5%)
+_AVG_SOLVE_RTOL = 0.01  # the mean is solved to this relative accuracy (the promise is 5%)
 _LOG_LAM = (-12.0, 6.0)  # bisection bracket of log(lam)
 _ROUGH = 1e-3  # accuracy of the Bayes integrals while searching a scale, relative to the level
 
@@ -189,17 +195,15 @@ class _Pairs:
 
 
 def _bisect_scale(f, target: float) -> float:
-    """``lam`` with ``f(lam) = target`` for a decreasing ``f`` (bisection on ``log lam``)."""
+    """``lam`` with ``f(lam) = target`` for a decreasing ``f``: Brent's method on ``log lam``
+    (:func:`scipy.optimize.brentq`); 0 when even the smallest scale stays below ``target``."""
     lo, hi = _LOG_LAM
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if f(np.exp(mid)) > target:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-10:
-            break
-    return float(np.exp(0.5 * (lo + hi)))
+    g_lo, g_hi = f(np.exp(lo)) - target, f(np.exp(hi)) - target
+    if g_lo < 0:
+        return 0.0
+    if g_hi > 0:
+        return float(np.exp(hi))
+    return float(np.exp(brentq(lambda x: f(np.exp(x)) - target, lo, hi, xtol=1e-6)))
 
 
 def _screen_q(factors: np.ndarray, M: np.ndarray):
@@ -277,6 +281,43 @@ def _move_pair(M: np.ndarray, i: int, j: int, s: float, *, only_i: bool = False)
         M[i], M[j] = c - 0.5 * s * d, c + 0.5 * s * d
 
 
+OVERLAP_KINDS = ("linear", "bayes")
+
+
+def check_overlap_targets(min_overlap, max_overlap, avg_overlap=None, nn_overlap=None,
+                          kind="linear") -> tuple[float, float, float | None, float | None]:
+    """Validate the overlap knobs (shared by :class:`~synthkit.clusters.Archetype` and
+    :func:`~synthkit.clusters.place_centers`); returns them as floats.
+
+    Raises :class:`~synthkit.errors.SpecError` naming the knob and the fix.
+    """
+    def number(name, v, optional=False):
+        if v is None and optional:
+            return None
+        if isinstance(v, bool) or not isinstance(v, Real) or not (0 < float(v) < 1):
+            raise SpecError(f"`{name}` must be {'None or ' if optional else ''}in (0, 1) "
+                            f"(twice a classification error rate), got {v!r}")
+        return float(v)
+
+    lo, hi = number("min_overlap", min_overlap), number("max_overlap", max_overlap)
+    avg, nn = number("avg_overlap", avg_overlap, True), number("nn_overlap", nn_overlap, True)
+    if lo >= hi:
+        raise SpecError(f"`min_overlap` ({lo:g}) must be smaller than `max_overlap` ({hi:g})")
+    if avg is not None and avg >= hi:
+        raise SpecError(f"`avg_overlap` ({avg:g}) must be smaller than `max_overlap` ({hi:g}): the "
+                        "mean of the pairwise overlaps cannot exceed their maximum; lower "
+                        "`avg_overlap` or raise `max_overlap`")
+    if nn is not None and not lo < nn < hi:
+        raise SpecError(f"`nn_overlap` ({nn:g}) must lie between `min_overlap` ({lo:g}) and "
+                        f"`max_overlap` ({hi:g})")
+    if avg is not None and nn is not None:
+        raise SpecError("set one of `avg_overlap` (the mean pairwise overlap) and `nn_overlap` "
+                        "(every nearest-neighbour overlap), not both")
+    if kind not in OVERLAP_KINDS:
+        raise SpecError(f"`overlap` must be one of {list(OVERLAP_KINDS)}, got {kind!r}")
+    return lo, hi, avg, nn
+
+
 def tight_target(min_overlap: float, max_overlap: float) -> tuple[float, float]:
     """The band ``[lo, max_overlap]`` for the closest pair and its midpoint target."""
     lo = max(TIGHT_FRACTION * max_overlap, min_overlap)
@@ -326,6 +367,8 @@ def control_overlap(
     -------
     centers : ndarray (k, p)
     report : OverlapControl
+        ``min_nn_overlap`` is exact for normal clusters under the linear overlap and a
+        certified lower bound otherwise (each cluster's best of its nearest candidates).
 
     Raises
     ------
@@ -342,8 +385,13 @@ def control_overlap(
     >>> 0.045 <= rep.max_overlap <= 0.05
     True
     """
+    min_overlap, max_overlap, avg_overlap, nn_overlap = check_overlap_targets(
+        min_overlap, max_overlap, avg_overlap, nn_overlap, kind)
+    centers, factors = np.asarray(centers, dtype=float), np.asarray(factors, dtype=float)
+    if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(factors))):
+        raise SpecError("`centers` and `factors` must be finite")
     with limit_threads(1):  # many small eigh / solve calls: see synthkit._threads
-        return _control(np.array(centers, dtype=float), np.asarray(factors, dtype=float),
+        return _control(np.array(centers, dtype=float), factors,
                         min_overlap, max_overlap, avg_overlap, nn_overlap, kind, references,
                         min_nn_overlap, max_moves)
 
@@ -375,7 +423,12 @@ def _control_average(M, factors, covs, refs, kind, min_overlap, max_overlap, avg
     for _ in range(max_moves + 1):
         pairs = _Pairs(kind, M, factors, covs, refs, I, J)
         n_eval += pairs.P
-        lam = _bisect_scale(lambda s, pairs=pairs: float(pairs.at(s).mean()), avg)
+        lam = _bisect_scale(lambda s, pairs=pairs: float(pairs.at(s, eps=_ROUGH * avg).mean()), avg)
+        if lam <= 0:
+            raise OverlapError(
+                f"avg_overlap={avg:g} is above the mean overlap these cluster shapes reach even "
+                "with equal centers: lower avg_overlap"
+            )
         M *= lam
         scale *= lam
         pairs = _Pairs(kind, M, factors, covs, refs, I, J)
@@ -385,7 +438,7 @@ def _control_average(M, factors, covs, refs, kind, min_overlap, max_overlap, avg
         Ov[I, J] = Ov[J, I] = ov
         nn = Ov.max(axis=1)
         mx, nn_min = float(ov.max()), float(nn.min())
-        ok_mean = abs(mean / avg - 1.0) <= _AVG_RTOL
+        ok_mean = abs(mean / avg - 1.0) <= _AVG_SOLVE_RTOL
         if ok_mean and mx <= max_overlap and nn_min >= min_overlap:
             return M, OverlapControl(kind, scale, mx, nn_min, mean, moves, n_eval)
         if moves == max_moves:
@@ -429,6 +482,11 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
             n_eval += n
             if lo <= mx <= max_overlap or (lam >= 1.0 and mx <= max_overlap):
                 break
+            if not lam > 0:
+                raise OverlapError(
+                    f"the target {target:.3g} of the closest pair's {name} is above what these "
+                    "cluster shapes reach even with equal centers: lower max_overlap"
+                )
             M *= lam
             scale *= lam
             if exact:
@@ -458,8 +516,10 @@ def _control_max(M, factors, covs, refs, kind, min_overlap, max_overlap, lo, tar
         moves += 1
         i = int(np.argmin(nn))  # the most isolated cluster moves towards its neighbour
         j = int(np.argmax(Ov[i]))
-        level = float(np.sqrt(min_overlap * lo))
-        s = _Pairs(kind, M, factors, covs, refs, [min(i, j)], [max(i, j)]).scale_for(level)[0]
+        pair = _Pairs(kind, M, factors, covs, refs, [min(i, j)], [max(i, j)])
+        reach = float(pair.at(0.0)[0])  # the pair's overlap with equal centers
+        level = float(np.sqrt(min_overlap * min(lo, reach)))
+        s = pair.scale_for(level)[0] if reach > min_overlap else 0.0
         if s <= 0:
             raise OverlapError(
                 f"clusters {i} and {j} differ so much in shape that even with equal centers "
@@ -530,7 +590,10 @@ def _control_nn(M, factors, covs, refs, kind, min_overlap, max_overlap, t, round
     rows = np.arange(M.shape[0])
     I, J = np.minimum(rows, nn_pair), np.maximum(rows, nn_pair)
     nn_pairs = _Pairs(kind, M, factors, covs, refs, I, J)
-    lam = _bisect_scale(lambda s: float(np.median(nn_pairs.at(s))), t)
+    lam = _bisect_scale(lambda s: float(np.median(nn_pairs.at(s, eps=_ROUGH * t))), t)
+    if lam <= 0:
+        raise OverlapError(f"nn_overlap={t:g} is above the overlap these cluster shapes reach even "
+                           "with equal centers: lower nn_overlap")
     M *= lam
     scale *= lam
     for _ in range(rounds):

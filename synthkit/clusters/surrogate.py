@@ -129,9 +129,15 @@ class PairSurrogate:
 
 
 def _tail_quantile(ref: np.ndarray | None, e: float) -> float:
-    """Worst one-sided standardised quantile of a family at level ``e`` (1-D projection)."""
+    """Worst one-sided standardised quantile of a family at level ``e`` (1-D projection).
+
+    The larger of the coordinates' tail quantile and the normal one: a projection of iid
+    coordinates mixes them towards the normal law, so a light-tailed family (uniform) has
+    projections with heavier tails than its coordinates, a heavy-tailed one the reverse.
+    """
+    normal = float(overlap_to_q(2 * e))
     if ref is None:
-        return float(overlap_to_q(2 * e))
+        return normal
     flat = ref.ravel()
     lo, hi = np.quantile(flat, [e, 1 - e])
-    return float(max(hi, -lo))
+    return float(max(hi, -lo, normal))
