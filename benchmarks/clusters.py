@@ -1,6 +1,6 @@
 """Cluster benchmark: synthkit archetypes vs repliclust, side by side.
 
-Prints three tables:
+Prints seven tables:
 
 1. **speed and constraints** for (k, p) in {(3,2), (10,10), (30,10), (10,100),
    (80,5), (100,100)}: median seconds per dataset and the share of datasets
@@ -13,12 +13,37 @@ Prints three tables:
    the fitted rule) for every synthkit family, and for repliclust's families.
 3. **exact vs LDA approximation** on random oblong pairs, and the exact value
    against a Monte Carlo estimate of the minimax rule's error.
+4. **difficulty**: k=5 normal clusters, the requested max overlap at 7 levels
+   geometrically from 1e-4 to 0.3 (min overlap = max / 10), 4 seeds each,
+   n = 200 k + 10 p points, p in {10, 100, 500}; each dataset is clustered by
+   scikit-learn's ``KMeans(k, n_init=50, random_state=0)`` and
+   ``GaussianMixture(k, covariance_type="full", n_init=3, reg_covar=1e-4,
+   max_iter=100, random_state=0)``, the same for both tools. Printed: Spearman's rank
+   correlation of the requested max overlap with 1 - ARI (adjusted Rand index against the
+   true labels), and the mean 1 - ARI per level, per tool, p and clusterer.
+5. **tightness**: k=5 and k=30 (p=10): the closest pair's exact overlap divided by the
+   requested max (quantiles over seeds; the target is [0.9, 1]) and the mean pairwise
+   overlap, both tools.
+6. **average overlap** (``Archetype(avg_overlap=...)``): achieved mean pairwise exact
+   overlap / target, alone and with a max, and the share certified.
+7. **Bayes overlap**: :func:`synthkit.overlap.bayes_overlap` against a Monte Carlo
+   estimate of the quadratic rule's errors on random pairs (p = 2, 10, 50), and the
+   closest pair's Bayes overlap / requested max for ``Archetype(overlap="bayes")``.
+
+Every overlap in tables 1, 4, 5 and 6 is recomputed here from the mixture's means and
+covariances with ``synthkit.overlap.overlap_matrix(means, covs, "exact")``.
 
 Usage::
 
-    python benchmarks/clusters.py            # full (about 10-20 minutes with repliclust)
-    python benchmarks/clusters.py --quick    # a couple of minutes
+    python benchmarks/clusters.py            # full (about 45 minutes with repliclust)
+    python benchmarks/clusters.py --quick    # a few minutes (tables 4-7: under a minute)
     python benchmarks/clusters.py --no-repliclust
+    python benchmarks/clusters.py --tables 4 5 --p 10 100   # some tables, some dimensions
+
+Times of tables 4-7 with repliclust, measured on 2 cores shared with other jobs (one
+BLAS thread): table 4 6 s at p=10, 40 s at p=100 and about 15 minutes at p=500 (the
+Gaussian mixture fits dominate at p=500; ``--p 10 100`` leaves them out); table 5 about
+2 minutes (repliclust's placement of 30 clusters); tables 6 and 7 about a minute.
 
 Both libraries use the same archetype parameters (repliclust's defaults:
 aspect_ref 1.5, aspect_maxmin 2, radius_maxmin 3, imbalance_ratio 2,
@@ -33,20 +58,24 @@ import os
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
+from scipy import stats
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from synthkit._threads import limit_threads  # noqa: E402
 from synthkit.clusters import Archetype  # noqa: E402
 from synthkit.clusters.distributions import FAMILIES  # noqa: E402
 from synthkit.overlap import (  # noqa: E402
+    bayes_overlap,
+    bayes_overlap_matrix,
     empirical_overlap_matrix,
     exact_q,
     lda_q,
     overlap_matrix,
     q_to_overlap,
-    single_thread_blas,
 )
 
 CONFIGS = [(3, 2), (10, 10), (30, 10), (10, 100), (80, 5), (100, 100)]
@@ -139,14 +168,14 @@ def table_speed(n_ds: int, n_rep: int, timeout: float, use_rep: bool) -> list[di
     rows = []
     for k, p in CONFIGS:
         arch = Archetype(n_clusters=k, dim=p, n_samples=n_samples_for(k), min_overlap=MIN_OV,
-                         max_overlap=MAX_OV, on_fail="return")
+                         max_overlap=MAX_OV, on_infeasible="return")
         times, ok, cert = [], 0, 0
         for s in range(n_ds):
             t0 = time.perf_counter()
             ds = arch.sample(seed=1000 + s)
             times.append(time.perf_counter() - t0)
             cert += bool(ds.placement["certified"])
-            with single_thread_blas():
+            with limit_threads(1):
                 ok += meets(ds.mixture.centers, ds.mixture.covariances)
         row = {"k": k, "p": p, "sk_s": statistics.median(times), "sk_ok": ok / n_ds,
                "sk_cert": cert / n_ds, "n": n_ds}
@@ -160,7 +189,7 @@ def table_speed(n_ds: int, n_rep: int, timeout: float, use_rep: bool) -> list[di
                 dt, centers, covs = res
                 rt.append(dt)
                 rn += 1
-                with single_thread_blas():
+                with limit_threads(1):
                     rok += meets(centers, covs)
             row.update(rep_s=statistics.median(rt) if rt else float("nan"),
                        rep_ok=rok / rn if rn else float("nan"), rep_n=rn, rep_timeouts=timeouts)
@@ -274,6 +303,291 @@ def table_exact(n_mc: int):
           f"{worst:.2f} standard errors")
 
 
+# ------------------------------------------------------------------ difficulty (tables 4-7)
+
+SHAPE = {"aspect_ref": 1.5, "aspect_maxmin": 2.0, "radius_maxmin": 3.0, "imbalance_ratio": 2.0}
+DIFF_LEVELS = tuple(float(x) for x in np.geomspace(1e-4, 0.3, 7))
+KMEANS_N_INIT = 50
+GMM = {"covariance_type": "full", "n_init": 3, "reg_covar": 1e-4, "max_iter": 100}
+
+
+def difficulty_n(k: int, p: int) -> int:
+    return 200 * k + 10 * p
+
+
+def _quiet():
+    import contextlib
+    import io
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    return stack
+
+
+def import_repliclust():
+    with _quiet():
+        import repliclust
+    return repliclust
+
+
+def synthkit_mixture(k, p, n, max_ov, seed, **extra):
+    """A synthkit mixture (no points drawn) with the shared shape parameters, band [max/10, max]."""
+    params = {"min_overlap": max_ov / 10, "max_overlap": max_ov, **extra}
+    arch = Archetype(n_clusters=k, dim=p, n_samples=n, distributions=["normal"],
+                     on_infeasible="return", **SHAPE, **params)
+    mixture, placement = arch.sample_mixture(seed=seed)
+    return mixture, placement
+
+
+def repliclust_mixture(rep, k, p, n, max_ov, seed):
+    """repliclust's mixture and group sizes (its own seed), same shape parameters and band."""
+    rep.set_seed(seed)
+    with _quiet():
+        arch = rep.Archetype(n_clusters=k, dim=p, n_samples=n, min_overlap=max_ov / 10,
+                             max_overlap=max_ov, distributions=["normal"], **SHAPE)
+        sizes = arch.groupsize_sampler.sample_group_sizes(arch, n)
+        mm = arch.sample_mixture_model(quiet=True)
+    covs = np.array([ax.T @ np.diag(np.asarray(L) ** 2) @ ax
+                     for ax, L in zip(mm.axes_list, mm.axis_lengths_list, strict=True)])
+    return mm, np.asarray(mm.centers, float), covs, sizes
+
+
+def repliclust_points(mm, sizes):
+    with _quiet():
+        X, y = mm.sample_data(sizes)
+    return np.asarray(X, float), np.asarray(y)
+
+
+def exact_offdiag(centers, covs) -> np.ndarray:
+    """Pairwise exact overlaps (upper triangle, flattened), recomputed here."""
+    with limit_threads(1):
+        ov = overlap_matrix(centers, covs, method="exact")
+    return ov[np.triu_indices(len(centers), 1)]
+
+
+def one_minus_ari(X, y, k) -> dict:
+    """1 - ARI of k-means and of a full-covariance Gaussian mixture (settings in the docstring)."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.mixture import GaussianMixture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings: the score is what counts
+        km = KMeans(k, n_init=KMEANS_N_INIT, random_state=0).fit_predict(X)
+        gm = GaussianMixture(k, random_state=0, **GMM).fit(X).predict(X)
+    return {"kmeans": 1 - adjusted_rand_score(y, km), "gmm": 1 - adjusted_rand_score(y, gm)}
+
+
+def difficulty_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5) -> list[dict]:
+    """One row per (tool, level, seed): requested max, exact max achieved, 1 - ARI per clusterer."""
+    from threadpoolctl import threadpool_limits
+
+    rep = import_repliclust() if use_rep else None
+    n = difficulty_n(k, p)
+    rows = []
+    with threadpool_limits(1):
+        for li, level in enumerate(levels):
+            for s in range(seeds):
+                seed = 10_000 + 100 * li + s
+                mixture, placement = synthkit_mixture(k, p, n, level, seed)
+                X, y = mixture.sample(seed=seed + 50)
+                rows.append({"tool": "synthkit", "p": p, "level": level, "seed": seed,
+                             "exact_max": exact_offdiag(mixture.centers, mixture.covariances).max(),
+                             "certified": bool(placement["certified"]), **one_minus_ari(X, y, k)})
+                if rep is not None:
+                    mm, centers, covs, sizes = repliclust_mixture(rep, k, p, n, level, seed)
+                    X, y = repliclust_points(mm, sizes)
+                    rows.append({"tool": "repliclust", "p": p, "level": level, "seed": seed,
+                                 "exact_max": exact_offdiag(centers, covs).max(), "certified": None,
+                                 **one_minus_ari(X, y, k)})
+    return rows
+
+
+def spearman(x, y) -> float:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if np.ptp(y) == 0:
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def print_difficulty(rows, levels=DIFF_LEVELS):
+    head = (f"{'p':>4} {'tool':>10} {'clusterer':>9} | {'Spearman':>8} | mean 1-ARI at requested max "
+            + " ".join(f"{lv:>7.0e}" for lv in levels))
+    print(head)
+    print("-" * len(head))
+    for p in sorted({r["p"] for r in rows}):
+        for tool in ("synthkit", "repliclust"):
+            part = [r for r in rows if r["p"] == p and r["tool"] == tool]
+            if not part:
+                continue
+            lv = np.array([r["level"] for r in part])
+            for clu in ("kmeans", "gmm"):
+                v = np.array([r[clu] for r in part])
+                means = " ".join(f"{v[lv == x].mean():>7.3f}" for x in levels)
+                print(f"{p:>4} {tool:>10} {clu:>9} | {spearman(lv, v):>+8.2f} | {'':>27} {means}")
+            ratio = np.array([r["exact_max"] for r in part]) / lv
+            med = " ".join(f"{np.median(ratio[lv == x]):>7.2f}" for x in levels)
+            print(f"{p:>4} {tool:>10} {'':>9} | {'':>8} | {'median exact max / requested':>27} {med}")
+
+
+def table_difficulty(dims, seeds, use_rep) -> list[dict]:
+    print(f"\nDifficulty: k=5 normal clusters, shape {SHAPE}, band [max/10, max], {seeds} seeds per "
+          f"level, n = 200 k + 10 p;\n  KMeans(n_init={KMEANS_N_INIT}, random_state=0), "
+          f"GaussianMixture({', '.join(f'{a}={b!r}' for a, b in GMM.items())}, random_state=0); "
+          f"Spearman(requested max, 1 - ARI)")
+    rows = []
+    for p in dims:
+        t0 = time.perf_counter()
+        part = difficulty_rows(p, seeds, use_rep)
+        rows += part
+        print_difficulty(part)
+        print(f"  p={p}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
+def tightness_rows(k, p, levels, seeds, use_rep) -> list[dict]:
+    rep = import_repliclust() if use_rep else None
+    rows = []
+    for level in levels:
+        for s in range(seeds):
+            seed = 20_000 + s
+            mixture, placement = synthkit_mixture(k, p, 500, level, seed)
+            ov = exact_offdiag(mixture.centers, mixture.covariances)
+            rows.append({"tool": "synthkit", "k": k, "level": level, "closest": ov.max() / level,
+                         "mean": ov.mean(), "certified": bool(placement["certified"])})
+            if rep is not None:
+                _, centers, covs, _ = repliclust_mixture(rep, k, p, 500, level, seed)
+                ov = exact_offdiag(centers, covs)
+                rows.append({"tool": "repliclust", "k": k, "level": level, "closest": ov.max() / level,
+                             "mean": ov.mean(), "certified": None})
+    return rows
+
+
+def table_tightness(ks, levels, seeds, use_rep, p=10) -> list[dict]:
+    print(f"\nTightness (p={p}, band [max/10, max], {seeds} seeds): closest pair's exact overlap / "
+          f"requested max (quantiles 10/50/90%; target [0.9, 1]) and mean pairwise exact overlap")
+    head = (f"{'k':>3} {'max':>6} {'tool':>10} | {'q10':>5} {'q50':>5} {'q90':>5} "
+            f"{'in [.9,1]':>9} | {'mean ov (median)':>16}")
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for k in ks:
+        t0 = time.perf_counter()
+        part = tightness_rows(k, p, levels, seeds, use_rep)
+        rows += part
+        for level in levels:
+            for tool in ("synthkit", "repliclust"):
+                sub = [r for r in part if r["level"] == level and r["tool"] == tool]
+                if not sub:
+                    continue
+                c = np.array([r["closest"] for r in sub])
+                q = np.quantile(c, [0.1, 0.5, 0.9])
+                inside = np.mean((c >= 0.9) & (c <= 1 + 1e-9))
+                print(f"{k:>3} {level:>6g} {tool:>10} | {q[0]:>5.2f} {q[1]:>5.2f} {q[2]:>5.2f} "
+                      f"{100 * inside:>8.0f}% | {np.median([r['mean'] for r in sub]):>16.2e}")
+        print(f"  k={k}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
+def table_avg_overlap(targets, seeds, k=10, p=10) -> list[dict]:
+    """Achieved mean pairwise exact overlap / target; 'not available' until the parameter acts."""
+    print(f"\nAverage overlap: Archetype(avg_overlap=target), k={k}, p={p}, {seeds} seeds; "
+          f"achieved mean pairwise exact overlap / target")
+    cases = [(t, None) for t in targets] + [(t, 4 * t) for t in targets]
+    rows = []
+    try:
+        for t, mx in cases:
+            extra = {"avg_overlap": t, "max_overlap": 0.5 if mx is None else mx,
+                     "min_overlap": t / 10}
+            ratios, cert = [], []
+            for s in range(seeds):
+                arch = Archetype(n_clusters=k, dim=p, n_samples=500, distributions=["normal"],
+                                 on_infeasible="return", **SHAPE, **extra)
+                mixture, placement = arch.sample_mixture(seed=30_000 + s)
+                ratios.append(exact_offdiag(mixture.centers, mixture.covariances).mean() / t)
+                cert.append(bool(placement["certified"]))
+            rows.append({"target": t, "max": mx, "ratio": np.array(ratios), "certified": np.mean(cert)})
+    except Exception as exc:  # noqa: BLE001 - the parameter may not be accepted yet
+        print(f"  not available: {type(exc).__name__}: {exc}")
+        return []
+    if not rows or max(abs(np.median(r["ratio"]) - 1) for r in rows) > 0.1:
+        worst = max(rows, key=lambda r: abs(np.median(r["ratio"]) - 1))
+        print(f"  not available: the mean overlap does not follow avg_overlap yet (target "
+              f"{worst['target']:g}: achieved / target median {np.median(worst['ratio']):.2f})")
+        return rows
+    head = f"{'target':>7} {'max':>6} | {'q10':>5} {'q50':>5} {'q90':>5} | {'certified':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        q = np.quantile(r["ratio"], [0.1, 0.5, 0.9])
+        mx = "-" if r["max"] is None else f"{r['max']:g}"
+        print(f"{r['target']:>7g} {mx:>6} | {q[0]:>5.2f} {q[1]:>5.2f} {q[2]:>5.2f} | "
+              f"{100 * r['certified']:>8.0f}%")
+    return rows
+
+
+def _random_cov(rng, p, ratio=10.0):
+    Q, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    return (Q * np.exp(rng.uniform(0, np.log(ratio), p))) @ Q.T
+
+
+def bayes_monte_carlo(mu_i, cov_i, mu_j, cov_j, n, rng) -> tuple[float, float]:
+    """Errors of the quadratic rule (equal weights) on n draws per cluster: overlap and its SE."""
+    di = stats.multivariate_normal(mu_i, cov_i)
+    dj = stats.multivariate_normal(mu_j, cov_j)
+    xi = di.rvs(n, random_state=rng).reshape(n, -1)
+    xj = dj.rvs(n, random_state=rng).reshape(n, -1)
+    e_i = np.mean(dj.logpdf(xi) > di.logpdf(xi))  # ties go to i
+    e_j = np.mean(dj.logpdf(xj) <= di.logpdf(xj))
+    se = np.sqrt(e_i * (1 - e_i) / n + e_j * (1 - e_j) / n)
+    return float(e_i + e_j), float(se)
+
+
+def table_bayes(n_mc, pairs, levels, seeds, k=5, p=10):
+    rng = np.random.default_rng(11)
+    print(f"\nBayes overlap (quadratic rule, equal weights) vs Monte Carlo ({n_mc} points per cluster, "
+          f"{pairs} random oblong pairs per dimension)")
+    head = f"{'p':>4} | {'overlap range':>15} | {'max |exact - MC| / SE':>21}"
+    print(head)
+    print("-" * len(head))
+    for dim in (2, 10, 50):
+        worst, vals = 0.0, []
+        for _ in range(pairs):
+            ci, cj = _random_cov(rng, dim), _random_cov(rng, dim)
+            d = rng.standard_normal(dim)
+            d *= rng.uniform(1.0, 4.0) / np.sqrt(d @ np.linalg.solve((ci + cj) / 2, d))
+            exact = bayes_overlap(np.zeros(dim), ci, d, cj)
+            mc, se = bayes_monte_carlo(np.zeros(dim), ci, d, cj, n_mc, rng)
+            worst = max(worst, abs(exact - mc) / se)
+            vals.append(exact)
+        print(f"{dim:>4} | {min(vals):>6.3f} - {max(vals):>6.3f} | {worst:>21.2f}", flush=True)
+    print(f"\nArchetype(overlap='bayes'), k={k}, p={p}, {seeds} seeds: closest pair's Bayes overlap "
+          f"(equal weights, recomputed) / requested max")
+    try:
+        out = []
+        for level in levels:
+            r = []
+            for s in range(seeds):
+                mixture, _ = synthkit_mixture(k, p, 500, level, 40_000 + s, overlap="bayes")
+                with limit_threads(1):
+                    b = bayes_overlap_matrix(mixture.centers, mixture.covariances)
+                r.append(b[np.triu_indices(k, 1)].max() / level)
+            out.append((level, np.array(r)))
+    except Exception as exc:  # noqa: BLE001 - overlap="bayes" placement may not exist yet
+        print(f"  not available: {type(exc).__name__}: {exc}")
+        return
+    if any(np.median(r) < 0.5 or np.median(r) > 1.01 for _, r in out):
+        print("  not available: the placement does not follow overlap='bayes' yet "
+              + ", ".join(f"(max {lv:g}: median ratio {np.median(r):.2f})" for lv, r in out))
+        return
+    for level, r in out:
+        q = np.quantile(r, [0.1, 0.5, 0.9])
+        print(f"  max {level:g}: q10 {q[0]:.2f}, median {q[1]:.2f}, q90 {q[2]:.2f}; "
+              f"in [0.9, 1]: {100 * np.mean((r >= 0.9) & (r <= 1 + 1e-9)):.0f}%")
+
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer datasets and points")
@@ -281,18 +595,38 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", type=int, default=None, help="synthkit datasets per config")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds allowed per repliclust dataset")
+    ap.add_argument("--tables", type=int, nargs="+", default=list(range(1, 8)),
+                    help="tables to print (1-7, default all)")
+    ap.add_argument("--p", type=int, nargs="+", default=None,
+                    help="dimensions of the difficulty table (default 10 100 500; --quick: 10)")
     args = ap.parse_args(argv)
     use_rep = not args.no_repliclust and have_repliclust()
     n_ds = args.datasets or (3 if args.quick else 10)
     n_rep = 1 if args.quick else 3
     timeout = args.timeout or (60.0 if args.quick else 300.0)
+    tables = set(args.tables)
     print(f"synthkit cluster benchmark ({'quick' if args.quick else 'full'}); repliclust "
           f"{'installed' if use_rep else 'not run'}; {os.cpu_count()} CPUs\n")
-    print_speed_header(use_rep)
-    table_speed(n_ds, n_rep, timeout, use_rep)
-    table_calibration(40_000 if args.quick else 200_000, (2,) if args.quick else (2, 5),
-                      use_rep, timeout)
-    table_exact(50_000 if args.quick else 400_000)
+    if 1 in tables:
+        print_speed_header(use_rep)
+        table_speed(n_ds, n_rep, timeout, use_rep)
+    if 2 in tables:
+        table_calibration(40_000 if args.quick else 200_000, (2,) if args.quick else (2, 5),
+                          use_rep, timeout)
+    if 3 in tables:
+        table_exact(50_000 if args.quick else 400_000)
+    if 4 in tables:
+        dims = args.p or ([10] if args.quick else [10, 100, 500])
+        table_difficulty(dims, 2 if args.quick else 4, use_rep)
+    if 5 in tables:
+        t0 = time.perf_counter()
+        table_tightness((5, 30), (0.001, 0.01, 0.05, 0.2), 3 if args.quick else 10, use_rep)
+        print(f"  table 5: {time.perf_counter() - t0:.0f} s")
+    if 6 in tables:
+        table_avg_overlap((0.002, 0.01, 0.03), 3 if args.quick else 10)
+    if 7 in tables:
+        table_bayes(20_000 if args.quick else 200_000, 3 if args.quick else 5, (0.01, 0.05),
+                    3 if args.quick else 10)
     return 0
 
 
