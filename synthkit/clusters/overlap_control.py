@@ -65,7 +65,7 @@ __all__ = ["OVERLAP_KINDS", "TIGHT_FRACTION", "OverlapControl", "check_overlap_t
            "control_overlap", "tight_target"]
 
 _AVG_SOLVE_RTOL = 0.01  # the mean is solved to this relative accuracy (the promise is 5%)
-_LOG_LAM = (-12.0, 6.0)  # bisection bracket of log(lam)
+_LOG_LAM = (-12.0, 6.0)  # bracket of log(lam) for the common scale
 _ROUGH = 1e-3  # accuracy of the Bayes integrals while searching a scale, relative to the level
 
 
@@ -139,8 +139,8 @@ class _Pairs:
         if self.closed:
             return out
         for e, c in enumerate(self.cert):
-            if c is not None and c.gap > 0:
-                out[e] = float(c.at_scale(lam[e]))
+            if c is not None:  # equal centers (no direction): the clusters overlap completely
+                out[e] = float(c.at_scale(lam[e])) if c.gap > 0 else 1.0
         return out
 
     def grid(self, lam: np.ndarray, eps: float) -> np.ndarray:
