@@ -63,9 +63,11 @@ def mp_median(beta: float) -> float:
         raise SpecError(f"`beta` must be in (0, 1], got {beta!r}")
     a, b = (1 - math.sqrt(beta)) ** 2, (1 + math.sqrt(beta)) ** 2
 
+    def density(t: float) -> float:  # 0 at t = 0 (beta = 1: an integrable 1/sqrt(t) singularity)
+        return math.sqrt(max((b - t) * (t - a), 0.0)) / (2 * math.pi * beta * t) if t > 0 else 0.0
+
     def cdf(x: float) -> float:
-        return integrate.quad(lambda t: math.sqrt(max((b - t) * (t - a), 0.0)) / (2 * math.pi * beta * t),
-                              a, x, limit=200)[0]
+        return integrate.quad(density, a, x, limit=200)[0]
 
     return float(optimize.brentq(lambda x: cdf(x) - 0.5, a, b, xtol=1e-12))
 
