@@ -75,7 +75,7 @@ def _cases(df: pd.DataFrame) -> dict[str, np.ndarray]:
         "year(d) == 2021": _b(d.dt.year == 2021),
         "month(d) between 3 and 5": _b(d.dt.month.between(3, 5)),
         "day(d) >= 28": _b(d.dt.day >= 28),
-        "weekday(d) >= 5": _b(d.dt.dayofweek >= 5),
+        "weekday(d) >= 5": _b(d.dt.day_of_week >= 5),
         "days_between(d, e) > 30.5": _b(days > 30.5),
         "days_between(d, e) < 0": _b(days < 0),
         "days_between('2020-01-01', d) <= 365": _b((d - pd.Timestamp("2020-01-01")).dt.total_seconds()

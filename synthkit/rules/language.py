@@ -1090,9 +1090,9 @@ class _Evaluator:
     def date_part(self, name: str, value: Any, node: Node) -> Any:
         stamps = self.dates(value, node, f"{name}()")
         if isinstance(stamps, pd.Timestamp):
-            part = stamps.dayofweek if name == "weekday" else getattr(stamps, name)
+            part = stamps.day_of_week if name == "weekday" else getattr(stamps, name)
             return np.float64(part)
-        part = stamps.dayofweek if name == "weekday" else getattr(stamps, name)
+        part = stamps.day_of_week if name == "weekday" else getattr(stamps, name)
         out = np.array(part, dtype=np.float64)
         out[np.asarray(stamps.isna())] = np.nan
         return out if np.ndim(value) else out[0]
