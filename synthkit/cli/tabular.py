@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -34,12 +35,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "sample", help="draw rows from a saved model",
                     description="Draw synthetic rows from a model file written by `synthkit fit`.",
                     examples=["synthkit sample wine.json -n 1000 -o synthetic.csv --seed 1",
-                              "synthkit sample wine.json -n 1000000 -o big.parquet --workers 2"])
+                              "synthkit sample wine.json -n 1000000 -o big.parquet --workers 2",
+                              "synthkit sample wine.json -n 100000000 -o big/ --format parquet --seed 1",
+                              "synthkit sample wine.json -n 1000000000 -o /shared/big/ --seed 1 "
+                              "--scheduler tcp://10.0.0.5:8786"])
     p.add_argument("model", help="model file written by `synthkit fit`")
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
-    add_output(p, "the synthetic table (.csv or .parquet)", folder=False)
+    add_output(p, "the synthetic table (.csv or .parquet); a folder (a path ending in '/', an existing "
+                  "folder, or --format parquet without a .parquet suffix) receives a partitioned Parquet "
+                  "dataset, written part by part (restartable: re-run the same command to finish it)",
+               folder=False)
+    p.add_argument("--format", choices=["csv", "parquet"], default=None,
+                   help="output format (default: from the file suffix; a folder: parquet)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
-    p.add_argument("--workers", type=int, default=1, help="threads drawing blocks (same output)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="threads drawing blocks (default 1; same output); for a partitioned dataset the "
+                        "threads or processes of the local scheduler (default: one per core)")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="parts of a partitioned dataset (default: about 3 million rows each)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|processes|threads",
+                   help="where a partitioned dataset is drawn: threads in this process (default), "
+                        "'processes', or a Dask scheduler address tcp://host:port (default: "
+                        "$DASK_SCHEDULER_ADDRESS when set); the folder must be shared with the workers")
     add_progress(p)
     p.set_defaults(func=cmd_sample)
 
@@ -111,16 +128,57 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _partitioned_output(output: str, fmt: str | None) -> bool:
+    """Whether ``output`` names a partitioned dataset's folder (see ``synthkit sample --help``)."""
+    from pathlib import Path
+
+    folder = output.endswith(("/", os.sep)) or Path(output).is_dir()
+    return folder or (fmt == "parquet" and Path(output).suffix.lower() != ".parquet")
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..api import load
+    from ..errors import SpecError
     from ..io import check_output_path, write_table
 
+    if _partitioned_output(args.output, args.format):
+        if args.format == "csv":
+            raise SpecError(f"{args.output!r} is a folder: a partitioned dataset is Parquet; give "
+                            "--format parquet, or a .csv file name")
+        return _sample_partitioned(args)
+    if args.partitions is not None or args.scheduler is not None:
+        raise SpecError("--partitions and --scheduler apply to a partitioned dataset: give a folder "
+                        "(e.g. -o out/ --format parquet)")
+    if args.format is not None and not args.output.lower().endswith(f".{args.format}"):
+        raise SpecError(f"--format {args.format} does not match {args.output!r}: name the file "
+                        f"*.{args.format}")
     model = load(args.model)
     check_output_path(args.output, parents=args.mkdir)
-    ds = model.sample(args.rows, seed=args.seed, workers=args.workers, progress=args.progress)
+    ds = model.sample(args.rows, seed=args.seed, workers=args.workers or 1, progress=args.progress)
     path = write_table(ds.frame, args.output)
     print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
     _print_rules_report(ds)
+    return 0
+
+
+def _sample_partitioned(args: argparse.Namespace) -> int:
+    """Write a partitioned Parquet dataset (:func:`synthkit.scale.sample_to_parquet`)."""
+    from pathlib import Path
+
+    from ..api import load
+    from ..errors import DataError
+    from ..scale import sample_to_parquet
+
+    model = load(args.model)
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        if not args.mkdir:
+            raise DataError(f"cannot write {args.output!r}: the folder {str(out.parent)!r} does not exist; "
+                            "create it first, or ask for it to be created (--mkdir)")
+        out.parent.mkdir(parents=True, exist_ok=True)
+    result = sample_to_parquet(model, args.rows, out, seed=args.seed, partitions=args.partitions,
+                               scheduler=args.scheduler, workers=args.workers, progress=args.progress)
+    print(result.summary())
     return 0
 
 

@@ -54,6 +54,15 @@ A model whose blocks depend on the whole sample (Cholesky's exact whitening)
 returns that state from ``_prepare_sample(n, root, workers)``; it is computed
 once per sample and handed to every block in ``request.state`` (without rules; with
 rules each round is whitened on its own).
+
+Every sample is therefore two steps: :func:`prepare_sample` settles, once, what the blocks
+share (the pilot round's rate, the whole-sample state) in a small picklable
+:class:`SamplePlan`, and the blocks of any range ``[start, stop)`` are drawn from that plan
+alone (:func:`blocks_frame`). ``sample``, ``iter_chunks``, ``sample_block`` and the partitions
+of :mod:`synthkit.scale` all run these two steps. A partition's columns have one dtype each,
+fixed by the schema (:func:`output_meta`); the in-memory frame keeps the dtypes its values
+give (``int64`` unless a value is missing) and equals the partitions once cast
+(:func:`cast_to_meta`).
 """
 
 from __future__ import annotations
@@ -76,8 +85,9 @@ from ..schema import cast_series
 from ..seeding import BLOCK_ROWS, PILOT_STREAM, block_generator, child_seed
 from ._generated import check_not_generated, generated_series, generated_values, table_schema
 
-__all__ = ["BlockRequest", "block", "block_values", "sample_block", "sample_frame", "sample_with_report",
-           "iter_chunks", "values_to_frame", "compiled_rules", "rule_plan", "PROGRESS_MIN_ROWS",
+__all__ = ["BlockRequest", "SamplePlan", "prepare_sample", "blocks_frame", "output_meta", "cast_to_meta",
+           "block", "block_values", "sample_block", "sample_frame", "sample_with_report", "iter_chunks",
+           "values_to_frame", "compiled_rules", "rule_plan", "PROGRESS_MIN_ROWS",
            "MIN_ACCEPTANCE", "ROUND_MAX_ROWS", "MAX_ROUNDS", "ROUND_EXTRA", "PILOT_ROWS",
            "PILOT_MIN_ROWS", "VERDICT_ROWS", "PILOT_STREAM", "CONDITION_MAX_MASS", "ROUND_SPARE"]
 
@@ -682,13 +692,7 @@ def sample_block(model, b: Any, root: np.random.SeedSequence, n: int | None = No
     rows = min(BLOCK_ROWS, n - b * BLOCK_ROWS)
     if rows <= 0:
         raise SpecError(f"`b` must be a block index in [0, {-(-n // BLOCK_ROWS)}) for n={n}, got {b}")
-    _check_conditions(model, conditions)
-    plan = rule_plan(model, conditions)
-    if plan is None:
-        state = model._sampler()._prepare_sample(n, root, 1)
-        return block(model, b, root, rows, conditions=conditions, state=state)
-    _pilot(model, plan, root, n, conditions)
-    return _frame_of(model, [_ruled_block(model, plan, b, root, rows, conditions)])
+    return blocks_frame(model, prepare_sample(model, n, root, conditions), b, b + 1, public=False)
 
 
 def _check_conditions(model, conditions: dict | None) -> None:
@@ -711,27 +715,184 @@ def _check_conditions(model, conditions: dict | None) -> None:
         raise SpecError("`conditions` are not supported by stratified models; fit with stratify=None")
 
 
-def _iter_blocks(model, n: int, root, conditions, workers: int, plan: RulePlan | None) -> Iterator[BlockOut]:
-    """The sample's blocks in order, ``n`` rows in all (block ``b``: ``min(BLOCK_ROWS, n - b BLOCK_ROWS)``
-    rows)."""
+@dataclass(frozen=True)
+class SamplePlan:
+    """What every block of one sample of ``n`` rows under ``root`` shares (:func:`prepare_sample`).
+
+    A small picklable record: the row count, the root seed, the ``conditions``, the model's
+    whole-sample ``state`` (``_prepare_sample``: Cholesky's exact whitening, else None) and, for a
+    model with rules, the pilot round's acceptance rate (``pilot_rate`` over ``pilot_rows`` draws,
+    None below :data:`PILOT_MIN_ROWS` rows), which sizes every block's first round.
+    """
+
+    n: int
+    root: np.random.SeedSequence
+    conditions: dict | None = None
+    state: Any = None
+    ruled: bool = False
+    pilot_rate: float | None = None
+    pilot_rows: int = 0
+
+    @property
+    def blocks(self) -> int:
+        """Blocks of the sample: ``ceil(n / BLOCK_ROWS)``."""
+        return -(-self.n // BLOCK_ROWS)
+
+    def rows_of(self, b: int) -> int:
+        """Rows of block ``b``: ``min(BLOCK_ROWS, n - b BLOCK_ROWS)``."""
+        return min(BLOCK_ROWS, self.n - b * BLOCK_ROWS)
+
+
+def prepare_sample(model, n: int, root: np.random.SeedSequence, conditions: dict | None = None,
+                   workers: int = 1) -> SamplePlan:
+    """Settle what the blocks of a sample of ``n`` rows share, once, before drawing any block.
+
+    Checks ``conditions``; with rules, draws the pilot round (key ``(PILOT_STREAM, 0)``) whose
+    acceptance rate sizes every block's first round; without rules, asks the model for its
+    whole-sample state (``_prepare_sample(n, root, workers)``, computed by ``workers`` threads).
+    Every block of the sample is then :func:`blocks_frame` of this plan, on any thread or machine.
+
+    Examples
+    --------
+    >>> import numpy as np, synthkit
+    >>> m = synthkit.declare({"x": {"distribution": "normal"}}, strategy="montecarlo")
+    >>> plan = prepare_sample(m, 100_000, np.random.SeedSequence(0))
+    >>> plan.blocks, plan.rows_of(1)
+    (2, 34464)
+    """
+    n = check_n(n)
     _check_conditions(model, conditions)
-    sizes = [(b, min(BLOCK_ROWS, n - s)) for b, s in enumerate(range(0, n, BLOCK_ROWS))]
-    if plan is None:
-        state = model._sampler()._prepare_sample(n, root, workers)
+    rules = rule_plan(model, conditions)
+    conditions = conditions or None
+    if rules is None:
+        state = model._sampler()._prepare_sample(n, root, check_workers(workers))
+        return SamplePlan(n, root, conditions, state)
+    _pilot(model, rules, root, n, conditions)
+    return SamplePlan(n, root, conditions, None, True, rules.pilot_rate, rules.pilot_rows)
 
-        def draw(br: tuple[int, int]) -> BlockOut:
-            return BlockOut(block_values(model, br[0], root, br[1], conditions=conditions, state=state))
-    else:
-        _pilot(model, plan, root, n, conditions)
 
-        def draw(br: tuple[int, int]) -> BlockOut:
-            return _ruled_block(model, plan, br[0], root, br[1], conditions)
+def _rules_of(model, plan: SamplePlan) -> RulePlan | None:
+    """The model's rule plan for ``plan``'s sample (its pilot's rate included), or None."""
+    if not plan.ruled:
+        return None
+    rules = rule_plan(model, plan.conditions)
+    rules.pilot_rate, rules.pilot_rows = plan.pilot_rate, plan.pilot_rows
+    return rules
 
-    if workers == 1 or len(sizes) == 1:
-        yield from map(draw, sizes)
+
+def _iter_blocks(model, plan: SamplePlan, start: int, stop: int, workers: int = 1) -> Iterator[BlockOut]:
+    """Blocks ``start .. stop - 1`` of ``plan``'s sample, in order (block ``b``: ``plan.rows_of(b)`` rows)."""
+    if not 0 <= start < stop <= plan.blocks:
+        raise SpecError(f"the block range must lie in [0, {plan.blocks}] and hold a block, got "
+                        f"[{start}, {stop})")
+    rules = _rules_of(model, plan)
+    root, conditions = plan.root, plan.conditions
+
+    def draw(b: int) -> BlockOut:
+        if rules is None:
+            return BlockOut(block_values(model, b, root, plan.rows_of(b), conditions=conditions,
+                                         state=plan.state))
+        return _ruled_block(model, rules, b, root, plan.rows_of(b), conditions)
+
+    if workers == 1 or stop - start == 1:
+        yield from map(draw, range(start, stop))
     else:
         with ThreadPoolExecutor(workers) as pool:
-            yield from pool.map(draw, sizes)
+            yield from pool.map(draw, range(start, stop))
+
+
+def _frame_of_blocks(model, plan: SamplePlan, blocks: list[BlockOut]) -> pd.DataFrame:
+    """The typed frame (internal names) of consecutive blocks (or parts of blocks) of ``plan``'s sample."""
+    if plan.ruled:
+        return _frame_of(model, blocks)
+    d = len(blocks[0].values)
+    return values_to_frame(model, [np.concatenate([p.values[j] for p in blocks]) if len(blocks) > 1
+                                   else blocks[0].values[j] for j in range(d)])
+
+
+def blocks_frame(model, plan: SamplePlan, start_block: int, stop_block: int, *, workers: int = 1,
+                 public: bool = True) -> pd.DataFrame:
+    """Blocks ``start_block .. stop_block - 1`` of ``plan``'s sample as one typed frame.
+
+    These are rows ``[start_block BLOCK_ROWS, min(stop_block BLOCK_ROWS, n))`` of
+    ``model.sample(n, seed).frame``, equal to them value for value (index from 0; a column's
+    dtype may follow its values, as in memory: ``int64`` unless a value is missing), with the
+    table's public column names (``public=False``: internal names). A partition of a
+    partitioned sample is one such frame cast to :func:`output_meta`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, synthkit
+    >>> m = synthkit.declare({"x": {"distribution": "normal"}}, strategy="montecarlo")
+    >>> root = np.random.SeedSequence(0)
+    >>> plan = prepare_sample(m, 100_000, root)
+    >>> whole = m.sample(100_000, seed=root).frame
+    >>> blocks_frame(m, plan, 1, 2).equals(whole.iloc[BLOCK_ROWS:].reset_index(drop=True))
+    True
+    """
+    workers = check_workers(workers)
+    frame = _frame_of_blocks(model, plan, list(_iter_blocks(model, plan, int(start_block), int(stop_block),
+                                                            workers)))
+    return output_schema(model).relabel(frame) if public else frame
+
+
+def _meta_dtype(col) -> Any:
+    """The one dtype of a column in every partition: the schema's, nullable where it allows nulls."""
+    dtype = str(col.dtype)
+    nullable = float(col.null_fraction) > 0
+    if dtype == "category":
+        return pd.CategoricalDtype(pd.Index(col.categories or []))
+    if dtype.lower() in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        return dtype.capitalize().replace("Uint", "UInt") if nullable or dtype[0] in "IU" else dtype
+    if dtype in ("bool", "boolean"):
+        return "boolean" if nullable or dtype == "boolean" else "bool"
+    if dtype.startswith("datetime64") or dtype.startswith("float"):
+        return dtype
+    if any(not isinstance(c, str) for c in col.categories or []):
+        return "object"  # labels of mixed types stay Python objects
+    return pd.StringDtype("pyarrow")  # text: one nullable string type in frames, Dask and Parquet
+
+
+def output_meta(model) -> pd.DataFrame:
+    """The empty frame of a partitioned sample: public names, one dtype per column fixed by the schema.
+
+    A column's dtype is its schema dtype (:func:`output_schema`) made nullable where the schema
+    lets it hold nulls (``null_fraction > 0``: ``int64 -> Int64``, ``bool -> boolean``); text
+    is ``string[pyarrow]`` (the type Dask and Parquet give text; the in-memory frame holds it as
+    ``object``). An in-memory sample's dtype may instead follow its values (a column
+    with rules is ``int64`` unless a value is missing); a partitioned sample equals the in-memory
+    one cast by :func:`cast_to_meta`.
+
+    Examples
+    --------
+    >>> import synthkit
+    >>> m = synthkit.declare({"k": {"distribution": "poisson", "params": {"mu": 2}}}, strategy="montecarlo")
+    >>> output_meta(m).dtypes.astype(str).to_dict()
+    {'k': 'int64'}
+    """
+    schema = output_schema(model)
+    meta = pd.DataFrame({col.name: pd.Series([], dtype=_meta_dtype(col)) for col in schema})
+    return schema.relabel(meta)
+
+
+def cast_to_meta(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``meta``'s columns, each cast to ``meta``'s dtype where it differs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> meta = pd.DataFrame({"k": pd.Series([], dtype="Int64")})
+    >>> cast_to_meta(pd.DataFrame({"k": [1, 2]}), meta).dtypes.astype(str).tolist()
+    ['Int64']
+    """
+    if list(frame.columns) != list(meta.columns):
+        raise SpecError(f"the frame's columns {list(frame.columns)} are not the sample's "
+                        f"{list(meta.columns)}")
+    out = {}
+    for c, dtype in meta.dtypes.items():
+        s = frame[c]
+        out[c] = s if s.dtype == dtype else s.astype(dtype)
+    return pd.DataFrame(out, index=frame.index, columns=meta.columns, copy=False)
 
 
 def _frame_of(model, blocks: list[BlockOut]) -> pd.DataFrame:
@@ -778,15 +939,15 @@ def sample_with_report(model, n: int, root: np.random.SeedSequence, *, condition
     workers = check_workers(workers)
     d = n_output_columns(model)
     check_rows_memory(n, d)
-    plan = rule_plan(model, conditions)
+    plan = prepare_sample(model, n, root, conditions, workers)
     outs: list[np.ndarray] | None = None
     parts: list[BlockOut] = []
     start = 0
     bar = progress_bar(n, progress)
     try:
-        for out in _iter_blocks(model, n, root, conditions, workers, plan):
+        for out in _iter_blocks(model, plan, 0, plan.blocks, workers):
             rows = out.rows
-            if plan is not None:
+            if plan.ruled:
                 parts.append(out)
             else:
                 if outs is None:
@@ -797,9 +958,9 @@ def sample_with_report(model, n: int, root: np.random.SeedSequence, *, condition
             bar.update(rows)
     finally:
         bar.close()
-    if plan is None:
+    if not plan.ruled:
         return values_to_frame(model, outs), None
-    return _frame_of(model, parts), _report(model, plan, parts, n)
+    return _frame_of(model, parts), _report(model, _rules_of(model, plan), parts, n)
 
 
 def sample_frame(model, n: int, root: np.random.SeedSequence, *, conditions: dict | None = None,
@@ -842,19 +1003,16 @@ def iter_chunks(model, n: int, root: np.random.SeedSequence, chunk_rows: int, *,
     workers = check_workers(workers)
     d = n_output_columns(model)
     check_rows_memory(min(n, chunk_rows), d)
-    plan = rule_plan(model, conditions)
+    plan = prepare_sample(model, n, root, conditions, workers)
     bar = progress_bar(n, progress)
     buffer: list[BlockOut] = []
     buffered = 0
 
     def frame_of(pieces: list[BlockOut]) -> pd.DataFrame:
-        if plan is not None:
-            return _frame_of(model, pieces)
-        return values_to_frame(model, [np.concatenate([p.values[j] for p in pieces]) if len(pieces) > 1
-                                       else pieces[0].values[j] for j in range(d)])
+        return _frame_of_blocks(model, plan, pieces)
 
     try:
-        for out in _iter_blocks(model, n, root, conditions, workers, plan):
+        for out in _iter_blocks(model, plan, 0, plan.blocks, workers):
             bar.update(out.rows)
             buffer.append(BlockOut(out.values, out.frame))
             buffered += out.rows
