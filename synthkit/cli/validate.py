@@ -19,13 +19,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Validate SYNTH against REAL and print a summary. Exit status 0 when every "
                     "check passes, 1 when any fails, 2 on bad input.",
         examples=["synthkit validate sklearn:wine synthetic.csv --target target --html report.html",
+                  "synthkit validate real.parquet out/synthetic/ --html report.html",
                   "synthkit validate wine.json synthetic.csv --checks marginals,dependence",
                   "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet",
                   "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --checks rules"],
     )
     p.add_argument("real", help=f"the reference: {TABLE_HELP}, a saved model (.json) or a recipe "
                                 "(.yaml)")
-    p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP}")
+    p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP}, or a directory of Parquet parts "
+                                 "(validated in one pass over its row batches, never loaded whole)")
     p.add_argument("--holdout", default=None,
                    help=f"real rows not used for fitting ({TABLE_HELP}): privacy baseline and "
                         "utility test set")
@@ -67,7 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if out:
             check_output_path(out, parents=args.mkdir)
     reference = _load_reference(args.real)
-    synth = load_table(args.synth)
+    synth = args.synth if Path(args.synth).is_dir() else load_table(args.synth)
     holdout = load_table(args.holdout) if args.holdout else None
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,

@@ -52,7 +52,8 @@ import pandas as pd
 from .._progress import check_progress, progress_bar
 from .._version import __version__
 from ..errors import DataError, SpecError
-from ..io import to_jsonable
+from ..io import parse_json, to_jsonable
+from ..parquet_dataset import FORMAT, FORMAT_VERSION, MANIFEST, PART_RE, SUCCESS, read_manifest
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, seed_to_json
 from ..strategies._engine import PROGRESS_MIN_ROWS, check_n, output_meta, output_schema, prepare_sample
 from .partitioned import ModelRef, _check_fitted, partition_frame, partition_layout
@@ -61,15 +62,8 @@ from .schedulers import import_dask, resolve_runner
 __all__ = ["ParquetResult", "sample_to_parquet", "read_dataset", "dataset_hash", "frame_hash",
            "read_manifest", "MANIFEST", "SUCCESS", "FORMAT_VERSION", "FOOTER_KEY"]
 
-#: The manifest's file name.
-MANIFEST = "_manifest.json"
-#: Written last (JSON: the manifest's name, sha256 and the rows): its presence marks a complete dataset.
-SUCCESS = "_SUCCESS"
-#: Version of the manifest and footer format.
-FORMAT_VERSION = 1
 #: The key of a part's entry in its Parquet footer's key-value metadata.
 FOOTER_KEY = b"synthkit"
-_PART_RE = re.compile(r"part-(\d{5,})\.parquet")
 _TEMP_RE = re.compile(r"\.(part-\d{5,}\.parquet|_SUCCESS|_manifest\.json)\.tmp-[0-9a-f]{32}")
 
 
@@ -163,21 +157,6 @@ def _rechunked(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 
 # ------------------------------------------------------------------------------- reading
-def read_manifest(path: str | os.PathLike) -> dict | None:
-    """The manifest of the complete dataset in ``path`` (None without ``_SUCCESS``)."""
-    file = Path(path) / MANIFEST
-    if not (Path(path) / SUCCESS).is_file():
-        return None
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{file}: unreadable manifest ({exc}); re-run sample_to_parquet to rewrite "
-                        "it") from None
-    if not isinstance(doc, dict) or doc.get("format") != "synthkit-parquet" or "parts" not in doc:
-        raise DataError(f"{file} is not a synthkit dataset manifest")
-    return doc
-
-
 def _part_files(path: Path, complete: bool) -> tuple[list[Path], dict | None]:
     if not path.is_dir():
         raise DataError(f"{path} is not a directory holding a partitioned dataset")
@@ -188,7 +167,7 @@ def _part_files(path: Path, complete: bool) -> tuple[list[Path], dict | None]:
         raise DataError(f"{path} has no {SUCCESS} marker: the dataset is incomplete (an interrupted "
                         "run?). Re-run sample_to_parquet with the same arguments to finish it, or pass "
                         "complete=False to read the parts present")
-    names = sorted((f for f in os.listdir(path) if _PART_RE.fullmatch(f)), key=lambda f: int(f[5:-8]))
+    names = sorted((f for f in os.listdir(path) if PART_RE.fullmatch(f)), key=lambda f: int(f[5:-8]))
     return [path / f for f in names], None
 
 
@@ -266,7 +245,7 @@ def _footer_entry(file: Path) -> tuple[dict, int]:
     import pyarrow.parquet as pq
 
     md = pq.read_metadata(file)
-    entry = json.loads((md.metadata or {})[FOOTER_KEY])
+    entry = parse_json((md.metadata or {})[FOOTER_KEY].decode("utf-8"), f"the footer of {file}")
     return entry, md.num_rows
 
 
@@ -330,7 +309,7 @@ def _prepare_directory(path: Path) -> None:
         return
     names = os.listdir(path)
     ours = (MANIFEST, SUCCESS)
-    foreign = sorted(f for f in names if not (f in ours or _PART_RE.fullmatch(f) or _TEMP_RE.fullmatch(f)))
+    foreign = sorted(f for f in names if not (f in ours or PART_RE.fullmatch(f) or _TEMP_RE.fullmatch(f)))
     if foreign:
         shown = foreign[:5] + (["..."] if len(foreign) > 5 else [])
         raise DataError(f"{path} holds files this writer did not make ({', '.join(shown)}); write to an "
@@ -456,7 +435,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
     (path / MANIFEST).unlink(missing_ok=True)
     wanted = {e["name"] for e in entries}
     for f in os.listdir(path):
-        if _PART_RE.fullmatch(f) and f not in wanted:
+        if PART_RE.fullmatch(f) and f not in wanted:
             os.unlink(path / f)
     done: dict[str, dict] = {}
     for e in entries:
@@ -486,7 +465,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
         done[w["name"]] = w
     parts = [done[e["name"]] for e in entries]
     keys = ("name", "rows", "blocks", "row_range", "spec", "data_hash", "bytes")
-    manifest = {"format": "synthkit-parquet", "format_version": FORMAT_VERSION,
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "synthkit_version": __version__, "n": n, "rows": n, "block_rows": BLOCK_ROWS,
                 "seed": spec["seed"], "model_hash": ref.hash, "conditions": spec["conditions"],
                 "schema": _schema_record(meta), "rows_per_part": [p["rows"] for p in parts],

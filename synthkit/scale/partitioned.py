@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
-from ..io import to_jsonable
+from ..io import parse_json, to_jsonable
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
 from ..strategies._engine import SamplePlan, blocks_frame, cast_to_meta, check_n, output_meta, prepare_sample
 
@@ -111,7 +111,7 @@ class ModelRef:
                 if model is None:
                     from ..strategies.base import Strategy
 
-                    model = _MODELS[self.hash] = Strategy.from_dict(json.loads(self.document))
+                    model = _MODELS[self.hash] = Strategy.from_dict(parse_json(self.document, "a model"))
             self._model = model
         return self._model
 

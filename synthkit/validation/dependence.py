@@ -13,6 +13,7 @@ Numeric pairs (continuous, integer, datetime)
     (:class:`~synthkit.validation.summaries.PairwiseMoments`); Spearman is Pearson
     on average ranks (each column ranked over its non-missing values); Kendall's
     tau-b (Kendall 1945) is computed with ``scipy.stats.kendalltau`` on a seeded
+    (:func:`synthkit.validation.rowplan.synth_rows` on the synthetic side)
     row subsample of at most :data:`KENDALL_ROWS` rows per table (it costs
     O(n log n) per pair). For each method:
 
@@ -61,6 +62,7 @@ Label-numeric pairs
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -69,6 +71,7 @@ from ..seeding import as_generator
 from .checks import Check, bonferroni_level, z_value
 from .marginals import tv_allowance, tv_distance
 from .prepare import ColumnPair, PreparedTables
+from .rowplan import KENDALL, synth_rows
 from .summaries import GroupMoments, PairwiseMoments
 
 __all__ = [
@@ -80,6 +83,8 @@ __all__ = [
     "contingency_counts",
     "correlation_variance",
     "dependence_test_count",
+    "SynthDependence",
+    "synth_dependence",
     "dependence_checks",
 ]
 
@@ -410,6 +415,71 @@ def _matrix_checks(method: str, names: list[str], rr: np.ndarray, rs: np.ndarray
     return out
 
 
+@dataclass
+class SynthDependence:
+    """What the pair checks read of the synthetic table.
+
+    Built exactly from the arrays of a :class:`PreparedTables` (:func:`synth_dependence`) or
+    from the one-pass summaries of a partitioned table
+    (:mod:`synthkit.validation.streaming`); :func:`dependence_checks` is the same code either way.
+
+    Attributes
+    ----------
+    pearson, spearman : ndarray or None
+        Pairwise-complete matrices of the numeric columns (``None`` below two columns).
+    complete : ndarray or None
+        Pairwise-complete row counts of the numeric columns.
+    kendall_rows : ndarray or None
+        The numeric columns of the Kendall subsample (:func:`synthkit.validation.rowplan.synth_rows`).
+    contingency : dict
+        ``(a, b) -> `` :func:`contingency_counts` of each label pair.
+    groups : dict
+        ``(label, numeric) -> `` :class:`GroupMoments` (shifted by the reference's mean).
+    """
+
+    pearson: np.ndarray | None = None
+    spearman: np.ndarray | None = None
+    complete: np.ndarray | None = None
+    kendall_rows: np.ndarray | None = None
+    contingency: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)
+
+
+def group_shift(c: ColumnPair) -> float:
+    """The fixed centre of a numeric column's group sums: the mean of its first 10,000 reference values."""
+    with np.errstate(invalid="ignore"):
+        return float(np.nan_to_num(np.nanmean(c.real[:10_000])))
+
+
+def synth_dependence(tables: PreparedTables, seed=0, kendall_rows: int = KENDALL_ROWS) -> SynthDependence:
+    """The exact :class:`SynthDependence` of the synthetic arrays of ``tables``.
+
+    Examples
+    --------
+    >>> from synthkit.validation.prepare import prepare_tables
+    >>> import pandas as pd
+    >>> t = prepare_tables(pd.DataFrame({"x": [1.0, 2, 3], "y": [1.0, 3, 2]}),
+    ...                    pd.DataFrame({"x": [1.0, 2, 3], "y": [2.0, 4, 6]}))
+    >>> float(synth_dependence(t).pearson[0, 1])
+    1.0
+    """
+    out = SynthDependence()
+    num, lab = tables.numeric(), tables.labels()
+    if len(num) >= 2:
+        xs = _stack([c.synth for c in num])
+        out.pearson, out.spearman = pearson_matrix(xs), spearman_matrix(xs)
+        out.complete = _complete_counts(xs)
+        out.kendall_rows = xs[synth_rows(seed, tables.n_synth, kendall_rows, KENDALL)]
+    for i, a in enumerate(lab):
+        for b in lab[i + 1:]:
+            out.contingency[(a.name, b.name)] = contingency_counts(
+                a.synth, len(a.categories or []), b.synth, len(b.categories or []))
+        for c in num:
+            out.groups[(a.name, c.name)] = GroupMoments(len(a.categories or []),
+                                                        shift=group_shift(c)).update(a.synth, c.synth)
+    return out
+
+
 def dependence_test_count(tables: PreparedTables) -> int:
     """Elementary tests :func:`dependence_checks` runs (its share of the Bonferroni split).
 
@@ -423,11 +493,13 @@ def dependence_test_count(tables: PreparedTables) -> int:
 
 def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
                       kendall_rows: int = KENDALL_ROWS, timings: dict | None = None,
-                      alpha: float | None = None) -> tuple[list[Check], dict]:
+                      alpha: float | None = None,
+                      synth: SynthDependence | None = None) -> tuple[list[Check], dict]:
     """All pair checks (see module docstring) and the matrices for the heatmaps.
 
     ``alpha`` is the level of each elementary test (default: ``false_fail_rate``
-    split over :func:`dependence_test_count` tests).
+    split over :func:`dependence_test_count` tests). ``synth``: the synthetic side when it
+    is summarised (a partitioned table); default :func:`synth_dependence` of ``tables``.
 
     Returns
     -------
@@ -447,19 +519,20 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
     lab = tables.labels()
     names = [c.name for c in num]
     art["numeric_names"] = names
+    if synth is None:
+        synth = synth_dependence(tables, seed, kendall_rows)
     if len(num) >= 2:
         xr = _stack([c.real for c in num])
-        xs = _stack([c.synth for c in num])
+        xs_k = synth.kendall_rows
         mats = {}
-        mats["pearson"] = (pearson_matrix(xr), pearson_matrix(xs))
-        mats["spearman"] = (spearman_matrix(xr), spearman_matrix(xs))
+        mats["pearson"] = (pearson_matrix(xr), synth.pearson)
+        mats["spearman"] = (spearman_matrix(xr), synth.spearman)
         rng = as_generator(seed)
         ir = rng.choice(n, kendall_rows, replace=False) if n > kendall_rows else slice(None)
-        is_ = rng.choice(m, kendall_rows, replace=False) if m > kendall_rows else slice(None)
-        mats["kendall"] = (kendall_matrix(xr[ir]), kendall_matrix(xs[is_]))
-        counts = {"pearson": (_complete_counts(xr), _complete_counts(xs))}
+        mats["kendall"] = (kendall_matrix(xr[ir]), kendall_matrix(xs_k))
+        counts = {"pearson": (_complete_counts(xr), synth.complete)}
         counts["spearman"] = (counts["pearson"][0] - 3, counts["pearson"][1] - 3)
-        counts["kendall"] = (_complete_counts(xr[ir]) - 4, _complete_counts(xs[is_]) - 4)
+        counts["kendall"] = (_complete_counts(xr[ir]) - 4, _complete_counts(xs_k) - 4)
         mr = rng.choice(n, MOMENT_ROWS, replace=False) if n > MOMENT_ROWS else slice(None)
         for method, (rr, rs) in mats.items():
             # the null is "both tables are samples of the reference's distribution": the
@@ -475,7 +548,7 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
             checks += _matrix_checks(method, names, rr, rs, var, thr, alpha, rng=rng)
             art[f"{method}_real"] = rr
             art[f"{method}_synth"] = rs
-        del xr, xs
+        del xr
 
     def z_half(df: int) -> float:  # square root of the chi-square 1 - alpha/2 quantile
         return math.sqrt(float(stats.chi2.isf(alpha / 2, df)))
@@ -487,7 +560,7 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
         for b in lab[i + 1:]:
             ka, kb = len(a.categories or []), len(b.categories or [])
             tr = contingency_counts(a.real, ka, b.real, kb)
-            ts = contingency_counts(a.synth, ka, b.synth, kb)
+            ts = synth.contingency[(a.name, b.name)]
             pair = (a.name, b.name)
             vr, vs = cramers_v(tr[1:, 1:]), cramers_v(ts[1:, 1:])
             cv[pair] = (vr, vs)
@@ -518,10 +591,8 @@ def dependence_checks(tables: PreparedTables, thr: dict, *, seed=0,
     for a in lab:
         k = len(a.categories or [])
         for c in num:
-            with np.errstate(invalid="ignore"):
-                shift = float(np.nan_to_num(np.nanmean(c.real[:10_000])))
-            gr = GroupMoments(k, shift=shift).update(a.real, c.real)
-            gs = GroupMoments(k, shift=shift).update(a.synth, c.synth)
+            gr = GroupMoments(k, shift=group_shift(c)).update(a.real, c.real)
+            gs = synth.groups[(a.name, c.name)]
             er, es = gr.correlation_ratio(), gs.correlation_ratio()
             eta[(a.name, c.name)] = (er, es)
             groups = int(((gr.count + gs.count) > 0).sum())

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -85,6 +86,7 @@ from .summaries import Counts, Histogram, Moments
 
 __all__ = [
     "ks_distance_sorted",
+    "SynthMarginal",
     "ks_wasserstein_sorted",
     "one_sample_ks",
     "tv_distance",
@@ -96,6 +98,57 @@ __all__ = [
 ]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass
+class SynthMarginal:
+    """What the numeric checks read of one synthetic column, given the reference column.
+
+    Built exactly from the sorted synthetic values (:meth:`from_sorted`) or from the one-pass
+    summaries of a partitioned table (:mod:`synthkit.validation.streaming`); the checks of
+    :func:`column_checks` are the same code either way.
+
+    Attributes
+    ----------
+    m, nulls : int
+        Non-missing and missing synthetic values.
+    moments : Moments
+        Exact count, mean and central moments.
+    ks, w1 : float
+        Two-sample KS and Wasserstein-1 distances to the reference column.
+    quantiles : callable
+        ``probs -> values``, numpy's linear-interpolation quantiles of the synthetic values.
+    outside : int
+        Synthetic values outside the reference's ``[min, max]``.
+    levels : (values, counts) or None
+        Distinct synthetic values and their counts (integer columns).
+
+    Examples
+    --------
+    >>> s = SynthMarginal.from_sorted(np.array([0.0, 1.0]), np.array([0.0, 1.0, 2.0, 3.0]))
+    >>> s.ks, s.w1, s.outside
+    (0.5, 1.0, 2)
+    """
+
+    m: int
+    nulls: int
+    moments: Moments
+    ks: float
+    w1: float
+    quantiles: Callable[[Sequence[float]], np.ndarray]
+    outside: int
+    levels: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def from_sorted(cls, a: np.ndarray, b: np.ndarray, nulls: int = 0,
+                    levels: bool = False) -> SynthMarginal:
+        """The exact side of the sorted synthetic values ``b`` against the sorted reference ``a``."""
+        ks, w1 = ks_wasserstein_sorted(a, b)
+        out = int(np.searchsorted(b, a[0], side="left") + b.size
+                  - np.searchsorted(b, a[-1], side="right")) if a.size and b.size else 0
+        lv = np.unique(b, return_counts=True) if levels else None
+        return cls(int(b.size), int(nulls), Moments().update(b), ks, w1,
+                   lambda probs: _quantiles_sorted(b, probs), out, lv)
 
 
 def ks_wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -228,6 +281,18 @@ def _levels_tv(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndar
     return tv_distance(ca, cb), levels, ca, cb
 
 
+def _levels_tv_counts(a: np.ndarray, values: np.ndarray, counts: np.ndarray
+                      ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_levels_tv` with the synthetic sample given as its distinct values and their counts."""
+    ra, rc = np.unique(a, return_counts=True)
+    levels = np.union1d(ra, values)
+    ca = np.zeros(levels.size)
+    ca[np.searchsorted(levels, ra)] = rc / max(a.size, 1)
+    cb = np.zeros(levels.size)
+    cb[np.searchsorted(levels, values)] = counts / max(int(np.sum(counts)), 1)
+    return tv_distance(ca, cb), levels, ca, cb
+
+
 def marginal_test_count(col: ColumnPair) -> int:
     """Elementary tests :func:`column_checks` runs on ``col`` (its share of the Bonferroni split).
 
@@ -237,9 +302,17 @@ def marginal_test_count(col: ColumnPair) -> int:
     return 3 if col.is_label else 6 + len(QUANTILES)
 
 
-def _missing_check(col: ColumnPair, thr: dict, alpha: float) -> Check:
-    nr, ns = col.null_rates()
-    n, m = col.real.size, col.synth.size
+def _missing_check(col: ColumnPair, thr: dict, alpha: float, synth_nulls: tuple[int, int] | None = None
+                   ) -> Check:
+    """``synth_nulls``: ``(missing, rows)`` of the synthetic column when it is summarised, not held."""
+    n = col.real.size
+    if synth_nulls is None:
+        nr, ns = col.null_rates()
+        m = col.synth.size
+    else:
+        nr = float((np.isnan(col.real) if col.is_numeric else col.real < 0).mean())
+        m = synth_nulls[1]
+        ns = synth_nulls[0] / m if m else 0.0
     pooled = (nr * n + ns * m) / (n + m)
     allow = z_value(alpha) * math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
     t = thr["missing_rate_difference"] + allow
@@ -311,16 +384,67 @@ def _kurtosis_upper(x: np.ndarray) -> float:
     return float(out) if np.isfinite(out) else 3.0
 
 
+#: Synthetic rows above which :func:`_betabinom_ppf` integrates instead of summing the pmf.
+BETABINOM_DIRECT_ROWS = 100_000
+
+
+def _betabinom_ppf(q: float, m: int, a: float, b: float) -> int:
+    """``q`` quantile of BetaBinomial(m, a, b) in memory and time independent of ``m``.
+
+    Up to :data:`BETABINOM_DIRECT_ROWS` trials ``scipy.stats.betabinom.ppf`` (which sums the
+    pmf: O(m) memory); above, bisection on the CDF written as the mixture
+    ``P(X <= k) = int_0^1 F_Bin(k; m, p) g(p) dp`` (``g`` the Beta(a, b) density): the Beta mass
+    below the binomial step plus ``scipy.integrate.quad`` across it (twelve binomial sd each side).
+
+    Examples
+    --------
+    >>> _betabinom_ppf(0.99, 10**7, 2, 999) == int(stats.betabinom.ppf(0.99, 10**7, 2, 999))
+    True
+    """
+    if m <= BETABINOM_DIRECT_ROWS:
+        return int(stats.betabinom.ppf(q, m, a, b))
+    from scipy import integrate, special
+
+    log_beta = float(special.betaln(a, b))
+
+    def cdf(k: int) -> float:
+        # F_Bin(k; m, p) steps from 1 to 0 within a few binomial sd of p0 = k / m: Beta mass below
+        # the step, plus the integral over it
+        p0 = (k + 0.5) / m
+        sd = math.sqrt(max(p0 * (1 - p0), 1.0 / m) / m)
+        lo, hi = max(p0 - 12 * sd, 0.0), min(p0 + 12 * sd, 1.0)
+        val, _ = integrate.quad(lambda p: special.bdtr(k, m, p) * math.exp(
+            (a - 1) * math.log(p) + (b - 1) * math.log1p(-p) - log_beta) if 0 < p < 1 else 0.0,
+            lo, hi, limit=200, epsabs=1e-14, epsrel=1e-12)
+        return float(special.betainc(a, b, lo)) + val
+
+    lo, hi = -1, m  # cdf(lo) < q <= cdf(hi)
+    guess = int(stats.beta.ppf(q, a, b) * m)
+    for k in (guess - 10 - int(5 * math.sqrt(guess + 1)), guess + 10 + int(5 * math.sqrt(guess + 1))):
+        if 0 <= k < m:
+            if cdf(k) >= q:
+                hi = min(hi, k)
+            else:
+                lo = max(lo, k)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cdf(mid) >= q:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def _range_allowance(n: int, m: int, alpha: float) -> float:
     """``1 - alpha`` quantile of BetaBinomial(m, 2, n - 1) / m: share of m fresh draws
     outside the range of n draws from the same continuous distribution."""
     if n < 2 or m < 1:
         return 1.0
-    return float(stats.betabinom.ppf(1 - alpha, m, 2, n - 1)) / m
+    return _betabinom_ppf(1 - alpha, m, 2, n - 1) / m
 
 
 def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
-                  alpha: float | None = None) -> list[Check]:
+                  alpha: float | None = None, synth: SynthMarginal | Counts | None = None) -> list[Check]:
     """All marginal checks of one column (see the module docstring).
 
     Parameters
@@ -335,6 +459,10 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
     alpha : float, optional
         Level of each elementary test; default ``false_fail_rate`` split over this
         column's tests (:func:`marginal_test_count`).
+    synth : SynthMarginal or Counts, optional
+        The synthetic side when it is summarised rather than held in ``col.synth`` (a
+        partitioned table): a :class:`SynthMarginal` for a numeric column, the label
+        :class:`~synthkit.validation.summaries.Counts` (over ``col.categories``) for a label.
 
     Returns
     -------
@@ -348,7 +476,7 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
     if col.is_label:
         k = len(col.categories or [])
         cr = Counts(k).update(col.real)
-        cs = Counts(k).update(col.synth)
+        cs = synth if isinstance(synth, Counts) else Counts(k).update(col.synth)
         pr, ps = cr.frequencies(), cs.frequencies()
         n, m = int(cr.counts.sum()), int(cs.counts.sum())
         if n and m:
@@ -366,22 +494,27 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
             out.append(Check("marginals", "unseen_category_rate", name, rate, t, rate <= t,
                              (("unseen: " + ", ".join(labels[:10])) if labels else "none")
                              + f"; allowance {allow:.4f}"))
-        out.append(_missing_check(col, thr, alpha))
+        out.append(_missing_check(col, thr, alpha, None if synth is None
+                                  else (cs.nulls, int(cs.counts.sum()) + cs.nulls)))
         return out
 
     a = np.sort(col.real_valid())
-    b = np.sort(col.synth_valid())
-    if sorted_cache is not None:
-        sorted_cache[name] = (a, b)
-    n, m = a.size, b.size
+    if isinstance(synth, SynthMarginal):
+        sm = synth
+    else:
+        b = np.sort(col.synth_valid())
+        if sorted_cache is not None:
+            sorted_cache[name] = (a, b)
+        sm = SynthMarginal.from_sorted(a, b, col.synth.size - b.size, levels=col.kind == "integer")
+    n, m = a.size, sm.m
     mr = Moments().update(a)
-    ms = Moments().update(b)
+    ms = sm.moments
     q_r = _quantiles_sorted(a, (0.25, 0.75))
     iqr = float(q_r[1] - q_r[0])
     scale, scale_name = _scale(iqr, mr.std if n > 1 else 0.0)
     noise = math.sqrt(1 / n + 1 / m)
 
-    ks, w1 = ks_wasserstein_sorted(a, b)
+    ks, w1 = sm.ks, sm.w1
     if sorted_cache is not None:
         sorted_cache[("ks", name)] = ks
     allow = float(stats.kstwobign.isf(alpha)) * noise
@@ -404,7 +537,7 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
                      f"W1 = {w1:.4g} / {scale_name} {scale:.4g}; allowance {allow:.4f}"))
 
     if col.kind == "integer":
-        v, levels, ca, cb = _levels_tv(a, b)
+        v, levels, ca, cb = _levels_tv_counts(a, *sm.levels)
         allow = tv_allowance(_pooled(ca, n, cb, m), n, m, alpha)
         t = thr["tv_distance"] + allow
         out.append(Check("marginals", "tv_distance", name, v, t, v <= t,
@@ -439,12 +572,13 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
                          "real column is constant: sd-scaled checks skipped"))
 
     qs = np.asarray(QUANTILES)
-    qa, qb = _quantiles_sorted(a, qs), _quantiles_sorted(b, qs)
+    qa, qb = _quantiles_sorted(a, qs), np.asarray(sm.quantiles(qs), dtype=float)
     delta = z * np.sqrt(qs * (1 - qs)) * noise
     reach = np.maximum(_quantiles_sorted(a, np.minimum(qs + delta, 1)) - qa,
                        qa - _quantiles_sorted(a, np.maximum(qs - delta, 0)))
     diffs = np.abs(qb - qa) / scale
-    excess = diffs - reach / scale
+    # rounded: on a discrete column two p often tie exactly (up to float noise); the first is named
+    excess = np.round(diffs - reach / scale, 9)
     worst = int(excess.argmax())
     v = float(diffs[worst])
     allow = float(reach[worst] / scale)
@@ -454,13 +588,13 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
                      f"allowance {allow:.4f} (real quantiles over p +- {delta[worst]:.4f})"))
 
     lo, hi = a[0], a[-1]
-    v = float(((b < lo) | (b > hi)).mean()) if m else 0.0
+    v = sm.outside / m if m else 0.0
     allow = _range_allowance(n, m, alpha)
     t = thr["range_violation_rate"] + allow
     out.append(Check("marginals", "range_violation_rate", name, v, t, v <= t,
                      f"real range [{lo:.4g}, {hi:.4g}]; allowance {allow:.4f} "
                      "(BetaBinomial(m, 2, n-1) quantile)"))
-    out.append(_missing_check(col, thr, alpha))
+    out.append(_missing_check(col, thr, alpha, None if synth is None else (sm.nulls, sm.m + sm.nulls)))
     return out
 
 
@@ -548,13 +682,16 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict,
 
 
 def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None = None,
-              bins: int = 40, top: int = 20) -> dict:
-    """Small, JSON-able data for the marginal overlay figure of one column."""
+              bins: int = 40, top: int = 20, synth_counts: Counts | None = None) -> dict:
+    """Small, JSON-able data for the marginal overlay figure of one column.
+
+    ``synth_counts``: the synthetic label counts when they are summarised (a partitioned table).
+    """
     if col.is_label or (col.kind == "integer"):
         if col.is_label:
             k = len(col.categories or [])
             pr = Counts(k).update(col.real).frequencies()
-            ps = Counts(k).update(col.synth).frequencies()
+            ps = (synth_counts if synth_counts is not None else Counts(k).update(col.synth)).frequencies()
             labels = [str(c) for c in (col.categories or [])]
         else:
             a, b = sorted_pair if sorted_pair is not None else (col.real_valid(), col.synth_valid())

@@ -18,8 +18,9 @@ Subsamples
 ----------
 At most :data:`MAX_REFERENCE_ROWS` (20,000) reference rows are indexed and at
 most :data:`MAX_QUERY_ROWS` (5,000) synthetic and holdout rows are queried
-(uniform, seeded); the exact-copy rate uses every row of both tables (row
-hashes).
+(uniform, seeded; the synthetic ones by :func:`synthkit.validation.rowplan.synth_rows`, the
+same rows for a frame and a partitioned table); the exact-copy rate uses every row of
+both tables (row hashes).
 
 Checks
 ------
@@ -82,6 +83,7 @@ from scipy import stats
 from ..seeding import as_generator
 from .checks import Check, bonferroni_level, z_value
 from .prepare import ColumnPair, PreparedTables
+from .rowplan import PRIVACY, synth_rows
 
 __all__ = ["MAX_REFERENCE_ROWS", "MAX_QUERY_ROWS", "MixedEncoder", "row_hashes",
            "privacy_test_count", "privacy_checks"]
@@ -209,7 +211,8 @@ def _nndr(d: np.ndarray) -> np.ndarray:
 def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables | None = None,
                    seed=0, max_reference_rows: int = MAX_REFERENCE_ROWS,
                    max_query_rows: int = MAX_QUERY_ROWS,
-                   alpha: float | None = None) -> tuple[list[Check], dict]:
+                   alpha: float | None = None, copies: tuple[int, int] | None = None,
+                   synth_missing: frozenset[str] | set[str] = frozenset()) -> tuple[list[Check], dict]:
     """Exact copies, DCR, NNDR and (with a holdout) the closer-to-train share.
 
     Parameters
@@ -226,6 +229,11 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
     alpha : float, optional
         Level of each check (default ``false_fail_rate`` split over
         :func:`privacy_test_count` checks).
+    copies : (int, int), optional
+        ``(synthetic rows equal to a reference row, synthetic rows)`` counted over a
+        partitioned table, whose ``.synth`` arrays then hold the gathered query rows
+        (:func:`synthkit.validation.rowplan.synth_rows`); ``synth_missing`` names its numeric
+        columns with missing values.
 
     Returns
     -------
@@ -244,8 +252,11 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
 
     # exact copies over all rows
     hr = row_hashes([c.real for c in cols])
-    hs = row_hashes([c.synth for c in cols])
-    copy_rate = float(np.isin(hs, hr).mean())
+    if copies is None:
+        hs = row_hashes([c.synth for c in cols])
+        copies = (int(np.isin(hs, hr).sum()), len(hs))
+    copy_rate = copies[0] / copies[1]
+    m_rows = copies[1]
     if holdout is not None:
         hh = row_hashes([holdout[nm].synth for nm in names])
         base_rate = float(np.isin(hh, hr).mean())
@@ -256,8 +267,8 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
         base_rate = float((counts[inv] > 1).mean())
         base_name = "reference rows duplicated inside the reference"
         n_base = len(hr)
-    pooled = (base_rate * n_base + copy_rate * len(hs)) / (n_base + len(hs))
-    allow = z * math.sqrt(pooled * (1 - pooled) * (1 / n_base + 1 / len(hs)))
+    pooled = (base_rate * n_base + copy_rate * m_rows) / (n_base + m_rows)
+    allow = z * math.sqrt(pooled * (1 - pooled) * (1 / n_base + 1 / m_rows))
     t = thr["exact_copy_rate"] + base_rate + allow
     checks.append(Check("privacy", "exact_copy_rate", "*", copy_rate, t, copy_rate <= t,
                         f"share of synthetic rows equal to a reference row; baseline "
@@ -271,9 +282,9 @@ def privacy_checks(tables: PreparedTables, thr: dict, *, holdout: PreparedTables
         return checks, art
     hold_missing = set() if holdout is None else {
         nm for nm in names if holdout[nm].is_numeric and np.isnan(holdout[nm].synth).any()}
-    enc = MixedEncoder(cols, also_missing=hold_missing)
+    enc = MixedEncoder(cols, also_missing=hold_missing | set(synth_missing))
     ir = _subsample(tables.n_real, max_reference_rows, rng)
-    is_ = _subsample(tables.n_synth, max_query_rows, rng)
+    is_ = synth_rows(seed, tables.n_synth, max_query_rows, PRIVACY)
     xr = enc.transform({c.name: c.real[ir] for c in cols})
     xs = enc.transform({c.name: c.synth[is_] for c in cols})
     ds, _ = _nn(xr, xs, 2)

@@ -183,21 +183,25 @@ def _mean(values) -> float:
 
 
 def sdmetrics_checks(tables: PreparedTables, thr: dict, *, sorted_cache: dict | None = None,
-                     dep_artifacts: dict | None = None) -> tuple[list[Check], dict]:
+                     dep_artifacts: dict | None = None, shapes: dict | None = None,
+                     trends: dict | None = None) -> tuple[list[Check], dict]:
     """Column Shapes / Column Pair Trends as report rows.
 
     One informational row per column (``column_shape``) and per pair
     (``pair_trend``), and the two property scores: informational, or checks against
     the ``column_shapes`` / ``column_pair_trends`` thresholds when those are set
-    (finite).
+    (finite). ``shapes`` / ``trends``: the scores when computed elsewhere (from the summaries
+    of a partitioned table).
     """
-    shapes = column_shapes(tables, sorted_cache)
+    if shapes is None:
+        shapes = column_shapes(tables, sorted_cache)
     pearson = None
     names = None
     if dep_artifacts and "pearson_real" in dep_artifacts:
         pearson = (dep_artifacts["pearson_real"], dep_artifacts["pearson_synth"])
         names = dep_artifacts["numeric_names"]
-    trends = column_pair_trends(tables, pearson, names)
+    if trends is None:
+        trends = column_pair_trends(tables, pearson, names)
     checks: list[Check] = []
     kinds = {c.name: c for c in tables.columns}
     for name, sc in shapes.items():

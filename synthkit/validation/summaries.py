@@ -21,8 +21,9 @@ merged). The merge formulas are exact:
 Statistics that need the whole sample sorted (KS distance, quantiles,
 Wasserstein distance, ranks for Spearman, Kendall's tau) are computed on the
 sorted column (exact) in :mod:`synthkit.validation.marginals` /
-:mod:`synthkit.validation.dependence`; on a partitioned table they would use a
-quantile sketch instead.
+:mod:`synthkit.validation.dependence`; on a partitioned table they come from
+counts on fixed edges taken from the reference (KS exact, the others within
+stated bounds; :mod:`synthkit.validation.streaming`).
 """
 
 from __future__ import annotations

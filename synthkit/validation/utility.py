@@ -14,7 +14,9 @@ kind: ``categorical``, ``boolean`` and ``integer`` targets are classified,
   TSTR slightly: pass a holdout for an unbiased comparison.
 * Sizes: at most :data:`MAX_TRAIN_ROWS` (20,000) training rows (each of real and
   synthetic) and :data:`MAX_TEST_ROWS` (10,000) test rows, seeded subsamples; the
-  models run on one OpenMP thread.
+  synthetic rows are those of :func:`synthkit.validation.rowplan.synth_rows` with a
+  present target (the same rows for a frame and a partitioned table); the models run
+  on one OpenMP thread.
 * Scores: accuracy for classification, R^2 for regression; the check is
   ``TSTR / TRTR >= tstr_trtr_ratio - z SE`` (informational when TRTR <= 0, i.e. the
   target is not predictable from the other columns at all). Both models are scored
@@ -38,6 +40,7 @@ from ..errors import DataError
 from ..seeding import as_generator
 from .checks import Check, bonferroni_level, z_value
 from .prepare import PreparedTables
+from .rowplan import UTILITY, synth_rows
 
 __all__ = ["MAX_TRAIN_ROWS", "MAX_TEST_ROWS", "utility_checks", "task_for_kind"]
 
@@ -117,7 +120,9 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         return np.flatnonzero(~np.isnan(arr)) if tcol.is_numeric else np.flatnonzero(arr >= 0)
 
     real_rows = valid_rows(tcol.real)
-    synth_rows = valid_rows(tcol.synth)
+    # the seeded synthetic rows of the plan shared with partitioned tables, target present
+    plan = synth_rows(seed, tables.n_synth, MAX_TRAIN_ROWS, UTILITY)
+    synth_idx = plan[valid_rows(tcol.synth[plan])]
     if holdout is not None:
         hold_rows = valid_rows(holdout[target].synth)
         test_src, test_rows = holdout, _sub(hold_rows, MAX_TEST_ROWS, rng)
@@ -133,13 +138,12 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         test_rows = _sub(test_rows, MAX_TEST_ROWS, rng)
         split = "30% of the reference"
     train_rows = _sub(train_rows, MAX_TRAIN_ROWS, rng)
-    synth_rows = _sub(synth_rows, MAX_TRAIN_ROWS, rng)
-    if train_rows.size < 5 or test_rows.size < 5 or synth_rows.size < 5:
+    if train_rows.size < 5 or test_rows.size < 5 or synth_idx.size < 5:
         raise DataError(f"too few rows with a non-missing target {target!r} for the utility check "
-                        f"(train {train_rows.size}, test {test_rows.size}, synthetic {synth_rows.size})")
+                        f"(train {train_rows.size}, test {test_rows.size}, synthetic {synth_idx.size})")
 
     xr, yr = _design(tables, "real", target, train_rows)
-    xs, ys = _design(tables, "synth", target, synth_rows)
+    xs, ys = _design(tables, "synth", target, synth_idx)
     xt, yt = _design(test_src, test_which, target, test_rows)
     seed_int = int(rng.integers(2**31 - 1))
     kw = dict(random_state=seed_int, categorical_features=cat_mask if cat_mask.any() else None)
@@ -161,7 +165,7 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         tstr, infl_s = fit_score(xs, ys)
     metric = "accuracy" if task == "classification" else "r2"
     sizes = (f"{task} of {target!r} by {metric}; test rows: {split} ({test_rows.size}); trained on "
-             f"{train_rows.size} real / {synth_rows.size} synthetic rows")
+             f"{train_rows.size} real / {synth_idx.size} synthetic rows")
     checks = [
         Check("utility", f"trtr_{metric}", target, trtr, None, None, sizes),
         Check("utility", f"tstr_{metric}", target, tstr, None, None, sizes),

@@ -15,15 +15,26 @@ import pandas as pd
 from scipy import special, stats
 
 from ..errors import DataError, SpecError, SynthkitError
+from . import rowplan
 from .checks import SECTIONS, Check, bonferroni_level, resolve_thresholds, z_value
 from .prepare import PreparedTables, as_frame, prepare_tables
 from .report import ValidationReport
+from .rowplan import MAX_ATTACK_ROWS, PCA_POINTS, synth_rows
 
 __all__ = ["validate", "reference_kind"]
 
-#: most rows of each table drawn in the PCA scatter; both tables are drawn to the same
-#: size (a seeded subsample of the larger one), so neither buries the other
-PCA_POINTS = 2000
+
+
+def _view(tables: PreparedTables, stream, stream_key: int, seed: int, k: int) -> PreparedTables:
+    """The synthetic rows of the subsample ``(seed, k, stream_key)`` (:mod:`.rowplan`): gathered by
+    the pass over a partitioned table, taken from the arrays otherwise."""
+    if stream is not None:
+        return stream.view(stream_key)
+    if tables.n_synth <= k:
+        return tables
+    from .streaming import subsample_view
+
+    return subsample_view(tables, synth_rows(seed, tables.n_synth, k, stream_key))
 
 
 class _Timings(dict):
@@ -303,11 +314,13 @@ CHANCE_MATCH_TYPES = frozenset({"name", "first_name", "last_name", "city", "stre
 
 
 def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame, roles: Mapping[str, str] | None,
-                            holdout: pd.DataFrame | None = None) -> tuple[list[Check], list, dict]:
+                            holdout: pd.DataFrame | None = None, hits: Mapping[str, int] | None = None
+                            ) -> tuple[list[Check], list, dict]:
     """The reference's identifier / PII columns, one ``real_values_emitted`` check each, and
     the role decisions of every reference column (:func:`synthkit.privacy.detect_roles`).
 
-    The real values are the reference's and, when given, the holdout's.
+    The real values are the reference's and, when given, the holdout's. ``hits``: the
+    counts per column when they were taken elsewhere (over a partitioned synthetic table).
 
     A synthetic value equal to a real identifier or PII value is a copied record
     field: the check fails on any (threshold 0), whatever the sample sizes. Person
@@ -327,14 +340,14 @@ def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame, roles: Mapp
             continue
         known = real[c] if holdout is None or c not in holdout.columns else pd.concat(
             [real[c], holdout[c]], ignore_index=True)
-        hits = real_values_emitted(known, synth[c])
+        hit = real_values_emitted(known, synth[c]) if hits is None else int(hits[c])
         d = decisions[str(c)]
         if d.pii_type in CHANCE_MATCH_TYPES:
-            checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), None, None,
+            checks.append(Check("privacy", "real_values_emitted", str(c), float(hit), None, None,
                                 f"synthetic {d.pii_type} values equal to a real one: common values "
                                 "match by chance; synthkit.anonymize draws them again"))
             continue
-        checks.append(Check("privacy", "real_values_emitted", str(c), float(hits), 0.0, hits == 0,
+        checks.append(Check("privacy", "real_values_emitted", str(c), float(hit), 0.0, hit == 0,
                             f"synthetic values of the {d.role} column equal to a real value "
                             f"({d.reason}); identifiers and PII must be generated, never copied"))
     return checks, sensitive, decisions
@@ -369,7 +382,8 @@ def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
     return d
 
 
-def _pca_data(tables: PreparedTables, seed) -> dict | None:
+def _pca_data(tables: PreparedTables, seed, also_missing: frozenset[str] | set[str] = frozenset()
+              ) -> dict | None:
     from sklearn.decomposition import PCA
 
     from ..seeding import as_generator
@@ -378,10 +392,10 @@ def _pca_data(tables: PreparedTables, seed) -> dict | None:
     if len(tables.columns) < 2 or tables.n_real < 3:
         return None
     rng = as_generator(seed)
-    enc = MixedEncoder(tables.columns)
+    enc = MixedEncoder(tables.columns, also_missing=also_missing)
     ir = rng.choice(tables.n_real, min(PCA_POINTS, tables.n_real), replace=False)
     m = min(len(ir), tables.n_synth)  # drawn: m rows of each (the first m of ir are random too)
-    is_ = rng.choice(tables.n_synth, m, replace=False)
+    is_ = synth_rows(seed, tables.n_synth, m, rowplan.PCA)
     xr = enc.transform({c.name: c.real[ir] for c in tables.columns})
     xs = enc.transform({c.name: c.synth[is_] for c in tables.columns})
     if xr.shape[1] < 2:
@@ -452,6 +466,7 @@ def validate(
     progress: bool | None = None,
     roles: Mapping[str, str] | None = None,
     rules: Any = None,
+    scheduler: Any = None,
 ) -> ValidationReport:
     """Tell how close, how useful and how private a synthetic table is.
 
@@ -480,8 +495,14 @@ def validate(
           the cluster-structure checks of :mod:`synthkit.validation.labelled` (section
           ``"clusters"``, the default); table sections named in ``checks`` compare the
           two as tables.
-    synthetic : DataFrame or dataset
-        The synthetic table (a ``SyntheticDataset`` or anything with ``.frame``).
+    synthetic : DataFrame, dataset, Parquet path or Dask DataFrame
+        The synthetic table (a ``SyntheticDataset`` or anything with ``.frame``), or a table
+        larger than memory: a Parquet file, a directory of ``*.parquet`` parts (read in name
+        order; one with temporary files or an incomplete ``_manifest.json`` is refused) or a
+        ``dask.dataframe.DataFrame``. Such a table is read once, batch by batch, into mergeable
+        summaries (:mod:`synthkit.validation.streaming`): the report has the same sections and
+        rows, with scores within 1e-3 of an in-memory validation of the same rows, and
+        ``meta["streaming"]`` says how many rows and parts were summarised.
     holdout : DataFrame, optional
         Real rows *not* used to fit the generator: baseline of the privacy checks
         (DCR, closer-to-train share), control group of the attacks (singling out,
@@ -527,6 +548,11 @@ def validate(
         reference's, each derived column recomputed on its rows. Default: the rules
         of a model or recipe reference; with a reference table the expected shares
         are the table's.
+
+    scheduler : distributed.Client or str, optional
+        With a partitioned ``synthetic``: summarise one part per Dask task on this scheduler
+        and merge the summaries in a tree (:func:`synthkit.validation.streaming.summarise`); default a
+        sequential pass in this process.
 
     Returns
     -------
@@ -614,7 +640,17 @@ def validate(
         kind = "table"
     if kind == "recipe":
         kind, reference = _recipe_reference(reference)
-    synth_frame = as_frame(synthetic, "the synthetic table")
+    from .streaming import is_partitioned
+
+    source = None  # a partitioned synthetic table, summarised in one pass (validation/streaming.py)
+    if is_partitioned(synthetic):
+        from .streaming import open_partitioned
+
+        source = open_partitioned(synthetic)
+        synth_frame = source.head()
+    else:
+        synth_frame = as_frame(synthetic, "the synthetic table")
+    n_synth_rows = source.n_rows if source is not None else len(synth_frame)
     ruleset, model_rules = _rules_of(reference, kind, rules, synth_frame)
     sections = _sections(checks, kind, target is not None, ruleset is not None)
     artifacts: dict[str, Any] = {}
@@ -629,6 +665,10 @@ def validate(
         if target is not None or holdout is not None:
             raise SpecError("`target` (utility) and `holdout` (privacy) need real rows as the "
                             "reference, not a model: validate(real_frame, synthetic, ...)")
+        if model_rules is None and source is not None:
+            raise SpecError("a partitioned synthetic table is validated against real rows (a DataFrame) "
+                            "or a model with rules (compared with its own sample); for a model without "
+                            "rules, validate(model, model.sample(n).frame) on a sample that fits in memory")
         if model_rules is None:
             all_checks, scores, tables = _model_checks(reference, synth_frame, thr, sections, timings,
                                                        artifacts, extra_tests=n_rule_tests)
@@ -654,7 +694,7 @@ def validate(
             return ValidationReport(all_checks, scores, meta, artifacts)
         model_ref = reference
         t0 = _now()
-        real_frame, reference_note = reference_sample(reference, len(synth_frame), progress=progress)
+        real_frame, reference_note = reference_sample(reference, n_synth_rows, progress=progress)
         synth_frame = synth_frame.rename(columns=str)
         _lap(timings, "reference_sample", t0)
     elif (not isinstance(reference, pd.DataFrame) and callable(getattr(reference, "fit", None))
@@ -686,6 +726,7 @@ def validate(
         sensitive = [g.name for g in getattr(model_ref, "generated_", None) or []]
         prepare_kw = {"schema": output_schema(model_ref), "real_name": "reference sample",
                       "schema_name": "model"}
+    pre_drop = (real_frame, synth_frame, holdout)  # the identifier / PII columns still in
     if sensitive:
         real_frame = real_frame.drop(columns=[c for c in sensitive if c in real_frame.columns])
         synth_frame = synth_frame.drop(columns=[c for c in sensitive if c in synth_frame.columns])
@@ -693,6 +734,26 @@ def validate(
             holdout = holdout.drop(columns=[c for c in sensitive if c in holdout.columns])
     t0 = _now()
     tables = prepare_tables(real_frame, synth_frame, **prepare_kw)
+    stream = None
+    if source is not None:
+        from .streaming import stream_pass
+
+        known = {}
+        if model_ref is None:
+            for c in sensitive:
+                if c in pre_drop[1].columns:
+                    h = pre_drop[2]
+                    known[c] = pre_drop[0][c] if h is None or c not in h.columns else pd.concat(
+                        [pre_drop[0][c], h[c]], ignore_index=True)
+        stream = stream_pass(source, tables, sections, [int(x) for x in seeds],
+                             has_holdout=holdout is not None, known=known, figures=figures,
+                             rules=ruleset is not None and "rules" in sections, scheduler=scheduler,
+                             progress=progress)
+        tables = stream.tables
+        if known:
+            leak_checks, _, _ = generated_column_checks(pre_drop[0], pre_drop[1], roles, pre_drop[2],
+                                                        hits=stream.leaks)
+        rules_frames = (stream.rules_frame, rules_frames[1])
     hold = None
     if holdout is not None:
         # prepare_tables names columns by str(name): select the reference's the same way
@@ -767,9 +828,11 @@ def validate(
                                     "synthetic columns not in the reference (not validated)"))
         plots = {}
         for col in tables.columns:
-            all_checks += column_checks(col, thr, sorted_cache, alpha=alpha)
+            side = None if stream is None else stream.marginal(col)
+            all_checks += column_checks(col, thr, sorted_cache, alpha=alpha, synth=side)
             if figures:
-                plots[col.name] = plot_data(col, sorted_cache.get(col.name))
+                plots[col.name] = (plot_data(col, sorted_cache.get(col.name)) if stream is None
+                                   else stream.plot(col, side))
             timings.bar.update()
         artifacts["marginal_plots"] = plots
         _lap(timings, "marginals", t0)
@@ -777,7 +840,8 @@ def validate(
         from .dependence import dependence_checks
 
         t0 = _start(timings, "dependence")
-        dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]), alpha=alpha)
+        dep_checks, dep_art = dependence_checks(tables, thr, seed=int(seeds[0]), alpha=alpha,
+                                                synth=None if stream is None else stream.dependence())
         all_checks += dep_checks
         artifacts["dependence"] = dep_art
         _lap(timings, "dependence", t0)
@@ -785,8 +849,9 @@ def validate(
         from .sdmetrics_scores import sdmetrics_checks
 
         t0 = _start(timings, "scores")
+        shapes, trends = (None, None) if stream is None else stream.sdmetrics(dep_art, sorted_cache)
         sd_checks, sd_art = sdmetrics_checks(tables, thr, sorted_cache=sorted_cache,
-                                             dep_artifacts=dep_art)
+                                             dep_artifacts=dep_art, shapes=shapes, trends=trends)
         all_checks += [c for c in sd_checks if c.section in sections]
         if "marginals" in sections:
             scores["marginals"] = sd_art["column_shapes_score"]
@@ -803,6 +868,9 @@ def validate(
         r_checks, r_art = rule_checks(ruleset, rules_frames[0], rules_frames[1], thr, alpha=alpha,
                                       rng=child_generator(int(seeds[3]), 1), reference_note=reference_note,
                                       datetimes=[c.name for c in tables.columns if c.kind == "datetime"])
+        if stream is not None:  # the rules read the gathered rows, not every row
+            for c in r_checks:
+                c.detail = f"{c.detail}; {stream.rules_note}" if c.detail else stream.rules_note
         all_checks += r_checks
         scores["rules"] = r_art.pop("score")
         artifacts["rules"] = r_art
@@ -814,11 +882,18 @@ def validate(
         t0 = _start(timings, "privacy")
         # the attacks lead the privacy rows: a failing attack is the first privacy failure named
         if hold is not None:
-            a_checks, a_results = attack_checks(tables, hold, thr, alpha=alpha, quasi_identifiers=qis,
+            a_view = _view(tables, stream, rowplan.ATTACKS, int(seeds[1]), MAX_ATTACK_ROWS)
+            a_checks, a_results = attack_checks(a_view, hold, thr, alpha=alpha, quasi_identifiers=qis,
                                                 seed=child_generator(int(seeds[1]), 1))
         else:
             a_checks, a_results = [no_holdout_check()], []
-        p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]), alpha=alpha)
+        if stream is None:
+            p_checks, p_art = privacy_checks(tables, thr, holdout=hold, seed=int(seeds[1]), alpha=alpha)
+        else:
+            p_checks, p_art = privacy_checks(stream.view(rowplan.PRIVACY), thr, holdout=hold,
+                                             seed=int(seeds[1]), alpha=alpha,
+                                             copies=(stream.summary.copies, tables.n_synth),
+                                             synth_missing=stream.numeric_with_nulls())
         all_checks += a_checks + leak_checks + p_checks
         scores["privacy"] = p_art.pop("score")
         p_art["attacks"] = a_results
@@ -828,16 +903,19 @@ def validate(
         from .utility import utility_checks
 
         t0 = _start(timings, "utility")
-        u_checks, u_art = utility_checks(tables, target, thr, holdout=hold, seed=int(seeds[2]),
-                                         alpha=alpha)
+        u_tables = tables if stream is None else stream.view(rowplan.UTILITY)
+        u_checks, u_art = utility_checks(u_tables, target, thr, holdout=hold, seed=int(seeds[2]), alpha=alpha)
         all_checks += u_checks
         scores["utility"] = u_art["score"]
         artifacts["utility"] = u_art
         _lap(timings, "utility", t0)
     if figures:
         t0 = _start(timings, "pca")
-        artifacts["pca"] = _pca_data(tables, int(seeds[3]))
+        artifacts["pca"] = (_pca_data(tables, int(seeds[3])) if stream is None else
+                            _pca_data(stream.view(rowplan.PCA), int(seeds[3]), stream.numeric_with_nulls()))
         _lap(timings, "pca", t0)
+    if stream is not None:
+        meta["streaming"] = stream.meta()
     finite = [v for v in scores.values() if np.isfinite(v)]
     scores["overall"] = float(np.mean(finite)) if finite else math.nan
     _lap(timings, "total", t_start)
