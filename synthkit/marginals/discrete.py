@@ -21,6 +21,7 @@ from scipy import stats
 from ..errors import SpecError
 from .base import Marginal, register_marginal
 from .guide import GuideTable
+from .quantile_table import NormalScoreGuide
 
 __all__ = ["DiscreteMarginal", "CategoricalMarginal", "DISCRETE_FAMILIES"]
 
@@ -77,6 +78,17 @@ class _FiniteSupport(Marginal):
 
     def ppf(self, u: Any) -> np.ndarray:
         return self.support[self.ppf_index(u)]
+
+    def ppf_index_normal(self, z: Any) -> np.ndarray:
+        """:meth:`ppf_index` of ``Φ(z)`` from normal scores, without evaluating ``Φ``."""
+        guide = self.__dict__.get("_zguide")
+        if guide is None:
+            guide = self._zguide = NormalScoreGuide(self._cum)
+        idx = guide(np.asarray(z, dtype=float))
+        return np.minimum(idx, self.support.size - 1, out=idx)
+
+    def ppf_normal(self, z: Any) -> np.ndarray:
+        return self.support[self.ppf_index_normal(z)]
 
 
 @register_marginal
@@ -274,6 +286,15 @@ class CategoricalMarginal(_FiniteSupport):
         if self.order is None:
             return super().ppf_index(u)
         idx = self._oguide(np.asarray(u, dtype=float))
+        return self.order[np.minimum(idx, self.probs.size - 1, out=idx)]
+
+    def ppf_index_normal(self, z: Any) -> np.ndarray:
+        if self.order is None:
+            return super().ppf_index_normal(z)
+        guide = self.__dict__.get("_zguide")
+        if guide is None:
+            guide = self._zguide = NormalScoreGuide(self._ocum[1:])
+        idx = guide(np.asarray(z, dtype=float))
         return self.order[np.minimum(idx, self.probs.size - 1, out=idx)]
 
     def with_order(self, order: Any) -> CategoricalMarginal:

@@ -29,6 +29,16 @@ A truncated distribution is tabulated as a distribution of its own (its
 ``ppf``/``cdf`` map ``[0, 1]`` onto the truncation window), so the certificate
 holds in the truncated probability scale: a window holding a probability
 ``M`` of the parent would otherwise see its error magnified ``1/M`` times.
+
+Normal scores in, values out
+----------------------------
+A Gaussian copula draws normal scores ``z`` in the first place; going through
+``u = Φ(z)`` and back through ``Φ^{-1}(u)`` would cost two special functions per
+value for nothing. :meth:`QuantileTable.at_normal_scores` answers ``x̂(z)``
+directly (one multiply-add, one truncation to the cell index, one gather: O(1)
+per value, no search), with the same certificate, and :class:`NormalScoreGuide`
+does the same for a discrete CDF: ``F^{-1}(Φ(z)) = #{k : Φ^{-1}(C_k) < z}``,
+located by a guide table on a uniform ``z`` grid.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ import warnings
 import numpy as np
 from scipy import special
 
-__all__ = ["QuantileTable"]
+__all__ = ["QuantileTable", "NormalScoreGuide"]
 
 
 class QuantileTable:
@@ -145,10 +155,109 @@ class QuantileTable:
         u = np.asarray(u, dtype=float)
         if not self.certified:
             return np.asarray(self._dist.ppf(u), dtype=float)
-        t = np.atleast_1d(special.ndtri(u))  # a fresh array, updated in place below
-        t += self.z_max
+        return self._interpolate(np.atleast_1d(special.ndtri(u))).reshape(u.shape)
+
+    def at_normal_scores(self, z: np.ndarray) -> np.ndarray:
+        """``x̂(Φ(z))`` straight from normal scores ``z``: ``F^{-1}(Φ(z))`` without ``Φ`` or ``Φ^{-1}``.
+
+        The same certified table: ``|F(x̂) - Φ(z)| <= max_error <= tol`` (1e-6 by
+        default) for every ``z``, not only at the verified midpoints (checked on grids
+        of ~30 points per interval for gamma, beta, t, Weibull, exponential and truncated
+        families); in the tails of an untruncated family the tail probability of
+        ``x̂`` is within 2e-4 of ``Φ(z)`` (or ``Φ(-z)``) relative, out to ``|z| = z_max``.
+        ``z`` beyond ``±z_max`` is clamped to the end knots. When the table is not
+        ``certified``, the distribution's exact ``ppf(Φ(z))``.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> d = stats.gamma(2.5)
+        >>> t = QuantileTable(d)
+        >>> bool(abs(t.at_normal_scores(-0.5) - d.ppf(stats.norm.cdf(-0.5))) < 1e-5)
+        True
+        """
+        z = np.asarray(z, dtype=float)
+        if not self.certified:
+            return np.asarray(self._dist.ppf(special.ndtr(z)), dtype=float)
+        t = np.atleast_1d(z) + self.z_max  # a fresh array, updated in place
+        return self._interpolate(t, shifted=True).reshape(z.shape)
+
+    def _interpolate(self, t: np.ndarray, shifted: bool = False) -> np.ndarray:
+        """Linear interpolation at normal scores ``t`` (``t + z_max`` when ``shifted``), in place.
+
+        The cell is found arithmetically on the uniform grid: ``t = (z + z_max) / h``,
+        ``i = floor(t)``, ``x̂ = x_i + (t - i) dx_i``.
+        """
+        if not shifted:
+            t += self.z_max
         t *= self._inv_h
         np.clip(t, 0.0, self.n_intervals - 1e-9, out=t)
         i = t.astype(np.intp)
         t -= i
-        return (self.x[i] + t * self._dx[i]).reshape(u.shape)
+        t *= self._dx.take(i)
+        t += self.x.take(i)
+        return t
+
+
+class NormalScoreGuide:
+    """Exact, mostly constant-time generalised inverse of a discrete CDF at normal scores.
+
+    For cumulative probabilities ``C_0 <= ... <= C_{K-1} = 1``,
+    ``k(z) = min{k : C_k >= Φ(z)} = #{k : t_k < z}`` with thresholds ``t_k = Φ^{-1}(C_k)``:
+    the category (or support index) that the uniform ``Φ(z)`` selects, found without
+    evaluating ``Φ``. A guide table (Chen & Asau 1974) over ``G`` equal cells of
+    ``[-z_max, z_max]`` stores ``k`` for every cell holding no threshold (the first and
+    last cells extend to ``-inf`` and ``+inf``); a score in such a cell is resolved with
+    one multiply-add and one lookup, the others (a share of about ``K / G`` at most) by a
+    binary search. Results are exactly ``searchsorted(t, z, side="left")``.
+
+    Parameters
+    ----------
+    cum : array_like
+        Non-decreasing cumulative probabilities (the last is treated as 1).
+    cells : int, optional
+        Number of guide cells (default ``256 K``, at least 4096, at most 2**20: about
+        ``K / 200`` of the scores need the search).
+    z_max : float
+        Half-width of the guided range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import special
+    >>> g = NormalScoreGuide([0.2, 0.5, 1.0])
+    >>> z = np.array([-3.0, -0.5, 0.1, 2.0])
+    >>> g(z).tolist() == np.searchsorted([0.2, 0.5, 1.0], special.ndtr(z)).tolist()
+    True
+    """
+
+    def __init__(self, cum, cells: int | None = None, z_max: float = 8.3) -> None:
+        cum = np.asarray(cum, dtype=float)
+        with np.errstate(divide="ignore"):
+            t = special.ndtri(np.clip(cum, 0.0, 1.0))
+        t[-1] = np.inf
+        self.breaks = np.maximum.accumulate(t)
+        m = self.breaks.size
+        G = int(cells or min(max(256 * m, 4096), 2**20))
+        h = 2.0 * z_max / G
+        edges = -z_max + h * np.arange(G + 1)
+        eps = 1e-9 * h  # a score rounded into a neighbouring cell stays exact
+        lo_edges, hi_edges = edges[:-1] - eps, edges[1:] + eps
+        lo_edges[0], hi_edges[-1] = -np.inf, np.inf
+        lo = np.searchsorted(self.breaks, lo_edges, side="left")
+        hi = np.searchsorted(self.breaks, hi_edges, side="left")
+        self.cells = G
+        self.z_max = float(z_max)
+        self._inv_h = 1.0 / h
+        self.index = np.where(lo == hi, lo, -1).astype(np.intp)
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        g = z + self.z_max
+        g *= self._inv_h
+        np.clip(g, 0.0, self.cells - 1.0, out=g)
+        k = self.index.take(g.astype(np.intp))
+        unsure = k < 0
+        if unsure.any():
+            k[unsure] = np.searchsorted(self.breaks, z[unsure], side="left")
+        return k

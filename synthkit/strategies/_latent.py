@@ -268,6 +268,29 @@ class LatentTable:
             u[:, j] = clip_uniform(np.interp(u[:, j], ug, gg))
         return u
 
+    def _values_from_normals(self, z: np.ndarray) -> list[np.ndarray]:
+        """Per-column values of latent normal scores ``z``, ``(d + m, n)`` (one row per dimension).
+
+        What the column models make of the uniforms ``Φ(z)``, calibrated (see
+        :meth:`_calibrate`), but read from normal scores directly
+        (:meth:`~synthkit.columns.ColumnModel.values_from_normal`): no ``Φ`` and no
+        ``Φ^{-1}`` per value, except for a nullable column whose value is tied to its
+        missingness (its calibration ``G`` acts on the uniform).
+        """
+        d = len(self.columns_)
+        lay = {j: d + k for k, j in enumerate(self._missing_idx)}
+        calibration = self._calibration()
+        out = []
+        for j, cm in enumerate(self.columns_):
+            miss = z[lay[j]] if j in lay else None
+            if j in calibration:
+                ug, gg = calibration[j]
+                u = clip_uniform(np.interp(clip_uniform(special.ndtr(z[j])), ug, gg))
+                out.append(cm.values_from_uniform(u, None if miss is None else special.ndtr(miss)))
+            else:
+                out.append(cm.values_from_normal(z[j], miss))
+        return out
+
     def _uncalibrate(self, j: int, v: float) -> float:
         """The latent value uniform whose ``G`` is ``v`` (column ``j``)."""
         table = self._calibration().get(j)
