@@ -13,9 +13,12 @@
    and, when installed, SDV's ``GaussianCopulaSynthesizer`` and copulas'
    ``GaussianMultivariate`` fitted on the same table (time of ``sample(n)``).
 
-Each timing is the best of ``--repeat`` runs.
+Each timing is the best of ``--repeat`` runs. ``--breakdown`` adds the Monte-Carlo cost of one
+block (``BLOCK_ROWS`` rows) by stage: the draw (uniforms, and normal scores for the columns read
+in normal-score space), each column's values, the typed frame, and copying the block into the
+sample's columns.
 
-Run:  python benchmarks/sample_speed.py [--rows 1000000] [--copula-rows 100000] [--repeat 3]
+Run:  python benchmarks/sample_speed.py [--rows 1000000] [--copula-rows 100000] [--repeat 3] [--breakdown]
 Targets: Monte Carlo >= 15% of the raw uniform rate with one thread and >= 100% with
 two; peak memory < 3x the frame; the Gaussian copula >= 50% of the raw normal rate
 and >= 50x SDV's sampling rate.
@@ -124,6 +127,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--copula-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--breakdown", action="store_true", help="Monte-Carlo cost of one block by stage")
     args = ap.parse_args()
     copula_section(args.copula_rows, max(args.repeat, 5))
     n = args.rows
@@ -149,6 +153,43 @@ def main() -> None:
     print(f"ratio synthkit (workers=2) / raw uniforms: {raw / ours2:.1%}   (target >= 100%)")
     print(f"output frame: {size / 2**20:.1f} MiB; peak traced memory while sampling: "
           f"{peak / 2**20:.1f} MiB = {peak / size:.2f}x the frame   (target < 3x)")
+    if args.breakdown:
+        breakdown(model, max(args.repeat, 5))
+
+
+def breakdown(model: MonteCarlo, repeat: int) -> None:
+    """Milliseconds of one Monte-Carlo block by stage (best of ``repeat``)."""
+    from synthkit.seeding import BLOCK_ROWS
+    from synthkit.strategies._engine import independent_scores, values_from_uniforms, values_to_frame
+
+    rows = BLOCK_ROWS
+    rng = np.random.default_rng(1)
+    scores, normal = independent_scores(model, rows, rng)
+    values = values_from_uniforms(model, scores, normal)
+    out = [np.empty(rows, dtype=v.dtype) for v in values]
+
+    def copy() -> None:
+        for o, v in zip(out, values, strict=True):
+            o[:] = v
+
+    def column(j: int):
+        cm = model.columns_[j]
+        if j in normal:
+            return lambda: cm.values_from_normal(scores[:, j])
+        return lambda: cm.values_from_uniform(scores[:, j])
+
+    stages = [("draw (uniforms + normal scores)", lambda: independent_scores(model, rows, rng))]
+    stages += [(f"  values {cm.name} ({'normal score' if j in normal else 'uniform'})", column(j))
+               for j, cm in enumerate(model.columns_)]
+    stages += [("typed frame", lambda: values_to_frame(model, values)), ("copy into the sample", copy)]
+    raw = best_of(lambda: rng.random((rows, 10)), repeat) * 1e3
+    print(f"\none block of {rows:,} rows, by stage (ms); raw Generator.random((rows, 10)): {raw:.2f}")
+    total = 0.0
+    for name, fn in stages:
+        t = best_of(fn, repeat) * 1e3
+        total += t
+        print(f"{name:<44}{t:>8.2f}")
+    print(f"{'sum':<44}{total:>8.2f}   ({total / raw:.1f}x the raw uniforms)")
 
 
 def copula_section(n: int, repeat: int) -> None:

@@ -182,6 +182,28 @@ class ColumnModel:
         """Whether :meth:`values_from_uniform` returns integer category codes."""
         return self.column.kind in ("categorical", "boolean")
 
+    @property
+    def reads_normal_scores(self) -> bool:
+        """Whether this column is cheaper to draw from a normal score ``z`` than from a uniform.
+
+        True for a column without nulls whose marginal reads ``F^{-1}(Φ(z))`` with no
+        ``Φ`` / ``Φ^{-1}`` (:attr:`~synthkit.marginals.ParametricMarginal.normal_scores_native`):
+        :meth:`values_from_normal` of a standard normal draw then gives the column's values
+        in distribution, without the ``Φ^{-1}`` that :meth:`values_from_uniform` evaluates.
+
+        Examples
+        --------
+        >>> from synthkit.marginals import ParametricMarginal
+        >>> from synthkit.schema import Column
+        >>> col = Column("x", "continuous", "float64")
+        >>> ColumnModel(col, ParametricMarginal("gamma", {"a": 2.0})).reads_normal_scores
+        True
+        >>> ColumnModel(col, ParametricMarginal("weibull", {"c": 1.5})).reads_normal_scores
+        False
+        """
+        return (float(self.column.null_fraction) == 0 and not self.coded
+                and bool(getattr(self.marginal, "normal_scores_native", False)))
+
     def from_uniform(self, u: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
         """Map uniforms in [0, 1] to typed column values (see module docstring).
 
@@ -273,14 +295,19 @@ class ColumnModel:
             if null.any():
                 times = times.where(~null, pd.NaT)
             return pd.Series(times, name=col.name)
+        dtype = col.dtype
+        if dtype.startswith("int") and np.isfinite(values).all():  # no nulls: numpy's cast, no copy
+            x = values if self.marginal.discrete else np.rint(values)
+            return pd.Series(x.astype(dtype, copy=False), name=col.name, copy=False)
         s = pd.Series(values, name=col.name, copy=False)
         return self._cast_numeric(s, bool(np.isnan(values).any()))
 
     def _labels_from_codes(self, codes: np.ndarray) -> pd.Series:
         col = self.column
         cats = list(col.categories or [])
-        if col.dtype == "category":
-            return pd.Series(pd.Categorical.from_codes(codes, categories=cats), name=col.name)
+        if col.dtype == "category":  # codes come from the marginal: in [-1, len(cats))
+            dtype = pd.CategoricalDtype(cats)
+            return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), name=col.name)
         null = codes < 0
         if col.kind == "boolean":
             s = pd.Series(codes == 1, name=col.name)
@@ -291,6 +318,8 @@ class ColumnModel:
         labels = np.empty(len(cats) + 1, dtype=object)
         labels[:-1] = cats
         labels[-1] = None if col.dtype == "object" else np.nan
+        if col.dtype == "object":  # (no inference of a string dtype: the labels stay objects)
+            return pd.Series(labels[codes], name=col.name, dtype=object, copy=False)
         s = pd.Series(labels[codes], name=col.name)
         if col.dtype != "object":
             try:

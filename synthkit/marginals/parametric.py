@@ -238,6 +238,14 @@ class ParametricMarginal(Marginal):
     def truncated(self) -> bool:
         return self._window is not None
 
+    @property
+    def normal_scores_native(self) -> bool:
+        """Whether :meth:`ppf_normal` costs less than :meth:`ppf`: the untruncated normal and
+        lognormal (``loc + scale z``, ``loc + scale exp(s z)``) and the families read from the
+        normal-score :class:`QuantileTable` (no closed-form quantile function), whose ``ppf``
+        evaluates ``Φ^{-1}`` first."""
+        return self._closed is None or (self._window is None and self.family in ("norm", "lognorm"))
+
     def _fast_ppf(self, u: np.ndarray) -> np.ndarray:
         w = self._window
         if self._closed is not None and (w is None or w.lower_side):

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -81,7 +82,7 @@ from .._resources import check_memory
 from ..dataset import RulesReport
 from ..dependence.hierarchy import check_not_determined, insert_columns
 from ..errors import RuleError, SpecError
-from ..schema import cast_series
+from ..schema import GENERATED, cast_series
 from ..seeding import BLOCK_ROWS, PILOT_STREAM, block_generator, child_seed
 from ._generated import check_not_generated, generated_series, generated_values, table_schema
 
@@ -223,11 +224,48 @@ def missing_layout(model) -> dict[int, int]:
     return {pos[c]: d + k for k, c in enumerate(getattr(model, "missing_columns_", None) or [])}
 
 
-def values_from_uniforms(model, u: np.ndarray) -> list[np.ndarray]:
-    """Per-column values of ``(n, d [+ m])`` uniforms through the model's column models."""
+def values_from_uniforms(model, u: np.ndarray, normal: list[int] | tuple[int, ...] = ()) -> list[np.ndarray]:
+    """Per-column values of ``(n, d [+ m])`` uniforms through the model's column models
+    (the columns listed in ``normal`` hold normal scores instead, read by ``values_from_normal``)."""
     lay = missing_layout(model)
-    return [cm.values_from_uniform(u[:, j], u[:, lay[j]] if j in lay else None)
+    return [cm.values_from_normal(u[:, j]) if j in normal else
+            cm.values_from_uniform(u[:, j], u[:, lay[j]] if j in lay else None)
             for j, cm in enumerate(model.columns_)]
+
+
+def independent_scores(model, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
+    """The independent draw of ``n`` rows: ``(n, d)`` scores (column-major) and the normal-score columns.
+
+    Column ``j`` holds uniforms, or standard normal scores when its column model
+    :attr:`~synthkit.columns.ColumnModel.reads_normal_scores` (its values are then read
+    without evaluating ``Φ^{-1}``; the same distribution). The uniform columns are drawn
+    first, in column order (``rng.random``), then the normal-score ones
+    (``rng.standard_normal``); with no normal-score column this is ``rng.random((d, n)).T``.
+    Both read monotonically, so reordering a column's scores reorders its values.
+
+    Examples
+    --------
+    >>> import numpy as np, synthkit
+    >>> m = synthkit.declare({"g": {"distribution": "gamma", "params": {"a": 2.0}},
+    ...                       "w": {"distribution": "weibull", "params": {"c": 1.5}}},
+    ...                      strategy="montecarlo")
+    >>> s, normal = independent_scores(m, 3, np.random.default_rng(0))
+    >>> rng = np.random.default_rng(0)
+    >>> normal, bool(np.array_equal(s[:, 1], rng.random(3))), bool(np.array_equal(s[:, 0],
+    ...                                                                rng.standard_normal(3)))
+    ([0], True, True)
+    """
+    cols = model.columns_
+    normal = [j for j, cm in enumerate(cols) if cm.reads_normal_scores]
+    if not normal:
+        return rng.random((len(cols), n)).T, normal
+    out = np.empty((len(cols), n))
+    for j in range(len(cols)):
+        if j not in normal:
+            rng.random(out=out[j])
+    for j in normal:
+        rng.standard_normal(out=out[j])
+    return out.T, normal
 
 
 def block_values(model, b: int, root: np.random.SeedSequence, rows: int = BLOCK_ROWS, *,
@@ -840,13 +878,15 @@ def _meta_dtype(col) -> Any:
     """The one dtype of a column in every partition: the schema's, nullable where it allows nulls."""
     dtype = str(col.dtype)
     nullable = float(col.null_fraction) > 0
+    if col.kind == GENERATED and dtype.lower().startswith(("int", "uint")):
+        dtype = "int64"  # generated ids run past the real column's range (generated_series widens them)
     if dtype == "category":
         return pd.CategoricalDtype(pd.Index(col.categories or []))
     if dtype.lower() in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
         return dtype.capitalize().replace("Uint", "UInt") if nullable or dtype[0] in "IU" else dtype
     if dtype in ("bool", "boolean"):
         return "boolean" if nullable or dtype == "boolean" else "bool"
-    if dtype.startswith("datetime64") or dtype.startswith("float"):
+    if dtype.startswith("datetime64") or dtype.lower().startswith("float"):  # float32/64, Float32/64
         return dtype
     if any(not isinstance(c, str) for c in col.categories or []):
         return "object"  # labels of mixed types stay Python objects
@@ -940,27 +980,59 @@ def sample_with_report(model, n: int, root: np.random.SeedSequence, *, condition
     d = n_output_columns(model)
     check_rows_memory(n, d)
     plan = prepare_sample(model, n, root, conditions, workers)
-    outs: list[np.ndarray] | None = None
     parts: list[BlockOut] = []
-    start = 0
     bar = progress_bar(n, progress)
     try:
+        if not plan.ruled:
+            return values_to_frame(model, _assemble(model, plan, workers, bar.update)), None
         for out in _iter_blocks(model, plan, 0, plan.blocks, workers):
-            rows = out.rows
-            if plan.ruled:
-                parts.append(out)
-            else:
-                if outs is None:
-                    outs = [np.empty(n, dtype=v.dtype) for v in out.values]
-                for j, v in enumerate(out.values):
-                    outs[j][start:start + rows] = v
-            start += rows
-            bar.update(rows)
+            parts.append(out)
+            bar.update(out.rows)
     finally:
         bar.close()
-    if not plan.ruled:
-        return values_to_frame(model, outs), None
     return _frame_of(model, parts), _report(model, _rules_of(model, plan), parts, n)
+
+
+def _assemble(model, plan: SamplePlan, workers: int, update: Any) -> list[np.ndarray]:
+    """The values of every block of ``plan``'s sample (no rules), one array per column.
+
+    One block's arrays are handed over as they are (copied only where one array stands for
+    two columns or is not contiguous); several blocks are written into preallocated columns
+    by the threads that draw them (block ``b`` into rows ``[b BLOCK_ROWS, b BLOCK_ROWS + rows)``),
+    so there are no per-block frames and no concatenation. ``update(rows)`` follows progress.
+    """
+    root, conditions, state = plan.root, plan.conditions, plan.state
+    if plan.blocks == 1:
+        values = block_values(model, 0, root, plan.n, conditions=conditions, state=state)
+        seen: set[int] = set()
+        out = []
+        for v in values:
+            v = np.asarray(v)
+            out.append(v if id(v) not in seen and v.flags.c_contiguous else v.copy())
+            seen.add(id(v))
+        update(plan.n)
+        return out
+    outs: list[np.ndarray] = []
+    lock = threading.Lock()
+
+    def fill(b: int) -> int:
+        values = block_values(model, b, root, plan.rows_of(b), conditions=conditions, state=state)
+        with lock:  # the first block drawn fixes the columns' dtypes
+            if not outs:
+                outs.extend(np.empty(plan.n, dtype=np.asarray(v).dtype) for v in values)
+        start = b * BLOCK_ROWS
+        for o, v in zip(outs, values, strict=True):
+            o[start:start + len(v)] = v
+        return plan.rows_of(b)
+
+    if workers == 1:
+        for b in range(plan.blocks):
+            update(fill(b))
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            for rows in pool.map(fill, range(plan.blocks)):
+                update(rows)
+    return outs
 
 
 def sample_frame(model, n: int, root: np.random.SeedSequence, *, conditions: dict | None = None,

@@ -15,7 +15,7 @@ from ..dependence.iman_conover import iman_conover_ranks, reorder, score_correla
 from ..dependence.repair import nearest_correlation
 from ..errors import SpecError
 from ._correlated import CorrelatedStrategy
-from ._engine import missing_layout
+from ._engine import BlockRequest, independent_scores, missing_layout, values_from_uniforms
 from ._state import FittedDependence
 from .registry import register_strategy
 
@@ -109,9 +109,19 @@ class ImanConover(CorrelatedStrategy):
             corr[np.ix_(live, live)] = estimate_correlation(u[:, live], "spearman")
         return self._dependence(*self._finish(corr, const))
 
+    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
+        # exactly the "montecarlo" draw (uniforms, normal scores for the normal-score columns),
+        # reordered: the scores read monotonically, so the marginal samples coincide
+        if request.conditions:
+            return super()._draw(request)
+        scores, normal = independent_scores(self, request.rows, request.rng)
+        return values_from_uniforms(self, self._reordered(scores, request.rng), normal)
+
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        # exactly the "montecarlo" draw (column-major), so the marginal samples coincide
-        u = rng.random((len(self.columns_), n)).T
+        return self._reordered(rng.random((len(self.columns_), n)).T, rng)
+
+    def _reordered(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = u.shape[0]
         lay = missing_layout(self)
         if not lay:
             if u.shape[1] < 2 or n < 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._engine import BlockRequest, independent_scores, values_from_uniforms
 from .base import Strategy
 from .registry import register_strategy
 
@@ -21,6 +22,15 @@ class MonteCarlo(Strategy):
     (``age >= 18``) rejects nothing: that column is drawn from its marginal
     truncated to the bound, ``F^{-1}(F(lo-) + U (F(hi) - F(lo-)))``.
 
+    A block draws its columns by inversion: a uniform ``U_j`` per row for most columns,
+    but a standard normal score ``Z_j`` for the columns whose marginal reads its quantiles
+    in normal-score space (:attr:`~synthkit.columns.ColumnModel.reads_normal_scores`: the
+    normal, the lognormal and the families without a closed-form quantile function, such
+    as gamma and beta), so ``X_j = F_j^{-1}(Φ(Z_j))`` is read without evaluating
+    ``Φ^{-1}``: the same distribution, with the block generator's ``random`` for the
+    uniform columns first and its ``standard_normal`` for the normal-score columns next.
+    Conditioned draws (``conditions`` and bounding rules) confine uniforms and stay on them.
+
     Parameters
     ----------
     **params
@@ -37,6 +47,29 @@ class MonteCarlo(Strategy):
     """
 
     supports_conditions = True
+
+    def _draw(self, request: BlockRequest) -> list[np.ndarray]:
+        """One block's values: :func:`~synthkit.strategies._engine.independent_scores` (uniforms,
+        and normal scores for the normal-score columns) through the column models.
+
+        Examples
+        --------
+        >>> import numpy as np, synthkit
+        >>> m = synthkit.declare({"g": {"distribution": "gamma", "params": {"a": 2.0}},
+        ...                       "w": {"distribution": "weibull", "params": {"c": 1.5}}},
+        ...                      strategy="montecarlo")
+        >>> g, w = m._draw(BlockRequest(np.random.SeedSequence(0), 0, 3, np.random.default_rng(0)))
+        >>> rng = np.random.default_rng(0)
+        >>> u, z = rng.random(3), rng.standard_normal(3)
+        >>> bool(np.array_equal(w, m.columns_[1].values_from_uniform(u)))
+        True
+        >>> bool(np.array_equal(g, m.columns_[0].values_from_normal(z)))
+        True
+        """
+        if request.conditions:
+            return super()._draw(request)
+        scores, normal = independent_scores(self, request.rows, request.rng)
+        return values_from_uniforms(self, scores, normal)
 
     def _uniforms(self, n: int, rng: np.random.Generator) -> np.ndarray:
         # Column-major draws: each column's uniforms are contiguous in memory.
