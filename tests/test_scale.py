@@ -84,7 +84,7 @@ def test_output_meta_fixes_one_nullable_dtype_per_column(ruled):
     assert list(meta.columns) == ["age", "inc", "seg", "flag", "cnt", "city", "when", "band"]
     got = {c: str(t) for c, t in meta.dtypes.items()}
     assert got == {"age": "int64", "inc": "float64", "seg": "category", "flag": "bool", "cnt": "Int64",
-                   "city": "string", "when": "datetime64[ns]", "band": "category"}
+                   "city": "string", "when": str(ruled.sample(5, seed=0).frame["when"].dtype), "band": "category"}
     assert list(meta["seg"].cat.categories) == ["a", "b", "c"]
     # in memory, a column with rules is int64 unless a value is missing; cast, it is the schema's
     small = ruled.sample(50, seed=1).frame
@@ -298,11 +298,42 @@ def test_cli_writes_a_partitioned_dataset(ruled, tmp_path, capsys):
     assert main(["sample", str(tmp_path / "m.json"), "-n", "10", "-o", str(tmp_path / "one.csv"),
                  "--partitions", "2"]) == 2
     assert "--partitions and --scheduler apply to a partitioned dataset" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "m.json"), "-n", "10", "-o", f"{tmp_path}/noseed/"]) == 2
+    assert "needs --seed" in capsys.readouterr().err and not (tmp_path / "noseed").exists()
+
+
+def test_refused_call_keeps_the_dataset_and_a_saved_model_keeps_its_parts(tmp_path):
+    declared = synthkit.declare({"x": {"distribution": "normal"},
+                                 "seg": {"categories": list("abcd"), "probs": [0.4, 0.3, 0.2, 0.1]}},
+                                strategy="montecarlo")
+    out = tmp_path / "ds"
+    sample_to_parquet(declared, N, out, seed=3, partitions=3, progress=False)
+    before = sorted(os.listdir(out))
+    with pytest.raises(SpecError, match="nope"):
+        sample_to_parquet(declared, N, out, seed=3, partitions=2, conditions={"nope": 1}, progress=False)
+    assert sorted(os.listdir(out)) == before and read_manifest(out) is not None
+    declared.save(tmp_path / "m.json")  # a saved and loaded model is the same model: its parts are kept
+    again = sample_to_parquet(synthkit.load(tmp_path / "m.json"), N, out, seed=3, partitions=3, progress=False)
+    assert (again.parts_written, again.parts_kept) == (0, 3)
+
+
+def test_nullable_floats_and_generated_ids_keep_their_type_in_parts(tmp_path):
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"id": rng.permutation(np.arange(1000, 1400)).astype(np.int16),
+                       "score": pd.array(np.where(rng.random(400) < 0.1, np.nan, rng.random(400)),
+                                         dtype="Float64")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = synthkit.fit(df, strategy="montecarlo", roles={"id": "identifier"})
+    n = BLOCK_ROWS + 5  # ids past the int16 range of the real column
+    got = sample_dask(m, n, seed=2, partitions=2).compute(scheduler="threads")
+    pd.testing.assert_frame_equal(got, in_memory(m, n, 2))
+    assert got["id"].is_unique and got["id"].max() > 2**15 and pd.api.types.is_float_dtype(got["score"])
 
 
 def test_without_dask_the_error_says_how_to_install(ruled, monkeypatch, tmp_path, capsys):
+    from synthkit import schedulers
     from synthkit.cli import main
-    from synthkit.scale import schedulers
 
     ruled.save(tmp_path / "m.json")
     monkeypatch.setitem(sys.modules, "dask", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import tracemalloc
@@ -279,6 +280,12 @@ def test_cli_validates_a_parquet_directory(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(base + [str(tmp_path / "empty"), "--quiet"]) == 2
     assert "no `*.parquet` part files" in capsys.readouterr().err
+    assert main(base + [str(tmp_path / "good"), "--quiet", "--scheduler", "tcp:/nowhere"]) == 2
+    assert "scheduler address" in capsys.readouterr().err
+    if importlib.util.find_spec("dask") is not None:  # one Dask task per part, the same verdicts
+        for path, status in (("good", 0), ("bad", 1)):
+            assert main(base + [str(tmp_path / path), "--checks", "marginals,dependence", "--quiet",
+                                "--scheduler", "threads"]) == status
 
 
 @pytest.mark.slow

@@ -166,9 +166,14 @@ def _sample_partitioned(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..api import load
-    from ..errors import DataError
+    from ..errors import DataError, SpecError
     from ..scale import sample_to_parquet
+    from ..schedulers import import_dask
 
+    import_dask()  # (first: without dask, say how to install it)
+    if args.seed is None:
+        raise SpecError("a partitioned dataset needs --seed, so that re-running the same command after an "
+                        "interruption finishes it (a fresh seed would draw another sample)")
     model = load(args.model)
     out = Path(args.output)
     if not out.parent.is_dir():

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "check passes, 1 when any fails, 2 on bad input.",
         examples=["synthkit validate sklearn:wine synthetic.csv --target target --html report.html",
                   "synthkit validate real.parquet out/synthetic/ --html report.html",
+                  "synthkit validate real.parquet out/synthetic/ --scheduler tcp://10.0.0.5:8786",
                   "synthkit validate wine.json synthetic.csv --checks marginals,dependence",
                   "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet",
                   "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --checks rules"],
@@ -41,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
                    help="override a default threshold, e.g. --threshold ks_distance=0.05")
     p.add_argument("--seed", type=int, default=0, help="seed of the subsamples (default 0)")
+    p.add_argument("--scheduler", default=None, metavar="threads|processes|ADDRESS",
+                   help="summarise a directory's parts as Dask tasks: 'threads', 'processes' or a "
+                        "scheduler address tcp://host:port (default: one sequential pass, no Dask)")
     p.add_argument("--verbose", action="store_true", help="also list informational rows")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     add_progress(p)
@@ -74,7 +78,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,
                       thresholds=parse_assignments(args.threshold, "--threshold", float), seed=args.seed,
-                      progress=args.progress)
+                      progress=args.progress, scheduler=args.scheduler)
     if args.quiet:
         print(f"synthkit validation: {'PASSED' if report.passed else 'FAILED'} "
               f"({len(report.failed())} failed)")

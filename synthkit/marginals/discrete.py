@@ -49,7 +49,8 @@ def _check_probs(probs: Any, what: str) -> np.ndarray:
         raise SpecError(f"{what}: probabilities sum to 0")
     if abs(total - 1.0) > 1e-6:
         raise SpecError(f"{what}: probabilities must sum to 1, got {total:.6g}")
-    return p / total
+    # normalised once: a second pass (a model saved and loaded) leaves them as they are
+    return p if abs(total - 1.0) <= 1e-12 else p / total
 
 
 class _FiniteSupport(Marginal):

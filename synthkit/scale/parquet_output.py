@@ -54,10 +54,17 @@ from .._version import __version__
 from ..errors import DataError, SpecError
 from ..io import parse_json, to_jsonable
 from ..parquet_dataset import FORMAT, FORMAT_VERSION, MANIFEST, PART_RE, SUCCESS, read_manifest
+from ..schedulers import import_dask, resolve_runner
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, seed_to_json
-from ..strategies._engine import PROGRESS_MIN_ROWS, check_n, output_meta, output_schema, prepare_sample
+from ..strategies._engine import (
+    PROGRESS_MIN_ROWS,
+    _check_conditions,
+    check_n,
+    output_meta,
+    output_schema,
+    prepare_sample,
+)
 from .partitioned import ModelRef, _check_fitted, partition_frame, partition_layout
-from .schedulers import import_dask, resolve_runner
 
 __all__ = ["ParquetResult", "sample_to_parquet", "read_dataset", "dataset_hash", "frame_hash",
            "read_manifest", "MANIFEST", "SUCCESS", "FORMAT_VERSION", "FOOTER_KEY"]
@@ -176,15 +183,20 @@ def _manifest_dtypes(manifest: dict | None) -> dict[str, Any]:
         return {}
     out = {}
     for c in manifest.get("schema", []):
-        dtype = c["dtype"]
-        out[c["name"]] = pd.CategoricalDtype(c.get("categories") or []) if dtype == "category" else dtype
+        dtype = c.get("dtype") if isinstance(c, dict) else None
+        if isinstance(dtype, str) and isinstance(c.get("name"), str):
+            out[c["name"]] = pd.CategoricalDtype(c.get("categories") or []) if dtype == "category" else dtype
     return out
 
 
 def _read_part(file: Path, dtypes: dict[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    frame = pq.read_table(file).to_pandas()
+    try:
+        frame = pq.read_table(file).to_pandas()
+    except (OSError, ValueError) as exc:  # missing, truncated or not Parquet (pyarrow's errors)
+        raise DataError(f"cannot read the part {file} ({exc}); re-run sample_to_parquet with the same "
+                        "arguments to rewrite it") from None
     for c in frame.columns:
         want = dtypes.get(str(c))
         if want is not None and frame[c].dtype != want:
@@ -308,6 +320,11 @@ def _prepare_directory(path: Path) -> None:
         path.mkdir(exist_ok=True)
         return
     names = os.listdir(path)
+    odd = sorted(f for f in names if (PART_RE.fullmatch(f) or f in (MANIFEST, SUCCESS))
+                 and (os.path.islink(path / f) or not os.path.isfile(path / f)))
+    if odd:
+        raise DataError(f"{path} holds {', '.join(odd[:5])}, not files this writer made (folders or "
+                        "links); write to an empty or new directory, or remove them")
     ours = (MANIFEST, SUCCESS)
     foreign = sorted(f for f in names if not (f in ours or PART_RE.fullmatch(f) or _TEMP_RE.fullmatch(f)))
     if foreign:
@@ -419,6 +436,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
     root = as_seed_sequence(seed)
     meta = output_meta(model)
     layout = partition_layout(n, partitions, len(meta.columns))
+    _check_conditions(model, conditions)  # every input is checked before the folder is touched
     path = Path(path)
     _prepare_directory(path)
 
@@ -453,8 +471,9 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
         dictionary = [str(c) for c, col in zip(meta.columns, output_schema(model), strict=True)
                       if col.kind == "categorical"]
         write = dask.delayed(_write_part, pure=True)
-        tasks = [write(shared, str(path), e, dictionary, dask_key_name=f"synthkit-part-{e['spec']}")
-                 for e in todo]
+        where = str(path.resolve())  # two folders of one spec on one cluster are two sets of tasks
+        tasks = [write(shared, str(path), e, dictionary, dask_key_name="synthkit-part-" + hashlib.sha256(
+            (where + e["spec"]).encode()).hexdigest()) for e in todo]
         bar = progress_bar(total=len(entries), progress=progress, large=n >= PROGRESS_MIN_ROWS, unit="parts",
                            desc="writing", initial=len(done), leave=False)
         try:

@@ -233,7 +233,7 @@ def sample_dask(model: Any, n: int, *, seed: SeedLike, partitions: int | None = 
     >>> ddf.compute().equals(m.sample(100_000, seed=1).frame)
     True
     """
-    from .schedulers import import_dask
+    from ..schedulers import import_dask
 
     import_dask()
     import dask.dataframe as dd

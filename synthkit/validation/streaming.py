@@ -607,12 +607,18 @@ def _merge(a: SynthSummary, b: SynthSummary) -> SynthSummary:
 
 
 def _summarise_dask(source: PartitionedTable, plan: SummaryPlan, scheduler: Any) -> SynthSummary:
-    """Summaries of every part computed on ``scheduler`` (a ``distributed.Client`` or a scheduler
-    name of :func:`dask.compute`), one task per part running :func:`summarise_part`, the code of the
-    sequential pass, merged pairwise in a tree of depth ``log2(parts)``; the plan (edges, label codes,
-    rows to gather) is put in the graph once."""
-    import dask
+    """Summaries of every part computed on ``scheduler`` (:func:`synthkit.schedulers.resolve_runner`:
+    ``"threads"``, ``"processes"``, ``"sync"``, a scheduler address or a ``distributed.Client``),
+    one task per part running :func:`summarise_part`, the code of the sequential pass, merged
+    pairwise in a tree of depth ``log2(parts)``; the plan (edges, label codes, rows to gather) is
+    put in the graph once."""
+    from ..schedulers import import_dask, resolve_runner
 
+    if hasattr(scheduler, "compute") and hasattr(scheduler, "submit"):  # a distributed.Client
+        runner = resolve_runner(client=scheduler)
+    else:
+        runner = resolve_runner(scheduler=scheduler)
+    dask = import_dask()
     plan_d = dask.delayed(plan, pure=True)
     parts = source.dask.to_delayed() if source.dask is not None else source.paths
     tasks = [dask.delayed(summarise_part, pure=True)(plan_d, parts[i], source.offsets[i], source.batch_rows)
@@ -622,10 +628,7 @@ def _summarise_dask(source: PartitionedTable, plan: SummaryPlan, scheduler: Any)
         if len(tasks) % 2:
             nxt.append(tasks[-1])
         tasks = nxt
-    if hasattr(scheduler, "compute") and hasattr(scheduler, "submit"):  # a distributed.Client
-        return scheduler.compute(tasks[0]).result()
-    (out,) = dask.compute(tasks[0], scheduler=scheduler)
-    return out
+    return runner.run(tasks)[0]
 
 
 def summarise(source: PartitionedTable, plan: SummaryPlan, *, scheduler: Any = None,

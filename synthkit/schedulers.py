@@ -1,4 +1,5 @@
-"""Where partitioned work runs: in this process (threads), local processes, or a Dask cluster.
+"""Where partitioned work runs (sampling and validation): in this process (threads), local processes,
+or a Dask cluster.
 
 * no ``client`` / ``scheduler`` and no ``DASK_SCHEDULER_ADDRESS``: Dask's threaded scheduler
   in this process (``workers`` threads; no dashboard, no port, ``distributed`` not imported);
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError, SynthkitError
+from .errors import SpecError, SynthkitError
 
 __all__ = ["Runner", "resolve_runner", "INSTALL_HINT", "ADDRESS_RE", "import_dask"]
 
