@@ -19,6 +19,7 @@ in normal-score space), each column's values, the typed frame, and copying the b
 sample's columns.
 
 Run:  python benchmarks/sample_speed.py [--rows 1000000] [--copula-rows 100000] [--repeat 3] [--breakdown]
+      [--no-vine]
 Targets: Monte Carlo >= 15% of the raw uniform rate with one thread and >= 100% with
 two; peak memory < 3x the frame; the Gaussian copula >= 50% of the raw normal rate
 and >= 50x SDV's sampling rate.
@@ -38,21 +39,24 @@ from synthkit.marginals import EmpiricalMarginal
 from synthkit.spec import declare_columns
 from synthkit.strategies.montecarlo import MonteCarlo
 
+#: The 10 columns: five parametric, two empirical (fitted below), two categorical, one count.
+TABLE_SPEC = {
+    "normal": {"distribution": "normal", "params": {"loc": 50, "scale": 10}},
+    "lognormal": {"distribution": "lognormal", "params": {"s": 0.6, "scale": 30000}},
+    "gamma": {"distribution": "gamma", "params": {"a": 2.5, "scale": 40}},
+    "beta": {"distribution": "beta", "params": {"a": 2, "b": 5}},
+    "weibull": {"distribution": "weibull", "params": {"c": 1.5, "scale": 200}},
+    "emp1": {"distribution": "normal"},
+    "emp2": {"distribution": "normal"},
+    "segment": {"categories": ["a", "b", "c", "d"], "probs": [0.4, 0.3, 0.2, 0.1]},
+    "region": {"categories": [f"r{i}" for i in range(12)]},
+    "count": {"distribution": "poisson", "params": {"mu": 3.5}},
+}
+
 
 def build_model() -> MonteCarlo:
     rng = np.random.default_rng(0)
-    cols = declare_columns({
-        "normal": {"distribution": "normal", "params": {"loc": 50, "scale": 10}},
-        "lognormal": {"distribution": "lognormal", "params": {"s": 0.6, "scale": 30000}},
-        "gamma": {"distribution": "gamma", "params": {"a": 2.5, "scale": 40}},
-        "beta": {"distribution": "beta", "params": {"a": 2, "b": 5}},
-        "weibull": {"distribution": "weibull", "params": {"c": 1.5, "scale": 200}},
-        "emp1": {"distribution": "normal"},
-        "emp2": {"distribution": "normal"},
-        "segment": {"categories": ["a", "b", "c", "d"], "probs": [0.4, 0.3, 0.2, 0.1]},
-        "region": {"categories": [f"r{i}" for i in range(12)]},
-        "count": {"distribution": "poisson", "params": {"mu": 3.5}},
-    })
+    cols = declare_columns(TABLE_SPEC)
     # the two empirical columns: fitted on real-looking bimodal samples
     for j, name in ((5, "emp1"), (6, "emp2")):
         x = np.concatenate([rng.normal(0, 1, 3000), rng.normal(5, 2, 2000)])
@@ -61,17 +65,8 @@ def build_model() -> MonteCarlo:
     return MonteCarlo.from_spec(cols)
 
 
-COPULA_SPEC = {
-    "normal": {"distribution": "normal", "params": {"loc": 50, "scale": 10}},
-    "lognormal": {"distribution": "lognormal", "params": {"s": 0.6, "scale": 30000}},
-    "gamma": {"distribution": "gamma", "params": {"a": 2.5, "scale": 40}},
-    "beta": {"distribution": "beta", "params": {"a": 2, "b": 5}},
-    "weibull": {"distribution": "weibull", "params": {"c": 1.5, "scale": 200}},
-    "emp1": {"distribution": "normal"},
-    "segment": {"categories": ["a", "b", "c", "d"], "probs": [0.4, 0.3, 0.2, 0.1]},
-    "region": {"categories": [f"r{i}" for i in range(12)]},
-    "count": {"distribution": "poisson", "params": {"mu": 3.5}},
-}
+#: The copula's 9 columns: the table's without its second empirical column.
+COPULA_SPEC = {k: v for k, v in TABLE_SPEC.items() if k != "emp2"}
 
 
 def build_copula():
@@ -128,8 +123,11 @@ def main() -> None:
     ap.add_argument("--copula-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--breakdown", action="store_true", help="Monte-Carlo cost of one block by stage")
+    ap.add_argument("--no-vine", action="store_true", help="skip the vine's fit and sampling times")
     args = ap.parse_args()
     copula_section(args.copula_rows, max(args.repeat, 5))
+    if not args.no_vine:
+        vine_section(args.repeat)
     n = args.rows
     model = build_model()
     model.sample(1000, seed=0)  # build quantile tables once (part of the model, not of sampling)
@@ -190,6 +188,25 @@ def breakdown(model: MonteCarlo, repeat: int) -> None:
         total += t
         print(f"{name:<44}{t:>8.2f}")
     print(f"{'sum':<44}{total:>8.2f}   ({total / raw:.1f}x the raw uniforms)")
+
+
+def vine_section(repeat: int, rows: int = 200_000) -> None:
+    """The vine's fit time against gaussian_copula's, and its sampling rate, on statsmodels' randhie."""
+    from synthkit.datasets import load_example
+
+    real = load_example("statsmodels:randhie")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_gc = best_of(lambda: synthkit.fit(real, strategy="gaussian_copula"), 2)
+        t = time.perf_counter()
+        vine = synthkit.fit(real, strategy="vine")
+        t_vine = time.perf_counter() - t
+    vine.sample(1000, seed=0, progress=False)
+    t_s = best_of(lambda: vine.sample(rows, seed=1, progress=False), repeat)
+    rows_, cols = real.shape
+    print(f"synthkit {synthkit.__version__}: vine on statsmodels:randhie ({rows_:,} x {cols})")
+    print(f"fit {t_vine:.2f} s = {t_vine / t_gc:.1f}x gaussian_copula's {t_gc:.2f} s   (target <= 10x); "
+          f"sampling {rows / t_s:,.0f} rows/s   (target >= 100,000)\n")
 
 
 def copula_section(n: int, repeat: int) -> None:

@@ -111,7 +111,7 @@ worker can write to). The data hash is the local one."""),
 
 `validate(real, path)` reads each part once and fills mergeable summaries (counts, moments,
 co-moments, fixed-edge histograms on the real table's values); the record-level sections use the
-same seeded row subsample as in memory. The report is the in-memory report, to 1e-3 on every score."""),
+same seeded row subsample as in memory. The report is the in-memory report, to about 1e-3 on every score."""),
     ("code", """if HAVE_DASK:
     from synthkit.validation import validate
 

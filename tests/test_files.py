@@ -335,7 +335,7 @@ def test_cli_output_paths(tmp_path, capsys):
     synthkit.declare({"a": {"distribution": "normal"}}).save(model)
     (tmp_path / "file.txt").write_text("x")
     # a folder is a partitioned Parquet dataset's: this one holds other files (or dask is missing)
-    folder = "holds files this writer did not make" if importlib.util.find_spec("dask") else "needs dask"
+    folder = "needs --seed" if importlib.util.find_spec("dask") else "needs dask"
     bad = {"missing folder": (tmp_path / "nope" / "x.csv", "does not exist"),
            "a folder": (tmp_path, folder),
            "under a file": (tmp_path / "file.txt" / "x.csv", "is not a folder")}

@@ -337,3 +337,33 @@ def test_range_allowance_quantile_without_the_pmf(monkeypatch, m, n, q):
 
     monkeypatch.setattr(marginals, "BETABINOM_DIRECT_ROWS", 0)     # the integral at any size
     assert marginals._betabinom_ppf(q, m, 2, n - 1) == int(stats.betabinom.ppf(q, m, 2, n - 1))
+
+
+def test_hard_cases_agree_with_in_memory(tmp_path):
+    # a tiny reference, synthetic values beyond its range: quantiles read from bins past the range
+    rng = np.random.default_rng(103)
+    real = pd.DataFrame({"x": rng.normal(size=8), "y": rng.normal(size=8)})
+    synth = pd.DataFrame({"x": rng.normal(size=20_000) * (1 + 0.6 * rng.random()) + 0.3 * rng.standard_normal(),
+                          "y": rng.normal(size=20_000)})
+    write_parts(synth, tmp_path / "tiny", 2)
+    mem, part = (synthkit.validate(real, s, checks=["marginals"]) for s in (synth, tmp_path / "tiny"))
+    assert_reports_agree(mem, part)
+    # an integer column whose synthetic side has more distinct values than the summary keeps
+    real = pd.DataFrame({"k": rng.integers(0, 20, 500), "y": rng.normal(size=500)})
+    synth = pd.DataFrame({"k": rng.integers(0, 20, 30_000), "y": rng.normal(size=30_000)})
+    synth.loc[:11_999, "k"] = rng.integers(10**5, 10**7, 12_000)
+    write_parts(synth, tmp_path / "levels", 2)
+    mem, part = (synthkit.validate(real, s, checks=["marginals"]) for s in (synth, tmp_path / "levels"))
+    tv = [next(c.value for c in r.checks if c.statistic == "tv_distance") for r in (mem, part)]
+    assert tv[0] == pytest.approx(tv[1], abs=1e-12)
+
+
+def test_a_part_with_other_types_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(list("ab"), 200)})
+    first = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(list("ab"), 500)})
+    write_parts(first, tmp_path / "p", 1)
+    second = first.assign(x=first["x"].astype(str))
+    pq.write_table(pa.Table.from_pandas(second, preserve_index=False), tmp_path / "p" / "part-00001.parquet")
+    with pytest.raises(DataError, match="numeric in the reference but label"):
+        synthkit.validate(real, tmp_path / "p", checks=["marginals"])

@@ -73,7 +73,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if out:
             check_output_path(out, parents=args.mkdir)
     reference = _load_reference(args.real)
-    synth = args.synth if Path(args.synth).is_dir() else load_table(args.synth)
+    from ..validation.streaming import is_partitioned
+
+    synth = args.synth if is_partitioned(args.synth) else load_table(args.synth)  # a folder or .parquet
     holdout = load_table(args.holdout) if args.holdout else None
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,

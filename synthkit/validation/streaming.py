@@ -64,7 +64,7 @@ from ..errors import DataError
 from ..parquet_dataset import read_manifest
 from .dependence import SynthDependence, group_shift
 from .marginals import SynthMarginal
-from .prepare import ColumnPair, PreparedTables, _codes, _label_key, _numeric_array
+from .prepare import FAMILY, ColumnPair, PreparedTables, _codes, _family, _label_key, _numeric_array
 from .summaries import Counts, GroupMoments, Moments, PairwiseMoments
 
 __all__ = ["PartitionedTable", "open_partitioned", "is_partitioned", "SummaryPlan", "SynthSummary",
@@ -233,7 +233,7 @@ def fine_edges(a: np.ndarray, points: int = GRID_POINTS) -> np.ndarray:
     span = float(u[-1] - u[0]) if u.size else 1.0
     if not span > 0:
         span = max(abs(float(u[0])), 1.0) if u.size else 1.0
-    steps = span * 2.0 ** np.arange(-10, 41)
+    steps = span * 2.0 ** np.arange(-10, 41, 1 / 256)  # a bin is 0.3% of its distance from the range
     lo, hi = (float(u[0]), float(u[-1])) if u.size else (0.0, 0.0)
     flat = np.linspace(lo, hi, points) if hi > lo else np.zeros(0)
     e = np.unique(np.concatenate([u, q, flat, lo - steps, hi + steps]))
@@ -282,12 +282,19 @@ class SummaryPlan:
         for c in num:
             a = np.sort(c.real_valid())
             u = np.unique(a)
-            if u.size <= RANK_BINS:
+            fe = fine_edges(a)
+            if u.size <= RANK_BINS and c.kind == "integer":  # the levels themselves
                 ranks = u[1:]
+            elif u.size:  # edges at evenly spaced positions of the fine grid inside the range
+                inside = fe[(fe > u[0]) & (fe <= u[-1])]
+                pick = np.unique(np.linspace(0, inside.size - 1, RANK_BINS).round().astype(np.int64))
+                ranks = inside[pick] if inside.size else np.zeros(0)
             else:
-                ranks = np.unique(np.quantile(a, np.linspace(0, 1, RANK_BINS + 1)[1:-1]))
+                ranks = np.zeros(0)
+            outer = fe[(fe < (u[0] if u.size else 0)) | (fe > (u[-1] if u.size else 0))][::256]
+            ranks = np.unique(np.concatenate([ranks, outer]))  # values far outside keep their order
             trend = np.unique(np.quantile(a, np.linspace(0, 1, TREND_POINTS))) if a.size else np.zeros(0)
-            e = np.unique(np.concatenate([fine_edges(a), ranks, trend]))
+            e = np.unique(np.concatenate([fe, ranks, trend]))
             edges.append(e)
             rv.append(u)
             rank_e.append(ranks)
@@ -408,6 +415,12 @@ class SynthSummary:
         missing = [nm for nm, _ in plan.numeric + plan.labels if nm not in frame.columns]
         if missing:
             raise DataError(f"a part of the synthetic table lacks column(s) {missing}")
+        for name, kind in plan.numeric + [(nm, "categorical") for nm, _ in plan.labels]:
+            s = frame[name]
+            if _family(s) != FAMILY[kind] and not s.isna().all():  # as prepare_tables checks in memory
+                raise DataError(f"column {name!r} is {FAMILY[kind]} in the reference but {_family(s)} in the "
+                                f"part of the synthetic table at row {offset:,} (dtype {s.dtype}); write "
+                                "every part with the reference's types")
         xs, idx = [], []
         for j, (name, kind) in enumerate(plan.numeric):
             x = _numeric_array(frame[name], kind, name, "synthetic")
@@ -739,6 +752,11 @@ def numeric_marginal(summary: SynthSummary, j: int, a: np.ndarray, scale: float 
         cnts = np.concatenate([eq[eq > 0], np.array(list(st.extra.values()), dtype=np.int64)])
         order = np.argsort(vals, kind="stable")
         levels = (vals[order], cnts[order])
+    else:  # too many distinct values: the reference's levels (exact counts) and the rest as one level
+        pu = np.searchsorted(e, u)
+        cu = eq[pu]
+        rest = m - int(cu.sum())
+        levels = (np.r_[u, np.nextafter(u[-1], np.inf)], np.r_[cu, rest]) if rest else (u, cu)
     sm = SynthMarginal(m, st.moments.nulls, st.moments, float(ks), float(w1), quantiles, outside, levels)
     return sm, bounds
 

@@ -501,7 +501,9 @@ def validate(
         order; one with temporary files or an incomplete ``_manifest.json`` is refused) or a
         ``dask.dataframe.DataFrame``. Such a table is read once, batch by batch, into mergeable
         summaries (:mod:`synthkit.validation.streaming`): the report has the same sections and
-        rows, with scores within 1e-3 of an in-memory validation of the same rows, and
+        rows, with scores within about 1e-3 of an in-memory validation of the same rows (Wasserstein,
+        quantiles and Spearman are read from histograms; ``spearman_relative_frobenius`` divides
+        Spearman's grouping error by ``||R_r - I||``), and
         ``meta["streaming"]`` says how many rows and parts were summarised.
     holdout : DataFrame, optional
         Real rows *not* used to fit the generator: baseline of the privacy checks
