@@ -303,15 +303,14 @@ class SummaryPlan:
             t = np.unique(np.concatenate([trend, ext]))
             trend_e.append(t)
             trend_l.append(_subset_lut(e, t))
-        with np.errstate(invalid="ignore"):
-            shift = np.array([float(np.nan_to_num(np.nanmean(c.real[:10_000]))) for c in num])
+        centres = [group_shift(c) for c in num]  # fixed centres of the co-moment and group sums
         hr = np.unique(row_hashes([c.real for c in tables.columns]))
         return cls(
             numeric=[(c.name, c.kind) for c in num],
             labels=[(c.name, {_label_key(k): i for i, k in enumerate(c.categories[:c.n_real_categories])})
                     for c in lab],
             edges=edges, real_values=rv, rank_edges=rank_e, rank_lut=rank_l, trend_edges=trend_e,
-            trend_lut=trend_l, shift=shift, group_shift=[group_shift(c) for c in num],
+            trend_lut=trend_l, shift=np.array(centres), group_shift=centres,
             real_hashes=hr, gather=np.asarray(gather, dtype=np.int64), columns=list(tables.names),
             sensitive=dict(sensitive or {}),
             keep_columns=list(keep_columns or []),
@@ -666,8 +665,7 @@ def summarise(source: PartitionedTable, plan: SummaryPlan, *, scheduler: Any = N
 
 
 # ------------------------------------------------------------------ statistics from the summaries
-def numeric_marginal(summary: SynthSummary, j: int, a: np.ndarray, scale: float | None = None
-                     ) -> tuple[SynthMarginal, dict]:
+def numeric_marginal(summary: SynthSummary, j: int, a: np.ndarray) -> tuple[SynthMarginal, dict]:
     """The :class:`SynthMarginal` of numeric column ``j`` against the sorted reference ``a``,
     and its error bounds (``w1``: absolute; ``quantile``: largest bin width used)."""
     st, e = summary.num[j], summary.plan.edges[j]
@@ -1174,8 +1172,6 @@ def stream_pass(source: PartitionedTable, tables: PreparedTables, sections: list
     check_kinds(tables, summary)
     positions = {key: np.searchsorted(gather, rows) for key, rows in idx.items()}
     rules_rows = len(idx[RULES]) if RULES in idx and len(idx[RULES]) < m else None
-    if RULES in idx and rules_rows is None:
-        rules_rows = None
     out = StreamResult(source, tables, summary, positions, rules_rows, known)
     if rules and rules_rows is None:
         out.rules_note = f"rules checked on all {m:,} synthetic rows, gathered in the pass"
