@@ -759,18 +759,6 @@ def numeric_marginal(summary: SynthSummary, j: int, a: np.ndarray) -> tuple[Synt
     return sm, bounds
 
 
-def synth_cdf_counts(summary: SynthSummary, j: int, t: np.ndarray) -> np.ndarray:
-    """Approximate count of synthetic values ``< t`` (linear inside a bin, exact on edges)."""
-    st, e = summary.num[j], summary.plan.edges[j]
-    lt = np.cumsum(st.count)[:-1]
-    pts = np.concatenate([[st.moments.minimum], e, [st.moments.maximum]])
-    cum = np.concatenate([[0], lt, [int(st.count.sum())]]).astype(float)
-    ok = (pts >= st.moments.minimum) & (pts <= st.moments.maximum)
-    pts, cum = pts[ok], cum[ok]
-    pts, first = np.unique(pts, return_index=True)
-    return np.interp(t, pts, cum[first], left=0.0, right=float(st.count.sum()))
-
-
 def rank_correlation(summary: SynthSummary) -> np.ndarray:
     """Spearman matrix from the two-way rank histograms: Pearson of bin mid-ranks on
     pairwise-complete rows (mid-ranks over each column's non-missing values)."""
@@ -966,7 +954,7 @@ def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMargin
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, bins + 1)
     hr = Histogram(edges).update(a)
-    c = synth_cdf_counts(summary, j, edges)
+    c = count_below(summary, j, edges)
     counts = np.diff(c)
     width = np.diff(edges)
     dens = counts / max(sm.m, 1) / np.where(width > 0, width, 1.0)
