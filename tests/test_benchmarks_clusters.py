@@ -63,7 +63,21 @@ def test_difficulty_rows_measure_the_requested_band(bench):
     for r in rows:
         assert r["certified"]
         assert 0 < r["exact_max"] <= r["level"] * (1 + 1e-9)
-        assert 0 <= r["kmeans"] <= 1.5 and 0 <= r["gmm"] <= 1.5
+        assert all(0 <= r[c] <= 1.5 for c in bench.CLUSTERERS)
+
+
+def test_partition_start_is_each_part_s_moments(bench):
+    # weights = shares, means = part means, precisions = inverse of (biased covariance + reg I)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 3)) + np.repeat([[0, 0, 0], [6, 0, 0], [0, 6, 0]], 100, axis=0)
+    labels = np.repeat([2, 0, 1], 100)
+    start = bench.partition_start(X, labels, 3, 1e-4)
+    for c in range(3):
+        part = X[labels == c]
+        assert start["weights_init"][c] == pytest.approx(1 / 3)
+        np.testing.assert_allclose(start["means_init"][c], part.mean(axis=0))
+        cov = np.cov(part.T, bias=True) + 1e-4 * np.eye(3)
+        np.testing.assert_allclose(start["precisions_init"][c] @ cov, np.eye(3), atol=1e-10)
 
 
 def test_exact_overlaps_match_a_direct_search(bench):
