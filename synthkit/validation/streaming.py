@@ -264,8 +264,7 @@ class SummaryPlan:
     rank_lut: list[np.ndarray]
     trend_edges: list[np.ndarray]
     trend_lut: list[np.ndarray]
-    shift: np.ndarray
-    group_shift: list[float]
+    centre: np.ndarray                       # fixed centre per numeric column: co-moment and group sums
     real_hashes: np.ndarray
     gather: np.ndarray
     columns: list[str] = field(default_factory=list)    # the tables' column order (row hashes)
@@ -303,14 +302,13 @@ class SummaryPlan:
             t = np.unique(np.concatenate([trend, ext]))
             trend_e.append(t)
             trend_l.append(_subset_lut(e, t))
-        centres = [group_shift(c) for c in num]  # fixed centres of the co-moment and group sums
         hr = np.unique(row_hashes([c.real for c in tables.columns]))
         return cls(
             numeric=[(c.name, c.kind) for c in num],
             labels=[(c.name, {_label_key(k): i for i, k in enumerate(c.categories[:c.n_real_categories])})
                     for c in lab],
             edges=edges, real_values=rv, rank_edges=rank_e, rank_lut=rank_l, trend_edges=trend_e,
-            trend_lut=trend_l, shift=np.array(centres), group_shift=centres,
+            trend_lut=trend_l, centre=np.array([group_shift(c) for c in num], dtype=float),
             real_hashes=hr, gather=np.asarray(gather, dtype=np.int64), columns=list(tables.names),
             sensitive=dict(sensitive or {}),
             keep_columns=list(keep_columns or []),
@@ -389,7 +387,7 @@ class SynthSummary:
         self.rows = 0
         d = len(plan.numeric)
         self.num = [_NumState.empty(e, r.size) for e, r in zip(plan.edges, plan.rank_edges, strict=True)]
-        self.pm = PairwiseMoments(plan.shift)
+        self.pm = PairwiseMoments(plan.centre)
         self.rank2 = {(i, j): np.zeros((plan.rank_edges[i].size + 1, plan.rank_edges[j].size + 1), np.int64)
                       for i in range(d) for j in range(i + 1, d)}
         self.lab = [_LabelState(dict(idx), len(idx), []) for _, idx in plan.labels]
@@ -454,7 +452,7 @@ class SynthSummary:
             t += np.bincount(cell, minlength=t.size).reshape(t.shape)
         for (i, j), g in self.groups.items():
             ok = (codes[i] >= 0) & ~np.isnan(xs[j])
-            c, v = codes[i][ok], xs[j][ok] - plan.group_shift[j]
+            c, v = codes[i][ok], xs[j][ok] - plan.centre[j]
             size = g.shape[1]
             g[0] += np.bincount(c, minlength=size)
             g[1] += np.bincount(c, weights=v, minlength=size)
@@ -805,7 +803,7 @@ def synth_dependence_summary(summary: SynthSummary, tables: PreparedTables,
         for c in num:
             g = summary.groups[(li[a.name], ni[c.name])]
             out.groups[(a.name, c.name)] = GroupMoments(g.shape[1], g[0].copy(), g[1].copy(), g[2].copy(),
-                                                        summary.plan.group_shift[ni[c.name]])
+                                                        float(summary.plan.centre[ni[c.name]]))
     return out
 
 
