@@ -127,6 +127,26 @@ def test_constraints_met_under_exact_overlap(params):
         np.testing.assert_allclose(ov, ds.achieved_overlap, rtol=1e-9, atol=1e-14)
 
 
+def test_dense_packing_brings_more_pairs_near_the_maximum():
+    """``packing="dense"`` starts compressed, so pairs stop where ``max_overlap`` holds them:
+    more pairs lie above max/10 than with the sparse start, under the same constraints,
+    and each nearest-neighbour overlap the certificate reports is the exact one."""
+    counts = {}
+    for packing in ("dense", "sparse"):
+        arch = Archetype(n_clusters=6, dim=30, n_samples=600, min_overlap=0.001,
+                         max_overlap=0.01, packing=packing)
+        counts[packing] = []
+        for seed in range(4):
+            ds = arch.sample(seed=seed)
+            m = ds.mixture
+            ov = overlap_matrix(m.centers, m.covariances, method="exact")
+            nn, mx = _nn_and_max(ov)
+            assert ds.placement["certified"] and 0.009 <= mx <= 0.01 and nn >= 0.001
+            assert ds.placement["min_nn_overlap"] == pytest.approx(nn, rel=1e-6)
+            counts[packing].append(int(np.sum(np.triu(ov, 1) > 0.001)))
+    assert min(counts["dense"]) > max(counts["sparse"]), counts
+
+
 def test_non_normal_constraints_use_calibrated_overlap():
     arch = Archetype(n_clusters=6, dim=4, distributions=["exponential", ("student_t", {"df": 5})],
                      n_samples=600)
@@ -502,6 +522,7 @@ def test_description_unknown_words_reported():
         (dict(dim=2.5), r"`dim` must be an integer"),
         (dict(distribution_proportions=[1, 2]), "one entry per distribution"),
         (dict(nonconvex="twist"), "`nonconvex` must be None or one of"),
+        (dict(packing="tight"), r"`packing` must be one of \['dense', 'sparse'\]"),
     ],
 )
 def test_bad_archetype_inputs(params, message):

@@ -109,6 +109,20 @@ def test_from_data_entry_point_and_overrides():
         archetype_from_data(X, y, n_sample=10)
 
 
+def test_packing_follows_the_share_of_pairs_near_the_maximum():
+    """iris has one close pair of three (sparse); a dense-packed mixture is read back dense."""
+    fit = fit_archetype(*_iris())
+    iu = np.triu_indices(3, 1)
+    share = float(np.mean(fit.overlap.to_numpy()[iu] >= fit.overlap.to_numpy()[iu].max() / 10))
+    assert fit.overlap_summary["exact"]["near_max"] == pytest.approx(share) == pytest.approx(1 / 3)
+    assert fit.archetype.packing == "sparse"
+    ds = synthkit.Archetype(n_clusters=5, dim=6, n_samples=2000, min_overlap=0.002,
+                            max_overlap=0.02, packing="dense").sample(seed=1)
+    again = fit_archetype(ds.X, ds.labels)
+    assert again.overlap_summary["exact"]["near_max"] > 0.5
+    assert again.archetype.packing == "dense"
+
+
 def test_zero_overlap_is_floored_and_two_clusters_are_spread():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(100, 1, (40, 2))])

@@ -34,7 +34,7 @@ from .._version import __version__
 from ..errors import ModelFileError, SpecError
 from ..io import read_json, read_table, write_json, write_table
 from ..seeding import SeedLike, as_seed_sequence, child_generator, child_seed, seed_to_json
-from .centers import place_centers
+from .centers import check_packing, place_centers
 from .covariances import CovarianceSampler
 from .distributions import ClusterDistribution, parse_distribution
 from .mixture import DEFAULT_N_REFERENCE, MixtureModel
@@ -274,6 +274,11 @@ class Archetype:
         Target mode: every cluster's nearest-neighbour overlap near this value
         (``min_overlap < nn_overlap < max_overlap``), within 10% where reachable; the
         spread is reported in ``placement["extra"]["nn_overlap_spread"]``.
+    packing : {"dense", "sparse"}
+        How closely the clusters are packed under ``max_overlap``: ``"dense"`` brings
+        most pairs near the maximum, so the level sets the difficulty of every pair;
+        ``"sparse"`` brings only each cluster's nearest neighbour into the band
+        (:mod:`synthkit.clusters.centers`).
     overlap : {"linear", "bayes"}
         ``"bayes"``: the bounds apply to the Bayes overlap, the sum of the two
         misclassification probabilities of the optimal quadratic rule, computed exactly
@@ -321,6 +326,7 @@ class Archetype:
     max_overlap: float = 0.05
     avg_overlap: float | None = None
     nn_overlap: float | None = None
+    packing: str = "dense"
     overlap: str = "linear"
     distributions: Sequence[Any] = ("normal",)
     distribution_proportions: Sequence[float] | None = None
@@ -386,6 +392,7 @@ class Archetype:
         real("scale", 0.0, strict=True)
         self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap = check_overlap_targets(
             self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap, self.overlap)
+        check_packing(self.packing)
         if self.nonconvex is not None and self.nonconvex not in NONCONVEX_KINDS:
             raise SpecError(f"`nonconvex` must be None or one of {list(NONCONVEX_KINDS)}, "
                             f"got {self.nonconvex!r}")
@@ -455,7 +462,7 @@ class Archetype:
                                   child_generator(root, 4), references=refs,
                                   on_infeasible=self.on_infeasible, max_restarts=self.max_restarts,
                                   avg_overlap=self.avg_overlap, nn_overlap=self.nn_overlap,
-                                  overlap=self.overlap)
+                                  overlap=self.overlap, packing=self.packing)
         mixture.centers = placement.centers
         return mixture, placement.to_dict()
 

@@ -19,8 +19,17 @@ Method
 2. **Penalty**, smooth, scale free, over an *active set* of pairs (pairs near a
    threshold plus each cluster's nearest neighbours; rebuilt every round):
    ``sum_pairs relu(1 - q_ij / H_ij)^2 + sum_i relu(softmin_j (q_ij / L_ij - 1))^2``,
-   minimised by L-BFGS-B from a random start scaled so that the median
-   nearest-neighbour separation sits between the two thresholds.
+   minimised by L-BFGS-B from a random start ``M ~ N(0, I)`` scaled by ``packing``:
+   ``"dense"`` (default) scales it so that the closest pair's separation is half the
+   max threshold, ``q_min = H / 2``; every pair closer than ``H`` is then pushed apart
+   only until it meets ``max_overlap``, so most pairs end near the maximum (the
+   compressed start of repliclust's packing). ``"sparse"`` scales it so that the median
+   nearest-neighbour separation is the geometric mean of the two thresholds; pairs are
+   then pushed only as far as each cluster's nearest-neighbour constraint needs, and
+   the placement is often a spanning tree of close pairs with the others far apart.
+   Dense packing makes the overlap level set the difficulty of *all* pairs, which is
+   what makes a clusterer's error rise with ``max_overlap`` in high dimensions
+   (``docs/clusters.md``).
 3. **Certificate.** After each round every pair whose surrogate cannot certify
    ``<= max_overlap`` is checked with the LDA approximation (also an upper bound of
    the exact overlap) and, if that cannot certify it either, with the exact overlap;
@@ -170,6 +179,7 @@ def _place_centers(
     max_rounds: int = 8,
     n_neighbors: int = 4,
     maxiter: int = 300,
+    packing: str = "dense",
 ) -> PlacementResult:
     """Place ``k`` cluster centers meeting the overlap constraints (see module docstring).
 
@@ -189,6 +199,9 @@ def _place_centers(
         deprecated name (a :class:`DeprecationWarning`).
     max_restarts, max_rounds, n_neighbors, maxiter : int
         Search budget.
+    packing : {"dense", "sparse"}
+        Scale of the random start (module docstring, step 2): ``"dense"`` brings most
+        pairs near ``max_overlap``; ``"sparse"`` only each cluster's nearest neighbour.
     avg_overlap, nn_overlap : float, optional
         Target of the mean pairwise overlap, or of every nearest-neighbour overlap; see
         :func:`~synthkit.clusters.overlap_control.control_overlap`.
@@ -217,6 +230,7 @@ def _place_centers(
         )
     if on_infeasible not in ("raise", "return"):
         raise SpecError(f"`on_infeasible` must be 'raise' or 'return', got {on_infeasible!r}")
+    check_packing(packing)
     if k == 1:
         return PlacementResult(np.zeros((1, p)), True, 0.0, 1.0, 0, 0, 0, 0, 0,
                                time.perf_counter() - t0, "one cluster: nothing to place")
@@ -245,8 +259,10 @@ def _place_centers(
         Qs[AI, AJ] = qs
         Qs[AJ, AI] = qs
         nn = Qs.min(1)
-        target = np.sqrt(H0.mean() * q_lo)
-        M *= target / max(float(np.median(nn)), _TINY)
+        if packing == "dense":
+            M *= 0.5 * H0.min() / max(float(nn.min()), _TINY)
+        else:
+            M *= np.sqrt(H0.mean() * q_lo) / max(float(np.median(nn)), _TINY)
         rho = np.ones((k, k))
         H = H0.copy()
         L = L0.copy()
@@ -320,6 +336,20 @@ def _place_centers(
                     break
             v_max = int(np.sum(np.triu(Ov, 1) > max_overlap))
             v_min = int(todo.size)
+            if refs is None and v_max == 0 and v_min == 0:
+                # make each nearest-neighbour overlap exact: a pair not evaluated has
+                # q* >= its surrogate q_s, so only pairs with q_s below the cluster's best
+                # evaluated q* can be closer (dense packings hold many such pairs)
+                q_best = overlap_to_q(best_nn)
+                open_ = np.isnan(Ov) & (Qs < q_best[:, None])
+                EI, EJ = np.nonzero(np.triu(open_ | open_.T, 1))
+                if EI.size:
+                    exact_pairs += EI.size
+                    ov = _calibrated(EI, EJ, M, factors, covs, refs, levels)[1]
+                    Ov[EI, EJ] = Ov[EJ, EI] = ov
+                    best_nn = np.maximum(best_nn, np.nanmax(np.where(open_ | open_.T, Ov, -1.0),
+                                                            axis=1))
+                    v_max = int(np.sum(np.triu(Ov, 1) > max_overlap))
             evaluated = ~np.isnan(Ov)
             bound = np.where(evaluated, Ov, q_to_overlap(Qs) if refs is None else np.nan)
             np.fill_diagonal(bound, np.nan)
@@ -349,6 +379,16 @@ def _place_centers(
     if on_infeasible == "raise":
         raise OverlapError(res.message)
     return res
+
+
+PACKINGS = ("dense", "sparse")
+
+
+def check_packing(packing: str) -> str:
+    """``packing`` if it names a start of the placement, else a :class:`SpecError`."""
+    if packing not in PACKINGS:
+        raise SpecError(f"`packing` must be one of {list(PACKINGS)}, got {packing!r}")
+    return packing
 
 
 def place_centers(factors, min_overlap: float, max_overlap: float, rng, *,

@@ -26,7 +26,10 @@ For cluster ``c`` with ``n_c`` points, mean ``m_c`` and **sample covariance**
   ``N(m_i, S_i)`` and ``N(m_j, S_j)``, :mod:`synthkit.clusters.overlap`): ``max_overlap``
   is its largest pairwise entry, ``min_overlap`` the smallest over clusters of the
   nearest-neighbour overlap ``max_j O_cj``, ``avg_overlap`` the mean over the
-  ``k (k - 1) / 2`` pairs. The overlap measured on the points
+  ``k (k - 1) / 2`` pairs, and ``packing`` is ``"dense"`` when more than half of the
+  pairs overlap at least ``max_overlap / 10`` (most pairs close, as the dense start
+  places them), else ``"sparse"`` (a few close pairs, the others far apart). The
+  overlap measured on the points
   (:func:`~synthkit.clusters.overlap.empirical_overlap_matrix`) is kept beside it;
 * family: a cluster is ``x = m + A z`` with iid coordinates ``z``. The points are put
   on their principal axes and standardised, ``u = (x - m_c) V_c diag(lambda_c)^(-1/2)``,
@@ -298,8 +301,9 @@ def _summarise(ov: np.ndarray) -> dict[str, float]:
     k = ov.shape[0]
     off = np.where(np.eye(k, dtype=bool), -np.inf, ov)
     iu = np.triu_indices(k, 1)
-    return {"min_nn": float(off.max(axis=1).min()), "max": float(ov[iu].max()),
-            "mean": float(ov[iu].mean())}
+    top = float(ov[iu].max())
+    return {"min_nn": float(off.max(axis=1).min()), "max": top,
+            "mean": float(ov[iu].mean()), "near_max": float(np.mean(ov[iu] >= top / 10))}
 
 
 def _clamped_overlaps(s: dict[str, float]) -> dict[str, float]:
@@ -312,7 +316,8 @@ def _clamped_overlaps(s: dict[str, float]) -> dict[str, float]:
         if hi > OVERLAP_CAP:
             lo, hi = lo * OVERLAP_CAP / hi, OVERLAP_CAP
     avg = min(max(s["mean"], OVERLAP_FLOOR), hi / math.sqrt(OVERLAP_SPREAD))
-    return {"min_overlap": lo, "max_overlap": hi, "avg_overlap": avg}
+    packing = "dense" if s["near_max"] > 0.5 else "sparse"
+    return {"min_overlap": lo, "max_overlap": hi, "avg_overlap": avg, "packing": packing}
 
 
 def estimate_archetype(X: Any, labels: Any = None, *, name: str | None = None,

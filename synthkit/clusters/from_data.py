@@ -41,7 +41,8 @@ class ArchetypeFit:
     means : ndarray (k, p)
     covariances : ndarray (k, p, p)
     overlap_summary : dict
-        Unclamped ``min_nn``, ``max`` and ``mean`` of the exact and empirical overlaps.
+        Unclamped ``min_nn``, ``max`` and ``mean`` of the exact and empirical overlaps, and
+        ``near_max``, the share of pairs at ``max / 10`` or more (it sets ``packing``).
     family_distances : DataFrame
         KS distance of each cluster's coordinates to each family (only ``normal`` for the
         clusters kept normal).
@@ -64,6 +65,7 @@ class ArchetypeFit:
                 ("radius_maxmin", a.radius_maxmin), ("aspect_ref", a.aspect_ref),
                 ("aspect_maxmin", a.aspect_maxmin), ("min_overlap", a.min_overlap),
                 ("max_overlap", a.max_overlap), ("avg_overlap", a.avg_overlap),
+                ("packing", a.packing),
                 ("distributions", ", ".join(ClusterDistribution(**d).label()
                                             for d in a.distributions))]
         width = max(len(r[0]) for r in rows)
