@@ -174,28 +174,27 @@ def have_repliclust() -> bool:
 # ------------------------------------------------------------------ tables
 
 
+def timed_datasets(k: int, p: int, n_ds: int, packing: str) -> tuple[float, list]:
+    """Median seconds per dataset of the default-shape archetype, and the datasets."""
+    arch = Archetype(n_clusters=k, dim=p, n_samples=n_samples_for(k), min_overlap=MIN_OV,
+                     max_overlap=MAX_OV, on_infeasible="return", packing=packing)
+    times, datasets = [], []
+    for s in range(n_ds):
+        t0 = time.perf_counter()
+        datasets.append(arch.sample(seed=1000 + s))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), datasets
+
+
 def table_speed(n_ds: int, n_rep: int, timeout: float, use_rep: bool) -> list[dict]:
     rows = []
     for k, p in CONFIGS:
-        arch = Archetype(n_clusters=k, dim=p, n_samples=n_samples_for(k), min_overlap=MIN_OV,
-                         max_overlap=MAX_OV, on_infeasible="return")
-        times, ok, cert = [], 0, 0
-        for s in range(n_ds):
-            t0 = time.perf_counter()
-            ds = arch.sample(seed=1000 + s)
-            times.append(time.perf_counter() - t0)
-            cert += bool(ds.placement["certified"])
-            with limit_threads(1):
-                ok += meets(ds.mixture.centers, ds.mixture.covariances)
-        sparse = Archetype(n_clusters=k, dim=p, n_samples=n_samples_for(k), min_overlap=MIN_OV,
-                           max_overlap=MAX_OV, on_infeasible="return", packing="sparse")
-        sparse_times = []
-        for s in range(n_ds):
-            t0 = time.perf_counter()
-            sparse.sample(seed=1000 + s)
-            sparse_times.append(time.perf_counter() - t0)
-        row = {"k": k, "p": p, "sk_s": statistics.median(times), "sk_ok": ok / n_ds,
-               "sk_cert": cert / n_ds, "n": n_ds, "sparse_s": statistics.median(sparse_times)}
+        seconds, datasets = timed_datasets(k, p, n_ds, "dense")
+        cert = sum(bool(ds.placement["certified"]) for ds in datasets)
+        with limit_threads(1):
+            ok = sum(meets(ds.mixture.centers, ds.mixture.covariances) for ds in datasets)
+        row = {"k": k, "p": p, "sk_s": seconds, "sk_ok": ok / n_ds, "sk_cert": cert / n_ds,
+               "n": n_ds, "sparse_s": timed_datasets(k, p, n_ds, "sparse")[0]}
         if use_rep:
             rt, rok, rn, timeouts = [], 0, 0, 0
             for s in range(n_rep):

@@ -340,15 +340,13 @@ def _place_centers(
                 # make each nearest-neighbour overlap exact: a pair not evaluated has
                 # q* >= its surrogate q_s, so only pairs with q_s below the cluster's best
                 # evaluated q* can be closer (dense packings hold many such pairs)
-                q_best = overlap_to_q(best_nn)
-                open_ = np.isnan(Ov) & (Qs < q_best[:, None])
-                EI, EJ = np.nonzero(np.triu(open_ | open_.T, 1))
+                closer = np.isnan(Ov) & (Qs < overlap_to_q(best_nn)[:, None])
+                closer |= closer.T
+                EI, EJ = np.nonzero(np.triu(closer, 1))
                 if EI.size:
                     exact_pairs += EI.size
-                    ov = _calibrated(EI, EJ, M, factors, covs, refs, levels)[1]
-                    Ov[EI, EJ] = Ov[EJ, EI] = ov
-                    best_nn = np.maximum(best_nn, np.nanmax(np.where(open_ | open_.T, Ov, -1.0),
-                                                            axis=1))
+                    Ov[EI, EJ] = Ov[EJ, EI] = _calibrated(EI, EJ, M, factors, covs, refs, levels)[1]
+                    best_nn = np.maximum(best_nn, np.max(np.where(closer, Ov, -1.0), axis=1))
                     v_max = int(np.sum(np.triu(Ov, 1) > max_overlap))
             evaluated = ~np.isnan(Ov)
             bound = np.where(evaluated, Ov, q_to_overlap(Qs) if refs is None else np.nan)
