@@ -77,6 +77,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from synthkit._threads import limit_threads  # noqa: E402
 from synthkit.clusters import Archetype  # noqa: E402
+from synthkit.clusters.centers import PACKINGS  # noqa: E402
 from synthkit.clusters.distributions import FAMILIES  # noqa: E402
 from synthkit.overlap import (  # noqa: E402
     bayes_overlap,
@@ -662,8 +663,8 @@ def main(argv=None) -> int:
                     help="tables to print (1-7, default all)")
     ap.add_argument("--p", type=int, nargs="+", default=None,
                     help="dimensions of the difficulty table (default 10 100 500; --quick: 10)")
-    ap.add_argument("--packing", choices=("dense", "sparse"), default="dense",
-                    help="synthkit's packing in tables 4 and 5 (default: dense, the default)")
+    ap.add_argument("--packing", choices=PACKINGS, default="dense",
+                    help="synthkit's packing in tables 4 and 5 (default: the archetype's, dense)")
     args = ap.parse_args(argv)
     global PACKING
     PACKING = args.packing
