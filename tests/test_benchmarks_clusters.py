@@ -64,6 +64,13 @@ def test_difficulty_rows_measure_the_requested_band(bench):
         assert r["certified"]
         assert 0 < r["exact_max"] <= r["level"] * (1 + 1e-9)
         assert all(0 <= r[c] <= 1.5 for c in bench.CLUSTERERS)
+        # k = 3: three pairs; the closest is in the band, so at least one of three counts
+        assert r["near_max"] in (1 / 3, 2 / 3, 1.0)
+
+
+def test_pair_structure_counts_pairs_at_or_above_a_tenth_of_the_level(bench):
+    got = bench.pair_structure(np.array([0.05, 0.005, 0.0049, 0.0]), 0.05)
+    assert got == {"exact_max": 0.05, "near_max": 0.5}
 
 
 def test_partition_start_is_each_part_s_moments(bench):
