@@ -123,6 +123,18 @@ def test_packing_follows_the_share_of_pairs_near_the_maximum():
     assert again.archetype.packing == "dense"
 
 
+def test_clusters_that_do_not_overlap_are_read_as_sparse():
+    """No pair overlaps: the share near the maximum is taken against the floored maximum
+    (OVERLAP_FLOOR), so it is 0 (sparse) rather than every pair counting against max 0."""
+    rng = np.random.default_rng(0)
+    centers = 100 * np.array([[0, 0], [1, 0], [0, 1], [1, 1]])
+    X = np.vstack([rng.normal(c, 1, (40, 2)) for c in centers])
+    fit = fit_archetype(X, np.repeat(np.arange(4), 40))
+    assert fit.overlap_summary["exact"]["max"] < 1e-100
+    assert fit.overlap_summary["exact"]["near_max"] == 0.0
+    assert fit.archetype.packing == "sparse"
+
+
 def test_zero_overlap_is_floored_and_two_clusters_are_spread():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(100, 1, (40, 2))])

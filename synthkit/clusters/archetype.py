@@ -379,8 +379,10 @@ class Archetype:
                 f"`n_samples` ({self.n_samples}) must be at least `n_clusters` "
                 f"({self.n_clusters}): every cluster needs a point"
             )
-        k, p = self.n_clusters, self.dim  # points, one p x p factor per cluster, k x k overlaps
-        check_memory(8.0 * (self.n_samples * p + k * p * p + k * k),
+        # points, one p x p factor per cluster, and the placement's k x k pair arrays (about
+        # two dozen float arrays: a measured peak of ~180 bytes per pair of clusters)
+        k, p = self.n_clusters, self.dim
+        check_memory(8.0 * (self.n_samples * p + k * p * p) + 200.0 * k * k,
                      f"an archetype with {k:,} clusters, {p:,} dimensions and {self.n_samples:,} "
                      "points", "lower `n_clusters`, `dim` or `n_samples`")
         ratio_hint = " (a ratio of largest to smallest; 1 means all equal)"

@@ -330,7 +330,9 @@ def _place_centers(
                     L[EI, EJ] = L[EJ, EI] = thr[:, 1]
                     Ov[EI, EJ] = Ov[EJ, EI] = ov
                     Se[EI, EJ] = Se[EJ, EI] = se
-                best_nn = np.nanmax(np.where(cand, Ov, -1.0), axis=1)
+                # every pair evaluated so far counts (a pair evaluated as another
+                # cluster's candidate, or for the max constraint, can be the closest)
+                best_nn = np.max(np.where(np.isnan(Ov), -1.0, Ov), axis=1)
                 todo = np.flatnonzero(best_nn < min_overlap)
                 if todo.size == 0:
                     break
@@ -384,7 +386,7 @@ PACKINGS = ("dense", "sparse")
 
 def check_packing(packing: str) -> str:
     """``packing`` if it names a start of the placement, else a :class:`SpecError`."""
-    if packing not in PACKINGS:
+    if not isinstance(packing, str) or packing not in PACKINGS:
         raise SpecError(f"`packing` must be one of {list(PACKINGS)}, got {packing!r}")
     return packing
 

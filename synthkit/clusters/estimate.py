@@ -303,7 +303,8 @@ def _summarise(ov: np.ndarray) -> dict[str, float]:
     iu = np.triu_indices(k, 1)
     top = float(ov[iu].max())
     return {"min_nn": float(off.max(axis=1).min()), "max": top,
-            "mean": float(ov[iu].mean()), "near_max": float(np.mean(ov[iu] >= top / 10))}
+            "mean": float(ov[iu].mean()),
+            "near_max": float(np.mean(ov[iu] >= max(top, OVERLAP_FLOOR) / 10))}
 
 
 def _clamped_overlaps(s: dict[str, float]) -> dict[str, float]:

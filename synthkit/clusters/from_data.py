@@ -42,7 +42,8 @@ class ArchetypeFit:
     covariances : ndarray (k, p, p)
     overlap_summary : dict
         Unclamped ``min_nn``, ``max`` and ``mean`` of the exact and empirical overlaps, and
-        ``near_max``, the share of pairs at ``max / 10`` or more (it sets ``packing``).
+        ``near_max``, the share of pairs at ``max / 10`` or more (``max`` at least
+        :data:`~synthkit.clusters.estimate.OVERLAP_FLOOR`; it sets ``packing``).
     family_distances : DataFrame
         KS distance of each cluster's coordinates to each family (only ``normal`` for the
         clusters kept normal).

@@ -675,10 +675,14 @@ def _search_direction(mu_i, A_i, ref_i, mu_j, A_j, ref_j, a0: np.ndarray) -> np.
 
     The objective is scaled by its value at ``a0`` so that the stopping tolerances
     are relative whatever the size of the error; at most ``_SEARCH_MAXFUN`` evaluations
-    (further steps mostly fit the search draws' noise).
+    (further steps mostly fit the search draws' noise). In one dimension the only
+    directions are ``±1`` and there is nothing to search; elsewhere a step onto ``a = 0``
+    (no direction) is refused as a worse value, so the line search backs off.
     """
     from scipy.optimize import minimize
 
+    if a0.size == 1:
+        return a0 / np.linalg.norm(a0)
     low = _SmoothedError(mu_i, A_i, ref_i, +1.0)
     high = _SmoothedError(mu_j, A_j, ref_j, -1.0)
     frac = [0.5]  # threshold position between the projected centers: warm start
@@ -701,6 +705,8 @@ def _search_direction(mu_i, A_i, ref_i, mu_j, A_j, ref_j, a0: np.ndarray) -> np.
         return a0 / np.linalg.norm(a0)
 
     def fun(a):
+        if not np.any(a):
+            return 2.0, np.zeros_like(a)  # above any value reached (<= 1 at the start)
         e, g = smoothed(a)
         return e / e0, g / e0
 
