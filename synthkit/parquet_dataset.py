@@ -12,14 +12,16 @@ The manifest is data: it is read with the bounded JSON reader of :mod:`synthkit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
 
 from .errors import DataError, ModelFileError
-from .io import read_json
+from .io import parse_json, read_json
 
-__all__ = ["MANIFEST", "SUCCESS", "FORMAT", "FORMAT_VERSION", "PART_RE", "read_manifest"]
+__all__ = ["MANIFEST", "SUCCESS", "FORMAT", "FORMAT_VERSION", "PART_RE", "FOOTER_KEY", "read_manifest",
+           "has_footer_entry"]
 
 #: The manifest's file name.
 MANIFEST = "_manifest.json"
@@ -31,6 +33,10 @@ FORMAT = "synthkit-parquet"
 FORMAT_VERSION = 1
 #: The name of part ``i``: ``part-`` and at least five digits.
 PART_RE = re.compile(r"part-(\d{5,})\.parquet")
+#: The key of a part's entry in its Parquet footer's key-value metadata.
+FOOTER_KEY = b"synthkit"
+#: The most bytes read from ``_SUCCESS`` (a few lines of JSON).
+_SUCCESS_MAX_BYTES = 2**16
 
 
 def read_manifest(path: str | os.PathLike) -> dict | None:
@@ -39,8 +45,9 @@ def read_manifest(path: str | os.PathLike) -> dict | None:
     Raises
     ------
     DataError
-        An unreadable, oversized or malformed manifest, or one of a format version this
-        synthkit does not know.
+        An unreadable, oversized or malformed manifest, one of a format version this
+        synthkit does not know, one whose sha256 is not the one ``_SUCCESS`` records
+        (edited or replaced), or one listing a part twice.
 
     Examples
     --------
@@ -52,13 +59,48 @@ def read_manifest(path: str | os.PathLike) -> dict | None:
     if not (path / SUCCESS).is_file():
         return None
     file = path / MANIFEST
+    rewrite = "re-run sample_to_parquet to rewrite the dataset"
     try:
         doc = read_json(file, expected_format=FORMAT, supported_versions=(FORMAT_VERSION,))
+        with open(path / SUCCESS, "rb") as fh:
+            text = fh.read(_SUCCESS_MAX_BYTES + 1).decode("utf-8", "replace")
+        marker = parse_json(text, str(path / SUCCESS))
     except ModelFileError as exc:
-        raise DataError(f"{exc}; re-run sample_to_parquet to rewrite the dataset") from None
+        raise DataError(f"{exc}; {rewrite}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {str(path / SUCCESS)!r} ({exc}); {rewrite}") from None
+    with open(file, "rb") as fh:  # read_json bounded its size
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    if not isinstance(marker, dict) or marker.get("sha256") != digest:
+        raise DataError(f"{str(file)!r} is not the manifest its {SUCCESS} marker records (edited or "
+                        f"replaced); {rewrite}")
     parts = doc.get("parts")
     if not isinstance(parts, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str)
                                               and PART_RE.fullmatch(p["name"]) for p in parts):
         raise DataError(f"{str(file)!r} is not a synthkit dataset manifest: its `parts` must list "
                         "part files named part-NNNNN.parquet")
+    names = [p["name"] for p in parts]
+    if len(set(names)) != len(names):
+        raise DataError(f"{str(file)!r} lists a part more than once; {rewrite}")
     return doc
+
+
+def has_footer_entry(file: str | os.PathLike) -> bool:
+    """Whether the Parquet file carries a ``synthkit`` footer entry (a part this writer made).
+
+    False for a file pyarrow cannot read as Parquet.
+
+    Examples
+    --------
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> f = tempfile.mkdtemp() + "/part-00000.parquet"
+    >>> pq.write_table(pa.table({"x": [1.0]}), f)
+    >>> has_footer_entry(f)
+    False
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        return FOOTER_KEY in (pq.read_metadata(file).metadata or {})
+    except Exception:  # noqa: BLE001 - pyarrow raises several types for a broken footer
+        return False

@@ -312,9 +312,89 @@ def test_refused_call_keeps_the_dataset_and_a_saved_model_keeps_its_parts(tmp_pa
     with pytest.raises(SpecError, match="nope"):
         sample_to_parquet(declared, N, out, seed=3, partitions=2, conditions={"nope": 1}, progress=False)
     assert sorted(os.listdir(out)) == before and read_manifest(out) is not None
+    # a condition value the model cannot meet is refused by the plan, before the folder is touched
+    with pytest.raises(SpecError, match="zz"):
+        sample_to_parquet(declared, N, out, seed=3, partitions=1, conditions={"seg": "zz"}, progress=False)
+    assert sorted(os.listdir(out)) == before and read_manifest(out) is not None
     declared.save(tmp_path / "m.json")  # a saved and loaded model is the same model: its parts are kept
     again = sample_to_parquet(synthkit.load(tmp_path / "m.json"), N, out, seed=3, partitions=3, progress=False)
     assert (again.parts_written, again.parts_kept) == (0, 3)
+
+
+def test_conditions_on_missing_and_on_the_text_nan_are_two_specs(tmp_path):
+    """{"c": nan} (rows missing c) and {"c": "nan"} (the label) draw different rows, so a
+    dataset of one is never kept for the other (the manifest's JSON writes both as "nan")."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(["nan", "x", "y", None], 600)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = synthkit.fit(df, strategy="gaussian_copula")
+    n, out = 2 * BLOCK_ROWS, tmp_path / "ds"
+    sample_to_parquet(model, n, out, seed=1, partitions=2, conditions={"c": np.nan}, progress=False)
+    (out / "part-00001.parquet").unlink()  # as if interrupted
+    again = sample_to_parquet(model, n, out, seed=1, partitions=2, conditions={"c": "nan"}, progress=False)
+    assert (again.parts_written, again.parts_kept) == (2, 0)
+    assert read_dataset(out)["c"].eq("nan").all()
+    assert dataset_hash(out) == frame_hash(in_memory(model, n, 1, conditions={"c": "nan"}))
+
+
+def _rewrite_footer(file: Path, **changes) -> None:
+    """Rewrite a part with its footer entry changed (the data and the spec hash left alone)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file)
+    meta = dict(table.schema.metadata)
+    entry = {**json.loads(meta[b"synthkit"]), **changes}
+    pq.write_table(table.replace_schema_metadata({**meta, b"synthkit": json.dumps(entry).encode()}), file)
+
+
+def test_a_kept_part_is_listed_under_its_own_name_and_range(ruled, tmp_path):
+    """Only the hashes are read from a kept part's footer: a footer naming another part, or
+    another row range, or missing its hashes' proof, does not reach the manifest."""
+    n, out = 3 * BLOCK_ROWS, tmp_path / "ds"
+    h = sample_to_parquet(ruled, n, out, seed=2, partitions=3, progress=False).dataset_hash
+    _rewrite_footer(out / "part-00001.parquet", name="part-00000.parquet", row_range=[0, 5])
+    _rewrite_footer(out / "part-00002.parquet", data_hash="0" * 64)
+    again = sample_to_parquet(ruled, n, out, seed=2, partitions=3, verify=False, progress=False)
+    assert (again.parts_written, again.parts_kept) == (1, 2)  # part 2's hashes do not add up
+    manifest = read_manifest(out)
+    assert [p["name"] for p in manifest["parts"]] == [f"part-0000{i}.parquet" for i in range(3)]
+    assert [p["row_range"] for p in manifest["parts"]] == [[0, BLOCK_ROWS], [BLOCK_ROWS, 2 * BLOCK_ROWS],
+                                                           [2 * BLOCK_ROWS, n]]
+    assert again.dataset_hash == h == dataset_hash(out)
+
+
+def test_edited_manifests_and_odd_leftovers_are_refused(ruled, tmp_path):
+    import hashlib as _hashlib
+
+    out = tmp_path / "ds"
+    sample_to_parquet(ruled, N, out, seed=1, partitions=2, progress=False)
+    doc = json.loads((out / MANIFEST).read_text())
+    edited = {**doc, "schema": [{**c, "dtype": "int8"} for c in doc["schema"]]}
+    (out / MANIFEST).write_text(json.dumps(edited))
+    with pytest.raises(DataError, match="not the manifest its _SUCCESS marker records"):
+        read_dataset(out)
+    # a manifest whose marker was rewritten to match still lists each part once
+    twice = {**doc, "parts": [doc["parts"][0]] * 3}
+    text = json.dumps(twice)
+    (out / MANIFEST).write_text(text)
+    (out / SUCCESS).write_text(json.dumps({"manifest": MANIFEST, "rows": N,
+                                           "sha256": _hashlib.sha256(text.encode()).hexdigest()}))
+    with pytest.raises(DataError, match="lists a part more than once"):
+        read_dataset(out)
+    # a leftover temporary name that is a folder is not removed blindly
+    (out / ".part-00001.parquet.tmp-0123456789abcdef0123456789abcdef").mkdir()
+    with pytest.raises(DataError, match="not files this writer made"):
+        sample_to_parquet(ruled, N, out, seed=1, partitions=2, progress=False)
+
+
+def test_sizes_beyond_any_dataset_are_refused_at_once(ruled, tmp_path):
+    for n in (10**30, 1e300):
+        with pytest.raises(SpecError, match="at most 1,125,899,906,842,624 rows"):
+            sample_to_parquet(ruled, n, tmp_path / "ds", seed=1)
+    with pytest.raises(SpecError, match="at most 1,000,000 parts"):
+        partition_layout(2**40, 10**7)
+    assert not (tmp_path / "ds").exists()
 
 
 def test_nullable_floats_and_generated_ids_keep_their_type_in_parts(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import shutil
 import tracemalloc
 
 import numpy as np
@@ -245,10 +246,30 @@ def test_a_sample_to_parquet_dataset_and_its_manifest(wine_case, tmp_path):
     with pytest.raises(DataError, match="no `_SUCCESS` marker"):
         synthkit.validate(real, d, checks="marginals")
     sample_to_parquet(model, 3000, d, seed=1, progress=False)              # finished again
+    shutil.copy(d / "part-00000.parquet", d / "part-00001.parquet")       # a part not listed
+    with pytest.raises(DataError, match="does not match its parts"):
+        synthkit.validate(real, d, checks="marginals")
+    (d / "part-00001.parquet").unlink()
     doc = json.loads((d / "_manifest.json").read_text())
     doc["parts"].append({**doc["parts"][0], "name": "part-00001.parquet"})
-    (d / "_manifest.json").write_text(json.dumps(doc))                    # a part listed, not present
-    with pytest.raises(DataError, match="does not match its parts"):
+    (d / "_manifest.json").write_text(json.dumps(doc))                    # an edited manifest
+    with pytest.raises(DataError, match="not the manifest its _SUCCESS marker records"):
+        synthkit.validate(real, d, checks="marginals")
+
+
+def test_an_unfinished_dataset_without_markers_is_refused(wine_case, tmp_path):
+    """Parts that carry synthkit's footer but no _SUCCESS / manifest (the run that wrote them
+    was interrupted, or a rewrite with another model stopped after its first part) are an
+    incomplete dataset, not a plain folder of parts."""
+    pytest.importorskip("dask")
+    from synthkit.scale import sample_to_parquet
+
+    real, model, _ = wine_case
+    d = tmp_path / "ds"
+    sample_to_parquet(model, 3000, d, seed=1, partitions=1, progress=False)
+    (d / "_SUCCESS").unlink()
+    (d / "_manifest.json").unlink()
+    with pytest.raises(DataError, match="holds parts written by synthkit .* no `_SUCCESS` marker"):
         synthkit.validate(real, d, checks="marginals")
 
 

@@ -47,13 +47,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._progress import check_progress, progress_bar
 from .._version import __version__
 from ..errors import DataError, SpecError
 from ..io import parse_json, to_jsonable
-from ..parquet_dataset import FORMAT, FORMAT_VERSION, MANIFEST, PART_RE, SUCCESS, read_manifest
+from ..parquet_dataset import (
+    FOOTER_KEY,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    PART_RE,
+    SUCCESS,
+    read_manifest,
+)
 from ..schedulers import import_dask, resolve_runner
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, seed_to_json
 from ..strategies._engine import (
@@ -63,14 +72,13 @@ from ..strategies._engine import (
     output_meta,
     output_schema,
     prepare_sample,
+    sample_frame,
 )
 from .partitioned import ModelRef, _check_fitted, partition_frame, partition_layout
 
 __all__ = ["ParquetResult", "sample_to_parquet", "read_dataset", "dataset_hash", "frame_hash",
            "read_manifest", "MANIFEST", "SUCCESS", "FORMAT_VERSION", "FOOTER_KEY"]
 
-#: The key of a part's entry in its Parquet footer's key-value metadata.
-FOOTER_KEY = b"synthkit"
 _TEMP_RE = re.compile(r"\.(part-\d{5,}\.parquet|_SUCCESS|_manifest\.json)\.tmp-[0-9a-f]{32}")
 
 
@@ -182,10 +190,17 @@ def _manifest_dtypes(manifest: dict | None) -> dict[str, Any]:
     if manifest is None:
         return {}
     out = {}
-    for c in manifest.get("schema", []):
+    schema = manifest.get("schema", [])
+    for c in schema if isinstance(schema, list) else []:
         dtype = c.get("dtype") if isinstance(c, dict) else None
         if isinstance(dtype, str) and isinstance(c.get("name"), str):
-            out[c["name"]] = pd.CategoricalDtype(c.get("categories") or []) if dtype == "category" else dtype
+            try:
+                cats = c.get("categories") or []
+                out[c["name"]] = pd.CategoricalDtype(list(cats)) if dtype == "category" \
+                    else pd.api.types.pandas_dtype(dtype)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"the manifest's schema has an unusable dtype for column {c['name']!r} "
+                                f"({exc}); re-run sample_to_parquet to rewrite the dataset") from None
     return out
 
 
@@ -249,6 +264,32 @@ def _part_name(i: int, parts: int) -> str:
     return f"part-{i:0{max(5, len(str(parts - 1)))}d}.parquet"
 
 
+def _conditions_key(value: Any) -> Any:
+    """``conditions`` in a type-preserving JSON form, for the spec hash.
+
+    :func:`~synthkit.io.to_jsonable` (the manifest's readable copy) writes a float NaN as the
+    text ``"nan"``, so ``{"c": nan}`` (rows missing ``c``) and ``{"c": "nan"}`` (the label) would
+    share a spec; here every leaf keeps its type and its ``repr``.
+
+    Examples
+    --------
+    >>> _conditions_key({"c": float("nan")}) == _conditions_key({"c": "nan"})
+    False
+    >>> _conditions_key({"x": np.float64(1.5)}) == _conditions_key({"x": 1.5})
+    True
+    """
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: repr(kv[0]))
+        return {"dict": [[_conditions_key(k), _conditions_key(v)] for k, v in items]}
+    if isinstance(value, (list, tuple)):
+        return {type(value).__name__: [_conditions_key(v) for v in value]}
+    if isinstance(value, np.ndarray):
+        return {"array": [_conditions_key(v) for v in value.tolist()]}
+    if isinstance(value, np.generic):
+        value = value.item()
+    return {type(value).__name__: repr(value)}
+
+
 def _spec_hash(spec: dict, blocks: tuple[int, int]) -> str:
     return hashlib.sha256(json.dumps({**spec, "blocks": list(blocks)}, sort_keys=True).encode()).hexdigest()
 
@@ -261,19 +302,28 @@ def _footer_entry(file: Path) -> tuple[dict, int]:
     return entry, md.num_rows
 
 
-def _part_ok(file: Path, want: dict, verify: bool) -> bool:
-    """Whether an existing part is the requested one (footer entry, rows, and its data hash)."""
+def _kept_entry(file: Path, want: dict, verify: bool) -> dict | None:
+    """The manifest entry of an existing part if it is the requested one, else None.
+
+    The footer must carry the requested spec and rows, one block hash per block and their
+    ``data_hash``; ``verify`` re-hashes the data. The entry is the requested one (name, blocks,
+    row range) with the footer's hashes: nothing else is taken from the file.
+    """
     try:
         entry, rows = _footer_entry(file)
-        if entry.get("spec") != want["spec"] or entry.get("rows") != want["rows"] or rows != want["rows"]:
-            return False
-        if verify:
-            digests = _block_digests(_read_part(file, {}))
-            return digests == entry.get("block_hashes") and \
-                hashlib.sha256("".join(digests).encode()).hexdigest() == entry.get("data_hash")
-        return isinstance(entry.get("block_hashes"), list)
+        hashes = entry.get("block_hashes")
+        start, stop = want["blocks"]
+        if (entry.get("spec") != want["spec"] or entry.get("rows") != want["rows"] or rows != want["rows"]
+                or not isinstance(hashes, list) or len(hashes) != stop - start
+                or not all(isinstance(h, str) for h in hashes)
+                or entry.get("data_hash") != hashlib.sha256("".join(hashes).encode()).hexdigest()):
+            return None
+        if verify and _block_digests(_read_part(file, {})) != hashes:
+            return None
+        return {**want, "block_hashes": hashes, "data_hash": entry["data_hash"],
+                "bytes": file.stat().st_size}
     except Exception:  # noqa: BLE001 - any unreadable or foreign file is rewritten
-        return False
+        return None
 
 
 def _write_part(shared: tuple, directory: str, entry: dict, dictionary: list[str]) -> dict:
@@ -320,8 +370,8 @@ def _prepare_directory(path: Path) -> None:
         path.mkdir(exist_ok=True)
         return
     names = os.listdir(path)
-    odd = sorted(f for f in names if (PART_RE.fullmatch(f) or f in (MANIFEST, SUCCESS))
-                 and (os.path.islink(path / f) or not os.path.isfile(path / f)))
+    mine = (f for f in names if PART_RE.fullmatch(f) or f in (MANIFEST, SUCCESS) or _TEMP_RE.fullmatch(f))
+    odd = sorted(f for f in mine if os.path.islink(path / f) or not os.path.isfile(path / f))
     if odd:
         raise DataError(f"{path} holds {', '.join(odd[:5])}, not files this writer made (folders or "
                         "links); write to an empty or new directory, or remove them")
@@ -436,36 +486,40 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
     root = as_seed_sequence(seed)
     meta = output_meta(model)
     layout = partition_layout(n, partitions, len(meta.columns))
-    _check_conditions(model, conditions)  # every input is checked before the folder is touched
+    _check_conditions(model, conditions)
+    # every input is checked before the folder is touched: the plan runs the rules' pilot,
+    # and one row drawn under the conditions checks their values
+    plan = prepare_sample(model, n, root, conditions, runner.workers or 1)
+    if conditions:
+        sample_frame(model, 1, root, conditions=conditions, progress=False)
     path = Path(path)
     _prepare_directory(path)
 
     ref = ModelRef(model)
     spec = {"format_version": FORMAT_VERSION, "model_hash": ref.hash, "seed": seed_to_json(root), "n": n,
-            "block_rows": BLOCK_ROWS, "conditions": to_jsonable(conditions or None)}
+            "block_rows": BLOCK_ROWS, "conditions": _conditions_key(conditions or None)}
     entries = []
     for i in range(layout.parts):
         blocks = layout.blocks(i)
         start, stop = layout.rows(i)
         entries.append({"name": _part_name(i, layout.parts), "blocks": list(blocks), "rows": stop - start,
                         "row_range": [start, stop], "spec": _spec_hash(spec, blocks)})
+    done: dict[str, dict] = {}
+    for e in entries:
+        file = path / e["name"]
+        kept = _kept_entry(file, e, verify) if file.exists() else None
+        if kept is not None:
+            done[e["name"]] = kept
+    todo = [e for e in entries if e["name"] not in done]
     (path / SUCCESS).unlink(missing_ok=True)  # the dataset is incomplete until this run ends
     (path / MANIFEST).unlink(missing_ok=True)
     wanted = {e["name"] for e in entries}
     for f in os.listdir(path):
         if PART_RE.fullmatch(f) and f not in wanted:
             os.unlink(path / f)
-    done: dict[str, dict] = {}
-    for e in entries:
-        file = path / e["name"]
-        if file.exists() and _part_ok(file, e, verify):
-            entry, _ = _footer_entry(file)
-            done[e["name"]] = {**entry, "bytes": file.stat().st_size}
-    todo = [e for e in entries if e["name"] not in done]
 
     written: list[dict] = []
     if todo:
-        plan = prepare_sample(model, n, root, conditions, runner.workers or 1)
         shared = dask.delayed((ref, plan), pure=True, traverse=False,
                               name=f"synthkit-plan-{entries[0]['spec'][:16]}")
         dictionary = [str(c) for c, col in zip(meta.columns, output_schema(model), strict=True)
@@ -486,7 +540,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
     keys = ("name", "rows", "blocks", "row_range", "spec", "data_hash", "bytes")
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "synthkit_version": __version__, "n": n, "rows": n, "block_rows": BLOCK_ROWS,
-                "seed": spec["seed"], "model_hash": ref.hash, "conditions": spec["conditions"],
+                "seed": spec["seed"], "model_hash": ref.hash, "conditions": to_jsonable(conditions or None),
                 "schema": _schema_record(meta), "rows_per_part": [p["rows"] for p in parts],
                 "dataset_hash": _chain(list(meta.columns), [d for p in parts for d in p["block_hashes"]]),
                 "parts": [{k: p[k] for k in keys} for p in parts]}

@@ -43,7 +43,8 @@ from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
 from ..strategies._engine import SamplePlan, blocks_frame, cast_to_meta, check_n, output_meta, prepare_sample
 
 __all__ = ["ModelRef", "PartitionLayout", "partition_layout", "sample_dask", "model_hash",
-           "PARTITION_BYTES", "MAX_PARTITION_BLOCKS", "MIN_PARTITIONS", "partition_frame"]
+           "PARTITION_BYTES", "MAX_PARTITION_BLOCKS", "MIN_PARTITIONS", "MAX_ROWS", "MAX_PARTS",
+           "partition_frame"]
 
 #: Target float64 size of a default partition (rows x columns x 8 bytes).
 PARTITION_BYTES = 256 * 2**20
@@ -51,6 +52,9 @@ PARTITION_BYTES = 256 * 2**20
 MAX_PARTITION_BLOCKS = 64
 #: Fewest default partitions (when the sample has that many blocks): work for a few workers.
 MIN_PARTITIONS = 4
+#: The most rows of a partitioned sample (2^50, about 10^15) and the most parts (10^6).
+MAX_ROWS = 2**50
+MAX_PARTS = 10**6
 
 
 def _check_fitted(model: Any) -> None:
@@ -160,12 +164,18 @@ def partition_layout(n: int, partitions: int | None = None, n_columns: int = 10)
     1
     """
     n = check_n(n)
+    if n > MAX_ROWS:
+        raise SpecError(f"a partitioned sample holds at most {MAX_ROWS:,} rows (2^50), got n={n:,}; "
+                        "write several datasets with different seeds")
     blocks = -(-n // BLOCK_ROWS)
     if partitions is None:
         partitions = max(math.ceil(blocks / default_partition_blocks(n_columns)), min(blocks, MIN_PARTITIONS))
     elif isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer)) or partitions < 1:
         raise SpecError(f"`partitions` must be a positive integer, got {partitions!r}")
     p = int(min(int(partitions), blocks))
+    if p > MAX_PARTS:
+        raise SpecError(f"a partitioned sample has at most {MAX_PARTS:,} parts, got {p:,}; "
+                        "give fewer `partitions`")
     q, r = divmod(blocks, p)
     bounds = [0]
     for i in range(p):

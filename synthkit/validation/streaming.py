@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..parquet_dataset import read_manifest
+from ..parquet_dataset import has_footer_entry, read_manifest
 from .dependence import SynthDependence, group_shift
 from .marginals import SynthMarginal
 from .prepare import FAMILY, ColumnPair, PreparedTables, _codes, _family, _label_key, _numeric_array
@@ -132,6 +132,11 @@ def _parquet_parts(path: Path) -> list[Path]:
                             f"{missing[:5]}, not listed {extra[:5]}): an incomplete dataset; write it "
                             "again")
         return [path / name for name in order]  # the manifest's order
+    ours = [p.name for p in parts if has_footer_entry(p)]
+    if ours:
+        raise DataError(f"the synthetic dataset {str(path)!r} holds parts written by synthkit "
+                        f"({ours[:3]}) but no `_SUCCESS` marker: it is incomplete (an interrupted run?); "
+                        "finish it (sample_to_parquet with the same arguments) before validating")
     return parts
 
 
