@@ -203,6 +203,10 @@ def test_bayes_overlap_at_most_the_linear_overlap_sum():
         (([0, 0], np.eye(2), [1, 0], np.eye(2)), {"weights": (0.5, 0.6)}, "sum to 1"),
         (([0, 0], np.eye(2), [1, 0], np.eye(2)), {"weights": (1.0,)}, "2 prior weights"),
         (([0, 0], np.eye(2), [np.nan, 0], np.eye(2)), {}, "finite"),
+        (("ab", np.eye(1), [1], np.eye(1)), {}, "arrays of numbers"),
+        (([], np.zeros((0, 0)), [], np.zeros((0, 0))), {}, "p >= 1"),
+        # relative eigenvalues 1e16 apart: clipped by round-off guards the value was 1.6e-4, not 9.3e-5
+        (([0, 0], np.diag([1e-8, 1e8]), [1, 0], np.eye(2)), {}, "condition number 1e\\+16"),
     ],
 )
 def test_bad_input_raises_spec_error(args, kwargs, match):

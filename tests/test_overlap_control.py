@@ -71,6 +71,27 @@ def test_average_overlap_within_five_percent_with_both_bounds(k, p, avg, mx):
         assert ov.max() <= mx and ov.max(axis=1).min() >= mx / 50
 
 
+def test_average_near_the_maximum_is_reached_when_feasible():
+    """avg = 0.8 max: pulling only the closest pair to the tight target made the next rescaling
+    push it back above the maximum (half of these seeds ended in OverlapError although equal
+    overlaps of 0.04 are feasible); every pair above the maximum now goes to the mean's level."""
+    for seed in range(10):
+        ds = Archetype(n_clusters=3, dim=2, n_samples=300, min_overlap=0.001, max_overlap=0.05,
+                       avg_overlap=0.04).sample(seed=seed)
+        ov = _all_pairs(ds)
+        assert abs(ov[np.triu_indices(3, 1)].mean() / 0.04 - 1) <= 0.05
+        assert ov.max() <= 0.05 and ov.max(axis=1).min() >= 0.001
+
+
+def test_two_clusters_average_outside_the_bounds_fails_at_once():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(OverlapError, match=r"must lie in \[min_overlap, max_overlap\]"):
+        Archetype(n_clusters=2, avg_overlap=0.0005, min_overlap=0.001, overlap="bayes").sample(seed=0)
+    assert time.perf_counter() - start < 30  # the Bayes bisections used to run for minutes
+
+
 def test_infeasible_average_names_the_bound_to_move():
     # two clusters: the mean is the single pair, which must stay >= min_overlap
     with pytest.raises(OverlapError, match="min_overlap"):

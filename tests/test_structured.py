@@ -264,7 +264,14 @@ def test_factor_match_score_known_values():
     (lambda: low_rank_matrix((10, 5), 2, noise=-1), "noise"),
     (lambda: low_rank_matrix((10, 5), 2, noise=float("nan")), "noise"),
     (lambda: low_rank_matrix((10, 5), 2, singular_values=[1.0]), "one value per component"),
-    (lambda: low_rank_matrix((10, 5), 2, singular_values=[1.0, -1.0]), ">= 0"),
+    (lambda: low_rank_matrix((10, 5), 2, singular_values=[1.0, -1.0]), "> 0"),
+    (lambda: low_rank_matrix((6, 5), 3, singular_values=[2.0, 1.0, 0.0]), "rank would be lower than 3"),
+    (lambda: low_rank_tensor((3, 4, 5), 2, weights=[1.0, 0.0]), "rank would be lower than 2"),
+    (lambda: low_rank_tensor((3, 4, 5), 2, kind="tucker", core=np.ones((2, 2, 2))),
+     r"multilinear rank \(1, 1, 1\), not \(2, 2, 2\)"),
+    (lambda: low_rank_tensor((3, 4, 5), 2, kind="tucker", core="abc"), "array of numbers"),
+    (lambda: low_rank_tensor((10, 1000, 1000), 5000), "Khatri-Rao"),
+    (lambda: low_rank_matrix((10, 5), 2, noise=1e308), r"\[0, 1e\+100\]"),
     (lambda: low_rank_matrix((10, 5), 2, singular_values="cubic"), "one of"),
     (lambda: low_rank_matrix((10, 0), 1), "int >= 1"),
     (lambda: low_rank_matrix((10, 5, 2), 1), "2 entries"),
@@ -289,6 +296,47 @@ def test_factor_match_score_known_values():
 def test_bad_input_is_a_spec_error(call, match):
     with pytest.raises(SpecError, match=match):
         call()
+
+
+@pytest.mark.parametrize("shape, rank, kind, sparsity", [
+    ((4, 3, 5, 2), (2, 3, 3, 2), "tucker", 0.5),
+    ((10, 10, 10), (3, 3, 3), "tucker", 0.9),
+    ((6, 7, 8), 4, "cp", 0.8),
+    ((3, 6, 7), 2, "cp", 0.9),
+])
+def test_sparse_factors_keep_the_declared_rank(shape, rank, kind, sparsity):
+    """Sparse columns can share their only nonzero row (a Tucker factor then loses rank, two CP
+    components merge or cancel); such draws are drawn again, so the declared rank is the data's:
+    every unfolding's numpy rank is the Tucker rank, and for CP the Khatri-Rao product of all the
+    factors (one column per component) has full column rank."""
+    for seed in range(40):
+        res = low_rank_tensor(shape, rank, kind=kind, factor_structure="sparse", sparsity=sparsity,
+                              seed=seed)
+        if kind == "tucker":
+            got = tuple(int(np.linalg.matrix_rank(unfold(res.data, n))) for n in range(len(shape)))
+            assert got == rank, (seed, got)
+        else:
+            kr = res.factors[0]
+            for f in res.factors[1:]:
+                kr = (kr[:, None, :] * f[None, :, :]).reshape(-1, rank)
+            assert np.linalg.matrix_rank(kr) == rank, seed
+            assert np.abs(res.data).max() > 0
+
+
+def test_fit_ranks_are_checked_and_a_failed_fit_is_reported():
+    res = low_rank_tensor((4, 5, 6), (2, 2, 2), kind="tucker", seed=0)
+    for bad, match in [(0, "from 1 to 4"), (1.5, "an int or one int per mode"), ((1, 2), "one entry per mode"),
+                       ((1, 2, 7), "from 1 to 6")]:
+        with pytest.raises(SpecError, match=match):
+            validate_structure(res, rank=bad, decompose=False)
+    with pytest.raises(SpecError, match=r"from 1 to 5 \(the smaller"):
+        validate_structure(low_rank_matrix((8, 5), 2, seed=0), rank=6)
+    pytest.importorskip("tensorly")
+    one = low_rank_tensor((1, 4, 5), 1, seed=0)  # exactly rank 1: a rank-2 CP fit is singular
+    rep = validate_structure(one)
+    assert rep.fit["rank"].tolist()[:2] == [1, 2] and rep.fit["relative_error"].iloc[0] < 1e-8
+    failed = rep.fit["relative_error"].isna()
+    assert all(any(f"rank {r}" in note for note in rep.notes) for r in rep.fit["rank"][failed])
 
 
 def test_same_seed_same_output_and_streams_are_separate():

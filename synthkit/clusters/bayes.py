@@ -268,14 +268,17 @@ def bayes_overlap(mu_i, cov_i, mu_j, cov_j, *, weights: Sequence[float] = (0.5, 
     >>> round(bayes_overlap([0.0], [[1.0]], [0.0], [[4.0]]), 4)
     0.6773
     """
-    mu_i = np.atleast_1d(np.asarray(mu_i, dtype=float))
-    mu_j = np.atleast_1d(np.asarray(mu_j, dtype=float))
-    if mu_i.ndim != 1 or mu_j.shape != mu_i.shape:
-        raise SpecError(f"`mu_i` and `mu_j` must be vectors of one length p, got shapes "
+    try:
+        mu_i = np.atleast_1d(np.asarray(mu_i, dtype=float))
+        mu_j = np.atleast_1d(np.asarray(mu_j, dtype=float))
+        covs = [np.asarray(c, dtype=float) for c in (cov_i, cov_j)]
+    except (TypeError, ValueError):
+        raise SpecError("the means and covariances must be arrays of numbers") from None
+    if mu_i.ndim != 1 or mu_j.shape != mu_i.shape or mu_i.size == 0:
+        raise SpecError(f"`mu_i` and `mu_j` must be vectors of one length p >= 1, got shapes "
                         f"{mu_i.shape} and {mu_j.shape}")
     p = mu_i.size
-    covs = [np.asarray(c, dtype=float).reshape((p, p)) if np.size(c) == p * p
-            else np.asarray(c, dtype=float) for c in (cov_i, cov_j)]
+    covs = [c.reshape((p, p)) if c.size == p * p else c for c in covs]
     for name, c in zip(("cov_i", "cov_j"), covs, strict=True):
         if c.shape != (p, p):
             raise SpecError(f"`{name}` must be a ({p}, {p}) matrix to match the means, "

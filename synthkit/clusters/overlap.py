@@ -155,14 +155,24 @@ def overlap_to_q(overlap: np.ndarray | float) -> np.ndarray | float:
 # --------------------------------------------------------------------------- inputs
 
 
+#: The largest condition number of a covariance whose overlaps are computed: beyond it the
+#: simultaneous diagonalisation of a pair loses the small eigenvalues to round-off.
+MAX_CONDITION = 1e12
+
+
 def _check_means_covs(means, covs) -> tuple[np.ndarray, np.ndarray]:
-    means = np.asarray(means, dtype=float)
+    try:
+        means = np.asarray(means, dtype=float)
+        covs = np.asarray(covs, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError("`means` and `covs` must be arrays of numbers") from None
     if means.ndim == 1:
         means = means[:, None]
     if means.ndim != 2:
         raise SpecError(f"`means` must be a (k, p) array, got shape {means.shape}")
     k, p = means.shape
-    covs = np.asarray(covs, dtype=float)
+    if k < 1 or p < 1:
+        raise SpecError(f"`means` needs at least one cluster and one dimension, got shape {means.shape}")
     if covs.ndim == 1 and p == 1:
         covs = covs[:, None, None]
     if covs.shape != (k, p, p):
@@ -181,6 +191,15 @@ def _check_means_covs(means, covs) -> tuple[np.ndarray, np.ndarray]:
             "every covariance matrix in `covs` must be positive definite; add a small ridge "
             "(e.g. 1e-9 * I) to singular ones"
         ) from None
+    ev = np.linalg.eigvalsh(covs)
+    cond = ev[:, -1] / ev[:, 0]
+    if np.any(cond > MAX_CONDITION):
+        c = int(np.argmax(cond))
+        raise SpecError(
+            f"covariance {c} has condition number {cond[c]:.3g}, above {MAX_CONDITION:g}: its overlaps "
+            "cannot be computed reliably in double precision; rescale the coordinates or add a ridge "
+            "to its smallest eigenvalues"
+        )
     return means, covs
 
 

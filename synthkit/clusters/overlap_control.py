@@ -27,9 +27,10 @@ families and the Bayes overlap also fall as the means move apart).
   :class:`OverlapError` instead of collapsing the centers. The closest pair then sits at ``t``, inside
   the documented band ``[0.9 max_overlap, max_overlap]``.
 * **Average overlap** (MixSim's ``BarOmega``): ``lam`` solves
-  ``mean_{i<j} omega_ij(lam) = avg_overlap`` by bisection on ``log lam``. A pair above
+  ``mean_{i<j} omega_ij(lam) = avg_overlap`` by bisection on ``log lam``. Every pair above
   ``max_overlap`` at that scale is pulled apart along its own difference to sit at the
-  tight target, a cluster whose nearest-neighbour overlap is below ``min_overlap`` is
+  mean's level (``avg_overlap``, or the tight target if lower: the next rescaling moves
+  it back up, so it must leave room), a cluster whose nearest-neighbour overlap is below ``min_overlap`` is
   moved towards its nearest neighbour, and ``lam`` is solved again, until the mean is
   within 1% of the target and both bounds hold; otherwise :class:`OverlapError` names
   the bound to move. With ``avg_overlap`` the maximum is an upper bound only (the
@@ -415,6 +416,9 @@ def _control(M, factors, min_overlap, max_overlap, avg_overlap, nn_overlap, kind
 def _control_average(M, factors, covs, refs, kind, min_overlap, max_overlap, avg, target,
                      max_moves):
     k = M.shape[0]
+    if k == 2 and not min_overlap <= avg <= max_overlap:
+        raise OverlapError(f"with two clusters the mean overlap is their one pair's: avg_overlap={avg:g} "
+                           f"must lie in [min_overlap, max_overlap] = [{min_overlap:g}, {max_overlap:g}]")
     I, J = np.triu_indices(k, 1)
     moves, n_eval, scale = 0, 0, 1.0
     mean = mx = nn_min = np.nan
@@ -442,11 +446,11 @@ def _control_average(M, factors, covs, refs, kind, min_overlap, max_overlap, avg
         if moves == max_moves:
             break
         moves += 1
-        if mx > max_overlap:  # pull the closest pair apart to the tight target
-            e = int(np.argmax(ov))
-            i, j = int(I[e]), int(J[e])
-            s = _Pairs(kind, M, factors, covs, refs, [i], [j]).scale_for(target)[0]
-            _move_pair(M, i, j, s)
+        if mx > max_overlap:  # pull the pairs above the maximum apart, to the mean's level
+            for e in np.argsort(-ov)[:int(np.sum(ov > max_overlap))]:
+                i, j = int(I[e]), int(J[e])
+                s = _Pairs(kind, M, factors, covs, refs, [i], [j]).scale_for(min(target, avg))[0]
+                _move_pair(M, i, j, s)
         elif nn_min < min_overlap:  # bring the most isolated cluster towards its neighbour
             i = int(np.argmin(nn))
             j = int(np.argmax(Ov[i]))

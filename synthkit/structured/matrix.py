@@ -43,7 +43,7 @@ def profile_values(
     profile : {"equal", "linear", "geometric"} or sequence of float
         ``"equal"``: all 1; ``"linear"``: ``(rank - r + 1) / rank`` for ``r = 1..rank`` (from 1 down
         to ``1/rank``); ``"geometric"``: ``GEOMETRIC_RATIO ** (-(r - 1) / (rank - 1))`` (from 1 down
-        to 1/10). A sequence is used as given: ``rank`` finite values >= 0, not all 0.
+        to 1/10). A sequence is used as given: ``rank`` finite values > 0.
     rank : int
     what : str
         The argument's name, for error messages.
@@ -76,10 +76,9 @@ def profile_values(
                         f"got {profile!r}") from None
     if values.ndim != 1 or values.size != rank:
         raise SpecError(f"`{what}` must have one value per component ({rank}), got shape {values.shape}")
-    if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise SpecError(f"`{what}` must be finite and >= 0, got {values.tolist()}")
-    if not np.any(values > 0):
-        raise SpecError(f"`{what}` must not be all 0 (the signal would be empty)")
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise SpecError(f"`{what}` must be finite and > 0 (a zero value drops its component, so the "
+                        f"rank would be lower than {rank}), got {values.tolist()}")
     return values, False
 
 
@@ -103,12 +102,16 @@ def check_shape(shape: Sequence[int], *, min_order: int, max_order: int) -> tupl
     return dims
 
 
+#: The largest noise standard deviation (1e100 times the unit signal: any larger overflows its square).
+MAX_NOISE = 1e100
+
+
 def check_noise(noise: float) -> float:
     """``noise`` as a float >= 0 (else SpecError)."""
     if isinstance(noise, bool) or not isinstance(noise, Real) or not math.isfinite(float(noise)) \
-            or float(noise) < 0:
+            or not 0 <= float(noise) <= MAX_NOISE:
         raise SpecError(f"`noise` (the standard deviation of the added N(0, noise**2) entries) must be "
-                        f"a finite number >= 0, got {noise!r}")
+                        f"a number in [0, {MAX_NOISE:g}], got {noise!r}")
     return float(noise)
 
 
@@ -202,7 +205,7 @@ def low_rank_matrix(
     singular_values : {"linear", "equal", "geometric"} or sequence of float, default "linear"
         A named profile (:func:`profile_values`; from 1 down to ``1/rank``, all equal, or from 1
         down to 1/10 geometrically), scaled so that ``sum(s**2) = m * n`` (the signal's mean square
-        entry is 1 and ``snr = 1 / noise**2``); or ``rank`` values >= 0 used as given (sorted
+        entry is 1 and ``snr = 1 / noise**2``); or ``rank`` values > 0 used as given (sorted
         largest first).
     noise : float, default 0
         Standard deviation ``sigma`` of the iid ``N(0, sigma**2)`` entries added. The largest

@@ -32,6 +32,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._resources import check_memory
 from ..errors import SpecError
 from ..seeding import SeedLike, as_seed_sequence, child_generator, seed_to_json
 from .matrix import check_noise, check_rank, check_shape, haar_orthonormal, profile_values
@@ -155,6 +156,35 @@ def _factor(n_rows: int, n_cols: int, structure: str, rng: np.random.Generator,
     return a / np.linalg.norm(a, axis=0)
 
 
+#: Draws of the factors before a sparse structure that keeps the rank is given up.
+MAX_FACTOR_DRAWS = 1000
+
+
+def _keeps_rank(factors: Sequence[np.ndarray], kind: str) -> bool:
+    """Whether factors drawn for a rank keep it: every Tucker factor of full column rank; no two
+    CP components parallel in every mode (they would merge into one)."""
+    if kind == "tucker":
+        return all(int(np.linalg.matrix_rank(f)) == f.shape[1] for f in factors)
+    parallel = np.ones((factors[0].shape[1],) * 2, dtype=bool)
+    for f in factors:  # unit-norm columns: |cos| = 1 when parallel
+        parallel &= np.abs(f.T @ f) > 1.0 - 1e-12
+    np.fill_diagonal(parallel, False)
+    return not parallel.any()
+
+
+def _full_rank_factors(shape, ranks, kind, structure, root, collinearity, sparsity) -> tuple[np.ndarray, ...]:
+    """The factor matrices (mode ``n`` from child stream ``(0, n)``), drawn again from the same
+    streams while a sparse draw loses rank (other structures keep it with probability 1)."""
+    gens = [child_generator(root, 0, n) for n in range(len(shape))]
+    for _ in range(MAX_FACTOR_DRAWS):
+        factors = tuple(_factor(d, r, structure, g, collinearity, sparsity)
+                        for d, r, g in zip(shape, ranks, gens, strict=True))
+        if structure != "sparse" or _keeps_rank(factors, kind):
+            return factors
+    raise SpecError(f"{MAX_FACTOR_DRAWS} draws of sparse factors with sparsity {sparsity:g} all lost rank "
+                    f"{ranks[0] if kind == 'cp' else ranks} in shape {shape}; lower `sparsity` or the rank")
+
+
 def _check_fraction(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= float(value) < 1.0:
         raise SpecError(f"`{name}` must be a number in [0, 1), got {value!r}")
@@ -209,16 +239,18 @@ def low_rank_tensor(
         ``shape[n] >= rank_n`` in every mode.
     weights : {"equal", "linear", "geometric"} or sequence of float, default "equal"
         CP weights: a named profile scaled to a unit mean-square signal entry, or ``rank`` values
-        >= 0 used as given.
+        > 0 used as given.
     core : array of shape ``rank``, optional
-        Tucker core used as given; by default iid N(0, 1) (|N(0, 1)| for "nonnegative") scaled to a
-        unit mean-square signal entry.
+        Tucker core used as given (its unfoldings must have the ranks ``rank``); by default iid
+        N(0, 1) (|N(0, 1)| for "nonnegative") scaled to a unit mean-square signal entry.
     noise : float, default 0
         Standard deviation of the iid N(0, noise**2) entries added.
     collinearity : float in [0, 1), default 0.5
         Cosine between any two factor columns of a mode ("collinear" only).
     sparsity : float in [0, 1), default 0.5
-        Probability that a factor entry is 0 ("sparse" only).
+        Probability that a factor entry is 0 ("sparse" only). A draw that would lose rank (a
+        Tucker factor without full column rank, or two CP components parallel in every mode) is
+        drawn again from the same stream, so the returned rank is the data's.
     seed : None, int, SeedSequence or Generator
         Mode ``n``'s factor, the core and the noise come from independent child streams.
 
@@ -253,6 +285,10 @@ def low_rank_tensor(
         if core is not None:
             raise SpecError("`core` is for kind='tucker'; a CP tensor takes `weights`")
         ranks = (rank,) * len(shape)
+        kr_cells = float(math.prod(shape[1:])) * rank  # the Khatri-Rao product behind the signal
+        check_memory(8.0 * (kr_cells + math.prod(shape)),
+                     f"a CP tensor of shape {shape} and rank {rank} ({kr_cells:,.0f} cells of its "
+                     "Khatri-Rao product)", "ask for a smaller shape or rank")
     else:
         ranks = _tucker_ranks(rank, shape)
         rank = ranks
@@ -263,8 +299,7 @@ def low_rank_tensor(
                         f"Gram matrix need that many dimensions), got shape {shape} and rank {rank}")
 
     root = as_seed_sequence(seed)
-    factors = tuple(_factor(d, r, factor_structure, child_generator(root, 0, n), collinearity, sparsity)
-                    for n, (d, r) in enumerate(zip(shape, ranks, strict=True)))
+    factors = _full_rank_factors(shape, ranks, kind, factor_structure, root, collinearity, sparsity)
     if kind == "cp":
         w, named = profile_values("equal" if weights is None else weights, ranks[0], "weights")
         signal = _cp_signal(w, factors)
@@ -276,11 +311,19 @@ def low_rank_tensor(
             if factor_structure == "nonnegative":
                 g = np.abs(g)
         else:
-            g = np.asarray(core, dtype=float)
+            try:
+                g = np.asarray(core, dtype=float)
+            except (TypeError, ValueError):
+                raise SpecError(f"`core` must be an array of numbers of shape {ranks}, got {core!r:.80}") \
+                    from None
             if g.shape != ranks:
                 raise SpecError(f"`core` must have shape {ranks} (the Tucker rank), got {g.shape}")
             if not np.all(np.isfinite(g)):
                 raise SpecError("`core` must be finite")
+            have = tuple(int(np.linalg.matrix_rank(unfold(g, n))) for n in range(g.ndim))
+            if have != ranks:
+                raise SpecError(f"`core` has multilinear rank {have}, not {ranks}: the tensor's rank would "
+                                "be lower than declared; give a core whose unfoldings have full rank")
         signal = _tucker_signal(g, factors)
         w = None
     if named:

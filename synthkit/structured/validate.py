@@ -206,6 +206,29 @@ def _import_tensorly(required: bool) -> Any:
     return tensorly
 
 
+def _check_fit_rank(rank: Any, kind: str, shape: tuple[int, ...]) -> int | tuple[int, ...]:
+    """``rank`` for a fit of ``kind`` on an array of ``shape`` (else SpecError): an int from 1 to the
+    largest possible rank; for Tucker also one such int per mode, each at most that mode's size."""
+    def one(r: Any, top: int, what: str) -> int:
+        if isinstance(r, bool) or not isinstance(r, Integral) or not 1 <= r <= top:
+            raise SpecError(f"`rank` must be an int from 1 to {top} ({what}), got {r!r}")
+        return int(r)
+
+    if kind == "matrix":
+        return one(rank, min(shape), "the smaller dimension")
+    if kind == "cp":
+        return one(rank, math.prod(shape) // max(shape), "prod(shape) / max(shape)")
+    if isinstance(rank, Integral) and not isinstance(rank, bool):
+        return one(rank, min(shape), "every mode's size")
+    try:
+        ranks = tuple(rank)
+    except TypeError:
+        raise SpecError(f"`rank` of a Tucker fit must be an int or one int per mode, got {rank!r}") from None
+    if len(ranks) != len(shape):
+        raise SpecError(f"`rank` of a Tucker fit needs one entry per mode ({len(shape)}), got {rank!r}")
+    return tuple(one(r, d, f"mode {n}'s size") for n, (r, d) in enumerate(zip(ranks, shape, strict=True)))
+
+
 def validate_structure(
     obj: LowRankMatrix | LowRankTensor | np.ndarray, *, noise: float | None = None,
     rank: int | tuple[int, ...] | None = None, kind: str | None = None, decompose: bool | None = None,
@@ -261,6 +284,8 @@ def validate_structure(
     else:
         kind_ = kind or (truth.kind if isinstance(truth, LowRankTensor) else "cp")
     order = x.ndim
+    if rank is not None:
+        rank = _check_fit_rank(rank, kind_, x.shape)
 
     if isinstance(truth, LowRankMatrix):
         true_factors = [truth.factors[0], truth.factors[2]]
@@ -327,8 +352,13 @@ def validate_structure(
             target = max(estimated) if isinstance(estimated, tuple) else estimated
         bound = math.prod(x.shape) // max(x.shape)
         for r in range(1, min(max(target, 1) + 2, bound) + 1):
-            cp = parafac(x, r, n_iter_max=n_iter_max, init="svd", tol=1e-10, normalize_factors=True,
-                         random_state=random_state)
+            try:
+                cp = parafac(x, r, n_iter_max=n_iter_max, init="svd", tol=1e-10, normalize_factors=True,
+                             random_state=random_state)
+            except np.linalg.LinAlgError as exc:  # e.g. a rank above an exactly low-rank tensor's
+                fits.append({"rank": r, "relative_error": np.nan})
+                notes.append(f"the CP fit at rank {r} failed ({exc}): more components than the data hold")
+                continue
             fits.append({"rank": r, "relative_error": float(np.linalg.norm(x - tl.cp_to_tensor(cp))) / norm})
             if r == target and isinstance(truth, LowRankTensor) and truth.kind == "cp":
                 fms = factor_match_score(true_factors, list(cp.factors))
@@ -341,8 +371,13 @@ def validate_structure(
             target_ranks = estimated  # type: ignore[assignment]
         for r in range(1, max(target_ranks) + 3):
             ranks_r = [min(r, d) for d in x.shape]
-            core, factors = tucker(x, rank=ranks_r, n_iter_max=n_iter_max, init="svd", tol=1e-10,
-                                   random_state=random_state)
+            try:
+                core, factors = tucker(x, rank=ranks_r, n_iter_max=n_iter_max, init="svd", tol=1e-10,
+                                       random_state=random_state)
+            except np.linalg.LinAlgError as exc:
+                fits.append({"rank": r, "ranks": tuple(ranks_r), "relative_error": np.nan})
+                notes.append(f"the Tucker fit at ranks {tuple(ranks_r)} failed ({exc})")
+                continue
             err = float(np.linalg.norm(x - tl.tucker_to_tensor((core, factors)))) / norm
             fits.append({"rank": r, "ranks": tuple(ranks_r), "relative_error": err})
         notes.append("Tucker factors are defined up to rotation: compare subspaces (max_angle_deg)")
