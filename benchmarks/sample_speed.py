@@ -123,13 +123,21 @@ def numpy_samplers(n: int, workers: int) -> None:
 
     from synthkit.seeding import BLOCK_ROWS
 
+    t = {name: col.get("params", {}) for name, col in TABLE_SPEC.items()}
+    segment = TABLE_SPEC["segment"]
+    regions = len(TABLE_SPEC["region"]["categories"])
+
     def block(b: int) -> list[np.ndarray]:
         rows = min(BLOCK_ROWS, n - b * BLOCK_ROWS)
         rng = np.random.default_rng([1, b])
-        return [rng.normal(50, 10, rows), rng.lognormal(np.log(30000), 0.6, rows),
-                rng.gamma(2.5, 40, rows), rng.beta(2, 5, rows), 200 * rng.weibull(1.5, rows),
-                rng.random(rows), rng.random(rows), rng.choice(4, rows, p=[0.4, 0.3, 0.2, 0.1]),
-                rng.integers(0, 12, rows), rng.poisson(3.5, rows)]
+        return [rng.normal(t["normal"]["loc"], t["normal"]["scale"], rows),
+                rng.lognormal(np.log(t["lognormal"]["scale"]), t["lognormal"]["s"], rows),
+                rng.gamma(t["gamma"]["a"], t["gamma"]["scale"], rows),
+                rng.beta(t["beta"]["a"], t["beta"]["b"], rows),
+                t["weibull"]["scale"] * rng.weibull(t["weibull"]["c"], rows),
+                rng.random(rows), rng.random(rows),
+                rng.choice(len(segment["categories"]), rows, p=segment["probs"]),
+                rng.integers(0, regions, rows), rng.poisson(t["count"]["mu"], rows)]
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(block, range(-(-n // BLOCK_ROWS))))

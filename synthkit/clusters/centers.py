@@ -167,6 +167,15 @@ def _calibrated(pairs_I, pairs_J, M, factors, covs, refs, levels, search_from=No
     return q, ov, thr, se
 
 
+def _nearest_evaluated(Ov: np.ndarray) -> np.ndarray:
+    """Each cluster's largest overlap among its evaluated pairs (NaN: not evaluated; -1 if none).
+
+    Every evaluated pair counts: a pair evaluated as another cluster's candidate, or for the
+    max constraint, can be the closest.
+    """
+    return np.max(np.where(np.isnan(Ov), -1.0, Ov), axis=1)
+
+
 def _place_centers(
     factors: np.ndarray,
     min_overlap: float,
@@ -330,9 +339,7 @@ def _place_centers(
                     L[EI, EJ] = L[EJ, EI] = thr[:, 1]
                     Ov[EI, EJ] = Ov[EJ, EI] = ov
                     Se[EI, EJ] = Se[EJ, EI] = se
-                # every pair evaluated so far counts (a pair evaluated as another
-                # cluster's candidate, or for the max constraint, can be the closest)
-                best_nn = np.max(np.where(np.isnan(Ov), -1.0, Ov), axis=1)
+                best_nn = _nearest_evaluated(Ov)
                 todo = np.flatnonzero(best_nn < min_overlap)
                 if todo.size == 0:
                     break
@@ -348,7 +355,7 @@ def _place_centers(
                 if EI.size:
                     exact_pairs += EI.size
                     Ov[EI, EJ] = Ov[EJ, EI] = _calibrated(EI, EJ, M, factors, covs, refs, levels)[1]
-                    best_nn = np.maximum(best_nn, np.max(np.where(closer, Ov, -1.0), axis=1))
+                    best_nn = _nearest_evaluated(Ov)
                     v_max = int(np.sum(np.triu(Ov, 1) > max_overlap))
             evaluated = ~np.isnan(Ov)
             bound = np.where(evaluated, Ov, q_to_overlap(Qs) if refs is None else np.nan)

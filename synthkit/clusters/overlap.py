@@ -184,14 +184,12 @@ def _check_means_covs(means, covs) -> tuple[np.ndarray, np.ndarray]:
         raise SpecError("`means` and `covs` must be finite")
     if not np.allclose(covs, covs.transpose(0, 2, 1), rtol=1e-8, atol=1e-10):
         raise SpecError("every covariance matrix in `covs` must be symmetric")
-    try:
-        np.linalg.cholesky(covs)
-    except np.linalg.LinAlgError:
+    ev = np.linalg.eigvalsh(covs)  # one factorisation: positive definite, and how well conditioned
+    if np.any(ev[:, 0] <= 0):
         raise SpecError(
             "every covariance matrix in `covs` must be positive definite; add a small ridge "
             "(e.g. 1e-9 * I) to singular ones"
-        ) from None
-    ev = np.linalg.eigvalsh(covs)
+        )
     cond = ev[:, -1] / ev[:, 0]
     if np.any(cond > MAX_CONDITION):
         c = int(np.argmax(cond))

@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .._progress import check_progress, progress_bar
@@ -74,7 +73,7 @@ from ..strategies._engine import (
     prepare_sample,
     sample_frame,
 )
-from .partitioned import ModelRef, _check_fitted, partition_frame, partition_layout
+from .partitioned import ModelRef, _check_fitted, conditions_key, partition_frame, partition_layout
 
 __all__ = ["ParquetResult", "sample_to_parquet", "read_dataset", "dataset_hash", "frame_hash",
            "read_manifest", "MANIFEST", "SUCCESS", "FORMAT_VERSION", "FOOTER_KEY"]
@@ -262,32 +261,6 @@ def dataset_hash(path: str | os.PathLike, *, complete: bool = True) -> str:
 # ------------------------------------------------------------------------------- writing
 def _part_name(i: int, parts: int) -> str:
     return f"part-{i:0{max(5, len(str(parts - 1)))}d}.parquet"
-
-
-def _conditions_key(value: Any) -> Any:
-    """``conditions`` in a type-preserving JSON form, for the spec hash.
-
-    :func:`~synthkit.io.to_jsonable` (the manifest's readable copy) writes a float NaN as the
-    text ``"nan"``, so ``{"c": nan}`` (rows missing ``c``) and ``{"c": "nan"}`` (the label) would
-    share a spec; here every leaf keeps its type and its ``repr``.
-
-    Examples
-    --------
-    >>> _conditions_key({"c": float("nan")}) == _conditions_key({"c": "nan"})
-    False
-    >>> _conditions_key({"x": np.float64(1.5)}) == _conditions_key({"x": 1.5})
-    True
-    """
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda kv: repr(kv[0]))
-        return {"dict": [[_conditions_key(k), _conditions_key(v)] for k, v in items]}
-    if isinstance(value, (list, tuple)):
-        return {type(value).__name__: [_conditions_key(v) for v in value]}
-    if isinstance(value, np.ndarray):
-        return {"array": [_conditions_key(v) for v in value.tolist()]}
-    if isinstance(value, np.generic):
-        value = value.item()
-    return {type(value).__name__: repr(value)}
 
 
 def _spec_hash(spec: dict, blocks: tuple[int, int]) -> str:
@@ -497,7 +470,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
 
     ref = ModelRef(model)
     spec = {"format_version": FORMAT_VERSION, "model_hash": ref.hash, "seed": seed_to_json(root), "n": n,
-            "block_rows": BLOCK_ROWS, "conditions": _conditions_key(conditions or None)}
+            "block_rows": BLOCK_ROWS, "conditions": conditions_key(conditions or None)}
     entries = []
     for i in range(layout.parts):
         blocks = layout.blocks(i)

@@ -44,7 +44,7 @@ from ..strategies._engine import SamplePlan, blocks_frame, cast_to_meta, check_n
 
 __all__ = ["ModelRef", "PartitionLayout", "partition_layout", "sample_dask", "model_hash",
            "PARTITION_BYTES", "MAX_PARTITION_BLOCKS", "MIN_PARTITIONS", "MAX_ROWS", "MAX_PARTS",
-           "partition_frame"]
+           "partition_frame", "conditions_key"]
 
 #: Target float64 size of a default partition (rows x columns x 8 bytes).
 PARTITION_BYTES = 256 * 2**20
@@ -146,6 +146,32 @@ def default_partition_blocks(n_columns: int) -> int:
     ``[1, MAX_PARTITION_BLOCKS]``."""
     per_block = BLOCK_ROWS * 8 * max(int(n_columns), 1)
     return int(min(MAX_PARTITION_BLOCKS, max(1, PARTITION_BYTES // per_block)))
+
+
+def conditions_key(value: Any) -> Any:
+    """``conditions`` in a type-preserving JSON form, for the hash of a sample's spec.
+
+    :func:`~synthkit.io.to_jsonable` (a manifest's readable copy) writes a float NaN as the
+    text ``"nan"``, so ``{"c": nan}`` (rows missing ``c``) and ``{"c": "nan"}`` (the label) would
+    share a spec; here every leaf keeps its type and its ``repr``.
+
+    Examples
+    --------
+    >>> conditions_key({"c": float("nan")}) == conditions_key({"c": "nan"})
+    False
+    >>> conditions_key({"x": np.float64(1.5)}) == conditions_key({"x": 1.5})
+    True
+    """
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: repr(kv[0]))
+        return {"dict": [[conditions_key(k), conditions_key(v)] for k, v in items]}
+    if isinstance(value, (list, tuple)):
+        return {type(value).__name__: [conditions_key(v) for v in value]}
+    if isinstance(value, np.ndarray):
+        return {"array": [conditions_key(v) for v in value.tolist()]}
+    if isinstance(value, np.generic):
+        value = value.item()
+    return {type(value).__name__: repr(value)}
 
 
 def partition_layout(n: int, partitions: int | None = None, n_columns: int = 10) -> PartitionLayout:
@@ -255,7 +281,7 @@ def sample_dask(model: Any, n: int, *, seed: SeedLike, partitions: int | None = 
     plan = prepare_sample(model, n, as_seed_sequence(seed), conditions)
     ref = ModelRef(model)
     token = hashlib.sha256(json.dumps([ref.hash, repr(plan.root.entropy), list(plan.root.spawn_key), n,
-                                       repr(conditions)]).encode()).hexdigest()
+                                       conditions_key(conditions or None)]).encode()).hexdigest()
     divisions = tuple(layout.rows(i)[0] for i in range(layout.parts)) + (n - 1,)
     return dd.from_map(_Partition(ref, plan, token), [layout.blocks(i) for i in range(layout.parts)],
                        meta=meta, divisions=divisions, label="synthkit-sample", enforce_metadata=False)
