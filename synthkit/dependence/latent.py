@@ -25,6 +25,7 @@ by 64-point Gauss–Legendre quadrature.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -388,10 +389,15 @@ def _independent_given_rest(corr: np.ndarray, own: Sequence[tuple[int, int]], *,
                 continue
             a = corr[np.ix_(rest, rest)]
             try:
-                w = np.linalg.solve(a, corr[rest, q])
+                w = np.linalg.solve(a, corr[np.ix_(rest, [p, q])])
             except np.linalg.LinAlgError:
-                w = np.linalg.pinv(a) @ corr[rest, q]
-            x = float(np.clip(corr[p, rest] @ w, -_RMAX, _RMAX))
+                w = np.linalg.pinv(a) @ corr[np.ix_(rest, [p, q])]
+            x = float(corr[p, rest] @ w[:, 1])
+            # the entries keeping the matrix positive definite: x +- h, h the geometric mean of
+            # the two conditional variances given the rest; a move towards +-_RMAX stays inside
+            h = math.sqrt(max(corr[p, p] - corr[p, rest] @ w[:, 0], 0.0)
+                          * max(corr[q, q] - corr[q, rest] @ w[:, 1], 0.0))
+            x += float(np.clip(np.clip(x, -_RMAX, _RMAX) - x, -0.5 * h, 0.5 * h))
             moved = max(moved, abs(x - corr[p, q]))
             corr[p, q] = corr[q, p] = x
         if moved < tol:
@@ -514,8 +520,10 @@ def stochastic_em_correlation(
                 lo[:, p], hi[:, p] = lower[:, p], upper[:, p]
         z = impute_truncated_normal(lo, hi, current, rng, sweeps=1 if z is not None else 5, start=z)
         current = np.corrcoef(z, rowvar=False)
+        # positive definite (columns tied exactly, such as a derived one, make it singular)
+        # before the completion, which keeps it so, and invertible for the S-step
+        current = (1.0 - _RIDGE) * current + _RIDGE * np.eye(len(current))
         _independent_given_rest(current, own)
-        current = (1.0 - _RIDGE) * current + _RIDGE * np.eye(len(current))  # invertible for the S-step
         total += current
         if (it + 1) % batch == 0:
             means.append(total / batch)
