@@ -66,6 +66,22 @@ def _datetime_seconds(s: pd.Series) -> np.ndarray:
     return out
 
 
+#: Largest magnitude of an integer column's values: float64 holds every integer up to 2^53
+#: exactly, and the marginals compute in float64.
+MAX_EXACT_INTEGER = 2**53
+
+
+def _check_exact_integers(x: np.ndarray, column: Column) -> None:
+    """Refuse integer values beyond ``±2^53`` (float64 would round them; int64 could overflow)."""
+    integer = column.kind == "integer" or str(column.dtype).lower().startswith(("int", "uint"))
+    if integer and x.size and float(np.abs(x).max()) > MAX_EXACT_INTEGER:
+        raise DataError(
+            f"column {column.name!r} holds integers up to {float(np.abs(x).max()):.4g}, beyond "
+            f"±2^53 = {MAX_EXACT_INTEGER:,}, which the marginals cannot represent exactly; give it "
+            "the role 'identifier' (generated, never modelled), or rescale or recentre it first"
+        )
+
+
 def _seconds_bound(v: Any) -> float | None:
     if v is None:
         return None
@@ -160,6 +176,7 @@ class ColumnModel:
                 x = nonnull.to_numpy(dtype=float)
             except (TypeError, ValueError):
                 raise DataError(f"column {column.name!r} of kind {kind!r} is not numeric") from None
+            _check_exact_integers(x, column)
         if kind == "integer":
             marginal, report = fit_discrete(x, method)
             return cls(column, marginal, report)

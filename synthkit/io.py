@@ -386,7 +386,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"no such data file: {str(path)!r}")
     try:
         if suffix == ".csv":
-            return _parse_dates(pd.read_csv(path))
+            # A row with more fields than the header is an error, never an index column
+            # (pandas' default) nor dropped cells (pandas' warning with index_col=False).
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return _parse_dates(pd.read_csv(path, index_col=False))
         return pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
         raise DataError(f"could not read {str(path)!r} as {suffix[1:]}: {exc}") from None

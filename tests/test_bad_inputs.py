@@ -426,7 +426,7 @@ CASES = [
         "a million clusters in a thousand dimensions"), SpecError,
      "more than this machine's memory"),
     ("describe-huge-number", lambda t: Archetype.from_description(
-        "99999999999999999999999 clusters"), SpecError, "lower `n_clusters`, `dim` or `n_samples`"),
+        "99999999999999999999999 clusters"), SpecError, "`n_clusters` must be an integer at most 2^53"),
     ("describe-unknown-override", lambda t: Archetype.from_description("five clusters", foo=1),
      SpecError, "unknown archetype parameter(s) ['foo']"),
     ("archetype-points-beyond-memory", lambda t: Archetype(n_clusters=2, n_samples=10**13),
@@ -493,7 +493,83 @@ CASES = [
     ("cli-validate-bad-model", lambda t: ["validate", str(model_file(t, column(0, "decimals", -5))),
                                           str(csv(t))],
      CLI, "`decimals` must be an integer in [0, 15]"),
+    # integers float64 cannot hold exactly (used to come back as -2^63, or 0 for uint64)
+    ("fit-int64-beyond-2^53", lambda t: fit(one_col(np.arange(2**63 - 300, 2**63 - 100, dtype=np.int64)),
+                                            roles={"a": "ordinary"}),
+     DataError, "beyond ±2^53"),
+    ("fit-uint64-beyond-2^53", lambda t: fit(one_col(np.arange(2**64 - 300, 2**64 - 100, dtype=np.uint64)),
+                                             roles={"a": "ordinary"}),
+     DataError, "role 'identifier'"),
+    # a first data row longer than the header (pandas would make column `a` the index)
+    ("read-csv-first-row-extra-field", lambda t: synthkit.io.read_table(
+        _text(t / "rag.csv", "a,b\n1,2,3\n4,5\n6,7\n")), DataError, "could not read"),
+    ("model-pmf-null-value", load_edited(
+        lambda d: d["columns"][2]["marginal"].__setitem__(
+            "values", [None] + d["columns"][2]["marginal"]["values"][1:])),
+     ModelFileError, "`values` must be a list of finite numbers"),
+    ("model-cholesky-negative-std", load_edited(
+        lambda d: d["dependence"]["stds"].__setitem__(0, -5.0), _doc("cholesky")),
+     ModelFileError, "`stds` finite and >= 0"),
+    ("model-cholesky-infinite-mean", load_edited(
+        lambda d: d["dependence"]["means"].__setitem__(0, 1e999), _doc("cholesky")),
+     ModelFileError, "`means` must be finite"),
+    ("model-dependence-not-object", load_edited(lambda d: d.__setitem__("dependence", 5),
+                                                _doc("cart")),
+     ModelFileError, "`dependence` must be an object, got int"),
+    ("model-marginal-type-list", load_edited(
+        lambda d: d["columns"][0]["marginal"].__setitem__("type", ["empirical"])),
+     ModelFileError, "a marginal record must be a mapping with a `type` name"),
+    ("model-correlation-param-text", load_edited(param("correlation", "x"), _doc("gaussian_copula")),
+     ModelFileError, "`correlation` must be a square matrix of numbers"),
+    ("archetype-aspect-huge", lambda t: Archetype(n_clusters=3, dim=2, aspect_ref=1e12), SpecError,
+     "`aspect_ref` x `aspect_maxmin` must be at most"),
+    ("archetype-dim-huge-float", lambda t: Archetype(n_clusters=3, dim=1e308), SpecError,
+     "`dim` must be an integer at most 2^53"),
+    ("archetype-radius-ratio-huge", lambda t: Archetype(n_clusters=3, dim=2, radius_maxmin=1e300),
+     SpecError, "`radius_maxmin` must be at most"),
+    ("archetype-distributions-number", lambda t: Archetype(n_clusters=3, dim=2, distributions=5),
+     SpecError, "`distributions` must be a family name or a list"),
+    ("archetype-proportions-number", lambda t: Archetype(n_clusters=3, dim=2,
+                                                         distribution_proportions=1.5),
+     SpecError, "`distribution_proportions` must be a list of numbers"),
+    ("archetype-distribution-params-text", lambda t: Archetype(
+        n_clusters=3, dim=2, distributions=[{"name": "normal", "params": "x"}]),
+     SpecError, "must be a mapping such as"),
+    # parameters whose draws overflow (used to give inf in the output)
+    ("declare-lognormal-overflows", lambda t: declare({"distribution": "lognormal", "params": {"s": 1000}}),
+     SpecError, "beyond the range of double precision"),
+    ("declare-normal-scale-overflows", lambda t: declare({"distribution": "normal",
+                                                          "params": {"scale": 1e308}}),
+     SpecError, "beyond the range of double precision"),
+    # a date key matched against numbers compared seconds since 1970 with day counts
+    ("stitch-date-key-vs-number", lambda t: synthkit.stitch(
+        pd.DataFrame({"d": pd.date_range("2020-01-01", periods=50), "y": np.arange(50.0)}),
+        pd.DataFrame({"d": np.arange(50), "z": np.arange(50.0)}), on=["d"], seed=0),
+     DataError, "`on` column 'd' is datetime"),
+    ("stitch-auxiliary-without-joint-rows", lambda t: synthkit.stitch(
+        _xy(100, 0)[["x", "y"]], _xy(100, 1)[["x", "z"]], on=["x"], method="model",
+        auxiliary=_xy(60, 2).assign(z=np.nan), seed=0),
+     DataError, "`auxiliary` has 0 row(s) where a left-only column"),
+    ("oversample-beyond-memory", lambda t: synthkit.oversample(
+        _xy(100, 3).assign(c=np.arange(100) % 10 == 0), "c", method="smote", ratio={True: 10**12}, seed=0),
+     SpecError, "more than this machine's memory"),
+    ("impute-too-many-tables", lambda t: synthkit.impute(_xy(50, 4).assign(z=np.nan).fillna({"z": 1.0})
+                                                         .mask(np.eye(50, 3, dtype=bool)), m=10**6),
+     SpecError, "`m` (the number of completed tables) must be an integer from 1 to 1000"),
 ]
+
+
+def _xy(n: int, seed: int) -> pd.DataFrame:
+    """``x``, ``y = x + e`` and ``z = x + y + e``."""
+    g = np.random.default_rng(seed)
+    x = g.normal(size=n)
+    y = x + g.normal(size=n)
+    return pd.DataFrame({"x": x, "y": y, "z": x + y + g.normal(size=n)})
+
+
+def _text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def _write(path: Path, doc: dict) -> Path:

@@ -47,6 +47,13 @@ __all__ = ["Archetype", "ARCHETYPE_FORMAT", "ClusterDataset", "DATASET_FORMAT"]
 
 ARCHETYPE_FORMAT = "synthkit-archetype"
 DATASET_FORMAT = "synthkit-cluster-dataset"
+#: Largest count (clusters, dimensions, points, restarts) an archetype accepts.
+MAX_COUNT = 2**53
+#: Largest ratio of a cluster's longest to shortest axis, ``aspect_ref x aspect_maxmin``
+#: (a covariance's condition number is its square).
+MAX_ASPECT = 1e4
+#: Largest ``radius_maxmin`` and ``imbalance_ratio``.
+MAX_RATIO = 1e6
 
 
 @dataclass
@@ -357,6 +364,8 @@ class Archetype:
                     raise SpecError(f"`{name}` must be an integer >= {lo}, got {v!r}")
             if v < lo:
                 raise SpecError(f"`{name}` must be an integer >= {lo}, got {v}")
+            if v > MAX_COUNT:
+                raise SpecError(f"`{name}` must be an integer at most 2^53, got {float(v):g}")
             setattr(self, name, int(v))
 
         def real(name, lo, strict=False, hint=""):
@@ -391,6 +400,14 @@ class Archetype:
             if isinstance(v, Real) and not isinstance(v, bool) and float(v) <= 0:
                 raise SpecError(f"`{name}` must be a positive ratio >= 1, got {float(v):g}")
             real(name, 1.0, hint=ratio_hint)
+        if self.aspect_ref * self.aspect_maxmin > MAX_ASPECT:
+            raise SpecError(
+                f"`aspect_ref` x `aspect_maxmin` must be at most {MAX_ASPECT:g} (the longest axis "
+                f"{MAX_ASPECT:g} times the shortest: covariances stay well conditioned), got "
+                f"{self.aspect_ref:g} x {self.aspect_maxmin:g}")
+        for name in ("radius_maxmin", "imbalance_ratio"):
+            if getattr(self, name) > MAX_RATIO:
+                raise SpecError(f"`{name}` must be at most {MAX_RATIO:g}, got {getattr(self, name):g}")
         real("scale", 0.0, strict=True)
         self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap = check_overlap_targets(
             self.min_overlap, self.max_overlap, self.avg_overlap, self.nn_overlap, self.overlap)
@@ -409,6 +426,8 @@ class Archetype:
             dists = [dists]
         if isinstance(dists, tuple) and len(dists) == 2 and isinstance(dists[1], dict):
             dists = [dists]
+        if not isinstance(dists, (list, tuple)):
+            raise SpecError(f"`distributions` must be a family name or a list of them, got {dists!r:.80}")
         dists = list(dists)
         if not dists:
             raise SpecError("`distributions` must name at least one family, e.g. ['normal']")
@@ -417,6 +436,8 @@ class Archetype:
         props = self.distribution_proportions
         if props is None:
             props = [1.0] * len(dists)
+        if not isinstance(props, (list, tuple, np.ndarray)):
+            raise SpecError(f"`distribution_proportions` must be a list of numbers, got {props!r:.80}")
         props = list(props)
         if len(props) != len(dists):
             raise SpecError(

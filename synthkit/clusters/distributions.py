@@ -23,6 +23,7 @@ when asked for).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -143,6 +144,9 @@ class ClusterDistribution:
                 f"{sorted(FAMILIES)} (aliases: {sorted(ALIASES)})"
             )
         params = dict(FAMILIES[name])
+        if self.params is not None and not isinstance(self.params, Mapping):
+            raise SpecError(f"the parameters of distribution {name!r} must be a mapping such as "
+                            f"{{'df': 4}}, got {self.params!r:.80}")
         given = dict(self.params or {})
         unknown = set(given) - set(params)
         if unknown:

@@ -100,8 +100,9 @@ def marginal_from_dict(d: dict[str, Any]) -> Marginal:
     ModelFileError
         Unknown ``type`` or malformed fields.
     """
-    if not isinstance(d, dict) or "type" not in d:
-        raise ModelFileError(f"a marginal record must be a mapping with a `type`, got {d!r}")
+    if not isinstance(d, dict) or not isinstance(d.get("type"), str):
+        got = f"type {d.get('type')!r}" if isinstance(d, dict) else type(d).__name__
+        raise ModelFileError(f"a marginal record must be a mapping with a `type` name, got {got}")
     cls = _MARGINAL_TYPES.get(d["type"])
     if cls is None:
         raise ModelFileError(

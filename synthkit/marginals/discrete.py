@@ -132,6 +132,8 @@ class DiscreteMarginal(_FiniteSupport):
                 raise SpecError("a 'pmf' discrete marginal needs `values` and `probs`")
             v = np.asarray(values, dtype=float)
             p = _check_probs(probs, "discrete pmf")
+            if v.ndim != 1 or not np.isfinite(v).all():
+                raise SpecError("discrete pmf: `values` must be a list of finite numbers")
             if v.shape != p.shape:
                 raise SpecError("discrete pmf: `values` and `probs` must have the same length")
             order = np.argsort(v, kind="stable")

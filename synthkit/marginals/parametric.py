@@ -233,6 +233,14 @@ class ParametricMarginal(Marginal):
         self._closed = _std_ppf(self.family, self.params)
         self._loc = self.params.get("loc", 0.0)
         self._scale = self.params.get("scale", 1.0)
+        with np.errstate(all="ignore"):  # the draws' extremes: u is kept in [2^-53, 1 - 2^-53]
+            ends = self.exact_ppf(np.array([2.0**-53, 1.0 - 2.0**-53]))
+        if np.isinf(ends).any():
+            raise SpecError(
+                f"{family!r} with {self.params} draws values beyond the range of double precision "
+                f"(its quantiles at 2^-53 and 1 - 2^-53 are {ends[0]:.4g} and {ends[1]:.4g}); "
+                "use smaller parameters or bounds"
+            )
 
     @property
     def truncated(self) -> bool:

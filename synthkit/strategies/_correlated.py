@@ -103,6 +103,14 @@ class CorrelatedStrategy(LatentTable, Strategy):
                 f"`correlation_type` must be one of {', '.join(self.correlation_types)} for the "
                 f"{self.name!r} strategy, got {self._ctype!r}"
             )
+        if self.correlation is not None:
+            try:
+                correlation_param_to_json(self.correlation)
+            except (TypeError, ValueError):
+                raise SpecError(
+                    "`correlation` must be a square matrix of numbers (nested lists, an array or a "
+                    f"DataFrame) or a mapping of pairs such as {{'a,b': 0.4}}, got {self.correlation!r:.80}"
+                ) from None
         self._validate_latent_params()
 
     # ------------------------------------------------------------- template

@@ -127,7 +127,11 @@ def read_model(cls: type | None, d: Any) -> Any:
         strata = get_strategy("stratified").strata_from_dict(obj, d["strata"])
         dependence = FittedDependence()
     else:
-        dependence = obj._dependence_from_dict(d.get("dependence") or {})
+        raw = d.get("dependence") or {}
+        if not isinstance(raw, dict):
+            raise ModelFileError(f"{obj.name} model document: `dependence` must be an object, got "
+                                 f"{type(raw).__name__}")
+        dependence = obj._dependence_from_dict(raw)
     try:
         obj._set_state(schema, columns, dependence, n_train=n_train, strata=strata)
     except SpecError as exc:

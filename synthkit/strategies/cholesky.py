@@ -29,6 +29,8 @@ from .registry import register_strategy
 __all__ = ["Cholesky"]
 
 _NUMERIC = ("continuous", "integer")
+#: Largest |mean| and standard deviation a model file may give (the draws stay finite).
+MAX_MOMENT = 1e150
 
 
 @register_strategy("cholesky")
@@ -229,4 +231,8 @@ class Cholesky(CorrelatedStrategy):
             ) from None
         if means.shape != (len(self.columns_),) or stds.shape != means.shape:
             raise ModelFileError("cholesky model document: `means`/`stds` do not match the columns")
+        if not (np.all(np.abs(means) <= MAX_MOMENT) and np.all((stds >= 0) & (stds <= MAX_MOMENT))):
+            raise ModelFileError(f"cholesky model document: `means` must be finite and `stds` finite and "
+                                 f">= 0 (at most {MAX_MOMENT:g} in size), got {means.tolist()} and "
+                                 f"{stds.tolist()}")
         return replace(dep, params={"means": means, "stds": stds})
