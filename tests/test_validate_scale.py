@@ -363,7 +363,7 @@ def test_range_allowance_quantile_without_the_pmf(monkeypatch, m, n, q):
 def test_hard_cases_agree_with_in_memory(tmp_path):
     # a tiny reference, synthetic values beyond its range: quantiles read from bins past the range
     rng = np.random.default_rng(103)
-    real = pd.DataFrame({"x": rng.normal(size=8), "y": rng.normal(size=8)})
+    real = pd.DataFrame({"x": rng.normal(size=20), "y": rng.normal(size=20)})
     synth = pd.DataFrame({"x": rng.normal(size=20_000) * (1 + 0.6 * rng.random()) + 0.3 * rng.standard_normal(),
                           "y": rng.normal(size=20_000)})
     write_parts(synth, tmp_path / "tiny", 2)

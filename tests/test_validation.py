@@ -243,6 +243,45 @@ def test_utility_classification_and_regression(wine):
     assert by_stat(reg, "tstr_r2")[0].detail.startswith("regression")
 
 
+def _regression_table(n: int, seed: int, rho: float) -> pd.DataFrame:
+    """Five noise features, ``x`` and ``y = rho x + sqrt(1 - rho^2) e`` (R^2 of y on x: rho^2)."""
+    g = np.random.default_rng(seed)
+    d = pd.DataFrame(g.standard_normal((n, 5)), columns=[f"e{i}" for i in range(5)])
+    d["x"] = g.standard_normal(n)
+    d["y"] = rho * d["x"] + math.sqrt(1 - rho**2) * g.standard_normal(n)
+    return d
+
+
+def test_utility_ratio_compares_tables_not_their_sizes():
+    """A faithful synthetic table smaller than the reference passes: both models train on as
+    many rows (before, the real model trained on 14,000 rows and the synthetic one on 1,000,
+    and the ratio, about 0.62, failed in 10 seeds of 10)."""
+    for s in range(3):
+        rep = validate(_regression_table(20_000, s, 0.6), _regression_table(1_000, 100 + s, 0.6),
+                       target="y", checks=["utility"], seed=s, figures=False)
+        check = by_stat(rep, "tstr_trtr_ratio")[0]
+        assert check.passed is True, (s, check)
+        assert "trained on 1000 real / 1000 synthetic rows" in by_stat(rep, "tstr_r2")[0].detail
+
+
+def test_utility_ratio_never_passes_a_useless_table():
+    """A synthetic table without the x-y relation never passes: it fails, or the check is
+    informational when the reference's own model is not significantly better than the mean
+    (before, 10 of 20 such tables passed at 200 rows, with negative ratios and thresholds)."""
+    verdicts = []
+    for s in range(8):
+        rep = validate(_regression_table(200, s, 0.6), _regression_table(200, 100 + s, 0.0),
+                       target="y", checks=["utility"], seed=s, figures=False)
+        check = by_stat(rep, "tstr_trtr_ratio")[0]
+        assert check.passed is not True, (s, check)
+        assert check.threshold is None or check.threshold >= 0
+        verdicts.append(check.passed)
+    assert False in verdicts  # the check is not merely silent
+    rep = validate(_regression_table(2_000, 1, 0.6), _regression_table(2_000, 2, 0.0),
+                   target="y", checks=["utility"], seed=1, figures=False)
+    assert by_stat(rep, "tstr_trtr_ratio")[0].passed is False
+
+
 def test_mixed_types_end_to_end_and_serialisation(tmp_path):
     real = fair_mixed()
     model = synthkit.fit(real, strategy="gaussian_copula")
@@ -421,7 +460,7 @@ def test_missing_synthetic_column_fails_coverage(wine):
     assert cov and cov[0].passed is False and cov[0].columns == "proline"
 
 
-def test_inputs_are_not_modified_and_tiny_tables_work():
+def test_inputs_are_not_modified_and_tiny_tables_are_refused():
     rng = np.random.default_rng(8)
     real = pd.DataFrame({0: rng.normal(size=40), 1: rng.choice(["u", "v"], 40)})
     synth = pd.DataFrame({0: rng.normal(size=30), 1: rng.choice(["u", "v"], 30)})
@@ -430,10 +469,13 @@ def test_inputs_are_not_modified_and_tiny_tables_work():
     pd.testing.assert_frame_equal(real, before_r)
     pd.testing.assert_frame_equal(synth, before_s)
     assert rep.meta["columns"] == ["0", "1"]
-    one = validate(pd.DataFrame({"x": [0.5], "c": ["a"]}),
-                   pd.DataFrame({"x": [1.5, 2.0], "c": ["a", "b"]}))
-    assert by_stat(one, "dcr")[0].passed is None      # distances need 3 reference rows
-    assert "<!DOCTYPE html>" in one.to_html()
+    # verdicts on a handful of rows meant nothing (faithful 2-row tables failed 92% of the
+    # time, a one-row synthetic column was called constant): a clear error instead
+    with pytest.raises(DataError, match="the reference table has 1 rows; .* at least 20 rows"):
+        validate(real.head(1), synth)
+    with pytest.raises(DataError, match="the synthetic table has 19 rows"):
+        validate(real, synth.head(19))
+    assert validate(real.head(20), synth.head(20), figures=False).meta["n_reference"] == 20
 
 
 def test_pipe_in_names_int_names_with_holdout_and_constant_declared_columns():
@@ -490,3 +532,36 @@ def test_report_describe_is_the_check_table_and_to_frame_a_deprecated_alias():
     with pytest.warns(DeprecationWarning, match=r"ValidationReport\.describe\(\)"):
         old = rep.to_frame(informational=False)
     pd.testing.assert_frame_equal(old, table)
+
+
+def _privacy_table(n: int, seed: int) -> pd.DataFrame:
+    g = np.random.default_rng(seed)
+    return pd.DataFrame({"x": g.normal(size=n), "y": g.lognormal(size=n),
+                         "c": g.choice(list("abcd"), n), "k": g.poisson(3, n)})
+
+
+@pytest.mark.parametrize("holdout_rows", [500, 200])
+def test_closer_to_train_sees_a_copy_whatever_the_holdout_size(holdout_rows):
+    """With a holdout smaller than the training rows, the share is compared with its ideal
+    ``n_train / (n_train + n_holdout)`` on all rows; subsampling the training rows to the
+    holdout's size let a verbatim copy pass (0.63 at 500 holdout rows, 0.52 at 200)."""
+    real = _privacy_table(4500, 0)
+    train, hold, fresh = real.iloc[:2000], real.iloc[2000:2000 + holdout_rows], real.iloc[2500:4500]
+    ideal = 2000 / (2000 + holdout_rows)
+    copy = validate(train, train.copy(), holdout=hold, checks=["privacy"], seed=0, figures=False)
+    c = by_stat(copy, "closer_to_train_share")[0]
+    assert c.value == 1.0 and c.passed is False
+    for s in range(3):
+        safe = validate(train, fresh, holdout=hold, checks=["privacy"], seed=s, figures=False)
+        c = by_stat(safe, "closer_to_train_share")[0]
+        assert c.passed is True, c
+        # binomial standard error of the share over 2,000 queries, and of the split
+        assert abs(c.value - ideal) < 4 * math.sqrt(ideal * (1 - ideal) * (1 / 2000 + 1 / holdout_rows))
+
+
+def test_a_holdout_of_a_handful_of_rows_is_refused():
+    """On 1-3 held-out rows a membership AUC of 1 is likely by chance (faithful data failed 18
+    of 30 times with one row): a clear error instead."""
+    real = _privacy_table(600, 1)
+    with pytest.raises(DataError, match="the holdout table has 5 rows; .* at least 20"):
+        validate(real.iloc[:500], real.iloc[:500], holdout=real.iloc[500:505], checks=["privacy"])

@@ -33,9 +33,12 @@ Numeric columns (continuous, integer, datetime as nanoseconds)
     * ``quantile_difference_iqr`` - ``|q_s(p) - q_r(p)| / IQR`` at the p among
       5, 25, 50, 75, 95 % that exceeds its allowance most (each p one test). By Bahadur's representation
       ``q_s(p) - q_r(p) ~ (F_r - F_s)(q(p)) / f(q(p))`` and ``|F_r - F_s|`` stays
-      within ``delta = z sqrt(p (1-p)) noise``, so the allowance is the reach of the
+      within ``delta = z sqrt(p (1-p)) noise``, plus ``1/n`` (one step of the reference
+      ECDF, which a small reference quantile moves by), so the allowance is the reach of the
       real quantile function over that band,
-      ``max(q_r(p + delta) - q_r(p), q_r(p) - q_r(p - delta)) / IQR``; on a discrete
+      ``max(q_r(p + delta) - q_r(p), q_r(p) - q_r(p - delta)) / IQR``, with ``q_r``
+      continued beyond ``[0, 1]`` at its average slope from ``p`` to the sample's end (so
+      a small reference's band is not cut off at its own minimum or maximum); on a discrete
       column it covers the jump to the adjacent level when ``p`` is near a CDF step.
     * ``range_violation_rate`` - share of synthetic values outside the real
       ``[min, max]``. For a continuous distribution the probability mass outside
@@ -271,6 +274,16 @@ def _quantiles_sorted(x: np.ndarray, probs: Sequence[float]) -> np.ndarray:
     hi = np.minimum(lo + 1, x.size - 1)
     w = pos - lo
     return x[lo] * (1 - w) + x[hi] * w
+
+
+def _quantile_reach(a: np.ndarray, qs: np.ndarray, qa: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``max(Q(p + delta) - Q(p), Q(p) - Q(p - delta))`` of the sorted sample ``a``'s quantile
+    function ``Q``, which beyond ``[0, 1]`` goes on at its average slope from ``p`` to the
+    sample's end (a band reaching past the reference's extremes is not cut off at them)."""
+    up, down = qs + delta, qs - delta
+    top = _quantiles_sorted(a, np.minimum(up, 1.0)) + np.maximum(up - 1.0, 0.0) * (a[-1] - qa) / (1.0 - qs)
+    bottom = _quantiles_sorted(a, np.maximum(down, 0.0)) - np.maximum(-down, 0.0) * (qa - a[0]) / qs
+    return np.maximum(top - qa, qa - bottom)
 
 
 def _levels_tv(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -573,9 +586,8 @@ def column_checks(col: ColumnPair, thr: dict, sorted_cache: dict | None = None,
 
     qs = np.asarray(QUANTILES)
     qa, qb = _quantiles_sorted(a, qs), np.asarray(sm.quantiles(qs), dtype=float)
-    delta = z * np.sqrt(qs * (1 - qs)) * noise
-    reach = np.maximum(_quantiles_sorted(a, np.minimum(qs + delta, 1)) - qa,
-                       qa - _quantiles_sorted(a, np.maximum(qs - delta, 0)))
+    delta = z * np.sqrt(qs * (1 - qs)) * noise + 1.0 / n  # one step of the reference ECDF
+    reach = _quantile_reach(a, qs, qa, delta)
     diffs = np.abs(qb - qa) / scale
     # rounded: on a discrete column two p often tie exactly (up to float noise); the first is named
     excess = np.round(diffs - reach / scale, 9)

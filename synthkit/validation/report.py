@@ -34,7 +34,8 @@ class ValidationReport:
     scores : dict
         Per-section score in [0, 1] (higher is better): ``marginals`` (SDMetrics-
         compatible Column Shapes), ``dependence`` (Column Pair Trends), ``privacy``
-        (``2 * (1 - closer_to_train_share)`` with a holdout, else the DCR median
+        (``(1 - closer_to_train_share) / (1 - pi)`` with a holdout, ``pi`` the training
+        rows' share of the indexed rows (``2 * (1 - share)`` at equal sizes), else the DCR median
         ratio, capped at 1), ``utility`` (TSTR / TRTR, capped at 1), ``rules`` (share
         of the business-rule checks passed: hard-rule violations, soft-rule shares,
         derived columns; :mod:`synthkit.validation.rules`), ``clusters`` (share of

@@ -12,14 +12,19 @@ kind: ``categorical``, ``boolean`` and ``integer`` targets are classified,
   reference (TRTR trains on the other 70 %). Without a holdout the synthetic table
   was usually fitted on all reference rows, test rows included, which flatters
   TSTR slightly: pass a holdout for an unbiased comparison.
-* Sizes: at most :data:`MAX_TRAIN_ROWS` (20,000) training rows (each of real and
-  synthetic) and :data:`MAX_TEST_ROWS` (10,000) test rows, seeded subsamples; the
+* Sizes: both models train on the same number of rows, the smaller of the real
+  training rows and the synthetic rows, at most :data:`MAX_TRAIN_ROWS` (20,000), so the
+  ratio compares the tables and not their sizes; at most :data:`MAX_TEST_ROWS` (10,000)
+  test rows; seeded subsamples; the
   synthetic rows are those of :func:`synthkit.validation.rowplan.synth_rows` with a
   present target (the same rows for a frame and a partitioned table); the models run
   on one OpenMP thread.
 * Scores: accuracy for classification, R^2 for regression; the check is
-  ``TSTR / TRTR >= tstr_trtr_ratio - z SE`` (informational when TRTR <= 0, i.e. the
-  target is not predictable from the other columns at all). Both models are scored
+  ``TSTR / TRTR >= max(tstr_trtr_ratio - z SE, 0)`` and ``TSTR > 0``; informational when
+  TRTR is not significantly above the baseline's score (R^2 0, or the accuracy of the
+  majority class): ``TRTR - baseline <= z SE(TRTR)``, ``SE(TRTR)`` the standard error of
+  the mean of its influence values (the target is then not predictable enough from the
+  other columns for the ratio to mean anything). Both models are scored
   on the same test rows, so the ratio's test-set standard error is that of the mean
   of its paired influence values, ``SE = sd(psi) / sqrt(N)`` over the ``N`` test
   rows, with ``psi_i = (s_i - ratio r_i) / TRTR`` and ``s_i`` / ``r_i`` each model's
@@ -72,6 +77,12 @@ def _design(tables: PreparedTables, which: str, target: str, rows) -> tuple[np.n
 
 def _sub(idx: np.ndarray, k: int, rng) -> np.ndarray:
     return np.sort(rng.choice(idx, k, replace=False)) if idx.size > k else idx
+
+
+def _majority_accuracy(y_train: np.ndarray, y_test: np.ndarray) -> float:
+    """Test accuracy of always predicting the training set's most frequent class."""
+    values, counts = np.unique(y_train, return_counts=True)
+    return float(np.mean(y_test == values[counts.argmax()]))
 
 
 def _influence(task: str, yt: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -137,7 +148,9 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         test_src, test_which = tables, "real"
         test_rows = _sub(test_rows, MAX_TEST_ROWS, rng)
         split = "30% of the reference"
-    train_rows = _sub(train_rows, MAX_TRAIN_ROWS, rng)
+    # equal training sizes: the ratio compares the two tables, not the amounts of data
+    train_rows = _sub(train_rows, min(MAX_TRAIN_ROWS, synth_idx.size), rng)
+    synth_idx = _sub(synth_idx, train_rows.size, rng)
     if train_rows.size < 5 or test_rows.size < 5 or synth_idx.size < 5:
         raise DataError(f"too few rows with a non-missing target {target!r} for the utility check "
                         f"(train {train_rows.size}, test {test_rows.size}, synthetic {synth_idx.size})")
@@ -170,20 +183,27 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         Check("utility", f"trtr_{metric}", target, trtr, None, None, sizes),
         Check("utility", f"tstr_{metric}", target, tstr, None, None, sizes),
     ]
-    if trtr > 0:
+    a = bonferroni_level(thr, 1) if alpha is None else alpha
+    z = z_value(a, two_sided=False)
+    n_test = len(infl_r)
+    se_trtr = float(infl_r.std(ddof=1)) / math.sqrt(n_test) if n_test > 1 else math.inf
+    baseline = 0.0 if task == "regression" else _majority_accuracy(yr, yt)
+    if trtr - baseline > z * se_trtr:
         ratio = tstr / trtr
         psi = (infl_s - ratio * infl_r) / trtr
-        se = float(psi.std(ddof=1)) / math.sqrt(len(psi)) if len(psi) > 1 else 0.0
-        a = bonferroni_level(thr, 1) if alpha is None else alpha
-        allow = z_value(a, two_sided=False) * se
-        t = thr["tstr_trtr_ratio"] - allow
-        checks.append(Check("utility", "tstr_trtr_ratio", target, ratio, t, ratio >= t,
+        se = float(psi.std(ddof=1)) / math.sqrt(n_test) if n_test > 1 else 0.0
+        allow = z * se
+        t = max(thr["tstr_trtr_ratio"] - allow, 0.0)
+        checks.append(Check("utility", "tstr_trtr_ratio", target, ratio, t, bool(ratio >= t and ratio > 0),
                             "TSTR / TRTR; higher is better (at least the threshold minus the "
-                            f"paired test-set allowance {allow:.4f})"))
+                            f"paired test-set allowance {allow:.4f}, and above 0)"))
     else:
-        ratio = math.nan
+        ratio = tstr / trtr if trtr > 0 else math.nan
         checks.append(Check("utility", "tstr_trtr_ratio", target, ratio, None, None,
-                            f"TRTR {metric} is {trtr:.3f} <= 0: the target is not predictable"))
+                            f"TRTR {metric} {trtr:.3f} is not significantly above the "
+                            f"{'mean' if task == 'regression' else 'majority class'}'s {baseline:.3f} "
+                            f"(standard error {se_trtr:.3f}): the target is not predictable enough "
+                            "for the ratio to mean anything"))
     art = {"task": task, "metric": metric, "tstr": tstr, "trtr": trtr, "ratio": ratio,
            "score": float(min(1.0, max(0.0, ratio))) if np.isfinite(ratio) else math.nan}
     return checks, art

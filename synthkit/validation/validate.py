@@ -453,6 +453,36 @@ def _archetype_report(reference, synthetic, thr, timings, meta) -> ValidationRep
     return ValidationReport(checks=checks, scores=scores, meta=meta, figures=figures)
 
 
+#: Fewest rows of each table that the distribution sections (marginals, dependence,
+#: utility, rules) give verdicts on: below, their sampling allowances (normal
+#: approximations, a tail quantile band, correlations of a handful of points) are not to
+#: be trusted. The privacy section has its own minimums (per check).
+MIN_ROWS = 20
+_SIZED_SECTIONS = ("marginals", "dependence", "utility", "rules")
+
+
+def check_sizes(n_reference: int | None, n_synthetic: int,
+                sections: Iterable[str] = _SIZED_SECTIONS) -> None:
+    """Refuse tables too small to judge (fewer than :data:`MIN_ROWS` rows) in ``sections``.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_sizes(100, 5)
+    ... except DataError as exc:
+    ...     print(str(exc).split(";")[0])
+    the synthetic table has 5 rows
+    >>> check_sizes(100, 5, ["privacy"])  # distance checks have their own minimums
+    """
+    if not set(sections) & set(_SIZED_SECTIONS):
+        return
+    for what, n in (("reference", n_reference), ("synthetic", n_synthetic)):
+        if n is not None and n < MIN_ROWS:
+            raise DataError(f"the {what} table has {n} rows; validation needs at least {MIN_ROWS} "
+                            f"rows in each table to give verdicts ({', '.join(_SIZED_SECTIONS)}; "
+                            "checks='privacy' has its own minimums)")
+
+
 def validate(
     reference: Any,
     synthetic: Any,
@@ -672,6 +702,7 @@ def validate(
                             "or a model with rules (compared with its own sample); for a model without "
                             "rules, validate(model, model.sample(n).frame) on a sample that fits in memory")
         if model_rules is None:
+            check_sizes(None, len(synth_frame), sections)
             all_checks, scores, tables = _model_checks(reference, synth_frame, thr, sections, timings,
                                                        artifacts, extra_tests=n_rule_tests)
             meta.update(reference_kind=f"model ({type(reference).__name__})", n_reference=None,
@@ -756,6 +787,7 @@ def validate(
             leak_checks, _, _ = generated_column_checks(pre_drop[0], pre_drop[1], roles, pre_drop[2],
                                                         hits=stream.leaks)
         rules_frames = (stream.rules_frame, rules_frames[1])
+    check_sizes(tables.n_real, tables.n_synth, sections)
     hold = None
     if holdout is not None:
         # prepare_tables names columns by str(name): select the reference's the same way
@@ -765,6 +797,10 @@ def validate(
         missing = [n for n in tables.names if n not in hold.names]
         if missing:
             raise DataError(f"the holdout table lacks column(s) {missing} of the reference")
+        if hold.n_synth < MIN_ROWS:  # the attacks' control rates and the membership AUC
+            raise DataError(f"the holdout table has {hold.n_synth} rows; the privacy attacks need "
+                            f"at least {MIN_ROWS} held-out rows (a membership AUC of 1 is likely "
+                            "by chance on a handful)")
         # align category codes of the holdout with the main preparation
         for c in hold.columns:
             main = tables[c.name]
