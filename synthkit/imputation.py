@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import progress_bar
+from ._resources import check_memory
 from .errors import DataError, SpecError
 from .schema import check_unique_columns
 from .seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, child_generator, child_seed
@@ -46,10 +47,15 @@ from .seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, block_generator, ch
 __all__ = ["impute", "pool", "PooledEstimate"]
 
 
+#: Most completed tables one call makes (multiple imputation uses 5 to 100).
+MAX_IMPUTATIONS = 1000
+
+
 def _check_m(m: Any) -> int:
-    if isinstance(m, (bool, np.bool_)) or not isinstance(m, Integral) or int(m) < 1:
-        raise SpecError(f"`m` (the number of completed tables) must be a positive integer, got {m!r}; "
-                        "use m=1 for one completed table, m=5 to 50 for multiple imputation")
+    if isinstance(m, (bool, np.bool_)) or not isinstance(m, Integral) or not 1 <= int(m) <= MAX_IMPUTATIONS:
+        raise SpecError(f"`m` (the number of completed tables) must be an integer from 1 to "
+                        f"{MAX_IMPUTATIONS}, got {m!r}; use m=1 for one completed table, m=5 to 50 for "
+                        "multiple imputation")
     return int(m)
 
 
@@ -148,6 +154,8 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
 
     m = _check_m(m)
     df = _check_table(df)
+    check_memory(2.0 * m * float(df.memory_usage(index=True, deep=False).sum()),
+                 f"{m} completed copies of a {len(df):,}-row table", "lower `m`")
     root = as_seed_sequence(seed)
     holes = {c: df[c].isna().to_numpy() for c in df.columns if df[c].isna().any()}
     if model is not None:

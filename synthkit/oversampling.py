@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import check_progress, progress_bar
+from ._resources import check_memory
 from .errors import DataError, FitError, SpecError
 from .schema import check_unique_columns
 from .seeding import SeedLike, as_seed_sequence, child_seed
@@ -180,6 +181,9 @@ def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any 
         raise DataError(f"class {small[0]!r} of {target!r} has 1 row: new rows cannot be drawn from a "
                         "single example; drop or merge that class, or leave it out of `ratio` "
                         "(a dict of the classes to grow)")
+    n_new = sum(n - int(counts[c]) for c, n in grown.items())
+    check_memory(32.0 * n_new * df.shape[1], f"{n_new:,} new rows x {df.shape[1]} columns",
+                 "ask for fewer rows (`ratio`)")
     params = dict(params or {})
     features = df.drop(columns=[target])
     if features.shape[1] == 0:

@@ -66,6 +66,8 @@ from .seeding import SeedLike, as_seed_sequence, child_generator, child_seed
 __all__ = ["stitch", "StitchResult", "match_distances"]
 
 METHODS = ("hotdeck", "model")
+#: Fewest auxiliary rows observing a left-only and a right-only column together.
+MIN_AUXILIARY_ROWS = 20
 # distance cells computed at once (recipient rows x donor rows) when matching in blocks
 _BLOCK_CELLS = 2_000_000
 
@@ -141,9 +143,13 @@ class StitchResult:
 # -- kinds and the distance ---------------------------------------------------------------------
 
 def _kind(s: pd.Series) -> str:
+    """``"categorical"``, ``"datetime"`` or ``"numeric"``: the kinds a key may be matched across
+    (dates compare as seconds since the epoch, so a date key matches dates only)."""
     if pd.api.types.is_bool_dtype(s):
         return "categorical"
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(s):
         return "numeric"
     return "categorical"
 
@@ -168,7 +174,7 @@ class _Distance:
                 la = a.astype("string").to_numpy(dtype=object, na_value=None)
                 lb = b.astype("string").to_numpy(dtype=object, na_value=None)
                 self.parts.append(("text", la, lb, scorer))
-            elif _kind(a) == "numeric":
+            elif _kind(a) in ("numeric", "datetime"):
                 fa, fb = _as_float(a), _as_float(b)
                 both = np.concatenate([fa, fb])
                 both = both[np.isfinite(both)]
@@ -304,7 +310,7 @@ def _check_text_keys(left: pd.DataFrame, right: pd.DataFrame, on: list[str], tex
     for c in text_keys:
         if c not in on:
             raise SpecError(f"text key {c!r} is not one of `on` {on}; add it to `on`")
-        if _kind(left[c]) == "numeric":
+        if _kind(left[c]) in ("numeric", "datetime"):
             raise SpecError(f"text key {c!r} holds numbers ({left[c].dtype}); numbers are compared "
                             f"numerically, so drop it from `text_keys`")
     return text_keys
@@ -411,7 +417,9 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
         its ``Y``-``Z`` dependence replaces the conditional-independence assumption.
     strategy : str
         The model fitted for ``method="model"`` and for ``auxiliary`` (one with per-row
-        conditional draws); ``**fit_params`` are passed to :func:`synthkit.fit`.
+        conditional draws); ``**fit_params`` are passed to :func:`synthkit.fit`. Their
+        ``roles`` also tell hot-deck which right-only columns are identifiers or PII, which
+        are generated in their format rather than donated (detected when not declared).
     scorer : callable or str, optional
         A ``rapidfuzz.fuzz`` scorer (or its name) for the text keys.
     seed : None, int, SeedSequence or Generator
@@ -468,6 +476,12 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
         if not ay or not az:
             raise SpecError("`auxiliary` must hold at least one left-only column and one right-only "
                             f"column together (left-only: {y_cols[:8]}, right-only: {z_cols[:8]})")
+        joint = int((auxiliary[ay].notna().any(axis=1) & auxiliary[az].notna().any(axis=1)).sum())
+        if joint < MIN_AUXILIARY_ROWS:
+            raise DataError(
+                f"`auxiliary` has {joint} row(s) where a left-only column ({ay[:4]}) and a right-only "
+                f"one ({az[:4]}) are both observed; their joint distribution needs at least "
+                f"{MIN_AUXILIARY_ROWS} such rows (with fewer, stitch without `auxiliary`)")
     root = as_seed_sequence(seed)
     scorer = _scorer(scorer)
     info: dict[str, Any] = {"n_left": len(left), "n_right": len(right), "k": k, "donor_cap": donor_cap,
@@ -520,4 +534,30 @@ def stitch(left: pd.DataFrame, right: pd.DataFrame, on: Sequence[str], *, method
     donated = right[z_cols].iloc[pos]
     for c in z_cols:
         frame[c] = donated[c].array
+    roles = {c: r for c, r in (fit_params.get("roles") or {}).items() if c in set(map(str, z_cols))}
+    generated = _generate_identifiers(right[z_cols], len(left), child_seed(root, 2), roles)
+    for c, values in generated.items():
+        frame[c] = values.array
+    info["generated"] = list(generated)
     return StitchResult(frame, distances, right.index[pos], method, on, matched_on, info)
+
+
+def _generate_identifiers(donors: pd.DataFrame, n: int, root: np.random.SeedSequence,
+                          roles: dict[str, str]) -> dict[str, pd.Series]:
+    """New values for the donors' identifier and PII columns (:func:`synthkit.privacy.detect_roles`,
+    with the declared ``roles``): a donor's record number or name is never given to a recipient,
+    only its format is learned."""
+    from .privacy import detect_roles
+    from .strategies._generated import generated_column, generated_series
+
+    out = {}
+    decisions = detect_roles(donors, roles)
+    for j, c in enumerate(donors.columns):
+        decision = decisions[str(c)]
+        if decision.role not in ("identifier", "pii"):
+            continue
+        g = generated_column(donors[c], decision, j, min_count=5, locale=None)
+        key = int(child_seed(root, j).generate_state(1, np.uint64)[0])
+        values = g.generator.generate(np.arange(n, dtype=np.int64), key, child_generator(root, j))
+        out[c] = generated_series(g, values)
+    return out

@@ -241,7 +241,7 @@ def test_pool_interval_covers_at_its_level():
 # ------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("m", [0, -2, 1.5, True, "5", None])
 def test_m_must_be_a_positive_integer(m):
-    with pytest.raises(SpecError, match="positive integer"):
+    with pytest.raises(SpecError, match="must be an integer from 1 to 1000"):
         impute(pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0]}), m=m)
 
 
@@ -287,3 +287,15 @@ def test_cli_writes_m_completed_tables(tmp_path, capsys):
         assert out.notna().all().all()
         assert ((out == back) | back.isna()).all().all()
     assert main(["impute", str(src), "-o", str(tmp_path / "x.csv"), "--m", "0"]) != 0
+
+
+def test_nullable_boolean_with_missing_values_next_to_text():
+    """pd.NA in a nullable boolean column used to stop the level order of a text column with a
+    TypeError (float(pd.NA)); it is a missing value like any other."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"s": rng.choice(["p", "q", "r"], 200),
+                       "b": pd.array(rng.random(200) > 0.5, dtype="boolean")})
+    df.loc[::7, "b"] = pd.NA
+    out = impute(df, seed=0)
+    assert out["b"].notna().all() and str(out["b"].dtype) == "boolean"
+    assert out.loc[~df["b"].isna(), "b"].equals(df.loc[~df["b"].isna(), "b"])

@@ -74,7 +74,8 @@ def test_exact_twins_are_matched():
     left = x.assign(y=np.arange(300))
     perm = rng.permutation(300)
     right = x.iloc[perm].assign(z=perm).reset_index(drop=True)
-    res = synthkit.stitch(left, right, on=["a", "b"], k=1, seed=0)
+    # z marks the donor (a record number): declared an ordinary value, it is donated
+    res = synthkit.stitch(left, right, on=["a", "b"], k=1, seed=0, roles={"z": "ordinary"})
     assert (res.frame["z"].to_numpy() == np.arange(300)).all()
     assert (res.distances == 0).all()
     assert res.summary()["exact share"] == 1.0
@@ -112,9 +113,9 @@ def test_donor_cap():
     rng = np.random.default_rng(0)
     right = pd.DataFrame({"x": rng.normal(size=50), "z": np.arange(50)})
     left = pd.DataFrame({"x": rng.normal(0.5, 0.3, size=100)})  # crowds the donors near 0.5
-    free = synthkit.stitch(left, right, on=["x"], k=1, seed=1)
+    free = synthkit.stitch(left, right, on=["x"], k=1, seed=1, roles={"z": "ordinary"})
     assert free.frame["z"].value_counts().max() > 2
-    capped = synthkit.stitch(left, right, on=["x"], k=1, donor_cap=2, seed=1)
+    capped = synthkit.stitch(left, right, on=["x"], k=1, donor_cap=2, seed=1, roles={"z": "ordinary"})
     assert capped.frame["z"].value_counts().max() <= 2
     assert capped.summary()["max donor uses"] <= 2
     assert capped.distances.mean() >= free.distances.mean()
@@ -214,3 +215,23 @@ def test_cli(tmp_path, capsys):
                "-o", str(out)])
     assert rc == 2
     assert "missing from the left table" in capsys.readouterr().err
+
+
+def test_hotdeck_generates_the_donors_identifiers_and_pii():
+    """A donor's record number or e-mail is never given to a recipient (it linked 9 recipients to
+    one real person): identifier and PII columns of the right table are generated in their format,
+    unique where the real ones were, the same for the same seed."""
+    rng = np.random.default_rng(0)
+    left = pd.DataFrame({"x": rng.normal(size=500), "y": rng.normal(size=500)})
+    right = pd.DataFrame({"x": rng.normal(size=200), "z": rng.normal(size=200),
+                          "person_id": [f"P{i:04d}" for i in range(200)],
+                          "email": [f"user{i}@example.com" for i in range(200)]})
+    res = synthkit.stitch(left, right, on=["x"], seed=0)
+    out = res.frame
+    assert not out["person_id"].isin(right["person_id"]).any() and out["person_id"].is_unique
+    assert out["person_id"].str.fullmatch(r"P\d{4}").all()
+    assert not out["email"].isin(right["email"]).any()
+    assert set(res.info["generated"]) == {"person_id", "email"}
+    # the other donated values are the donors' own
+    np.testing.assert_array_equal(out["z"].to_numpy(), right["z"].to_numpy()[res.donors.to_numpy()])
+    assert synthkit.stitch(left, right, on=["x"], seed=0).frame.equals(out)

@@ -84,7 +84,8 @@ def _normal_scores(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = pd.Series(series.cat.codes.where(series.notna()), index=series.index, dtype=float)
     elif pd.api.types.is_bool_dtype(series.dtype) or series.dtype == object:
-        series = pd.to_numeric(series.map(lambda v: v if v is None else float(v)), errors="coerce")
+        # missing values (None, NaN, pd.NA of a nullable boolean) stay missing; True / False -> 1 / 0
+        series = pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
     r = series.rank(method="average").to_numpy(dtype=float, na_value=np.nan)
     m = np.count_nonzero(~np.isnan(r))
     return special.ndtri(r / (m + 1.0))
