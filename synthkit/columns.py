@@ -74,9 +74,10 @@ MAX_EXACT_INTEGER = 2**53
 def _check_exact_integers(x: np.ndarray, column: Column) -> None:
     """Refuse integer values beyond ``±2^53`` (float64 would round them; int64 could overflow)."""
     integer = column.kind == "integer" or str(column.dtype).lower().startswith(("int", "uint"))
-    if integer and x.size and float(np.abs(x).max()) > MAX_EXACT_INTEGER:
+    largest = float(np.abs(x).max()) if integer and x.size else 0.0
+    if largest > MAX_EXACT_INTEGER:
         raise DataError(
-            f"column {column.name!r} holds integers up to {float(np.abs(x).max()):.4g}, beyond "
+            f"column {column.name!r} holds integers up to {largest:.4g}, beyond "
             f"±2^53 = {MAX_EXACT_INTEGER:,}, which the marginals cannot represent exactly; give it "
             "the role 'identifier' (generated, never modelled), or rescale or recentre it first"
         )

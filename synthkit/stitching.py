@@ -548,16 +548,18 @@ def _generate_identifiers(donors: pd.DataFrame, n: int, root: np.random.SeedSequ
     with the declared ``roles``): a donor's record number or name is never given to a recipient,
     only its format is learned."""
     from .privacy import detect_roles
-    from .strategies._generated import generated_column, generated_series
+    from .seeding import GENERATED_STREAM
+    from .strategies._generated import _keys, generated_column, generated_series
 
     out = {}
     decisions = detect_roles(donors, roles)
+    keys = _keys(root, donors.shape[1])  # the engine's keys and streams of generated columns
     for j, c in enumerate(donors.columns):
         decision = decisions[str(c)]
         if decision.role not in ("identifier", "pii"):
             continue
         g = generated_column(donors[c], decision, j, min_count=5, locale=None)
-        key = int(child_seed(root, j).generate_state(1, np.uint64)[0])
-        values = g.generator.generate(np.arange(n, dtype=np.int64), key, child_generator(root, j))
+        values = g.generator.generate(np.arange(n, dtype=np.int64), keys[j],
+                                      child_generator(root, GENERATED_STREAM, j))
         out[c] = generated_series(g, values)
     return out
