@@ -51,6 +51,7 @@ Usage::
     python benchmarks/clusters.py --no-repliclust
     python benchmarks/clusters.py --tables 4 5 --p 10 100   # some tables, some dimensions
     python benchmarks/clusters.py --tables 4 5 --packing sparse   # synthkit's other start
+    python benchmarks/clusters.py --tables 4 --p 500 --seed-base 20000   # other seeds
 
 Times of tables 4-7 with repliclust, measured on 2 cores shared with other jobs (one
 BLAS thread): table 4 6 s at p=10, 40 s at p=100 and about 15 minutes at p=500 (the
@@ -444,7 +445,11 @@ def pair_structure(overlaps: np.ndarray, level: float) -> dict:
     return {"exact_max": float(overlaps.max()), "near_max": float(np.mean(overlaps >= level / 10))}
 
 
-def difficulty_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5) -> list[dict]:
+#: Seed of the first dataset of table 4: level ``i``, dataset ``s`` uses ``base + 100 i + s``.
+DIFF_SEED_BASE = 10_000
+
+
+def difficulty_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5, seed_base=DIFF_SEED_BASE) -> list[dict]:
     """One row per (tool, level, seed): requested max, exact max achieved, 1 - ARI per clusterer."""
     from threadpoolctl import threadpool_limits
 
@@ -454,7 +459,7 @@ def difficulty_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5) -> list[dict]:
     with threadpool_limits(1):
         for li, level in enumerate(levels):
             for s in range(seeds):
-                seed = 10_000 + 100 * li + s
+                seed = seed_base + 100 * li + s
                 mixture, placement = synthkit_mixture(k, p, n, level, seed)
                 X, y = mixture.sample(seed=seed + 50)
                 rows.append({"tool": "synthkit", "p": p, "level": level, "seed": seed,
@@ -502,7 +507,7 @@ def print_difficulty(rows, levels=DIFF_LEVELS):
             print(f"{p:>4} {tool:>10} {'':>11} | {'':>8} | {'pairs at or above max/10':>27} {share}")
 
 
-def table_difficulty(dims, seeds, use_rep) -> list[dict]:
+def table_difficulty(dims, seeds, use_rep, seed_base=DIFF_SEED_BASE) -> list[dict]:
     print(f"\nDifficulty: k=5 normal clusters, shape {SHAPE}, band [max/10, max], {seeds} seeds per "
           f"level, n = 200 k + 10 p;\n  KMeans(n_init={KMEANS_N_INIT}, random_state=0), "
           f"gmm = GaussianMixture({', '.join(f'{a}={b!r}' for a, b in GMM.items())}, random_state=0) "
@@ -513,7 +518,7 @@ def table_difficulty(dims, seeds, use_rep) -> list[dict]:
     rows = []
     for p in dims:
         t0 = time.perf_counter()
-        part = difficulty_rows(p, seeds, use_rep)
+        part = difficulty_rows(p, seeds, use_rep, seed_base=seed_base)
         rows += part
         print_difficulty(part)
         print(f"  p={p}: {time.perf_counter() - t0:.0f} s", flush=True)
@@ -673,6 +678,10 @@ def main(argv=None) -> int:
                     help="tables to print (1-7, default all)")
     ap.add_argument("--p", type=int, nargs="+", default=None,
                     help="dimensions of the difficulty table (default 10 100 500; --quick: 10)")
+    ap.add_argument("--seeds", type=int, default=None,
+                    help="datasets per level in table 4 (default 4; --quick: 2)")
+    ap.add_argument("--seed-base", type=int, default=DIFF_SEED_BASE,
+                    help="table 4: level i, dataset s uses seed BASE + 100 i + s (default 10000)")
     ap.add_argument("--packing", choices=PACKINGS, default="dense",
                     help="synthkit's packing in tables 4 and 5 (default: the archetype's, dense)")
     args = ap.parse_args(argv)
@@ -695,7 +704,7 @@ def main(argv=None) -> int:
         table_exact(50_000 if args.quick else 400_000)
     if 4 in tables:
         dims = args.p or ([10] if args.quick else [10, 100, 500])
-        table_difficulty(dims, 2 if args.quick else 4, use_rep)
+        table_difficulty(dims, args.seeds or (2 if args.quick else 4), use_rep, args.seed_base)
     if 5 in tables:
         t0 = time.perf_counter()
         table_tightness((5, 30), (0.001, 0.01, 0.05, 0.2), 3 if args.quick else 10, use_rep)

@@ -463,7 +463,8 @@ def _read_text(path: Path, limit: int, error: type[ModelFileError] | type[Recipe
                what: str) -> str:
     """The UTF-8 text of ``path``, refusing files larger than ``limit`` bytes."""
     if not path.is_file():
-        raise error(f"no such {what}: {str(path)!r}")
+        raise error(f"{str(path)!r} is a directory, not a {what}" if path.is_dir()
+                    else f"no such {what}: {str(path)!r}")
     try:
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)

@@ -21,7 +21,7 @@ from .errors import DataError, ModelFileError
 from .io import parse_json, read_json
 
 __all__ = ["MANIFEST", "SUCCESS", "FORMAT", "FORMAT_VERSION", "PART_RE", "FOOTER_KEY", "read_manifest",
-           "has_footer_entry"]
+           "has_footer_entry", "check_part"]
 
 #: The manifest's file name.
 MANIFEST = "_manifest.json"
@@ -104,3 +104,36 @@ def has_footer_entry(file: str | os.PathLike) -> bool:
         return FOOTER_KEY in (pq.read_metadata(file).metadata or {})
     except Exception:  # noqa: BLE001 - pyarrow raises several types for a broken footer
         return False
+
+
+def check_part(file: str | os.PathLike, entry: dict) -> None:
+    """Refuse a part whose footer entry is not the one the manifest lists for it.
+
+    The footer's spec hash, rows and data hash and the file's row count must equal the
+    manifest entry's: a part copied over another, one from another run, or one rewritten
+    without its entry is a :class:`~synthkit.errors.DataError` when read, never data. (A
+    value edited in place under an unchanged footer is found by re-hashing:
+    ``sample_to_parquet(..., verify=True)`` or ``dataset_hash``.)
+
+    Examples
+    --------
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> f = tempfile.mkdtemp() + "/part-00000.parquet"
+    >>> pq.write_table(pa.table({"x": [1.0]}), f)
+    >>> check_part(f, {"name": "part-00000.parquet", "rows": 1, "spec": "s", "data_hash": "h"})
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.DataError: the part ... is not the part the manifest lists ...
+    """
+    import pyarrow.parquet as pq
+
+    rewrite = "re-run sample_to_parquet with the same arguments to rewrite it"
+    try:
+        md = pq.read_metadata(file)
+        footer = parse_json((md.metadata or {})[FOOTER_KEY].decode("utf-8"), f"the footer of {file}")
+    except Exception:  # noqa: BLE001 - missing, truncated, foreign or without an entry
+        footer, md = None, None
+    if (not isinstance(footer, dict) or md is None or md.num_rows != entry.get("rows")
+            or any(footer.get(k) != entry.get(k) for k in ("spec", "rows", "data_hash"))):
+        raise DataError(f"the part {str(file)!r} is not the part the manifest lists under that name "
+                        "(unreadable, from another run, or copied over it); " + rewrite)

@@ -24,6 +24,7 @@ An existing release can be audited the same way: give ``synthetic=`` (and the
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,27 @@ def _split(frame: pd.DataFrame, holdout: float,
                         f"and {MIN_HOLDOUT_ROWS} holdout rows (holdout={holdout})")
     order = rng.permutation(n)
     return frame.iloc[np.sort(order[k:])], frame.iloc[np.sort(order[:k])]
+
+
+def _check_kept_out(train: pd.DataFrame, hold: pd.DataFrame) -> None:
+    """Refuse a holdout whose rows are largely rows of the training table.
+
+    The attacks and distances compare the release's closeness to the training rows with
+    its closeness to rows it never saw; holdout rows that are training rows make both the
+    same, and the audit would pass whatever the release. A holdout row that equals a
+    training row counts; the share allowed is twice the training table's own share of
+    duplicated rows (twins happen in coarse data) and at least 1%.
+    """
+    cols = [c for c in train.columns if c in hold.columns]
+    if not cols or not len(hold):
+        return
+    inside = np.isin(pd.util.hash_pandas_object(hold[cols], index=False).to_numpy(),
+                     pd.util.hash_pandas_object(train[cols], index=False).to_numpy())
+    twins = float(train[cols].duplicated(keep=False).mean())
+    if inside.mean() > max(0.01, 2 * twins):
+        raise DataError(f"{int(inside.sum())} of the {len(hold)} holdout rows are rows of the data: the "
+                        "holdout must be rows kept out of fitting the release (an audit against the "
+                        "training rows passes whatever the release)")
 
 
 def _redraw_real_values(model: Any, synthetic: pd.DataFrame, real: pd.DataFrame,
@@ -228,15 +250,20 @@ def anonymize(
     (True, True)
     """
     from .api import fit
-    from .io import make_output_folder, write_json, write_table
+    from .io import atomic_path, make_output_folder, to_jsonable, write_json, write_table
     from .validation import validate
 
     frame = check_frame(data)
     root = as_seed_sequence(seed)
     params = _release_params(params, roles=roles, min_count=min_count, locale=locale)
+    if rows is not None:
+        from .strategies._engine import check_n
+
+        rows = check_n(rows)  # before the output folder is made
     out = make_output_folder(out_dir, parents=parents) if out_dir is not None else None
     if isinstance(holdout, pd.DataFrame):
         train, hold = frame, check_frame(holdout, what="the holdout table")
+        _check_kept_out(train, hold)
     elif synthetic is not None:
         raise SpecError("auditing a release (`synthetic=`) needs the `holdout` rows that were kept out "
                         "of its fitting, as a DataFrame")
@@ -256,10 +283,14 @@ def anonymize(
     verdict = _verdict(report, len(train), len(hold), len(release), redrawn, model)
     paths: dict[str, Path] = {}
     if out is not None:
+        # everything that can fail on the data first: a failure leaves the folder as it was
+        page = report.to_html()
+        json.dumps(to_jsonable(verdict), allow_nan=False)
         if synthetic is None:
             paths["synthetic"] = write_table(release, out / "synthetic.csv")
             paths["model"] = model.save(out / "model.json")
-        report.to_html(out / "report.html")
+        with atomic_path(out / "report.html") as tmp:
+            tmp.write_text(page, encoding="utf-8")
         paths["report"] = out / "report.html"
         paths["verdict"] = write_json(out / "verdict.json", verdict)
     return AnonymizationResult(release, model, report, verdict, paths)

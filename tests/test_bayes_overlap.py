@@ -219,3 +219,22 @@ def test_matrix_bad_weights_raise():
         bayes_overlap_matrix(np.zeros((3, 2)), np.stack([np.eye(2)] * 3), [0.5, 0.5])
     with pytest.raises(SpecError, match="shape"):
         bayes_overlap_matrix(np.zeros((3, 2)), np.stack([np.eye(2)] * 2))
+
+
+@pytest.mark.parametrize("ratio", [1e8, 1e11, 1e12])
+def test_covariances_stretched_in_different_directions(ratio):
+    """Condition d^2 each, generalised eigenvalue ratio d^4: exact up to the accepted ratio (an
+    eigenvalue floor at 1e-13 of the largest used to double the value from about 1e13 on)."""
+    d = ratio ** 0.25
+    S_i, S_j = np.diag([d, 1 / d]), np.diag([1 / d, d])
+    mu_i, mu_j = np.zeros(2), np.ones(2)
+    got = bayes_overlap(mu_i, S_i, mu_j, S_j)
+    mc, se = _monte_carlo(mu_i, S_i, mu_j, S_j, 0.5, 1_000_000, np.random.default_rng(7))
+    assert abs(got - mc) <= 4 * se, (got, mc, se)
+
+
+@pytest.mark.parametrize("ratio", [1e13, 1e16])
+def test_pairs_beyond_the_verified_eigenvalue_ratio_are_refused(ratio):
+    d = ratio ** 0.25
+    with pytest.raises(SpecError, match="generalised eigenvalue ratio"):
+        bayes_overlap(np.zeros(2), np.diag([d, 1 / d]), np.ones(2), np.diag([1 / d, d]))

@@ -60,6 +60,8 @@ def test_clusters_rows_and_datasets(tmp_path, capsys):
     assert [len(pd.read_csv(out / f"dataset_00{d}.csv")) for d in (0, 1)] == [60, 60]
     assert main(["clusters", "three clusters", "--datasets", "0", "-o", str(out)]) == 2
     assert "`--datasets` must be a positive integer, got 0" in capsys.readouterr().err
+    assert main(["clusters", "three clusters", "--datasets", "100000000", "-o", str(out)]) == 2
+    assert "`--datasets` is at most 100,000 per run" in capsys.readouterr().err
 
 
 def test_every_help_ends_with_runnable_examples(capsys):
@@ -249,3 +251,15 @@ def test_progress_bar_on_a_terminal_and_no_progress(fitted_model, tmp_path):
     hidden = _stderr_on_a_terminal(["sample", str(fitted_model), "-n", rows, "-o", str(tmp_path / "b.parquet"),
                                     "--seed", "1", "--no-progress"])
     assert not re.search(r"\d+%\|", hidden), hidden
+
+
+def test_sample_refuses_zero_workers_in_both_forms(tmp_path, capsys):
+    """``--workers 0`` meant one worker for a CSV and an error for a Parquet folder."""
+    model = tmp_path / "m.json"
+    assert main(["fit", "sklearn:iris", "-o", str(model), "--strategy", "montecarlo"]) == 0
+    for out in ("a.csv", "parts/"):
+        extra = ["--format", "parquet"] if out.endswith("/") else []
+        code = main(["sample", str(model), "-n", "10", "-o", str(tmp_path / out), "--workers", "0", "--seed", "1",
+                     *extra])
+        assert code == 2, out
+        assert "`workers` must be a positive integer, got 0" in capsys.readouterr().err

@@ -38,3 +38,5 @@ def test_validate_a_recipe_with_rules_runs_the_rules_section(tmp_path, capsys):
     assert ("hard_rule_violations", "age >= 18") in failed
     assert ("derived_mismatch_share", "age_at_joining") in failed
     assert "FAIL rules      hard_rule_violations      age >= 18" in capsys.readouterr().out
+    # the packaged example's name, as `run` takes it (an installed wheel has no recipes/ folder)
+    assert main(["validate", "bank_customers", str(sample), "--checks", "rules", "--quiet"]) == 0

@@ -65,6 +65,8 @@ def test_bad_parameter_checked_at_fit():
 def test_unreadable_and_malformed_model_files(tmp_path):
     with pytest.raises(ModelFileError, match="no such file"):
         synthkit.load(tmp_path / "missing.json")
+    with pytest.raises(ModelFileError, match="is a directory, not a file"):
+        synthkit.load(tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ModelFileError, match="is not valid JSON"):

@@ -215,6 +215,8 @@ def test_normality_is_tested_on_the_principal_coordinates(name):
     (np.zeros((6, 2)), np.zeros(6), "only 1 cluster"),
     (np.random.default_rng(0).normal(size=(8, 3)), [0] * 5 + [1] * 3,
      "fewer than p \\+ 1"),
+    (np.random.default_rng(0).normal(size=(14, 3)), [0] * 6 + [1] * 5 + [99] * 3,
+     r"cluster\(s\) \[99\] have fewer"),                       # the user's label, not its code
     (np.random.default_rng(0).normal(size=(8, 2)), np.repeat([0, 1], 3), "6 entries but `X` has 8"),
     (np.array([[0.0, 1], [np.nan, 2], [3, 4], [1, 1], [5, 5], [6, 7]]), [0, 0, 0, 1, 1, 1],
      "missing or infinite"),
@@ -224,6 +226,7 @@ def test_normality_is_tested_on_the_principal_coordinates(name):
      r"\['b'\] are not"),
     (np.zeros((6, 0)), [0, 0, 0, 1, 1, 1], "p = 0"),
     (np.array([[0.0, 1], [1, 1], [2, 1], [5, 0], [6, 2], [7, 1]]), [0, 0, 0, 1, 1, 1], "degenerate"),
+    (np.array([[0.0, 1], [1, 1], [2, 1], [5, 0], [6, 2], [7, 1]]), list("aaabbb"), r"\['a'\] are degenerate"),
     (np.zeros((6, 2)) + np.arange(6)[:, None], [0, 0, None, 1, 1, 1], "missing value"),
 ])
 def test_bad_input_raises_a_clear_error(X, labels, match):

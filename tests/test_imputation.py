@@ -156,6 +156,7 @@ def _coverage(reps: int, columns: list[str]) -> tuple[int, int]:
     return int(hits), int(mean_hits)
 
 
+@pytest.mark.slow
 def test_between_imputation_variance_measures_the_imputation_error():
     # Rubin: over repetitions, (Q_bar - Q_complete)^2 averages (1 + 1/m) B. Mean fill and
     # conditional-mean imputation (B = 0) fail this; the ratio of 10 repetitions is a

@@ -74,6 +74,7 @@ def test_anonymize_generates_identifiers_and_pii_and_redraws_chance_matches(tmp_
     pd.testing.assert_frame_equal(res.synthetic, again.synthetic)
 
 
+@pytest.mark.slow
 def test_release_recipe_runs_through_anonymize_and_run(tmp_path, monkeypatch, capsys, bank):
     monkeypatch.chdir(tmp_path)
     write_table(bank, tmp_path / "bank.csv")
@@ -131,6 +132,7 @@ def test_release_arguments_and_params_do_not_clash_silently(bank):
     assert res.model.privacy_["policy"]["min_count"] == 9
 
 
+@pytest.mark.slow
 def test_recipe_mode_refuses_flags_it_would_ignore(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     recipe = tmp_path / "r.yaml"
@@ -140,3 +142,35 @@ def test_recipe_mode_refuses_flags_it_would_ignore(tmp_path, monkeypatch, capsys
     assert main(["anonymize", str(recipe), "--seed", "4", "--mkdir"]) == 0
     assert (tmp_path / "out" / "r" / "verdict.json").exists()
     assert main(["anonymize", "x.csv"]) == 2  # a table needs -o
+
+
+def test_a_release_whose_report_fails_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """The report is rendered before any file is written: no folder mixing two runs' files."""
+    df = customers(300, seed=4)
+    out = tmp_path / "out"
+    synthkit.anonymize(df, seed=1, out_dir=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    from synthkit.validation.report import ValidationReport
+
+    def boom(self, *a, **k):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(ValidationReport, "to_html", boom)
+    with pytest.raises(RuntimeError, match="render failed"):
+        synthkit.anonymize(df, seed=2, out_dir=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_refused_row_count_makes_no_output_folder(tmp_path):
+    with pytest.raises(SpecError, match="`n` must be a positive integer, got 0"):
+        synthkit.anonymize(customers(60, seed=1), rows=0, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_audit_against_training_rows_is_refused(bank, tmp_path):
+    """A holdout that is a subset of the data passed every attack (their baseline is the
+    training rows themselves) and printed a median DCR ratio of None as ok."""
+    train, _ = _split(bank)
+    with pytest.raises(DataError, match="holdout rows are rows of the data"):
+        synthkit.anonymize(train, synthetic=train.sample(len(train), replace=True, random_state=0),
+                           holdout=train.iloc[:300])

@@ -96,3 +96,72 @@ def test_html_starts_with_a_per_column_score_chart_that_marks_failing_columns():
     red = {lbl for lbl, b in zip(labels, bars, strict=True)
            if np.allclose(b.get_facecolor()[:3], pd.Series([0xc6, 0x28, 0x28]).to_numpy() / 255)}
     assert red == failed
+
+
+# ------------------------------------------------------------------ hostile and wide labels
+
+DOLLARS = ["x_$^$", "$\\alpha_$", "price in $ (US$)", "$\\foo$"]
+
+
+def test_dollar_signs_in_names_and_labels_are_drawn_verbatim():
+    """matplotlib reads ``$...$`` as mathtext: ``"$^$"`` used to raise, ``"US$ (in $)"`` drew maths."""
+    for name in DOLLARS:
+        plots.marginal_png(name, {"type": "hist", "edges": [0.0, 1.0, 2.0], "real": [0.5, 0.5],
+                                  "synth": [0.4, 0.6]})
+    png = plots.marginal_png("c", {"type": "bar", "labels": DOLLARS, "real": [0.25] * 4, "synth": [0.25] * 4})
+    assert png[:4] == b"\x89PNG"
+    fig = plots.heatmaps_figure(DOLLARS, _corr(4, 0), _corr(4, 1))
+    fig.canvas.draw()
+    for ax in (a for a in fig.axes if a.get_images() and a.get_title()):
+        shown = [t.get_text() for t in ax.xaxis.get_ticklabels()]
+        assert shown == [plots.literal(n) for n in DOLLARS]
+        # drawn as text, not maths: the escaped dollars come back as plain "$"
+        assert all(t._preprocess_math(t.get_text()) == (n, False)
+                   for t, n in zip(ax.xaxis.get_ticklabels(), DOLLARS, strict=True))
+    plots.figure_to_png(plots.column_scores_figure({n: 0.9 for n in DOLLARS}, {DOLLARS[1]}))
+
+
+def test_a_report_with_dollar_names_renders():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x_$^$": rng.normal(size=60), "seg": rng.choice(["$\\alpha_$", "b"], 60)})
+    text = synthkit.validate(real, real.sample(frac=1, random_state=1), checks="marginals").to_html()
+    assert "x_$^$" in text
+
+
+def test_shortened_labels_stay_distinct():
+    names = ["account_balance_q1", "account_balance_q2", "account_balance_q3",
+             "customer_lifetime_value_estimate_low", "customer_lifetime_value_estimate_high"]
+    fig = plots.heatmaps_figure(names, _corr(5, 0), _corr(5, 1))
+    for ax in (a for a in fig.axes if a.get_images() and a.get_title()):
+        shown = _tick_texts(ax.xaxis)
+        assert len(set(shown)) == len(names) and all(len(s) <= 16 for s in shown)
+    fig = plots.column_scores_figure({n + "_" * 20: 0.5 for n in names})
+    shown = _tick_texts(fig.axes[0].yaxis)
+    assert len(set(shown)) == len(names)
+
+
+def test_undefined_associations_are_grey_and_said_so():
+    r = _corr(4, 0)
+    r[0, 1:] = r[1:, 0] = np.nan   # a constant reference column
+    fig = plots.heatmaps_figure(["a", "b", "c", "d"], r, _corr(4, 1))
+    img = [a for a in fig.axes if a.get_images() and a.get_title()][0].get_images()[0]
+    assert tuple(img.get_cmap().get_bad()[:3]) != (1.0, 1.0, 1.0)     # not white, which means 0
+    texts = [t.get_text() for t in fig.texts]
+    assert any("grey: undefined" in t for t in texts)
+
+
+def test_a_wide_report_draws_at_most_forty_distributions_the_worst_first():
+    from synthkit.validation.html import MARGINAL_FIGURES, marginal_figure_columns
+
+    rng = np.random.default_rng(0)
+    d = MARGINAL_FIGURES + 6
+    real = pd.DataFrame(rng.normal(size=(60, d)), columns=[f"c{i:02d}" for i in range(d)])
+    synth = pd.DataFrame(rng.normal(size=(600, d)), columns=real.columns)
+    synth["c45"] += 3.0                                           # the last column fails
+    rep = synthkit.validate(real, synth, checks="marginals")
+    drawn = marginal_figure_columns(rep)
+    assert len(drawn) == MARGINAL_FIGURES and "c45" in drawn
+    assert list(drawn) == sorted(drawn)                           # table order
+    text = rep.to_html()
+    assert text.count('alt="marginal: ') == MARGINAL_FIGURES
+    assert f"of {d} (in table order)" in text

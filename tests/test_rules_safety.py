@@ -189,3 +189,41 @@ def test_a_rule_set_has_a_total_size_budget_checked_quickly():
     assert time.perf_counter() - start < 5.0  # unbounded, the first one takes ~15 s
     assert 20 * 901 <= MAX_RULESET_NODES
     assert len(compile_rules([conj] * 20, ["x"]).hard) == 20
+
+
+@pytest.mark.parametrize("rule, words", [
+    ("d != '2020-01-05'", "compares dates (`d`) with text"),
+    ("x == '1'", "compares numbers (`x`) with text"),
+    ("s == 1", "compares text (`s`) with numbers"),
+    ("x in ['1', '2']", "compares numbers (`x`) with text"),
+])
+def test_comparing_a_column_with_a_literal_of_another_kind_is_refused(rule, words):
+    """``==``/``in`` of different kinds held on no row and ``!=`` on every row, silently (a hard
+    rule ``d != '2020-01-05'`` kept 2,249 of 20,000 rows on that day)."""
+    import synthkit
+
+    cols = {"d": {"kind": "datetime", "distribution": "uniform", "min": "2020-01-01", "max": "2020-01-10",
+                  "resolution": "D"}, "x": {"distribution": "normal"}, "s": {"categories": ["a", "b"]}}
+    with pytest.raises(RuleError, match=re.escape(words)):
+        synthkit.declare(cols, strategy="montecarlo", rules=[rule])
+
+
+def test_many_derived_columns_sample_without_fragmentation_warnings():
+    import warnings
+
+    import synthkit
+
+    m = synthkit.declare({"x0": {"distribution": "normal"}}, strategy="montecarlo",
+                         rules=[f"d{i} = x0 + {i}" for i in range(300)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # pandas' PerformanceWarning included
+        frame = m.sample(200, seed=1).frame
+    assert frame.shape == (200, 301) and (frame["d299"] - frame["x0"]).eq(299).all()
+
+
+def test_an_unsatisfiable_bound_names_the_columns_range():
+    import synthkit
+
+    with pytest.raises(RuleError, match=r"lie in about \[-5\.99\d*, 5\.99\d*\]"):
+        synthkit.declare({"x": {"distribution": "normal", "params": {"loc": 0, "scale": 1}}},
+                         strategy="montecarlo", rules=["x >= 50"]).sample(10, seed=1)

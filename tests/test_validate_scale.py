@@ -388,3 +388,18 @@ def test_a_part_with_other_types_is_refused(tmp_path):
     pq.write_table(pa.Table.from_pandas(second, preserve_index=False), tmp_path / "p" / "part-00001.parquet")
     with pytest.raises(DataError, match="numeric in the reference but label"):
         synthkit.validate(real, tmp_path / "p", checks=["marginals"])
+
+
+def test_a_part_copied_over_another_is_refused_when_read(wine_case, tmp_path):
+    """Each part's footer must be the manifest's entry for its name: a part copied over another
+    used to be read (65,536 duplicated rows) and validated as PASSED."""
+    pytest.importorskip("dask")
+    from synthkit.scale import read_dataset, sample_to_parquet
+
+    real, model, _ = wine_case
+    d = tmp_path / "ds"
+    sample_to_parquet(model, 140_000, d, seed=1, partitions=2, progress=False)
+    shutil.copy(d / "part-00000.parquet", d / "part-00001.parquet")
+    for read in (lambda: read_dataset(d), lambda: synthkit.validate(real, d, checks="marginals")):
+        with pytest.raises(DataError, match="part-00001.parquet' is not the part the manifest lists"):
+            read()

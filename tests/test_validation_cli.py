@@ -74,3 +74,17 @@ def test_saved_model_as_reference(files, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "ks_distance_declared" in out or "per-column checks" in out
+
+
+def test_a_failed_html_render_writes_no_json(files, capsys, monkeypatch, tmp_path):
+    """The page is rendered before the JSON is written: no JSON of this run beside an old page."""
+    from synthkit.validation.report import ValidationReport
+
+    def boom(self, *a, **k):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(ValidationReport, "to_html", boom)
+    with pytest.raises(RuntimeError, match="render failed"):
+        main(["validate", str(files / "real.csv"), str(files / "good.csv"), "--checks", "marginals",
+              "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+    assert not list(tmp_path.iterdir())

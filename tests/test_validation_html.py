@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -106,3 +107,31 @@ def test_renders_in_headless_chromium(page, tmp_path):
                                  path.as_uri()], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_constant_date_column_validates_and_renders():
+    """numpy's +-0.5 widening of a constant range is lost at nanosecond scale (it raised)."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"snapshot": pd.Timestamp("2024-03-31"), "balance": rng.normal(size=80)})
+    synth = pd.DataFrame({"snapshot": pd.Timestamp("2024-03-31"), "balance": rng.normal(size=400)})
+    rep = validate(real, synth, checks=["marginals", "dependence"])
+    const = validate(real.assign(snapshot=1.0), synth.assign(snapshot=1.0), checks=["marginals", "dependence"])
+    assert rep.scores == pytest.approx(const.scores, nan_ok=True)  # as a constant number column
+    assert "snapshot" in rep.to_html()
+
+
+def test_a_real_table_report_says_it_is_confidential(page):
+    from synthkit.validation.html import CONFIDENTIAL
+
+    assert html.escape(CONFIDENTIAL) in page[2]
+
+
+def test_informational_thresholds_survive_a_json_round_trip(page, tmp_path):
+    from synthkit.validation.report import ValidationReport
+
+    rep = page[0]
+    back = ValidationReport.from_json(rep.to_json(tmp_path / "r.json") and tmp_path / "r.json")
+    nan_keys = [k for k, v in rep.meta["thresholds"].items() if isinstance(v, float) and np.isnan(v)]
+    assert nan_keys and all(np.isnan(back.meta["thresholds"][k]) for k in nan_keys)
+    shown = "informational</td></tr>"
+    assert back.to_html().count(shown) == page[2].count(shown) >= len(nan_keys)

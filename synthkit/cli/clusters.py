@@ -13,6 +13,9 @@ import argparse
 from ..errors import SpecError
 from . import add_command, add_output, add_progress
 
+#: The most datasets one run draws (each is a file).
+MAX_DATASETS = 100_000
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(
@@ -51,6 +54,10 @@ def cmd_clusters(args: argparse.Namespace) -> int:
         raise SpecError("give either a DESCRIPTION or --archetype ARCH.json (exactly one)")
     if args.datasets < 1:
         raise SpecError(f"`--datasets` must be a positive integer, got {args.datasets}")
+    if args.datasets > MAX_DATASETS:
+        raise SpecError(f"`--datasets` is at most {MAX_DATASETS:,} per run (got {args.datasets:,}); "
+                        "draw more with several runs and other seeds")
+    width = max(3, len(str(args.datasets - 1)))  # names sort in drawing order
     if args.rows is not None and args.rows < 1:
         raise SpecError(f"`-n/--rows` (rows of each dataset) must be a positive integer, got {args.rows}")
     if args.archetype is not None:
@@ -63,7 +70,7 @@ def cmd_clusters(args: argparse.Namespace) -> int:
     arch.save(out / "archetype.json")
     rows = []
     for d, ds in enumerate(arch.iter_sample(args.datasets, args.seed, progress=args.progress)):
-        path = ds.save(out / f"dataset_{d:03d}.{args.format}")
+        path = ds.save(out / f"dataset_{d:0{width}d}.{args.format}")
         rows.append({"dataset": d, "path": str(path), **ds.summary()})
     summary = pd.DataFrame(rows)
     write_table(summary, out / "summary.csv")

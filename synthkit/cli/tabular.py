@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
     add_output(p, "the synthetic table (.csv or .parquet); a folder (a path ending in '/', an existing "
                   "folder, or --format parquet without a .parquet suffix) receives a partitioned Parquet "
-                  "dataset, written part by part (restartable: re-run the same command to finish it)",
+                  "dataset, written part by part (restartable: re-run the same command to finish it; needs "
+                  "dask: pip install 'synthkit[scale]')",
                folder=False)
     p.add_argument("--format", choices=["csv", "parquet"], default=None,
                    help="output format (default: from the file suffix; a folder: parquet)")
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     description="Run a YAML recipe: a file, or the name of a packaged example recipe "
                                 "(`synthkit recipes` lists them).",
                     examples=["synthkit run bank_customers -o out --mkdir -n 2000",
-                              "synthkit run recipes/wine_fit.yaml -o out --seed 3",
+                              "synthkit run wine_fit -o out --seed 3",
                               "synthkit run extend_partial -o out --mkdir --seed 2",
                               "synthkit recipes"])
     p.add_argument("recipe", metavar="RECIPE", help="recipe file (.yaml) or example recipe name")
@@ -154,7 +155,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
                         f"*.{args.format}")
     model = load(args.model)
     check_output_path(args.output, parents=args.mkdir)
-    ds = model.sample(args.rows, seed=args.seed, workers=args.workers or 1, progress=args.progress)
+    ds = model.sample(args.rows, seed=args.seed, workers=1 if args.workers is None else args.workers,
+                        progress=args.progress)
     path = write_table(ds.frame, args.output)
     print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
     _print_rules_report(ds)

@@ -22,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                   "synthkit validate real.parquet out/synthetic/ --html report.html",
                   "synthkit validate real.parquet out/synthetic/ --scheduler tcp://10.0.0.5:8786",
                   "synthkit validate wine.json synthetic.csv --checks marginals,dependence",
-                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --quiet",
-                  "synthkit validate recipes/bank_customers.yaml out/bank_customers.csv --checks rules"],
+                  "synthkit validate bank_customers out/bank_customers.csv --quiet",
+                  "synthkit validate bank_customers out/bank_customers.csv --checks rules"],
     )
     p.add_argument("real", help=f"the reference: {TABLE_HELP}, a saved model (.json) or a recipe "
-                                "(.yaml)")
+                                "(.yaml, or an example recipe's name: `synthkit recipes`)")
     p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP}, or a directory of Parquet parts "
                                  "(validated in one pass over its row batches, never loaded whole)")
     p.add_argument("--holdout", default=None,
@@ -59,14 +59,17 @@ def _load_reference(path: str):
         from ..api import load
 
         return load(path)
-    if suffix in (".yaml", ".yml"):
-        return path  # validate() loads recipes itself
+    from ..recipes import find_recipe, list_examples
+
+    if suffix in (".yaml", ".yml") or (not Path(path).exists()
+                                       and path in {r.name for r in list_examples()}):
+        return str(find_recipe(path))  # a recipe file or example name: validate() loads it
     return load_table(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..datasets import load_table
-    from ..io import check_output_path
+    from ..io import atomic_path, check_output_path
     from ..validation import validate
 
     for out in (args.json, args.html):
@@ -86,10 +89,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"({len(report.failed())} failed)")
     else:
         print(report.summary(verbose=args.verbose))
+    page = report.to_html() if args.html else None  # rendered before any file is written
     if args.json:
         report.to_json(args.json)
         print(f"wrote {args.json}")
-    if args.html:
-        report.to_html(args.html)
+    if page is not None:
+        with atomic_path(args.html) as tmp:
+            Path(tmp).write_text(page, encoding="utf-8")
         print(f"wrote {args.html}")
     return 0 if report.passed else 1

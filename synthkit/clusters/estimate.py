@@ -193,10 +193,17 @@ class LabelledData:
         return f
 
 
-def cluster_shapes(X: np.ndarray, labels: np.ndarray, k: int | None = None) -> dict[str, np.ndarray]:
+def _named(codes: np.ndarray, classes: np.ndarray | None) -> list:
+    """The labels of cluster ``codes`` as the user wrote them (the codes without ``classes``)."""
+    return (codes if classes is None else np.asarray(classes)[codes]).tolist()
+
+
+def cluster_shapes(X: np.ndarray, labels: np.ndarray, k: int | None = None,
+                   classes: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-cluster sizes, means, sample covariances, axis lengths, radii and aspect ratios.
 
-    ``labels`` are codes ``0..k-1``. Covariances use ``ddof = 1``; axis lengths are the
+    ``labels`` are codes ``0..k-1`` (of ``classes``, the user's labels that errors name).
+    Covariances use ``ddof = 1``; axis lengths are the
     square roots of their eigenvalues (largest first), the radius their geometric mean
     and the aspect ratio largest / smallest. Clusters with fewer than ``p + 1`` points or
     points in a lower-dimensional subspace raise :class:`~synthkit.errors.DataError`.
@@ -215,7 +222,7 @@ def cluster_shapes(X: np.ndarray, labels: np.ndarray, k: int | None = None) -> d
     sizes = np.bincount(labels, minlength=k)
     small = np.flatnonzero(sizes < p + 1)
     if small.size:
-        raise DataError(f"cluster(s) {small.tolist()} have fewer than p + 1 = {p + 1} points "
+        raise DataError(f"cluster(s) {_named(small, classes)} have fewer than p + 1 = {p + 1} points "
                         f"(sizes {sizes[small].tolist()}): a p-dimensional covariance needs at "
                         "least p + 1 points; merge small clusters or reduce the columns (e.g. PCA)")
     means = np.zeros((k, p))
@@ -229,7 +236,7 @@ def cluster_shapes(X: np.ndarray, labels: np.ndarray, k: int | None = None) -> d
     tiny = ev[:, 0] * 1e-12 * p
     degenerate = np.flatnonzero(ev[:, -1] <= np.maximum(tiny, 1e-300))
     if degenerate.size:
-        raise DataError(f"cluster(s) {degenerate.tolist()} are degenerate: their points lie in a "
+        raise DataError(f"cluster(s) {_named(degenerate, classes)} are degenerate: their points lie in a "
                         "lower-dimensional subspace (a constant or collinear column within the "
                         "cluster); drop such columns or reduce the dimension (e.g. PCA)")
     axes = np.sqrt(ev)
@@ -379,7 +386,7 @@ def estimate_archetype(X: Any, labels: Any = None, *, name: str | None = None,
     if k < 2:
         raise DataError(f"the labels name only {k} cluster ({classes.tolist()!r}): an archetype "
                         "describes several clusters and their overlap; give at least two")
-    sh = cluster_shapes(Xa, lab, k)
+    sh = cluster_shapes(Xa, lab, k, classes)
     ov = overlap_matrix(sh["means"], sh["covariances"])
     emp = empirical_overlap_matrix(Xa, lab)
     seed = int(as_generator(data_seed(Xa, lab, salt="cluster families")).integers(2**31 - 1))

@@ -398,6 +398,9 @@ def _independent_given_rest(corr: np.ndarray, own: Sequence[tuple[int, int]], *,
             h = math.sqrt(max(corr[p, p] - corr[p, rest] @ w[:, 0], 0.0)
                           * max(corr[q, q] - corr[q, rest] @ w[:, 1], 0.0))
             x += float(np.clip(np.clip(x, -_RMAX, _RMAX) - x, -0.5 * h, 0.5 * h))
+            # a correlation whatever the rest: an indefinite pairwise block (the repair comes
+            # later) can make the formula give any number (881 on a wine table with holes)
+            x = float(np.clip(x, -_RMAX, _RMAX))
             moved = max(moved, abs(x - corr[p, q]))
             corr[p, q] = corr[q, p] = x
         if moved < tol:

@@ -56,6 +56,7 @@ from .checks import check_correlation_matrix
 from .repair import RepairReport, nearest_correlation
 
 __all__ = [
+    "GradeMarginal",
     "NortaResult",
     "QuantileTransform",
     "bivariate_normal_cdf",
@@ -269,6 +270,46 @@ class _Margin:
         return self.transform(z)
 
 
+class GradeMarginal:
+    """The distribution of the grade ``G(X) = (F(X-) + F(X)) / 2`` of a discrete marginal.
+
+    Spearman's correlation with mid-ranks converges to the Pearson correlation of the
+    two columns' grades (a continuous column's grade ``F(X)`` is uniform), so NORTA on
+    grades solves a declared Spearman target for discrete columns, whose ties keep
+    ``2 sin(pi rho_s / 6)`` short of it. Support ``C_{k-1} + p_k / 2``, probabilities ``p_k``.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> g = GradeMarginal([0.0, 1.0], [0.7, 0.3])
+    >>> g.support.tolist(), g.probs.tolist()
+    ([0.35, 0.85], [0.7, 0.3])
+    >>> res = norta_correlation([[1, .6], [.6, 1]], [g, stats.uniform()], measure="Spearman")
+    >>> round(float(res.latent[0, 1]), 3)  # 2 sin(pi 0.6 / 6) = 0.618 would give 0.47
+    0.778
+    """
+
+    discrete = True
+
+    def __init__(self, support, probs) -> None:
+        p = np.asarray(probs, dtype=float)
+        p = p / p.sum()
+        cum = np.cumsum(p)
+        self.probs = p
+        self.support = cum - p / 2
+        self._cum = cum
+
+    def ppf(self, u):
+        k = np.searchsorted(self._cum, np.asarray(u, dtype=float), side="left")
+        return self.support[np.minimum(k, self.support.size - 1)]
+
+    @classmethod
+    def of(cls, marginal) -> GradeMarginal | None:
+        """The grade distribution of a discrete marginal (None for a continuous one)."""
+        table = _discrete_table(marginal)
+        return None if table is None else cls(*table)
+
+
 def _as_margin(m) -> _Margin:
     return m if isinstance(m, _Margin) else _Margin(m)
 
@@ -457,6 +498,7 @@ def norta_correlation(
     nodes: int = 64,
     threshold: float = 1e-8,
     strict: bool = False,
+    measure: str = "Pearson",
 ) -> NortaResult:
     """NORTA latent correlation matrix for a declared Pearson matrix on given marginals.
 
@@ -480,6 +522,9 @@ def norta_correlation(
     threshold, strict
         Passed to :func:`~synthkit.dependence.repair.nearest_correlation` for the
         latent matrix.
+    measure : str
+        What the target measures, in messages (``"Spearman"`` when the marginals are the
+        columns' grades, :class:`GradeMarginal`).
 
     Returns
     -------
@@ -496,7 +541,7 @@ def norta_correlation(
         raise SpecError(f"`on_infeasible` must be 'raise' or 'clip', got {on_infeasible!r}")
     d = len(marginals)
     names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(d)]
-    t = check_correlation_matrix(target, names, what="target Pearson correlation")
+    t = check_correlation_matrix(target, names, what=f"target {measure} correlation")
     ms = [_as_margin(m) for m in marginals]
     latent = np.eye(d)
     lower = np.eye(d)
@@ -529,7 +574,7 @@ def norta_correlation(
             for b in bad
         )
         raise SpecError(
-            f"declared Pearson correlation not attainable with these marginals: {listing}. "
+            f"declared {measure} correlation not attainable with these marginals: {listing}. "
             "Change the targets, or pass on_infeasible='clip' to use the nearest attainable values"
         )
     rep = nearest_correlation(latent, names, threshold=threshold, strict=strict)

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from ..errors import DataError, SpecError
 from .checks import check_correlation_matrix
 from .correlation import convert_correlation
-from .norta import norta_correlation
+from .norta import GradeMarginal, norta_correlation
 from .repair import nearest_correlation
 
 __all__ = [
@@ -222,6 +222,34 @@ class NumericMarginalView:
         return np.asarray(self.cm.marginal.ppf(np.asarray(u, dtype=float)), dtype=float)
 
 
+def _spearman_with_discrete(latent, target, columns, names, on_infeasible, threshold, strict):
+    """Latent correlations of declared Spearman targets on pairs with a discrete numeric column.
+
+    ``2 sin(pi rho_s / 6)`` holds for continuous marginals; a discrete column's ties keep it
+    short (0.47 for a target of 0.6 between a Bernoulli(0.3) and a normal column). Spearman's
+    correlation is the Pearson correlation of the grades
+    (:class:`~synthkit.dependence.norta.GradeMarginal`; uniform for a continuous column), so
+    NORTA on the grades solves those pairs exactly. Pairs of continuous columns keep the
+    closed form.
+    """
+    numeric = [j for j, cm in enumerate(columns) if cm.column.kind in ("continuous", "integer", "datetime")]
+    grades = {j: GradeMarginal.of(columns[j].marginal) for j in numeric}
+    if not any(g is not None for g in grades.values()) or len(numeric) < 2:
+        return latent, None
+    res = norta_correlation(
+        target[np.ix_(numeric, numeric)],
+        [stats.uniform() if grades[j] is None else grades[j] for j in numeric],
+        [names[j] for j in numeric],
+        on_infeasible=on_infeasible, threshold=threshold, strict=strict, measure="Spearman",
+    )
+    latent = latent.copy()
+    for a, i in enumerate(numeric):
+        for b, j in enumerate(numeric):
+            if a != b and (grades[i] is not None or grades[j] is not None):
+                latent[i, j] = res.latent[a, b]
+    return latent, res
+
+
 def resolve_declared(
     correlation: Any,
     correlation_type: str,
@@ -233,7 +261,8 @@ def resolve_declared(
 ) -> tuple[np.ndarray, dict]:
     """Latent normal-scores correlation for a declared matrix of ``correlation_type``.
 
-    ``normal_scores``: used as is. ``spearman``: ``2 sin(pi rho_s / 6)``.
+    ``normal_scores``: used as is. ``spearman``: ``2 sin(pi rho_s / 6)``, and for pairs
+    with a discrete numeric column NORTA on the columns' grades (exact with ties).
     ``kendall``: ``sin(pi tau / 2)``. ``pearson``: NORTA (Cario & Nelson 1997)
     per pair on the columns' marginals (categorical and boolean columns take
     their declared value as latent correlation). The result is repaired to
@@ -274,6 +303,9 @@ def resolve_declared(
             info["norta"] = res
     else:
         latent = convert_correlation(target, correlation_type, "normal_scores")
+        if correlation_type == "spearman":
+            latent, info["norta"] = _spearman_with_discrete(latent, target, columns, names,
+                                                            on_infeasible, threshold, strict)
     rep = nearest_correlation(latent, names, threshold=threshold, strict=strict)
     info["repair"] = rep if rep.repaired else None
     return rep.matrix, info

@@ -327,8 +327,10 @@ class RuleSet:
         out = frame
         if self.derived:
             out = frame.copy()
-            for d in self.derived:
+            for i, d in enumerate(self.derived):
                 out[d.name] = d.values(out, rng)
+                if i % 64 == 63:  # consolidate: inserting many columns one by one fragments the frame
+                    out = out.copy()
         keep = np.ones(n, dtype=bool)
         passed: dict[str, int] = {}
         for rule in self.hard:

@@ -764,6 +764,26 @@ def column_kind(kind: str, dtype: str | None = None) -> str:
 _KIND_WORDS = {"num": "numbers", "bool": "true/false", "text": "text", "date": "dates"}
 
 
+def _check_compared_kinds(node: Compare, kinds: dict[str, str] | None) -> None:
+    """Refuse comparing a column or literal with one of another kind (a number with text, a
+    date with text): ``==`` and ``in`` would be false on every row and ``!=`` true, silently.
+    (Arithmetic on a text column is refused when evaluated, naming the column.)"""
+    operands = (node.left, *node.comparators)
+    for child in operands:
+        kind_of(child, kinds)
+    for op, a, b in zip(node.ops, operands[:-1], operands[1:], strict=True):
+        right = b.items if isinstance(b, ListLit) and op in ("in", "not in") else (b,)
+        ka = kind_of(a, kinds) if isinstance(a, (Name, Const)) else "any"
+        for item in right:
+            kb = kind_of(item, kinds) if isinstance(item, (Name, Const)) else "any"
+            if ka in _KIND_WORDS and kb in _KIND_WORDS and ka != kb and {ka, kb} != {"num", "bool"}:
+                hint = (" (a date is compared through year(d), month(d), day(d), weekday(d) or "
+                        "days_between(a, b))" if "date" in (ka, kb) else "")
+                raise _Syntax(node.pos, f"`{unparse(node)}` compares {_KIND_WORDS[ka]} "
+                                        f"(`{unparse(a)}`) with {_KIND_WORDS[kb]} (`{unparse(item)}`): "
+                                        f"it would hold on every row or on none{hint}")
+
+
 def kind_of(node: Node, kinds: dict[str, str] | None = None) -> str:
     """Static kind of ``node``'s value: 'bool', 'num', 'text', 'date', 'none' or 'any'.
 
@@ -795,7 +815,10 @@ def kind_of(node: Node, kinds: dict[str, str] | None = None) -> str:
         for child in children(node):
             kind_of(child, kinds)
         return "num"
-    if isinstance(node, (Not, BoolOp, Compare, Between)):
+    if isinstance(node, Compare):
+        _check_compared_kinds(node, kinds)
+        return "bool"
+    if isinstance(node, (Not, BoolOp, Between)):
         for child in children(node):
             kind_of(child, kinds)
         return "bool"

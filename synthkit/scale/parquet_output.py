@@ -60,6 +60,7 @@ from ..parquet_dataset import (
     MANIFEST,
     PART_RE,
     SUCCESS,
+    check_part,
     read_manifest,
 )
 from ..schedulers import import_dask, resolve_runner
@@ -224,7 +225,9 @@ def _read_part(file: Path, dtypes: dict[str, Any]) -> pd.DataFrame:
 def _iter_parts(path: str | os.PathLike, complete: bool) -> Iterator[pd.DataFrame]:
     files, manifest = _part_files(Path(path), complete)
     dtypes = _manifest_dtypes(manifest)
-    for f in files:
+    for i, f in enumerate(files):
+        if manifest is not None:
+            check_part(f, manifest["parts"][i])
         yield _read_part(f, dtypes)
 
 

@@ -517,8 +517,11 @@ def _bound_intervals(model, ruleset, bound_rules, derived: set[str]):
         fb = float(m.cdf(np.array([b]))[0]) if np.isfinite(b) else 1.0
         texts = [r.text for r in bound_rules if set(r.names) == {col}]
         if empty or not fb > fa:
+            lo_v, hi_v = cm.column.minimum, cm.column.maximum
+            if lo_v is None or hi_v is None:  # unbounded: its quantiles at 1e-9 and 1 - 1e-9
+                lo_v, hi_v = (f"{float(v):.6g}" for v in m.ppf(np.array([1e-9, 1 - 1e-9])))
             raise RuleError(f"rule(s) {texts} admit no value of column {col!r}: its values lie in about "
-                            f"[{cm.column.minimum}, {cm.column.maximum}]; check the bounds")
+                            f"[{lo_v}, {hi_v}]; check the bounds")
         pi = float(cm.column.null_fraction)
         if j in lay:  # the value uniform covers the observed values; the row must be observed
             lo_u[j], hi_u[j] = fa, fb

@@ -161,15 +161,17 @@ MAX_FACTOR_DRAWS = 1000
 
 
 def _keeps_rank(factors: Sequence[np.ndarray], kind: str) -> bool:
-    """Whether factors drawn for a rank keep it: every Tucker factor of full column rank; no two
-    CP components parallel in every mode (they would merge into one)."""
-    if kind == "tucker":
+    """Whether factors drawn for a rank keep it: every Tucker factor of full column rank; for
+    CP, both factors of a matrix of full column rank, and in a higher-order tensor no two
+    components parallel in all modes but one (``a∘b∘c + a∘b'∘c = a∘(b + b')∘c``: they
+    would merge into one)."""
+    if kind == "tucker" or len(factors) == 2:
         return all(int(np.linalg.matrix_rank(f)) == f.shape[1] for f in factors)
-    parallel = np.ones((factors[0].shape[1],) * 2, dtype=bool)
+    parallel_modes = np.zeros((factors[0].shape[1],) * 2, dtype=int)
     for f in factors:  # unit-norm columns: |cos| = 1 when parallel
-        parallel &= np.abs(f.T @ f) > 1.0 - 1e-12
-    np.fill_diagonal(parallel, False)
-    return not parallel.any()
+        parallel_modes += np.abs(f.T @ f) > 1.0 - 1e-12
+    np.fill_diagonal(parallel_modes, 0)
+    return not (parallel_modes >= len(factors) - 1).any()
 
 
 def _full_rank_factors(shape, ranks, kind, structure, root, collinearity, sparsity) -> tuple[np.ndarray, ...]:

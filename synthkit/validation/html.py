@@ -32,7 +32,14 @@ td.info{color:#888}.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{border:1p
 .muted{color:#666;font-size:13px}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}
 figure{margin:8px 0}figcaption{font-size:12px;color:#555;max-width:760px}
 img{max-width:100%;height:auto}
+.notice{background:#fff8e1;border-left:4px solid #f9a825;padding:6px 10px;font-size:13px}
 """
+
+#: the notice on a report that draws a reference table's values
+CONFIDENTIAL = ("Confidential: this report shows summaries of the reference (real) table: its "
+                "histograms, ranges, label frequencies and a scatter of its rows. Share it only "
+                "with those allowed to see that table; the synthetic table can be released "
+                "without it.")
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -159,7 +166,7 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
     art = report.artifacts
     figs: list[tuple[str, bytes]] = []
     if section == "marginals":
-        for name, d in (art.get("marginal_plots") or {}).items():
+        for name, d in marginal_figure_columns(report).items():
             figs.append((f"marginal: {name}", plots.marginal_png(name, d)))
     elif section == "dependence":
         dep = art.get("dependence") or {}
@@ -186,6 +193,23 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
         if p and len(p.get("dcr_synth", [])):
             figs.append(("distance to closest record", plots.dcr_png(p)))
     return figs
+
+
+#: most per-column distribution figures in a report (the columns with the lowest scores)
+MARGINAL_FIGURES = 40
+
+
+def marginal_figure_columns(report) -> dict:
+    """The plot data of the columns whose distributions the report draws, in table order:
+    all of them up to :data:`MARGINAL_FIGURES`, else the columns with a failed marginal check
+    and then the lowest per-column scores (:func:`column_scores`) up to that many."""
+    data = report.artifacts.get("marginal_plots") or {}
+    if len(data) <= MARGINAL_FIGURES:
+        return dict(data)
+    scores, failed, _ = column_scores(report)
+    rank = sorted(data, key=lambda name: (name not in failed, scores.get(name, math.inf), str(name)))
+    keep = set(rank[:MARGINAL_FIGURES])
+    return {name: d for name, d in data.items() if name in keep}
 
 
 def column_scores(report) -> tuple[dict[str, float], set[str], str]:
@@ -241,6 +265,8 @@ def render_html(report, *, title: str | None = None) -> str:
         + f"synthkit {__version__} &middot; {when}"
         "</span></p>",
     ]
+    if meta.get("reference_kind") in ("table", "labelled"):
+        parts.append(f'<p class="notice">{html.escape(CONFIDENTIAL)}</p>')
     rows = "".join(
         f"<tr><td><a href='#{html.escape(str(r['section']))}'>{html.escape(str(r['section']))}</a>"
         f"</td><td class='num'>{r['checks']}</td><td class='num'>{r['failed']}</td>"
@@ -296,6 +322,10 @@ def render_html(report, *, title: str | None = None) -> str:
             parts.append(f"<details><summary>{len(info)} informational rows</summary>"
                          f"{_checks_table(info)}</details>")
         figs = _section_figures(report, section)
+        n_plots = len(report.artifacts.get("marginal_plots") or {})
+        if section == "marginals" and n_plots > MARGINAL_FIGURES:
+            parts.append(f'<p class="muted">Distributions of the {MARGINAL_FIGURES} columns with a '
+                         f"failed check or the lowest scores, of {n_plots} (in table order).</p>")
         if section == "clusters":
             figs += list(report.figures.items())
         if figs:

@@ -84,7 +84,7 @@ def _as_labelled(obj: Any, what: str) -> LabelledData:
 
 def _side(d: LabelledData) -> dict:
     k = d.n_clusters
-    sh = cluster_shapes(d.X, d.labels, k)
+    sh = cluster_shapes(d.X, d.labels, k, d.classes)
     ev, vecs = np.linalg.eigh(sh["covariances"])
     ev, vecs = ev[:, ::-1], vecs[:, :, ::-1]
     m4 = np.empty_like(ev)

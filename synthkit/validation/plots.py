@@ -9,6 +9,7 @@ backend. Every function takes the report's plot data (see
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import numpy as np
 
@@ -23,6 +24,9 @@ __all__ = [
     "column_scores_figure",
     "heatmaps_figure",
     "label_step",
+    "literal",
+    "short_label",
+    "short_labels",
     "REAL_COLOR",
     "SYNTH_COLOR",
 ]
@@ -31,6 +35,8 @@ REAL_COLOR = "#1f77b4"
 SYNTH_COLOR = "#ff7f0e"
 FAIL_COLOR = "#c62828"
 PASS_COLOR = "#90a4ae"
+#: heatmap cells whose association is undefined (NaN), apart from white = 0
+UNDEFINED_COLOR = "#9e9e9e"
 DPI = 80
 #: smallest room (pixels) given to one tick label of a heatmap
 LABEL_PX = 11.0
@@ -42,9 +48,48 @@ WIDE_HEATMAP = 12
 SCORE_BARS = 40
 
 
-def _short(name, width: int = 16) -> str:
+def literal(text) -> str:
+    """``text`` as matplotlib draws it verbatim: every ``$`` escaped, so a column name or
+    label holding ``$`` is never parsed as mathtext (which fails on ``"$^$"`` and turns
+    ``"US$ (in $)"`` into maths).
+
+    Examples
+    --------
+    >>> literal("price in $")
+    'price in \\\\$'
+    """
+    return str(text).replace("$", "\\$")
+
+
+def short_label(name, width: int = 16) -> str:
+    """``name`` cut in the middle to ``width`` characters (start and end kept, so
+    ``balance_q1`` and ``balance_q2`` stay apart), as drawn verbatim (:func:`literal`).
+
+    Examples
+    --------
+    >>> short_label("account_balance_q1", 12), short_label("account_balance_q2", 12)
+    ('account_\u2026_q1', 'account_\u2026_q2')
+    """
     s = str(name)
-    return s if len(s) <= width else s[: width - 1] + "\u2026"
+    if len(s) > width:
+        tail = (width - 1) // 3
+        s = s[: width - 1 - tail] + "\u2026" + s[len(s) - tail:]
+    return literal(s)
+
+
+def short_labels(names, width: int = 16) -> list[str]:
+    """:func:`short_label` of each name, told apart where two would read the same: those end
+    in ``#i``, their position (from 1) in ``names``.
+
+    Examples
+    --------
+    >>> short_labels(["amount_in_x_usd_" + "a" * 9, "amount_in_y_usd_" + "a" * 9, "id"], 12)
+    ['amount\u2026aaa#1', 'amount\u2026aaa#2', 'id']
+    """
+    out = [short_label(n, width) for n in names]
+    seen = Counter(out)
+    return [s if seen[s] == 1 else short_label(n, max(width - 1 - len(str(i + 1)), 4)) + f"#{i + 1}"
+            for i, (s, n) in enumerate(zip(out, names, strict=True))]
 
 
 def label_step(n_labels: int, panel_inches: float) -> int:
@@ -96,27 +141,28 @@ def marginal_png(name: str, d: dict) -> bytes:
         if d.get("datetime"):
             centers = centers.astype("datetime64[ns]")
         ax.fill_between(centers, d["real"], step="mid", alpha=0.35, color=REAL_COLOR,
-                        label=ref_label)
+                        label=literal(ref_label))
         ax.step(centers, d["real"], where="mid", color=REAL_COLOR, lw=1)
         ax.step(centers, d["synth"], where="mid", color=SYNTH_COLOR, lw=1.6, label="synthetic")
         ax.set_ylabel("density")
+        ax.set_xlabel("value", fontsize=8)
         if d.get("datetime"):
             fig.autofmt_xdate()
             ax.set_yticks([])  # a density per nanosecond has no readable unit
             ax.set_ylabel("density")
     elif d.get("type") == "bar":
-        labels = [str(x)[:14] for x in d["labels"]]
+        labels = short_labels(d["labels"], 14)
         x = np.arange(len(labels))
-        ax.bar(x - 0.2, d["real"], width=0.4, color=REAL_COLOR, label=ref_label)
+        ax.bar(x - 0.2, d["real"], width=0.4, color=REAL_COLOR, label=literal(ref_label))
         ax.bar(x + 0.2, d["synth"], width=0.4, color=SYNTH_COLOR, label="synthetic")
         ax.set_xticks(x, labels, rotation=45 if len(labels) > 6 else 0, ha="right"
                       if len(labels) > 6 else "center", fontsize=7)
         ax.set_ylabel("frequency")
-        if d.get("truncated"):
-            name = f"{name} (top {len(labels)})"
+        ax.set_xlabel("label", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(str(name), fontsize=10)
+    top = f" (top {len(d['labels'])})" if d.get("type") == "bar" and d.get("truncated") else ""
+    ax.set_title(short_label(name, 48) + top, fontsize=10)
     ax.legend(fontsize=7, frameon=False)
     ax.tick_params(labelsize=7)
     return figure_to_png(fig)
@@ -134,13 +180,13 @@ def heatmaps_figure(names: list[str], real: np.ndarray, synth: np.ndarray,
 
     Up to ``WIDE_HEATMAP`` columns the three panels sit in a row; wider tables get a
     2 x 2 grid (the fourth cell holds the colour scale), so each panel is about 350
-    pixels wide. Every column is labelled (names cut to 16 characters, x labels rotated)
+    pixels wide. Every column is labelled (names cut in the middle to 16 characters, x labels rotated)
     while each label has ``LABEL_PX`` pixels; wider tables label every ``k``-th column
     (:func:`label_step`) and say so in the figure.
     """
     d = len(names)
     mats = (real, synth, np.asarray(synth, dtype=float) - np.asarray(real, dtype=float))
-    titles = (labels[0], labels[1], f"{labels[1]} - {labels[0]}")
+    titles = tuple(literal(t) for t in (labels[0], labels[1], f"{labels[1]} - {labels[0]}"))
     if d <= WIDE_HEATMAP:
         size = 1.8 + 0.22 * d
         fig = _figure(3 * size + 1.2, size + 1.0)
@@ -153,17 +199,23 @@ def heatmaps_figure(names: list[str], real: np.ndarray, synth: np.ndarray,
         side = 4.4
     k = label_step(d, side)
     ticks = np.arange(0, d, k)
-    short = [_short(names[i]) for i in ticks]
+    labels_all = short_labels(names)
+    short = [labels_all[i] for i in ticks]
+    from matplotlib import colormaps
+
+    cmap = colormaps["RdBu_r"].with_extremes(bad=UNDEFINED_COLOR)
+    undefined = any(np.isnan(np.asarray(m, dtype=float)).any() for m in mats)
     im = None
     for ax, mat, title in zip(axes, mats, titles, strict=True):
-        im = ax.imshow(np.asarray(mat, dtype=float), vmin=-1, vmax=1, cmap="RdBu_r")
+        im = ax.imshow(np.asarray(mat, dtype=float), vmin=-1, vmax=1, cmap=cmap)
         ax.set_title(title, fontsize=11)
         ax.set_xticks(ticks, short, rotation=90, fontsize=LABEL_PT)
         ax.set_yticks(ticks, short, fontsize=LABEL_PT)
-    note = (f"{d} columns in table order" + (f"; every {k}th labelled" if k > 1 else ""))
+    note = (f"{d} columns in table order" + (f"; every {k}th labelled" if k > 1 else "")
+            + ("; grey: undefined (a constant column)" if undefined else ""))
     if spare is None:
         fig.colorbar(im, ax=axes, shrink=0.8)
-        if k > 1:
+        if k > 1 or undefined:
             fig.supxlabel(note, fontsize=9)
     else:
         spare.axis("off")
@@ -195,16 +247,16 @@ def column_scores_figure(scores: dict[str, float], failed: set[str] | frozenset 
     y = np.arange(len(shown))[::-1]
     colors = [FAIL_COLOR if name in failed else PASS_COLOR for name, _ in shown]
     ax.barh(y, [v for _, v in shown], color=colors, height=0.75)
-    ax.set_yticks(y, [_short(name, 28) for name, _ in shown], fontsize=9)
+    ax.set_yticks(y, short_labels([name for name, _ in shown], 28), fontsize=9)
     for yi, (_, v) in zip(y, shown, strict=True):
         ax.text(min(v, 1.0) + 0.005, yi, f"{v:.3f}", va="center", fontsize=8)
     ax.set_xlim(0, 1.08)
     ax.set_ylim(-0.6, len(shown) - 0.4)
     ax.set_xlabel("score (1 = same distribution)", fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
-    extra = f" (the {len(shown)} lowest of {len(items)})" if len(items) > len(shown) else ""
+    extra = f"\nthe {len(shown)} lowest of {len(items)} columns; " if len(items) > len(shown) else "; "
     n_bad = sum(name in failed for name, _ in items)
-    ax.set_title(f"{title}{extra}; red: a failed check ({n_bad})", fontsize=10)
+    ax.set_title(f"{literal(title)}{extra}red: a failed check ({n_bad})", fontsize=10)
     return fig
 
 
@@ -238,7 +290,7 @@ def dcr_png(d: dict) -> bytes:
     hi = hi if hi > 0 else 1.0
     bins = np.linspace(0, hi, 40)
     ax.hist(np.clip(b, 0, hi), bins=bins, density=True, alpha=0.45, color=REAL_COLOR,
-            label=f"baseline: {d.get('baseline', '')}")
+            label=literal(f"baseline: {d.get('baseline', '')}"))
     ax.hist(np.clip(s, 0, hi), bins=bins, density=True, histtype="step", lw=1.6,
             color=SYNTH_COLOR, label="synthetic -> reference")
     p1 = float(np.quantile(b, 0.01)) if b.size else 0.0
@@ -255,7 +307,7 @@ def _attack_label(r) -> str:
     name = {"singling_out_univariate": "singling out (1 column)",
             "singling_out_multivariate": "singling out (columns combined)",
             "linkability": "linkability", "membership": "membership (DCR)"}.get(r.attack, r.attack)
-    return f"inference: {_short(r.target, 20)}" if r.attack == "inference" else name
+    return f"inference: {short_label(r.target, 20)}" if r.attack == "inference" else name
 
 
 def attacks_png(results) -> bytes:

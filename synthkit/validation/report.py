@@ -202,7 +202,11 @@ class ValidationReport:
                 d["threshold"] = from_jsonable_float(d["threshold"])
             checks.append(Check(**d))
         scores = {k: from_jsonable_float(v) for k, v in doc.get("scores", {}).items()}
-        return cls(checks=checks, scores=scores, meta=doc.get("meta", {}))
+        meta = dict(doc.get("meta", {}))
+        if isinstance(meta.get("thresholds"), dict):  # an informational threshold is NaN
+            meta["thresholds"] = {k: from_jsonable_float(v) if v in ("nan", "inf", "-inf") else v
+                                  for k, v in meta["thresholds"].items()}
+        return cls(checks=checks, scores=scores, meta=meta)
 
     def to_html(self, path: str | os.PathLike | None = None, *, title: str | None = None) -> str:
         """A self-contained HTML page (tables + embedded PNG figures).

@@ -91,7 +91,12 @@ def _digitize_own(x: np.ndarray) -> np.ndarray:
     valid = x[~np.isnan(x)]
     if valid.size == 0:
         return np.full(x.shape, 0, dtype=np.int64)
-    edges = np.histogram_bin_edges(valid)
+    try:
+        edges = np.histogram_bin_edges(valid)
+    except ValueError:
+        # one value too large for numpy's widening of a constant range by +-0.5 (e.g. a constant
+        # date in nanoseconds): the codes numpy gives any constant column, 6 and NaN past the end
+        return np.where(np.isnan(x), 11, 6).astype(np.int64)
     return np.digitize(x, bins=edges).astype(np.int64)
 
 

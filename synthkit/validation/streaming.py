@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..parquet_dataset import has_footer_entry, read_manifest
+from ..parquet_dataset import check_part, has_footer_entry, read_manifest
 from .dependence import SynthDependence, group_shift
 from .marginals import SynthMarginal
 from .prepare import FAMILY, ColumnPair, PreparedTables, _codes, _family, _label_key, _numeric_array
@@ -131,6 +131,8 @@ def _parquet_parts(path: Path) -> list[Path]:
             raise DataError(f"the manifest of {str(path)!r} does not match its parts (missing "
                             f"{missing[:5]}, not listed {extra[:5]}): an incomplete dataset; write it "
                             "again")
+        for entry in doc["parts"]:
+            check_part(path / entry["name"], entry)
         return [path / name for name in order]  # the manifest's order
     ours = [p.name for p in parts if has_footer_entry(p)]
     if ours:
@@ -914,7 +916,11 @@ def _trend_table(summary: SynthSummary, i: int, j: int) -> np.ndarray:
         return out
     body = h[:, :-1]                                   # trend bins 0..T: [te_{b-1}, te_b)
     cum = np.concatenate([np.zeros((h.shape[0], 1)), np.cumsum(body, axis=1)], axis=1)
-    edges = np.histogram_bin_edges(np.array([mo.minimum, mo.maximum]))
+    try:
+        edges = np.histogram_bin_edges(np.array([mo.minimum, mo.maximum]))
+    except ValueError:  # one value beyond numpy's +-0.5 widening: numpy's code 6, as in memory
+        out[:, 7] = body.sum(axis=1)
+        return out
     b = np.searchsorted(te, edges, side="right")       # the trend bin of each edge
     lo_c = count_below(summary, j, te[np.maximum(b - 1, 0)])
     hi_c = count_below(summary, j, te[np.minimum(b, te.size - 1)])
