@@ -147,7 +147,9 @@ def marginal_png(name: str, d: dict) -> bytes:
         ax.set_ylabel("density")
         ax.set_xlabel("value", fontsize=8)
         if d.get("datetime"):
-            fig.autofmt_xdate()
+            # rotated dates (fig.autofmt_xdate would call subplots_adjust, which the constrained
+            # layout refuses with a warning)
+            ax.tick_params(axis="x", labelrotation=30)
             ax.set_yticks([])  # a density per nanosecond has no readable unit
             ax.set_ylabel("density")
     elif d.get("type") == "bar":
