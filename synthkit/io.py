@@ -444,16 +444,25 @@ def from_jsonable_float(v: Any) -> float:
     return float(v)
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as the indented strict JSON :func:`write_json` writes (raises on what JSON cannot hold)."""
+    return json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
+
+
+def write_text(path: str | os.PathLike, text: str, *, parents: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_path`)."""
+    path = Path(path)
+    with atomic_path(path, parents=parents) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
 def write_json(path: str | os.PathLike, obj: Any, *, parents: bool = False) -> Path:
     """Write ``obj`` as indented strict JSON, atomically (:func:`atomic_path`).
 
     ``parents=True`` creates missing folders; otherwise a missing folder is a :class:`DataError`.
     """
-    path = Path(path)
-    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
-    with atomic_path(path, parents=parents) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
-    return path
+    return write_text(path, json_text(obj), parents=parents)
 
 
 # --------------------------------------------------------------------------- bounded reading

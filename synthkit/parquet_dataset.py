@@ -21,7 +21,7 @@ from .errors import DataError, ModelFileError
 from .io import parse_json, read_json
 
 __all__ = ["MANIFEST", "SUCCESS", "FORMAT", "FORMAT_VERSION", "PART_RE", "FOOTER_KEY", "read_manifest",
-           "has_footer_entry", "check_part"]
+           "has_footer_entry", "read_footer", "check_part"]
 
 #: The manifest's file name.
 MANIFEST = "_manifest.json"
@@ -106,6 +106,17 @@ def has_footer_entry(file: str | os.PathLike) -> bool:
         return False
 
 
+def read_footer(file: str | os.PathLike) -> tuple[dict, int]:
+    """A part's footer entry (parsed with the bounded JSON reader) and its row count.
+
+    Raises whatever pyarrow raises for a missing or broken file, ``KeyError`` without an entry.
+    """
+    import pyarrow.parquet as pq
+
+    md = pq.read_metadata(file)
+    return parse_json((md.metadata or {})[FOOTER_KEY].decode("utf-8"), f"the footer of {file}"), md.num_rows
+
+
 def check_part(file: str | os.PathLike, entry: dict) -> None:
     """Refuse a part whose footer entry is not the one the manifest lists for it.
 
@@ -125,15 +136,12 @@ def check_part(file: str | os.PathLike, entry: dict) -> None:
     ...
     synthkit.errors.DataError: the part ... is not the part the manifest lists ...
     """
-    import pyarrow.parquet as pq
-
     rewrite = "re-run sample_to_parquet with the same arguments to rewrite it"
     try:
-        md = pq.read_metadata(file)
-        footer = parse_json((md.metadata or {})[FOOTER_KEY].decode("utf-8"), f"the footer of {file}")
+        footer, rows = read_footer(file)
     except Exception:  # noqa: BLE001 - missing, truncated, foreign or without an entry
-        footer, md = None, None
-    if (not isinstance(footer, dict) or md is None or md.num_rows != entry.get("rows")
+        footer, rows = None, None
+    if (not isinstance(footer, dict) or rows != entry.get("rows")
             or any(footer.get(k) != entry.get(k) for k in ("spec", "rows", "data_hash"))):
         raise DataError(f"the part {str(file)!r} is not the part the manifest lists under that name "
                         "(unreadable, from another run, or copied over it); " + rewrite)

@@ -24,7 +24,6 @@ An existing release can be audited the same way: give ``synthetic=`` (and the
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +249,7 @@ def anonymize(
     (True, True)
     """
     from .api import fit
-    from .io import atomic_path, make_output_folder, to_jsonable, write_json, write_table
+    from .io import json_text, make_output_folder, write_table, write_text
     from .validation import validate
 
     frame = check_frame(data)
@@ -284,15 +283,12 @@ def anonymize(
     paths: dict[str, Path] = {}
     if out is not None:
         # everything that can fail on the data first: a failure leaves the folder as it was
-        page = report.to_html()
-        json.dumps(to_jsonable(verdict), allow_nan=False)
+        page, verdict_json = report.to_html(), json_text(verdict)
         if synthetic is None:
             paths["synthetic"] = write_table(release, out / "synthetic.csv")
             paths["model"] = model.save(out / "model.json")
-        with atomic_path(out / "report.html") as tmp:
-            tmp.write_text(page, encoding="utf-8")
-        paths["report"] = out / "report.html"
-        paths["verdict"] = write_json(out / "verdict.json", verdict)
+        paths["report"] = write_text(out / "report.html", page)
+        paths["verdict"] = write_text(out / "verdict.json", verdict_json)
     return AnonymizationResult(release, model, report, verdict, paths)
 
 

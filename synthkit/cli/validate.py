@@ -69,7 +69,7 @@ def _load_reference(path: str):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..datasets import load_table
-    from ..io import atomic_path, check_output_path
+    from ..io import check_output_path, write_text
     from ..validation import validate
 
     for out in (args.json, args.html):
@@ -94,7 +94,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         report.to_json(args.json)
         print(f"wrote {args.json}")
     if page is not None:
-        with atomic_path(args.html) as tmp:
-            Path(tmp).write_text(page, encoding="utf-8")
+        write_text(args.html, page)
         print(f"wrote {args.html}")
     return 0 if report.passed else 1

@@ -52,7 +52,7 @@ import pandas as pd
 from .._progress import check_progress, progress_bar
 from .._version import __version__
 from ..errors import DataError, SpecError
-from ..io import parse_json, to_jsonable
+from ..io import to_jsonable
 from ..parquet_dataset import (
     FOOTER_KEY,
     FORMAT,
@@ -61,6 +61,7 @@ from ..parquet_dataset import (
     PART_RE,
     SUCCESS,
     check_part,
+    read_footer,
     read_manifest,
 )
 from ..schedulers import import_dask, resolve_runner
@@ -270,14 +271,6 @@ def _spec_hash(spec: dict, blocks: tuple[int, int]) -> str:
     return hashlib.sha256(json.dumps({**spec, "blocks": list(blocks)}, sort_keys=True).encode()).hexdigest()
 
 
-def _footer_entry(file: Path) -> tuple[dict, int]:
-    import pyarrow.parquet as pq
-
-    md = pq.read_metadata(file)
-    entry = parse_json((md.metadata or {})[FOOTER_KEY].decode("utf-8"), f"the footer of {file}")
-    return entry, md.num_rows
-
-
 def _kept_entry(file: Path, want: dict, verify: bool) -> dict | None:
     """The manifest entry of an existing part if it is the requested one, else None.
 
@@ -286,7 +279,7 @@ def _kept_entry(file: Path, want: dict, verify: bool) -> dict | None:
     row range) with the footer's hashes: nothing else is taken from the file.
     """
     try:
-        entry, rows = _footer_entry(file)
+        entry, rows = read_footer(file)
         hashes = entry.get("block_hashes")
         start, stop = want["blocks"]
         if (entry.get("spec") != want["spec"] or entry.get("rows") != want["rows"] or rows != want["rows"]

@@ -6,14 +6,13 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._deprecation import warn_renamed
-from ..io import atomic_path, from_jsonable_float, read_json, to_jsonable
+from ..io import from_jsonable_float, read_json, to_jsonable, write_text
 from .checks import SECTIONS, Check, format_number
 
 __all__ = ["ValidationReport", "REPORT_FORMAT"]
@@ -186,8 +185,7 @@ class ValidationReport:
         """The report as strict JSON; also written atomically to ``path`` when given."""
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            with atomic_path(path) as tmp:
-                Path(tmp).write_text(text + "\n", encoding="utf-8")
+            write_text(path, text + "\n")
         return text
 
     @classmethod
@@ -222,7 +220,6 @@ class ValidationReport:
 
         text = render_html(self, title=title)
         if path is not None:
-            with atomic_path(path) as tmp:
-                Path(tmp).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
