@@ -35,6 +35,7 @@ import pandas as pd
 from .errors import DataError, SpecError
 from .schema import check_frame
 from .seeding import SeedLike, as_seed_sequence, child_generator
+from .validation.privacy import check_kept_out
 
 __all__ = ["anonymize", "run_release_recipe", "AnonymizationResult", "MIN_HOLDOUT_ROWS"]
 
@@ -77,27 +78,6 @@ def _split(frame: pd.DataFrame, holdout: float,
                         f"and {MIN_HOLDOUT_ROWS} holdout rows (holdout={holdout})")
     order = rng.permutation(n)
     return frame.iloc[np.sort(order[k:])], frame.iloc[np.sort(order[:k])]
-
-
-def _check_kept_out(train: pd.DataFrame, hold: pd.DataFrame) -> None:
-    """Refuse a holdout whose rows are largely rows of the training table.
-
-    The attacks and distances compare the release's closeness to the training rows with
-    its closeness to rows it never saw; holdout rows that are training rows make both the
-    same, and the audit would pass whatever the release. A holdout row that equals a
-    training row counts; the share allowed is twice the training table's own share of
-    duplicated rows (twins happen in coarse data) and at least 1%.
-    """
-    cols = [c for c in train.columns if c in hold.columns]
-    if not cols or not len(hold):
-        return
-    inside = np.isin(pd.util.hash_pandas_object(hold[cols], index=False).to_numpy(),
-                     pd.util.hash_pandas_object(train[cols], index=False).to_numpy())
-    twins = float(train[cols].duplicated(keep=False).mean())
-    if inside.mean() > max(0.01, 2 * twins):
-        raise DataError(f"{int(inside.sum())} of the {len(hold)} holdout rows are rows of the data: the "
-                        "holdout must be rows kept out of fitting the release (an audit against the "
-                        "training rows passes whatever the release)")
 
 
 def _redraw_real_values(model: Any, synthetic: pd.DataFrame, real: pd.DataFrame,
@@ -262,7 +242,7 @@ def anonymize(
     out = make_output_folder(out_dir, parents=parents) if out_dir is not None else None
     if isinstance(holdout, pd.DataFrame):
         train, hold = frame, check_frame(holdout, what="the holdout table")
-        _check_kept_out(train, hold)
+        check_kept_out(train, hold)
     elif synthetic is not None:
         raise SpecError("auditing a release (`synthetic=`) needs the `holdout` rows that were kept out "
                         "of its fitting, as a DataFrame")

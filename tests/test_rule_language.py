@@ -157,6 +157,17 @@ def test_derived_order_follows_dependencies_and_cycles_are_refused():
         compile_rules(["a = a + 1"])
 
 
+@pytest.mark.parametrize("word", ["and", "or", "in", "between", "true", "False", "None", "if", "not"])
+def test_a_derived_column_named_by_a_reserved_word_needs_backticks(word):
+    """Bare, `true = a` defined a column that `true > 0` could never read (the keyword won)."""
+    with pytest.raises(RuleError, match=f"'{word}' is a reserved word: write the derived column's name "
+                                        "between backticks"):
+        compile_rules([f"{word} = x + 1"], columns=["x"])
+    rs = compile_rules([f"`{word}` = x + 1", f"`{word}` > 1"], columns=["x"])
+    out = rs.apply(pd.DataFrame({"x": [0.0, 5.0]}), None)
+    assert out.frame[word].tolist() == [1.0, 6.0] and out.keep.tolist() == [False, True]
+
+
 def test_bounds_and_is_bound():
     rs = compile_rules(["age >= 18", "age <= 65", "70 >= age", "-5 <= x <= 1e3", "y between 0 and 1",
                         "z > 3", "w >= 1 and w <= 2", "v >= 1e999", "u <= 1e999", "20 <= age",

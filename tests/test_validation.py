@@ -230,6 +230,15 @@ def test_holdout_closer_to_train_share(cancer):
     assert not bad.passed
 
 
+def test_a_holdout_of_training_rows_is_refused(cancer):
+    """Holdout rows that are training rows make every attack's control the training rows
+    themselves: the privacy section would pass whatever the synthetic table."""
+    train = cancer.sample(frac=0.5, random_state=0)
+    leak = train.sample(len(train), replace=True, random_state=1)
+    with pytest.raises(DataError, match="of the 100 holdout rows are rows of the data"):
+        validate(train, leak, holdout=train.head(100), checks="privacy")
+
+
 def test_utility_classification_and_regression(wine):
     faithful = copula_draw(wine, 1000, seed=3)
     faithful["target"] = np.round(faithful["target"])

@@ -15,6 +15,7 @@ from .language import (
     MAX_RULE_CHARS,
     MAX_RULESET_CHARS,
     MAX_RULESET_NODES,
+    RESERVED,
     Between,
     Compare,
     Const,
@@ -451,11 +452,15 @@ def compile_rules(specs: Any, columns: list[str] | None = None,
             if at is None:
                 raise RuleError(f"derived column {quote(text)} must be written 'name = expression', "
                                 "e.g. monthly = income / 12")
-            if at != 1 or tokens[0].kind not in ("name", "quoted") or (
-                    tokens[0].kind == "name" and tokens[0].value in ("if", "not", "True", "False", "None")):
+            if at != 1 or tokens[0].kind not in ("name", "quoted"):
                 raise syntax_error(text, tokens[at].pos if at != 1 else tokens[0].pos,
                                    "a derived column is written 'name = expression' with one name "
                                    "before `=`", cols)
+            if tokens[0].kind == "name" and tokens[0].value in RESERVED:
+                # (rules would read the bare word as the keyword, never as this column)
+                raise syntax_error(text, tokens[0].pos, f"{tokens[0].value!r} is a reserved word: write "
+                                   f"the derived column's name between backticks, `{tokens[0].value}` = ...",
+                                   cols)
         elif at is not None:
             raise syntax_error(text, tokens[at].pos, "unexpected '='; a rule compares with `==`", cols)
         items.append((kind, text, extra, json_spec, tokens, at))

@@ -85,12 +85,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import DataError
 from ..seeding import as_generator
 from .checks import Check, bonferroni_level, z_value
 from .prepare import ColumnPair, PreparedTables
 from .rowplan import PRIVACY, synth_rows
 
-__all__ = ["MAX_REFERENCE_ROWS", "MAX_QUERY_ROWS", "MixedEncoder", "row_hashes",
+__all__ = ["MAX_REFERENCE_ROWS", "MAX_QUERY_ROWS", "MixedEncoder", "check_kept_out", "row_hashes",
            "privacy_test_count", "privacy_checks"]
 
 MAX_REFERENCE_ROWS = 20_000
@@ -155,6 +156,37 @@ class MixedEncoder:
                 out[np.arange(n), j + codes] = w
                 j += k + 1
         return out
+
+
+def check_kept_out(train: pd.DataFrame, hold: pd.DataFrame) -> None:
+    """Refuse a holdout whose rows are largely rows of the training table.
+
+    The attacks and distances compare the release's closeness to the training rows with
+    its closeness to rows it never saw; holdout rows that are training rows make both the
+    same, and the audit would pass whatever the release. A holdout row that equals a
+    training row counts; the share allowed is twice the training table's own share of
+    duplicated rows (twins happen in coarse data) and at least 1%.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> train = pd.DataFrame({"a": range(100)})
+    >>> check_kept_out(train, pd.DataFrame({"a": range(100, 150)}))  # unseen rows: fine
+    >>> check_kept_out(train, train.head(50))
+    Traceback (most recent call last):
+    ...
+    synthkit.errors.DataError: 50 of the 50 holdout rows are rows of the data: ...
+    """
+    cols = [c for c in train.columns if c in hold.columns]
+    if not cols or not len(hold):
+        return
+    inside = np.isin(pd.util.hash_pandas_object(hold[cols], index=False).to_numpy(),
+                     pd.util.hash_pandas_object(train[cols], index=False).to_numpy())
+    twins = float(train[cols].duplicated(keep=False).mean())
+    if inside.mean() > max(0.01, 2 * twins):
+        raise DataError(f"{int(inside.sum())} of the {len(hold)} holdout rows are rows of the data: the "
+                        "holdout must be rows kept out of fitting the release (an audit against the "
+                        "training rows passes whatever the release)")
 
 
 def row_hashes(arrays: list[np.ndarray]) -> np.ndarray:

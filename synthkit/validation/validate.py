@@ -18,6 +18,7 @@ from ..errors import DataError, SpecError, SynthkitError
 from . import rowplan
 from .checks import SECTIONS, Check, bonferroni_level, resolve_thresholds, z_value
 from .prepare import PreparedTables, as_frame, prepare_tables
+from .privacy import check_kept_out
 from .report import ValidationReport
 from .rowplan import MAX_ATTACK_ROWS, PCA_POINTS, synth_rows
 
@@ -748,6 +749,7 @@ def validate(
                             f"table(s)")
     if holdout is not None:
         holdout = as_frame(holdout, "the holdout table")
+        check_kept_out(real_frame, holdout)
     rules_frames = (synth_frame.rename(columns=str), real_frame.rename(columns=str))
     prepare_kw: dict[str, Any] = {}
     if model_ref is None:
