@@ -5,10 +5,11 @@ Three imbalanced public tables:
 * ``breast_cancer``: scikit-learn's breast cancer table, malignant tumours (the positive class)
   subsampled to 5% of the rows (30 numeric columns);
 * ``fair``: statsmodels' extramarital affairs survey, ``affairs > 0`` as the outcome, the positive
-  rows subsampled to 5% (8 numeric columns);
+  rows subsampled to 5% (8 numeric columns; the five integer-coded scales as integers, so every
+  method's new values are codes);
 * ``randhie``: statsmodels' RAND health insurance experiment, ``mdvis >= 10`` (ten or more
   doctor visits a year, 5.7% of the rows) as the outcome; self-rated health as one categorical
-  column (excellent / good / fair / poor) and 8 numeric columns.
+  column (excellent / good / fair / poor) and 6 numeric columns.
 
 For each of ``--seeds`` seeds, a stratified 70/30 split; the training part is oversampled by each
 method (``synthkit.oversample``: none, naive, smote, borderline, adasyn, kmeans_smote, smotenc
@@ -22,8 +23,8 @@ privacy checks of ``synthkit.validate``.
 
 Run::
 
-    python benchmarks/oversample.py            # 3 tables x 5 seeds (~3 min on 2 cores)
-    python benchmarks/oversample.py --quick    # 2 seeds, every method (~40 s)
+    python benchmarks/oversample.py            # 3 tables x 5 seeds (4-9 min on 2 shared cores)
+    python benchmarks/oversample.py --quick    # 2 seeds, every method (~2 min)
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def load_tables() -> dict[str, pd.DataFrame]:
     bc[TARGET] = (bc.pop("target") == 0).astype("int64")  # malignant = positive
     fair = sm.datasets.fair.load_pandas().data
     fair[TARGET] = (fair.pop("affairs") > 0).astype("int64")
+    # the survey's integer-coded scales as integers (as stored, float64, SMOTE's new values fall
+    # between the codes); age, years married and children are bracket midpoints and stay floats
+    for col in ("rate_marriage", "religious", "educ", "occupation", "occupation_husb"):
+        fair[col] = fair[col].astype("int64")
     rh = sm.datasets.randhie.load_pandas().data
     rh[TARGET] = (rh.pop("mdvis") >= 10).astype("int64")
     level = np.select([rh.hlthg == 1, rh.hlthf == 1, rh.hlthp == 1], ["good", "fair", "poor"], "excellent")

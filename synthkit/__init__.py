@@ -28,6 +28,7 @@ from .errors import (
     DataError,
     FitError,
     ModelFileError,
+    NotFittedError,
     OverlapError,
     RecipeError,
     RuleError,
@@ -65,10 +66,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .seeding import as_generator
     from .stitching import stitch
     from .strategies import Strategy, available_strategies, get_strategy, register_strategy
+    from .strategies.cart import Cart
     from .strategies.cholesky import Cholesky
     from .strategies.gaussian_copula import GaussianCopula
+    from .strategies.gmm import GMM
     from .strategies.iman_conover import ImanConover
     from .strategies.montecarlo import MonteCarlo
+    from .strategies.stratify import Stratified
     from .strategies.t_copula import TCopula
     from .strategies.vine import Vine
     from .structured import low_rank_matrix, low_rank_tensor, validate_structure
@@ -97,7 +101,10 @@ _LAZY: dict[str, str] = {
     "MonteCarlo": ".strategies.montecarlo",
     "nearest_correlation": ".dependence",
     "norta_correlation": ".dependence",
+    "Cart": ".strategies.cart",
     "Cholesky": ".strategies.cholesky",
+    "GMM": ".strategies.gmm",
+    "Stratified": ".strategies.stratify",
     "GaussianCopula": ".strategies.gaussian_copula",
     "ImanConover": ".strategies.iman_conover",
     "TCopula": ".strategies.t_copula",
@@ -136,15 +143,15 @@ _SUBMODULES = frozenset({
 
 __all__ = [
     "__version__",
-    "SynthkitError", "SpecError", "DataError", "FitError", "ModelFileError", "RecipeError",
-    "RuleError", "OverlapError",
+    "SynthkitError", "SpecError", "DataError", "FitError", "NotFittedError", "ModelFileError",
+    "RecipeError", "RuleError", "OverlapError",
     "fit", "declare", "load",
     "ColumnModel", "SyntheticDataset",
     "Marginal", "ParametricMarginal", "EmpiricalMarginal", "DiscreteMarginal", "CategoricalMarginal",
     "Column", "Schema", "infer_schema", "as_generator",
     "Strategy", "MonteCarlo", "available_strategies", "get_strategy", "register_strategy",
     "dependence", "nearest_correlation", "norta_correlation",
-    "Cholesky", "GaussianCopula", "ImanConover", "TCopula", "Vine",
+    "Cholesky", "GaussianCopula", "ImanConover", "TCopula", "Vine", "GMM", "Cart", "Stratified",
     "validate", "ValidationReport", "Check",
     "stitch",
     "impute", "pool",

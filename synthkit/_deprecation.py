@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["warn_renamed"]
+__all__ = ["warn_renamed", "renamed_keyword"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def warn_renamed(old: str, new: str, stacklevel: int = 3) -> None:
@@ -50,3 +55,44 @@ def sample_args(args: tuple, n, seed, owner: str) -> tuple:
     if len(args) == 1:
         return args[0], seed
     return n, seed
+
+
+def renamed_keyword(old: str, new: str) -> Callable[[F], F]:
+    """Decorator: the keyword ``old`` of the function still works as ``new``, with a warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_keyword("df", "data")
+    ... def rows(data):
+    ...     return len(data)
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     rows(df=[1, 2])
+    2
+    >>> str(w[0].message)
+    '`rows(df=...)` is deprecated and will be removed; use `rows(data=...)` instead'
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                from .errors import SpecError
+
+                if new in kwargs or (args and new == next(iter(_positional(fn)), None)):
+                    raise SpecError(f"give `{new}` only (`{old}` is its former name)")
+                warn_renamed(f"{fn.__name__}({old}=...)", f"{fn.__name__}({new}=...)")
+                kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _positional(fn: Callable[..., Any]) -> list[str]:
+    import inspect
+
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -232,9 +232,19 @@ class SyntheticDataset:
         >>> back.frame.equals(ds.frame)
         True
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise ModelFileError(f"expected the path of a saved dataset, got {type(path).__name__}")
         path = Path(path)
-        meta = read_json(path.with_name(path.name + ".meta.json"),
-                         expected_format="synthkit-dataset", supported_versions=(1,))
+        meta_path = path.with_name(path.name + ".meta.json")
+        try:
+            alone = path.is_file() and not meta_path.exists()
+        except OSError:  # (a name too long: read_json says so)
+            alone = False
+        if alone:
+            raise ModelFileError(f"{str(path)!r} has no {meta_path.name!r} next to it: a dataset is read "
+                                 "with the metadata SyntheticDataset.save writes (a model file is read "
+                                 "with synthkit.load)")
+        meta = read_json(meta_path, expected_format="synthkit-dataset", supported_versions=(1,))
         try:
             schema = Schema.from_dict(meta.get("schema"))
         except SpecError as exc:

@@ -12,6 +12,7 @@ __all__ = [
     "SpecError",
     "DataError",
     "FitError",
+    "NotFittedError",
     "ModelFileError",
     "RecipeError",
     "OverlapError",
@@ -34,6 +35,20 @@ class DataError(SynthkitError, ValueError):
 
 class FitError(SynthkitError, RuntimeError):
     """A model could not be fitted, or a fitted attribute was used before ``fit``."""
+
+
+class NotFittedError(FitError, AttributeError):
+    """A fitted attribute or method was used before ``fit``.
+
+    Also an ``AttributeError``, as scikit-learn's ``NotFittedError`` is: ``hasattr(model,
+    "correlation_")`` is False on an unfitted model.
+
+    Examples
+    --------
+    >>> import synthkit
+    >>> hasattr(synthkit.GaussianCopula(), "correlation_")
+    False
+    """
 
 
 class ModelFileError(SynthkitError, ValueError):

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._deprecation import renamed_keyword
 from ._progress import progress_bar
 from ._resources import check_memory
 from .errors import DataError, SpecError
@@ -106,9 +107,10 @@ def _refit(model: Any, df: pd.DataFrame, rng: np.random.Generator) -> Any:
     return type(model)(**model.get_params()).fit(df.iloc[rows].reset_index(drop=True))
 
 
-def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = None, *,
+@renamed_keyword("df", "data")
+def impute(data: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = None, *,
            bootstrap: bool = False, progress: bool | None = None) -> pd.DataFrame | list[pd.DataFrame]:
-    """Fill the missing values of ``df`` by draws from a fitted model given each row's observed values.
+    """Fill the missing values of ``data`` by draws from a fitted model given each row's observed values.
 
     Each missing cell is drawn from the model's conditional distribution given the row's
     observed cells and the fact that the cell is missing (module docstring); observed
@@ -117,12 +119,12 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
 
     Parameters
     ----------
-    df : DataFrame
+    data : DataFrame
         The table with missing values (``NaN`` / ``None`` / ``pd.NA``).
     model : Strategy, optional
-        A fitted model of ``df``'s columns drawing given per-row evidence
+        A fitted model of ``data``'s columns drawing given per-row evidence
         (``supports_conditions``: gaussian_copula, gmm, montecarlo). Default: a
-        ``gaussian_copula`` fitted on ``df`` itself (its missingness model included).
+        ``gaussian_copula`` fitted on ``data`` itself (its missingness model included).
     m : int
         Number of completed tables.
     seed : None, int, SeedSequence or Generator
@@ -136,7 +138,7 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
     Returns
     -------
     DataFrame or list of DataFrame
-        One completed table (``m == 1``) or ``m`` of them, with ``df``'s index, columns and
+        One completed table (``m == 1``) or ``m`` of them, with ``data``'s index, columns and
         observed values.
 
     Examples
@@ -144,27 +146,27 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
     >>> import numpy as np, pandas as pd, synthkit
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=500)
-    >>> df = pd.DataFrame({"x": x, "y": x + rng.normal(scale=0.3, size=500)})
-    >>> df.loc[::5, "y"] = np.nan
-    >>> out = impute(df, seed=1)
-    >>> int(out["y"].isna().sum()), bool(out["x"].equals(df["x"]))
+    >>> data = pd.DataFrame({"x": x, "y": x + rng.normal(scale=0.3, size=500)})
+    >>> data.loc[::5, "y"] = np.nan
+    >>> out = impute(data, seed=1)
+    >>> int(out["y"].isna().sum()), bool(out["x"].equals(data["x"]))
     (0, True)
     """
     from .strategies._conditional import _check_model
 
     m = _check_m(m)
-    df = _check_table(df)
-    check_memory(2.0 * m * float(df.memory_usage(index=True, deep=False).sum()),
-                 f"{m} completed copies of a {len(df):,}-row table", "lower `m`")
+    data = _check_table(data)
+    check_memory(2.0 * m * float(data.memory_usage(index=True, deep=False).sum()),
+                 f"{m} completed copies of a {len(data):,}-row table", "lower `m`")
     root = as_seed_sequence(seed)
-    holes = {c: df[c].isna().to_numpy() for c in df.columns if df[c].isna().any()}
+    holes = {c: data[c].isna().to_numpy() for c in data.columns if data[c].isna().any()}
     if model is not None:
         _check_model(model, "imputation")
     elif holes:
-        model = _fit(df)
+        model = _fit(data)
     if not isinstance(bootstrap, (bool, np.bool_)):
         raise SpecError(f"`bootstrap` must be True or False, got {bootstrap!r}")
-    outs = [df.copy() for _ in range(m)]
+    outs = [data.copy() for _ in range(m)]
     if not holes:
         return outs[0] if m == 1 else outs
     names = {cm.name for cm in model.columns_}
@@ -175,14 +177,14 @@ def impute(df: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = Non
                         "are generated, not modelled: fill or drop them first)")
     # only the rows with a hole are drawn
     incomplete = np.flatnonzero(np.logical_or.reduce(list(holes.values())))
-    frame = df.iloc[incomplete][[c for c in df.columns if str(c) in names]].rename(columns=str)
+    frame = data.iloc[incomplete][[c for c in data.columns if str(c) in names]].rename(columns=str)
     frame = frame.reset_index(drop=True)
     blocks = -(-len(frame) // BLOCK_ROWS)
     with progress_bar(total=m * blocks, progress=progress, large=m * len(frame) > BLOCK_ROWS or bootstrap,
                       desc="imputing", unit="block") as bar:
         for i, out in enumerate(outs):
             # table i from its own seed: the same whatever m
-            table_model = _refit(model, df, child_generator(root, i, 1)) if bootstrap else model
+            table_model = _refit(model, data, child_generator(root, i, 1)) if bootstrap else model
             drawn = _fill(table_model, frame, child_seed(root, i, 0), bar)
             for c, rows in holes.items():
                 _assign(out, c, rows, drawn[str(c)].to_numpy()[rows[incomplete]])

@@ -471,10 +471,10 @@ def write_json(path: str | os.PathLike, obj: Any, *, parents: bool = False) -> P
 def _read_text(path: Path, limit: int, error: type[ModelFileError] | type[RecipeError],
                what: str) -> str:
     """The UTF-8 text of ``path``, refusing files larger than ``limit`` bytes."""
-    if not path.is_file():
-        raise error(f"{str(path)!r} is a directory, not a {what}" if path.is_dir()
-                    else f"no such {what}: {str(path)!r}")
     try:
+        if not path.is_file():
+            raise error(f"{str(path)!r} is a directory, not a {what}" if path.is_dir()
+                        else f"no such {what}: {str(path)!r}")
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
@@ -575,27 +575,39 @@ def read_json(
     *,
     expected_format: str | None = None,
     supported_versions: tuple[int, ...] | None = None,
+    text: str | None = None,
 ) -> dict:
     """Read a JSON document (bounded, see :func:`parse_json`), checking ``format`` and ``format_version``.
+
+    ``text``, when given, is the document itself and ``path`` only names it in messages.
 
     Raises
     ------
     ModelFileError
         Missing, unreadable or too large file, invalid or too deeply nested JSON, not an
         object, wrong ``format``, or a ``format_version`` this synthkit does not know.
+
+    Examples
+    --------
+    >>> read_json("<report>", text='{"format": "f", "format_version": 1}', expected_format="f")
+    {'format': 'f', 'format_version': 1}
     """
-    path = Path(path)
-    doc = parse_json(_read_text(path, MAX_JSON_BYTES, ModelFileError, "file"), repr(str(path)))
+    if text is None and not isinstance(path, (str, os.PathLike)):
+        raise ModelFileError(f"expected the path of a file, got {type(path).__name__}")
+    name = str(path)
+    if text is None:
+        text = _read_text(Path(path), MAX_JSON_BYTES, ModelFileError, "file")
+    doc = parse_json(text, repr(name))
     if not isinstance(doc, dict):
-        raise ModelFileError(f"{str(path)!r} must hold a JSON object, got {type(doc).__name__}")
+        raise ModelFileError(f"{name!r} must hold a JSON object, got {type(doc).__name__}")
     if expected_format is not None and doc.get("format") != expected_format:
         raise ModelFileError(
-            f"{str(path)!r} is not a {expected_format} file (its `format` is "
+            f"{name!r} is not a {expected_format} file (its `format` is "
             f"{doc.get('format')!r})"
         )
     if supported_versions is not None and doc.get("format_version") not in supported_versions:
         raise ModelFileError(
-            f"{str(path)!r} has format_version {doc.get('format_version')!r}; this synthkit "
+            f"{name!r} has format_version {doc.get('format_version')!r}; this synthkit "
             f"reads versions {list(supported_versions)}: upgrade synthkit or re-save the model"
         )
     return doc

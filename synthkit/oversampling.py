@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._deprecation import renamed_keyword, warn_renamed
 from ._progress import check_progress, progress_bar
 from ._resources import check_memory
 from .errors import DataError, FitError, SpecError
@@ -95,15 +96,16 @@ class OversampleResult:
                 f"privacy {verdict})")
 
 
-def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any = None,
+@renamed_keyword("df", "data")
+def oversample(data: pd.DataFrame, target: str, method: str = "smote", ratio: Any = None,
                seed: SeedLike = None, *, strategy: str = "gaussian_copula",
-               params: Mapping[str, Any] | None = None, privacy: bool = True,
-               progress: bool | None = None) -> OversampleResult:
-    """Add rows to the smaller classes of ``df[target]``.
+               params: Mapping[str, Any] | None = None, check_privacy: bool = True,
+               progress: bool | None = None, privacy: bool | None = None) -> OversampleResult:
+    """Add rows to the smaller classes of ``data[target]``.
 
     Parameters
     ----------
-    df : DataFrame
+    data : DataFrame
         The labelled table.
     target : str
         The class column (categorical, boolean, string or integer codes; not continuous).
@@ -125,14 +127,18 @@ def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any 
         The synthkit strategy fitted on each class for ``"synthetic"`` (default ``gaussian_copula``).
     params : dict, optional
         Extra parameters of the imbalanced-learn sampler (e.g. ``{"k_neighbors": 3}``) or, for
-        ``"synthetic"``, of the strategy. By default the SMOTE family uses
+        ``"synthetic"``, of the strategy (its ``privacy`` defaults to ``"off"`` here: the real
+        rows are in the output as they are, and a release's protections would only distort a
+        small class). By default the SMOTE family uses
         ``k_neighbors = min(5, smallest grown class - 1)``; K-Means-SMOTE uses
         ``min(8, smallest grown class // (2 (k_neighbors + 1)))`` k-means clusters (at least 1)
         and ``cluster_balance_threshold=0.0`` (every cluster holding more than ``k_neighbors`` rows
         of the class is used, weighted by its sparsity; imbalanced-learn's ``"auto"`` rejects every
         cluster of a strongly imbalanced table).
-    privacy : bool
-        Run the privacy checks on the ``"synthetic"`` rows (default True).
+    check_privacy : bool
+        Run the privacy checks on the ``"synthetic"`` rows (default True). (The protection
+        policy of the fitted models, ``privacy="standard"`` or ``"off"`` as in
+        :func:`synthkit.fit`, goes in ``params``.)
     progress : bool, optional
         A progress bar over the classes fitted by ``"synthetic"``: shown by default when stderr is
         a terminal and at least :data:`PROGRESS_MIN_ROWS` rows are drawn; True or False forces it.
@@ -155,25 +161,31 @@ def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any 
     Examples
     --------
     >>> import pandas as pd, synthkit
-    >>> df = pd.DataFrame({"x": [0.1, 0.4, 0.2, 0.9, 0.5, 0.3, 0.8, 0.7], "y": [0, 0, 0, 0, 0, 1, 1, 1]})
-    >>> res = synthkit.oversample(df, target="y", method="smote", seed=0)
+    >>> data = pd.DataFrame({"x": [0.1, 0.4, 0.2, 0.9, 0.5, 0.3, 0.8, 0.7], "y": [0, 0, 0, 0, 0, 1, 1, 1]})
+    >>> res = synthkit.oversample(data, target="y", method="smote", seed=0)
     >>> res.counts_before, res.counts_after
     ({0: 5, 1: 3}, {0: 5, 1: 5})
-    >>> res.frame.iloc[:8].equals(df)
+    >>> res.frame.iloc[:8].equals(data)
     True
     """
     check_progress(progress)
+    if privacy is not None:  # the former name of check_privacy
+        warn_renamed("oversample(privacy=...)", "oversample(check_privacy=...)")
+        check_privacy = privacy
+    if not isinstance(check_privacy, (bool, np.bool_)):
+        raise SpecError(f"`check_privacy` must be True or False, got {check_privacy!r} (the models' "
+                        "protection policy, 'standard' or 'off', goes in `params`)")
     if method not in METHODS:
         raise SpecError(f"unknown oversampling `method` {method!r}: use one of {', '.join(METHODS)}")
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"`df` must be a pandas DataFrame, got {type(df).__name__}")
-    y = _check_target(df, target)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    y = _check_target(data, target)
     counts = y.value_counts(sort=False)
     counts = counts[counts > 0]  # unused categories of a categorical target are not classes
     counts = counts.reindex(sorted(counts.index, key=_sort_key))
     if len(counts) < 2:
-        raise DataError(f"`target` {target!r} has a single class ({counts.index[0]!r}): oversampling "
-                        "needs at least two classes")
+        which = f"a single class ({counts.index[0]!r})" if len(counts) else "no rows"
+        raise DataError(f"`target` {target!r} has {which}: oversampling needs at least two classes")
     goal = _goal_counts(counts, ratio)
     grown = {c: int(n) for c, n in goal.items() if n > counts[c]}
     small = [c for c in grown if counts[c] < 2]
@@ -182,23 +194,24 @@ def oversample(df: pd.DataFrame, target: str, method: str = "smote", ratio: Any 
                         "single example; drop or merge that class, or leave it out of `ratio` "
                         "(a dict of the classes to grow)")
     n_new = sum(n - int(counts[c]) for c, n in grown.items())
-    check_memory(32.0 * n_new * df.shape[1], f"{n_new:,} new rows x {df.shape[1]} columns",
+    check_memory(32.0 * n_new * data.shape[1], f"{n_new:,} new rows x {data.shape[1]} columns",
                  "ask for fewer rows (`ratio`)")
     params = dict(params or {})
-    features = df.drop(columns=[target])
+    features = data.drop(columns=[target])
     if features.shape[1] == 0:
         raise DataError(f"the table has no column besides {target!r}: nothing to oversample")
     ss = as_seed_sequence(seed)
     reports: dict = {}
     if not grown:
-        new = df.iloc[:0]
+        new = data.iloc[:0]
     elif method == "synthetic":
-        new, reports = _synthetic(df, target, counts, grown, ss, strategy, params, privacy, progress)
+        new, reports = _synthetic(data, target, counts, grown, ss, strategy, params, bool(check_privacy),
+                                  progress)
     else:
-        new = _imblearn(df, target, method, counts, grown, ss, params)
-    frame = pd.concat([df, new], ignore_index=True) if len(new) else df.reset_index(drop=True)
+        new = _imblearn(data, target, method, counts, grown, ss, params)
+    frame = pd.concat([data, new], ignore_index=True) if len(new) else data.reset_index(drop=True)
     is_new = np.zeros(len(frame), dtype=bool)
-    is_new[len(df):] = True
+    is_new[len(data):] = True
     after = frame[target].value_counts(sort=False)
     return OversampleResult(
         frame=frame,
@@ -336,10 +349,17 @@ def _imblearn(df: pd.DataFrame, target: str, method: str, counts: pd.Series, gro
               ss: np.random.SeedSequence, params: dict) -> pd.DataFrame:
     import imblearn.over_sampling as ios
 
-    y = df[target].to_numpy()
+    # classes as codes 0..K-1 in `counts`' order: imbalanced-learn needs labels of one type
+    labels = list(counts.index)
+    code = {c: i for i, c in enumerate(labels)}
+    y = df[target].map(code).to_numpy(dtype=np.intp)
     klass = getattr(ios, METHODS[method])
-    kwargs = {"sampling_strategy": dict(grown), "random_state": _random_state(ss, 0)}
+    kwargs = {"sampling_strategy": {code[c]: n for c, n in grown.items()},
+              "random_state": _random_state(ss, 0)}
     if method == "naive":
+        if params.get("shrinkage") is not None:
+            raise SpecError("method='naive' duplicates rows exactly; `shrinkage` (a smoothed bootstrap) is "
+                            "not supported: use method='smote' or 'synthetic' for new values")
         sampler = _make(klass, kwargs, params)
         # duplicate row numbers, so that every column keeps its values and dtype exactly
         _, _ = _run(sampler, np.arange(len(df)).reshape(-1, 1), y, method)
@@ -372,11 +392,34 @@ def _imblearn(df: pd.DataFrame, target: str, method: str, counts: pd.Series, gro
     if not np.array_equal(x_res[:len(df)], x):  # imbalanced-learn keeps the originals first
         raise FitError(f"imbalanced-learn's {METHODS[method]} reordered the original rows; "
                        "this version of imbalanced-learn is not supported")
-    index = pd.RangeIndex(len(df), len(x_res))
-    new = codec.decode(x_res[len(df):], index)
+    x_new, y_new = x_res[len(df):], np.asarray(y_res[len(df):])
+    if method != "adasyn":  # (ADASYN's counts are approximate by design)
+        x_new, y_new = _exact_counts(x_new, y_new, {code[c]: n - int(counts[c]) for c, n in grown.items()},
+                                     labels, method)
+    index = pd.RangeIndex(len(df), len(df) + len(x_new))
+    new = codec.decode(x_new, index)
     new.insert(list(df.columns).index(target), target,
-               pd.Series(y_res[len(df):], index=index).astype(df[target].dtype))
+               pd.Series(np.asarray(labels, dtype=object)[y_new], index=index).astype(df[target].dtype))
     return new[list(df.columns)]
+
+
+def _exact_counts(x_new: np.ndarray, y_new: np.ndarray, asked: dict[int, int], labels: list,
+                  method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The new rows cut to the count asked for each class (the first ones, in the sampler's order).
+
+    K-Means-SMOTE rounds its per-cluster counts up (a few rows too many); a class short of its
+    count (Borderline-SMOTE draws only next to rows with neighbours of other classes) is refused.
+    """
+    keep = np.zeros(len(y_new), dtype=bool)
+    for k, need in asked.items():
+        rows = np.flatnonzero(y_new == k)
+        if len(rows) < need:
+            why = (" (it draws only next to the class's rows whose neighbours are mostly of other "
+                   "classes, and this class has too few of them)" if method == "borderline" else "")
+            raise FitError(f"imbalanced-learn's {METHODS[method]} drew {len(rows)} of the {need} new rows "
+                           f"asked for class {_plain(labels[k])!r}{why}: use method='smote'")
+        keep[rows[:need]] = True
+    return x_new[keep], y_new[keep]
 
 
 def _make(klass: type, kwargs: dict, params: dict):
@@ -417,7 +460,9 @@ def _synthetic(df: pd.DataFrame, target: str, counts: pd.Series, grown: dict,
         real = df.loc[df[target] == c].drop(columns=[target])
         n_new = goal - int(counts[c])
         try:
-            model = fit(real, strategy=strategy, **params)
+            # The real rows are in the output as they are, so a release's protections (rare levels
+            # merged, extremes coded to the median) would protect nothing and distort a small class.
+            model = fit(real, strategy=strategy, **{"privacy": "off", **params})
         except FitError as exc:
             raise FitError(f"could not fit {strategy!r} on the {len(real)} rows of class {c!r} ({exc}); "
                            "use method='smote' or 'naive' for very small classes") from None
@@ -426,9 +471,13 @@ def _synthetic(df: pd.DataFrame, target: str, counts: pd.Series, grown: dict,
         for col in real.columns:
             if drawn[col].dtype != real[col].dtype:
                 try:
-                    drawn[col] = drawn[col].astype(real[col].dtype)
+                    cast = drawn[col].astype(real[col].dtype)
                 except (TypeError, ValueError):
-                    pass
+                    continue
+                if cast.isna().sum() > drawn[col].isna().sum():  # a value the dtype cannot hold
+                    raise FitError(f"the {strategy!r} model of class {_plain(c)!r} drew values of "
+                                   f"{col!r} outside its dtype {real[col].dtype}")
+                drawn[col] = cast
         drawn.insert(list(df.columns).index(target), target,
                      pd.Series([c] * n_new, index=drawn.index).astype(df[target].dtype))
         pieces.append(drawn[list(df.columns)])

@@ -236,9 +236,9 @@ def anonymize(
     root = as_seed_sequence(seed)
     params = _release_params(params, roles=roles, min_count=min_count, locale=locale)
     if rows is not None:
-        from .strategies._engine import check_n
+        from ._counts import check_n
 
-        rows = check_n(rows)  # before the output folder is made
+        rows = check_n(rows, "rows")  # before the output folder is made
     out = make_output_folder(out_dir, parents=parents) if out_dir is not None else None
     if isinstance(holdout, pd.DataFrame):
         train, hold = frame, check_frame(holdout, what="the holdout table")

@@ -418,6 +418,9 @@ class Schema:
 
     def cast(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return ``frame`` with the schema's column order and dtypes."""
+        missing = [c.name for c in self.columns if c.name not in frame.columns]
+        if missing:
+            raise DataError(f"the table lacks column(s) {missing} of the schema")
         out = {}
         for c in self.columns:
             out[c.name] = cast_series(frame[c.name], c)

@@ -33,6 +33,7 @@ Integer and float column names are kept as given on sampled frames.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import Any
 
@@ -156,6 +157,39 @@ def _bounds(lo: Any, hi: Any, convert) -> tuple[float | None, float | None]:
     return lo_s, hi_s
 
 
+def _decimals(spec: dict[str, Any]) -> int | None:
+    decimals = spec.get("decimals")
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, Integral)
+                                 or not 0 <= decimals <= MAX_DECIMALS):
+        raise SpecError(f"`decimals` must be an integer in [0, {MAX_DECIMALS}], got {decimals!r}")
+    return decimals
+
+
+def _half_cells(kind: str, decimals: int | None, lo_s: float | None,
+                hi_s: float | None) -> tuple[float, float]:
+    """Half the rounding cell at each bound of a continuous family drawn for a rounded column.
+
+    Values are rounded after the draw (to whole numbers, ``decimals``, or a date resolution), so
+    the value at a bound ``b`` collects the draws in ``[b - h, b + h]``; a window cut at ``b``
+    itself would give it half its probability (a die's 1 and 6 at 1/12). Bounds off the grid
+    keep their exact cut.
+    """
+    if kind == "integer":
+        return 0.5, 0.5
+    if decimals is None:
+        return 0.0, 0.0
+    h = 0.5 * 10.0 ** -decimals
+    on = [b is not None and math.isclose(round(b, decimals), b, rel_tol=0, abs_tol=1e-9 * h)
+          for b in (lo_s, hi_s)]
+    return (h if on[0] else 0.0), (h if on[1] else 0.0)
+
+
+def _cell_window(lo_s: float | None, hi_s: float | None, h_lo: float,
+                 h_hi: float) -> tuple[float | None, float | None]:
+    """The truncation window ``[lo - h_lo, hi + h_hi]`` of a rounded column (open sides stay open)."""
+    return (None if lo_s is None else lo_s - h_lo), (None if hi_s is None else hi_s + h_hi)
+
+
 def _uniform_from_bounds(lo_s: float | None, hi_s: float | None) -> dict[str, float]:
     """``loc``/``scale`` of a uniform declared by its bounds alone."""
     if lo_s is None or hi_s is None:
@@ -201,9 +235,10 @@ def _declare(name: str, spec: dict[str, Any]) -> ColumnModel:
     if "nulls" in spec and "null_fraction" in spec:
         raise SpecError("give `nulls` or `null_fraction`, not both")
     nulls_v = spec.get("nulls", spec.get("null_fraction"))
-    nulls = 0.0 if nulls_v is None else _number(nulls_v, "nulls")
+    key = "null_fraction" if "null_fraction" in spec else "nulls"
+    nulls = 0.0 if nulls_v is None else _number(nulls_v, key)
     if not 0 <= nulls < 1:
-        raise SpecError(f"`nulls` must be in [0, 1), got {nulls}")
+        raise SpecError(f"`{key}` must be in [0, 1), got {nulls}")
     dist = spec.get("distribution")
     if dist is not None and not isinstance(dist, str):
         raise SpecError(f"`distribution` must be a distribution name such as 'normal', got {dist!r}")
@@ -320,12 +355,14 @@ def _declare_datetime(name: str, spec: dict[str, Any], dtype: str, nulls: float,
     params = _params(spec, datetime=True)
     if dist is None:
         raise SpecError("declare `distribution` (e.g. uniform with `min` and `max`) or `value`")
+    half = 0.5e-9 * pd.Timedelta(1, unit=resolution).value  # half the resolution, in seconds
+    w_lo, w_hi = _cell_window(lo_s, hi_s, half, half)
     if dist.lower() == "uniform" and not params:
-        params = _uniform_from_bounds(lo_s, hi_s)
+        params = _uniform_from_bounds(w_lo, w_hi)
     elif "loc" not in params:
         raise SpecError(f"a datetime `{dist}` column needs `params.loc` (a date such as "
                         "'2020-01-31') and usually `params.scale` (in seconds)")
-    marginal = ParametricMarginal(dist, params, lower=lo_s, upper=hi_s)
+    marginal = ParametricMarginal(dist, params, lower=w_lo, upper=w_hi)
     column = Column(name, "datetime", dtype,
                     minimum=None if lo is None else pd.Timestamp(lo).isoformat(),
                     maximum=None if hi is None else pd.Timestamp(hi).isoformat(),
@@ -377,13 +414,11 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
             raise SpecError(
                 "declare `distribution` (+ `params`), `categories`, `values` or `value`"
             )
+        w_lo, w_hi = _cell_window(lo_s, hi_s, *_half_cells(kind, _decimals(spec), lo_s, hi_s))
         if dist.lower() == "uniform" and not params:
-            params = _uniform_from_bounds(lo_s, hi_s)
-        marginal = ParametricMarginal(dist, params, lower=lo_s, upper=hi_s)
-    decimals = spec.get("decimals")
-    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, Integral)
-                                 or not 0 <= decimals <= MAX_DECIMALS):
-        raise SpecError(f"`decimals` must be an integer in [0, {MAX_DECIMALS}], got {decimals!r}")
+            params = _uniform_from_bounds(w_lo, w_hi)
+        marginal = ParametricMarginal(dist, params, lower=w_lo, upper=w_hi)
+    decimals = _decimals(spec)
     if kind == "integer" and not isinstance(marginal, DiscreteMarginal):
         if decimals not in (None, 0):
             raise SpecError(f"an integer column has no decimals, got `decimals: {decimals}`")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import FitError, SpecError, SynthkitError
+from .io import to_jsonable
 from .strategies.base import Strategy
 
 __all__ = ["check_strategy", "mixed_table", "frame_hash"]
@@ -156,8 +157,8 @@ def check_strategy(cls: type[Strategy], params: dict[str, Any] | None = None) ->
 
 def _check_params(cls: type[Strategy], model: Strategy, params: dict[str, Any], data: pd.DataFrame) -> None:
     got = model.get_params()
-    again = cls(**got).get_params()
-    assert _jsonable(again) == _jsonable(got), (
+    again = cls(**got)._params_to_json()
+    assert to_jsonable(again) == to_jsonable(model._params_to_json()), (
         f"{cls.__name__}: get_params does not round-trip through the constructor")
     assert model.set_params(**{k: got[k] for k in list(got)[:1]}) is model, "set_params must return self"
     try:
@@ -226,9 +227,3 @@ def _check_declared(cls: type[Strategy], model: Strategy, params: dict[str, Any]
     frame = declared.sample(50, seed=7).frame
     assert [str(c) for c in frame.columns] == model.schema_.names and len(frame) == 50, (
         f"{cls.__name__}: the declared model samples other columns")
-
-
-def _jsonable(params: dict[str, Any]) -> Any:
-    from .io import to_jsonable
-
-    return to_jsonable(params)

@@ -133,3 +133,88 @@ def test_yaml_tags_never_execute(tmp_path):
     path.write_text("rows: !!python/object/apply:os.system ['echo hacked']\n")
     with pytest.raises(RecipeError, match="not valid YAML"):
         run_recipe(path)
+
+
+def test_unfitted_models_and_wrong_models_get_clear_errors():
+    from synthkit.errors import NotFittedError
+
+    m = synthkit.GaussianCopula()
+    assert not hasattr(m, "correlation_")  # an AttributeError, as scikit-learn's NotFittedError
+    with pytest.raises(NotFittedError, match="is not fitted yet"):
+        m.correlation_  # noqa: B018
+    df = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0, 5.0] * 10, "b": np.arange(50.0)})
+    with pytest.raises(SpecError, match="`model` for imputation must be a fitted synthkit model"):
+        synthkit.impute(df, model="gaussian_copula", seed=0)
+    with pytest.raises(NotFittedError):
+        synthkit.impute(df, model=m, seed=0)
+    strat = synthkit.fit(pd.DataFrame({"g": ["a", "b"] * 100, "x": np.arange(200.0), "y": np.arange(200.0) ** 2}),
+                         stratify="g")
+    with pytest.raises(SpecError, match="stratified by 'g'"):
+        strat.correlation_frame()
+
+
+def test_strategies_clone_with_scikit_learn():
+    from sklearn.base import clone
+
+    m = synthkit.GaussianCopula(correlation=np.array([[1, 0.5], [0.5, 1]]))
+    assert np.array_equal(clone(m).correlation, m.correlation)
+
+
+def test_reports_read_back_from_their_json_text(tmp_path):
+    t = pd.DataFrame({"x": np.random.default_rng(0).normal(size=200)})
+    rep = synthkit.validate(t, t.sample(frac=1, random_state=1), checks="marginals", figures=False)
+    back = synthkit.ValidationReport.from_json(rep.to_json())
+    assert back.passed == rep.passed and len(back.checks) == len(rep.checks)
+    with pytest.raises(ModelFileError, match="cannot read"):
+        synthkit.load(tmp_path / ("m" * 300 + ".json"))
+
+
+def test_marginal_inputs_are_checked():
+    m = synthkit.ParametricMarginal.fit(np.array([np.nan, 1.0, 2.0, 4.0]), "norm")
+    assert m.params["loc"] == pytest.approx(7 / 3)
+    with pytest.raises(SpecError, match="must be numbers"):
+        synthkit.ParametricMarginal.fit(np.array(["a", "b"]), "norm")
+    with pytest.raises(SpecError, match="`n` must be a positive integer, got 2.5"):
+        m.sample(2.5, seed=0)
+    with pytest.raises(SpecError, match="probabilities must be a list of numbers"):
+        synthkit.CategoricalMarginal("ab")
+    with pytest.raises(SpecError, match="p x p covariances"):
+        synthkit.pairwise_overlap([0, 0], np.eye(2), [1, 1, 1], np.eye(3))
+    with pytest.raises(SpecError, match="`null_fraction` must be in"):
+        synthkit.declare({"x": {"distribution": "normal", "null_fraction": 2}})
+    k = pd.DataFrame({"k": np.random.default_rng(0).poisson(3, 300)})
+    with pytest.raises(SpecError, match="'geom' is not a marginal of integer column 'k'"):
+        synthkit.fit(k, strategy="montecarlo", marginals={"k": "geom"})  # (it was replaced by auto)
+    assert synthkit.fit(k, strategy="montecarlo", marginals="kde").columns_[0].marginal.discrete
+
+
+def test_a_scheduler_for_an_in_memory_synthetic_table_is_refused():
+    t = pd.DataFrame({"x": np.arange(100.0)})
+    with pytest.raises(SpecError, match="`scheduler` summarises a partitioned synthetic table"):
+        synthkit.validate(t, t, scheduler="bogus")
+
+
+def test_loading_needs_paths_and_names_the_missing_metadata(tmp_path):
+    with pytest.raises(ModelFileError, match="expected the path of a file, got NoneType"):
+        synthkit.load(None)
+    (tmp_path / "t.csv").write_text("x\n1\n")
+    with pytest.raises(ModelFileError, match="has no 't.csv.meta.json' next to it"):
+        synthkit.SyntheticDataset.load(tmp_path / "t.csv")
+    with pytest.raises(SpecError, match="`method` must be 'ecdf' or 'kde'"):
+        synthkit.EmpiricalMarginal([1.0, 2.0], [0.5, 1.0], method="x")
+    schema = synthkit.infer_schema(pd.DataFrame({"a": [1, 2], "b": [0.5, 1.0]}))
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['b'\]"):
+        schema.cast(pd.DataFrame({"a": [3]}))
+
+
+def test_the_input_table_is_data_everywhere_and_df_still_works_with_a_warning():
+    import inspect
+
+    for fn in (synthkit.fit, synthkit.anonymize, synthkit.impute, synthkit.oversample):
+        assert next(iter(inspect.signature(fn).parameters)) == "data"
+    d = pd.DataFrame({"x": [1.0, np.nan, 3.0, 4.0, 5.0] * 20, "y": np.arange(100.0)})
+    with pytest.warns(DeprecationWarning, match=r"use `impute\(data=...\)`"):
+        out = synthkit.impute(df=d, seed=0)
+    assert not out.isna().any().any()
+    with pytest.raises(SpecError, match="give `data` only"):
+        synthkit.impute(d, df=d)

@@ -164,3 +164,15 @@ def test_hand_edited_hierarchy_maps_are_model_file_errors(edit):
     edit(doc["schema"]["determined"])
     with pytest.raises(ModelFileError, match="model document"):
         type(model).from_dict(doc).sample(50, seed=0)
+
+
+def test_integer_codes_drawn_between_levels_take_the_nearest_codes_group():
+    """Cholesky draws integer codes off the real ones; each took the most common group."""
+    rng = np.random.default_rng(0)
+    code = rng.choice(np.arange(1, 21) * 100, 3000)
+    df = pd.DataFrame({"code": code, "group": code // 501, "x": rng.normal(size=3000) + code / 500})
+    s = synthkit.fit(df, strategy="cholesky").sample(5000, seed=1).frame
+    real = np.arange(1, 21) * 100
+    nearest = real[np.abs(s["code"].to_numpy()[:, None] - real[None, :]).argmin(axis=1)]
+    assert (s["group"].to_numpy() == nearest // 501).all()
+    assert s["group"].value_counts(normalize=True).min() > 0.1  # (all four groups, none collapsed)

@@ -166,3 +166,24 @@ def test_plugin_strategies_load_from_entry_points(monkeypatch):
     assert registry.get_strategy("plugged") is synthkit.MonteCarlo
     assert "plugged" in registry.available_strategies()
     monkeypatch.delitem(registry._REGISTRY, "plugged")
+
+
+def test_rounded_columns_give_their_bounds_a_whole_cell():
+    """A declared continuous family on a rounded column: the value at min / max collects its
+    whole rounding cell (a uniform 1..6 integer is a fair die; it gave 1 and 6 at 1/10)."""
+    n = 120_000
+    m = synthkit.declare({"die": {"distribution": "uniform", "min": 1, "max": 6, "kind": "integer"},
+                          "day": {"kind": "datetime", "distribution": "uniform", "min": "2020-01-01", "max": "2020-01-10",
+                                  "resolution": "D"},
+                          "age": {"distribution": "normal", "params": {"loc": 46, "scale": 15},
+                                  "min": 18, "max": 95, "kind": "integer"}}, strategy="montecarlo")
+    f = m.sample(n, seed=4).frame
+    die = f["die"].value_counts().reindex(range(1, 7)).to_numpy()
+    assert stats.chisquare(die).pvalue > 1e-3
+    days = f["day"].dt.day.value_counts().reindex(range(1, 11)).to_numpy()
+    assert stats.chisquare(days).pvalue > 1e-3
+    # P(age = 18) = P(17.5 <= X < 18.5 | 17.5 <= X < 95.5), X ~ N(46, 15): closed form
+    d = stats.norm(46, 15)
+    p18 = (d.cdf(18.5) - d.cdf(17.5)) / (d.cdf(95.5) - d.cdf(17.5))
+    se = np.sqrt(p18 * (1 - p18) / n)
+    assert abs((f["age"] == 18).mean() - p18) < 4 * se

@@ -10,7 +10,7 @@ from sklearn.datasets import load_breast_cancer
 
 import synthkit
 from synthkit.cli import main
-from synthkit.errors import DataError, SpecError, SynthkitError
+from synthkit.errors import DataError, FitError, SpecError, SynthkitError
 from synthkit.oversampling import METHODS, oversample
 
 IMBLEARN_NUMERIC = ["naive", "smote", "borderline", "adasyn", "kmeans_smote"]
@@ -107,9 +107,9 @@ def test_smotenc_mixed_types_decoded(mixed):
 def test_same_seed_same_rows(cancer, mixed, method):
     df, target = (mixed, "y") if method in ("smotenc_mixed", "synthetic") else (cancer, "target")
     method = method.replace("_mixed", "")
-    a = oversample(df, target=target, method=method, seed=11, privacy=False)
-    b = oversample(df, target=target, method=method, seed=11, privacy=False)
-    c = oversample(df, target=target, method=method, seed=12, privacy=False)
+    a = oversample(df, target=target, method=method, seed=11, check_privacy=False)
+    b = oversample(df, target=target, method=method, seed=11, check_privacy=False)
+    c = oversample(df, target=target, method=method, seed=12, check_privacy=False)
     pd.testing.assert_frame_equal(a.frame, b.frame)
     assert a.privacy == {} and a.privacy_passed is None
     assert not a.frame.equals(c.frame)
@@ -240,3 +240,66 @@ def test_cli(tmp_path, cancer, capsys):
     assert back["target"].value_counts().to_dict() == {0: 357, 1: 357}
     assert main(["oversample", str(src), "--target", "mean radius", "-o", str(out)]) == 2
     assert "continuous" in capsys.readouterr().err
+
+
+def _two_classes(n_small: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 200 + n_small
+    return pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n),
+                         "y": np.r_[np.zeros(200, dtype=int), np.ones(n_small, dtype=int)]})
+
+
+@pytest.mark.parametrize("n_small", [5, 8, 10])
+def test_synthetic_draws_varied_rows_for_a_small_class(n_small):
+    """The release protections (on by default in fit) coded every value of a class of up to ten
+    rows to its median: one row repeated, while the privacy verdict said passed."""
+    res = oversample(_two_classes(n_small), "y", method="synthetic", seed=0, check_privacy=False)
+    new = res.frame.loc[res.is_new, ["x", "z"]]
+    real = res.frame.loc[~res.is_new & (res.frame.y == 1), ["x", "z"]]
+    assert len(new) == 200 - n_small
+    assert new.drop_duplicates().shape[0] > 0.9 * len(new)
+    assert (new.std() / real.std()).min() > 0.5
+
+
+def test_synthetic_keeps_rare_levels_and_integer_values():
+    rng = np.random.default_rng(1)
+    small = pd.DataFrame({"cat": ["a"] * 20 + ["b"] * 14 + ["c"] * 3 + ["d"] * 3,
+                          "k": np.repeat(np.arange(10), 4), "x": rng.normal(size=40), "y": 1})
+    big = pd.DataFrame({"cat": rng.choice(list("abcd"), 400), "k": rng.integers(0, 10, 400),
+                        "x": rng.normal(size=400), "y": 0})
+    df = pd.concat([big, small], ignore_index=True)
+    df["cat"] = df["cat"].astype("category")
+    res = oversample(df, "y", method="synthetic", seed=0, check_privacy=False)
+    new = res.frame.loc[res.is_new]
+    assert set(new["cat"].astype(str)) == {"a", "b", "c", "d"} and not new.isna().any().any()
+    assert new["k"].nunique() == 10
+
+
+def test_borderline_refuses_a_class_it_cannot_grow():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 200), rng.normal(50, 1, 20)], "y": [0] * 200 + [1] * 20})
+    with pytest.raises(FitError, match="drew 0 of the 180 new rows asked for class 1"):
+        oversample(df, "y", method="borderline", seed=0)
+
+
+def test_kmeans_smote_gives_the_exact_count():
+    """K-Means-SMOTE rounds its per-cluster counts up: 505 rows for 500 asked."""
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"a": rng.normal(size=2200), "b": rng.normal(size=2200), "y": [0] * 2000 + [1] * 200})
+    df.loc[df.y == 1, "a"] += rng.choice([0, 3, 6], 200)
+    res = oversample(df, "y", method="kmeans_smote", ratio={1: 500}, seed=0)
+    assert res.counts_after == {0: 2000, 1: 500}
+
+
+def test_labels_of_several_types_and_refused_params():
+    df = pd.DataFrame({"x": np.arange(60.0), "y": pd.Series([1] * 30 + ["a"] * 15 + [2.5] * 15, dtype=object)})
+    for method in ("naive", "smote"):
+        assert oversample(df, "y", method=method, seed=0).counts_after == {1: 30, 2.5: 30, "a": 30}
+    with pytest.raises(SpecError, match="`shrinkage`"):
+        oversample(df, "y", method="naive", params={"shrinkage": 1.0}, seed=0)
+    with pytest.raises(SpecError, match="`check_privacy` must be True or False"):
+        oversample(df, "y", method="synthetic", check_privacy="off", seed=0)
+    with pytest.warns(DeprecationWarning, match="check_privacy"):
+        oversample(df, "y", method="naive", privacy=False, seed=0)
+    with pytest.raises(DataError, match="has no rows"):
+        oversample(df.iloc[:0], "y", seed=0)

@@ -162,7 +162,7 @@ def test_a_release_whose_report_fails_leaves_the_folder_as_it_was(tmp_path, monk
 
 
 def test_a_refused_row_count_makes_no_output_folder(tmp_path):
-    with pytest.raises(SpecError, match="`n` must be a positive integer, got 0"):
+    with pytest.raises(SpecError, match="`rows` must be a positive integer, got 0"):
         synthkit.anonymize(customers(60, seed=1), rows=0, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -409,8 +409,13 @@ def pairwise_overlap(mu_i, cov_i, mu_j, cov_j, method: str = "exact") -> float:
     mu_i = np.atleast_1d(np.asarray(mu_i, dtype=float))
     mu_j = np.atleast_1d(np.asarray(mu_j, dtype=float))
     p = mu_i.shape[0]
-    cov_i = np.asarray(cov_i, dtype=float).reshape(p, p)
-    cov_j = np.asarray(cov_j, dtype=float).reshape(p, p)
+    cov_i = np.asarray(cov_i, dtype=float)
+    cov_j = np.asarray(cov_j, dtype=float)
+    if mu_i.shape != (p,) or mu_j.shape != (p,) or cov_i.size != p * p or cov_j.size != p * p:
+        raise SpecError(f"the two clusters must have means of one length p and p x p covariances, "
+                        f"got means of shapes {mu_i.shape} and {mu_j.shape} and covariances of "
+                        f"shapes {cov_i.shape} and {cov_j.shape}")
+    cov_i, cov_j = cov_i.reshape(p, p), cov_j.reshape(p, p)
     m = overlap_matrix(np.stack([mu_i, mu_j]), np.stack([cov_i, cov_j]), method=method)
     return float(m[0, 1])
 

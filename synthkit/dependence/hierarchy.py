@@ -103,7 +103,12 @@ class Hierarchy:
 
 
 def _key_index(series: pd.Series, keys: list) -> np.ndarray:
-    """Index of each value among ``keys``; ``len(keys)`` for missing values and unknown levels."""
+    """Index of each value among ``keys``; ``len(keys)`` for missing values and unknown levels.
+
+    Numeric keys (an integer-coded determinant) take the nearest key, the lower one on a tie: a
+    strategy whose marginals are continuous (``cholesky``) draws codes between the real ones,
+    and the most common level would map every such code to one group.
+    """
     numeric = len(keys) > 0 and all(isinstance(k, (int, float)) and not isinstance(k, bool) for k in keys)
     types = pd.api.types
     if numeric and types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype):
@@ -111,8 +116,11 @@ def _key_index(series: pd.Series, keys: list) -> np.ndarray:
         order = np.argsort(karr, kind="stable")
         sk = karr[order]
         x = series.to_numpy(dtype=float, na_value=np.nan)
-        pos = np.clip(np.searchsorted(sk, x), 0, sk.size - 1)
-        return np.where(sk[pos] == x, order[pos], len(keys))
+        pos = np.searchsorted(sk, x)
+        lo, hi = np.clip(pos - 1, 0, sk.size - 1), np.clip(pos, 0, sk.size - 1)
+        with np.errstate(invalid="ignore"):
+            nearest = np.where(np.abs(x - sk[lo]) <= np.abs(sk[hi] - x), lo, hi)
+        return np.where(np.isnan(x), len(keys), order[nearest])
     if isinstance(series.dtype, pd.CategoricalDtype) and list(series.cat.categories) == list(keys):
         codes = series.cat.codes.to_numpy().astype(np.int64)
         return np.where(codes < 0, len(keys), codes)

@@ -539,6 +539,8 @@ def norta_correlation(
     """
     if on_infeasible not in ("raise", "clip"):
         raise SpecError(f"`on_infeasible` must be 'raise' or 'clip', got {on_infeasible!r}")
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 2 <= nodes <= 1024:
+        raise SpecError(f"`nodes` must be an integer in [2, 1024], got {nodes!r}")
     d = len(marginals)
     names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(d)]
     t = check_correlation_matrix(target, names, what=f"target {measure} correlation")

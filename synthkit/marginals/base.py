@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from .._counts import check_n
 from ..errors import ModelFileError
 from ..seeding import SeedLike, as_generator
 
@@ -76,7 +77,7 @@ class Marginal(ABC):
         >>> ParametricMarginal("norm", {"loc": 0, "scale": 1}).sample(3, seed=0).shape
         (3,)
         """
-        return self.ppf(as_generator(seed).random(int(n)))
+        return self.ppf(as_generator(seed).random(check_n(n)))
 
     @abstractmethod
     def to_dict(self) -> dict[str, Any]:

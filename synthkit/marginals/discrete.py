@@ -39,7 +39,10 @@ TAIL = 1e-12
 
 
 def _check_probs(probs: Any, what: str) -> np.ndarray:
-    p = np.asarray(probs, dtype=float)
+    try:
+        p = np.asarray(probs, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError(f"{what}: probabilities must be a list of numbers, got {probs!r}") from None
     if p.ndim != 1 or p.size == 0:
         raise SpecError(f"{what}: probabilities must be a non-empty list")
     if not np.all(np.isfinite(p)) or np.any(p < 0):

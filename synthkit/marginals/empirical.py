@@ -63,9 +63,14 @@ class EmpiricalMarginal(Marginal):
     type_name = "empirical"
 
     def __init__(self, x: Any, pl: Any, pr: Any = None, method: str = "ecdf") -> None:
-        x = np.asarray(x, dtype=float)
-        pl = np.asarray(pl, dtype=float)
-        pr = pl.copy() if pr is None else np.asarray(pr, dtype=float)
+        if method not in ("ecdf", "kde"):
+            raise SpecError(f"empirical marginal `method` must be 'ecdf' or 'kde', got {method!r}")
+        try:
+            x = np.asarray(x, dtype=float)
+            pl = np.asarray(pl, dtype=float)
+            pr = pl.copy() if pr is None else np.asarray(pr, dtype=float)
+        except (TypeError, ValueError):
+            raise SpecError("empirical marginal knots `x`, `pl`, `pr` must be numbers") from None
         if x.ndim != 1 or x.shape != pl.shape or x.shape != pr.shape or x.size == 0:
             raise SpecError("empirical marginal needs equal-length, non-empty 1-D `x`, `pl`, `pr`")
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(pl)) and np.all(np.isfinite(pr))):
@@ -98,7 +103,10 @@ class EmpiricalMarginal(Marginal):
         lower: float | None = None, upper: float | None = None,
     ) -> EmpiricalMarginal:
         """Build from data; ``smoothing="kde"`` uses a Gaussian KDE (statsmodels)."""
-        v = np.asarray(values, dtype=float)
+        try:
+            v = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise SpecError("cannot fit an empirical marginal: the values must be numbers") from None
         v = v[np.isfinite(v)]
         if v.size == 0:
             raise SpecError("cannot fit an empirical marginal to no finite values")

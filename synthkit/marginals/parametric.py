@@ -334,8 +334,9 @@ class ParametricMarginal(Marginal):
         Raises
         ------
         SpecError
-            Unknown family, or data outside the family's support (e.g. a
-            lognormal on non-positive values).
+            Unknown family, fewer than 2 finite values (NaN and infinities are left out),
+            non-numeric values, or data outside the family's support (e.g. a lognormal on
+            non-positive values).
 
         Examples
         --------
@@ -345,7 +346,13 @@ class ParametricMarginal(Marginal):
         >>> m.params["loc"], m.free_params, bool(np.isclose(m.params["scale"], x.mean()))
         (0.0, ('scale',), True)
         """
-        x = np.asarray(x, dtype=float)
+        try:
+            x = np.asarray(x, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise SpecError(f"cannot fit {family!r}: the values must be numbers") from None
+        x = x[np.isfinite(x)]
+        if x.size < 2:
+            raise SpecError(f"cannot fit {family!r} to {x.size} finite value(s): at least 2 are needed")
         dist = scipy_family(family)
         name = dist.name
         names = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]

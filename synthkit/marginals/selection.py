@@ -96,15 +96,29 @@ class FitReport:
 
 
 def ks_distance(marginal: Marginal, x_sorted: np.ndarray) -> float:
-    """KS distance ``sup |F(x) - F_n(x)|`` between a marginal and sorted data."""
+    """KS distance ``sup |F(x) - F_n(x)|`` between a marginal and sorted data.
+
+    The supremum over the real line is reached at a data value ``x``, on either side of it:
+    ``|F(x) - F_n(x)|`` (right limits) or ``|F(x-) - F_n(x-)|`` (left limits, ``cdf_left``: a
+    model with an atom at a tied value has it in both, so the tie does not count against it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthkit.marginals import EmpiricalMarginal
+    >>> x = np.sort(np.round(np.random.default_rng(0).lognormal(size=400), 1))  # many ties
+    >>> round(ks_distance(EmpiricalMarginal.fit(x), x), 5), 0.5 / x.size
+    (0.00125, 0.00125)
+    """
     n = x_sorted.size
-    F = marginal.cdf(x_sorted)
     upper = np.arange(1, n + 1) / n
     lower = np.arange(0, n) / n
-    # With ties, compare at the right end of each run of equal values.
+    # With ties, compare at the ends of each run of equal values.
     last = np.concatenate([x_sorted[1:] != x_sorted[:-1], [True]])
     first = np.concatenate([[True], x_sorted[1:] != x_sorted[:-1]])
-    return float(max(np.max(np.abs(upper[last] - F[last])), np.max(np.abs(F[first] - lower[first]))))
+    right = np.abs(upper[last] - marginal.cdf(x_sorted[last]))
+    left = np.abs(marginal.cdf_left(x_sorted[first]) - lower[first])
+    return float(max(np.max(right), np.max(left)))
 
 
 def wasserstein(marginal: Marginal, x_sorted: np.ndarray, points: int = 500) -> float:

@@ -49,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._counts import check_n
 from .._progress import check_progress, progress_bar
 from .._version import __version__
 from ..errors import DataError, SpecError
@@ -69,7 +70,6 @@ from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, seed_to_json
 from ..strategies._engine import (
     PROGRESS_MIN_ROWS,
     _check_conditions,
-    check_n,
     output_meta,
     output_schema,
     prepare_sample,

@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._counts import check_n
 from ..errors import SpecError
 from ..io import parse_json, to_jsonable
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
-from ..strategies._engine import SamplePlan, blocks_frame, cast_to_meta, check_n, output_meta, prepare_sample
+from ..strategies._engine import SamplePlan, blocks_frame, cast_to_meta, output_meta, prepare_sample
 
 __all__ = ["ModelRef", "PartitionLayout", "partition_layout", "sample_dask", "model_hash",
            "PARTITION_BYTES", "MAX_PARTITION_BLOCKS", "MIN_PARTITIONS", "MAX_ROWS", "MAX_PARTS",

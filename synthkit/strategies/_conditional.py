@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._counts import check_n
 from ..dataset import SyntheticDataset
 from ..dependence.hierarchy import _root, derive_columns
 from ..dependence.tabular import U_MIN
@@ -81,7 +82,6 @@ from ._engine import (
     VERDICT_ROWS,
     BlockCounts,
     _bound_intervals,
-    check_n,
     check_rows_memory,
     compiled_rules,
     derived_names,
@@ -193,6 +193,10 @@ def draw_conditions(model: Any, conditions: dict, n: int, rng: np.random.Generat
 
 
 def _check_model(model: Any, what: str) -> None:
+    if not callable(getattr(type(model), "_check_fitted", None)):  # not a synthkit Strategy
+        raise SpecError(f"`model` for {what} must be a fitted synthkit model (such as "
+                        f"synthkit.fit(data, strategy='gaussian_copula')), got {type(model).__name__}")
+    model._check_fitted()
     if not getattr(model, "supports_conditions", False):
         raise SpecError(unsupported_message(model))
     if model._sampler() is not model:

@@ -87,8 +87,8 @@ class CorrelatedStrategy(LatentTable, Strategy):
         self.fit_seed = fit_seed
 
     # ------------------------------------------------------------ parameters
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()
+    def _params_to_json(self) -> dict[str, Any]:
+        params = super()._params_to_json()
         params["correlation"] = correlation_param_to_json(params.get("correlation"))
         return params
 

@@ -41,10 +41,13 @@ def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, crit
         raise SpecError(f"`marginals` names unknown column(s) {unknown}")
     default = marginals if isinstance(marginals, str) else "auto"
     columns = []
+    integer_methods = ("auto", "pmf", "poisson", "nbinom", "binom", "empirical")
     for col in schema:
         method = methods.get(col.name, default)
-        if col.kind == "integer" and method not in ("auto", "pmf", "poisson", "nbinom", "binom",
-                                                     "empirical"):
+        if col.kind == "integer" and method not in integer_methods:
+            if col.name in methods:  # asked for this column: say so (a table-wide default falls back)
+                raise SpecError(f"`marginals`: {method!r} is not a marginal of integer column "
+                                f"{col.name!r}; use one of {list(integer_methods)}")
             method = "auto"
         columns.append(ColumnModel.fit(frame[col.name], col, method=method, criterion=criterion,
                                        ks_tolerance=ks_tolerance))
@@ -56,7 +59,7 @@ def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, crit
 
 
 def provenance(model: Any, n: int, root: np.random.SeedSequence, conditions: dict | None) -> dict:
-    out = {"strategy": model.name, "params": to_jsonable(model.get_params()), "n": int(n),
+    out = {"strategy": model.name, "params": to_jsonable(model._params_to_json()), "n": int(n),
            "seed": seed_to_json(root), "block_rows": BLOCK_ROWS, "synthkit_version": __version__}
     if conditions:
         out["conditions"] = to_jsonable(conditions)
@@ -70,7 +73,7 @@ def write_model(model: Any) -> dict[str, Any]:
         "format_version": MODEL_FORMAT_VERSION,
         "synthkit_version": __version__,
         "strategy": model.name,
-        "params": model.get_params(),
+        "params": model._params_to_json(),
         "n_train": model.n_train_,
         "schema": {**model.schema_.to_dict(), **_determined_entry(model)},
         "columns": [c.to_dict() for c in model.columns_],

@@ -117,29 +117,41 @@ class LatentTable:
     @property
     def latent_correlation_(self) -> np.ndarray | None:
         """The fitted matrix over the values, then the missingness dimensions (``dependence_.latent``)."""
+        self._check_fitted()
         return self.dependence_.latent
 
     @property
     def correlation_(self) -> np.ndarray | None:
-        """The fitted matrix over the values; what it measures is ``dependence_.measure``."""
+        """The fitted matrix over the values; what it measures is ``dependence_.measure``.
+
+        None for a stratified model: each level has its own (``strata_.levels_``)."""
+        self._check_fitted()
         return self.dependence_.matrix
 
     @property
     def repair_(self):
         """The nearest-correlation repair applied when fitting / declaring, or None."""
+        self._check_fitted()
         return self.dependence_.repair
 
     @property
     def norta_(self):
         """The NORTA solution of a declared Pearson target, or None."""
+        self._check_fitted()
         return self.dependence_.norta
 
     def correlation_frame(self, missing: bool = False) -> pd.DataFrame:
         """The fitted (or declared, resolved) correlation matrix as a labelled DataFrame.
 
-        ``missing=True`` includes the missingness dimensions (``"<name> (missing)"``).
+        ``missing=True`` includes the missingness dimensions (``"<name> (missing)"``). A
+        stratified model has one matrix per level, read from its levels' models
+        (``strata_.levels_``).
         """
         self._check_fitted()
+        if self.strata_ is not None:
+            raise SpecError(f"this {type(self).__name__} is stratified by {self.strata_.by_!r}: each level "
+                            "has its own correlation, read it from that level's model "
+                            "(model.strata_.levels_[i].correlation_frame())")
         if missing:
             names = self._latent_names()
             return pd.DataFrame(self.latent_correlation_, index=names, columns=names)

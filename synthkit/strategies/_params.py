@@ -31,9 +31,24 @@ class Parameters:
                         names.append(p.name)
         return names
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, by name (scikit-learn style): ``type(m)(**m.get_params())``."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters, by name (scikit-learn style): ``type(m)(**m.get_params())``.
+
+        ``deep`` is accepted for scikit-learn's ``clone``; the parameters hold no estimators,
+        so it changes nothing.
+
+        Examples
+        --------
+        >>> from sklearn.base import clone
+        >>> from synthkit.strategies.montecarlo import MonteCarlo
+        >>> clone(MonteCarlo(criterion="aic")).criterion
+        'aic'
+        """
         return {k: getattr(self, k) for k in self._param_names()}
+
+    def _params_to_json(self) -> dict[str, Any]:
+        """:meth:`get_params` in the JSON-able form written to model files and provenance."""
+        return self.get_params()
 
     def set_params(self, **params: Any) -> Parameters:
         """Change constructor parameters (scikit-learn style; checked at the next ``fit``).
@@ -59,7 +74,7 @@ class Parameters:
             if "__init__" in klass.__dict__ and klass is not object:
                 for p in inspect.signature(klass.__init__).parameters.values():
                     defaults.setdefault(p.name, p.default)
-        shown = [f"{k}={v!r}" for k, v in self.get_params().items()
+        shown = [f"{k}={v!r}" for k, v in self._params_to_json().items()
                  if not _same(v, defaults.get(k, inspect.Parameter.empty))]
         return f"{type(self).__name__}({', '.join(shown)})"
 

@@ -25,16 +25,17 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .._counts import check_n
 from ..columns import ColumnModel
 from ..dataset import SyntheticDataset
 from ..dependence.hierarchy import split_determined
 from ..dependence.level_order import order_levels
-from ..errors import FitError, SpecError
+from ..errors import NotFittedError, SpecError
 from ..io import write_json
 from ..schema import Schema, check_frame, infer_schema
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence
 from . import _conditional, _document, _engine, _generated, _private
-from ._engine import PROGRESS_MIN_ROWS, BlockRequest, check_n
+from ._engine import PROGRESS_MIN_ROWS, BlockRequest
 from ._params import Parameters, check_common_params, policy
 from ._state import FittedDependence
 from .registry import get_strategy
@@ -242,7 +243,7 @@ class Strategy(Parameters):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "dependence_"):
-            raise FitError(f"this {type(self).__name__} is not fitted yet: call fit(data) or build it "
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(data) or build it "
                            "with from_spec(...) before sampling")
 
     def _sampler(self) -> Any:
@@ -286,7 +287,7 @@ class Strategy(Parameters):
         """
         self._check_fitted()
         n = check_n(n)
-        chunk_rows = BLOCK_ROWS if chunk_rows is None else check_n(chunk_rows)
+        chunk_rows = BLOCK_ROWS if chunk_rows is None else check_n(chunk_rows, "chunk_rows")
         for chunk in _engine.iter_chunks(self, n, as_seed_sequence(seed), chunk_rows,
                                          conditions=conditions, progress=progress, workers=workers):
             yield self.schema.relabel(chunk)

@@ -11,6 +11,7 @@ The class must follow the :class:`~synthkit.strategies.base.Strategy` contract
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TypeVar
 
@@ -31,11 +32,21 @@ _entry_points_loaded = False
 T = TypeVar("T", bound=type)
 
 
-def register_strategy(name: str, *, listed: bool = True):
+def register_strategy(name: str, *, listed: bool = True) -> Callable[[T], T]:
     """Class decorator registering a strategy under ``name``.
 
-    ``listed=False`` keeps it out of :func:`available_strategies` (a
-    meta-strategy such as ``"stratified"``, which wraps another strategy).
+    Parameters
+    ----------
+    name : str
+        The name :func:`synthkit.fit` and :func:`get_strategy` know it by.
+    listed : bool
+        False keeps it out of :func:`available_strategies` (a meta-strategy such as
+        ``"stratified"``, which wraps another strategy).
+
+    Returns
+    -------
+    callable
+        The decorator: it registers the class and returns it unchanged.
 
     Examples
     --------
@@ -76,7 +87,13 @@ def _load_entry_points() -> None:
 
 
 def available_strategies() -> list[str]:
-    """Names of every registered strategy (built-in and plug-ins), sorted."""
+    """Names of every registered strategy (built-in and plug-ins), sorted.
+
+    Examples
+    --------
+    >>> {"gaussian_copula", "montecarlo", "vine"} <= set(available_strategies())
+    True
+    """
     _load_entry_points()
     return sorted(n for n in _REGISTRY if not n.endswith("_example") and n not in _UNLISTED)
 
@@ -84,10 +101,25 @@ def available_strategies() -> list[str]:
 def get_strategy(name: str) -> type:
     """The strategy class registered as ``name``.
 
+    Parameters
+    ----------
+    name : str
+        A name from :func:`available_strategies` (or an unlisted one such as ``"stratified"``).
+
+    Returns
+    -------
+    type
+        The :class:`~synthkit.strategies.base.Strategy` subclass.
+
     Raises
     ------
     SpecError
         Unknown name (the message lists the available ones).
+
+    Examples
+    --------
+    >>> get_strategy("montecarlo").__name__
+    'MonteCarlo'
     """
     if not isinstance(name, str):
         raise SpecError(f"a strategy name must be a string such as 'montecarlo', got {name!r}")

@@ -189,9 +189,24 @@ class ValidationReport:
         return text
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike) -> ValidationReport:
-        """Read a report written by :meth:`to_json` (checks, scores, meta; no figures)."""
-        doc = read_json(path, expected_format=REPORT_FORMAT, supported_versions=(1,))
+    def from_json(cls, source: str | os.PathLike) -> ValidationReport:
+        """Read a report written by :meth:`to_json` (checks, scores, meta; no figures).
+
+        ``source`` is the file's path, or the JSON text :meth:`to_json` returns (a string
+        starting with ``{``).
+
+        Examples
+        --------
+        >>> import synthkit
+        >>> from synthkit.testing import mixed_table
+        >>> t = mixed_table(200)[["income", "age"]]
+        >>> r = synthkit.validate(t, t.sample(frac=1, random_state=0), checks="marginals", figures=False)
+        >>> ValidationReport.from_json(r.to_json()).passed == r.passed
+        True
+        """
+        text = source.lstrip() if isinstance(source, str) and source.lstrip().startswith("{") else None
+        doc = read_json("<report text>" if text is not None else source, expected_format=REPORT_FORMAT,
+                        supported_versions=(1,), text=text)
         checks = []
         for d in doc.get("checks", []):
             d = dict(d)

@@ -682,7 +682,14 @@ def validate(
         source = open_partitioned(synthetic)
         synth_frame = source.head()
     else:
+        if scheduler is not None:
+            raise SpecError("`scheduler` summarises a partitioned synthetic table (a Parquet directory "
+                            "or a Dask frame) part by part; this synthetic table is in memory")
         synth_frame = as_frame(synthetic, "the synthetic table")
+    if scheduler is not None and not (hasattr(scheduler, "compute") and hasattr(scheduler, "submit")):
+        from ..schedulers import resolve_runner
+
+        resolve_runner(scheduler=scheduler)  # a name or an address, checked before reading
     n_synth_rows = source.n_rows if source is not None else len(synth_frame)
     ruleset, model_rules = _rules_of(reference, kind, rules, synth_frame)
     sections = _sections(checks, kind, target is not None, ruleset is not None)
