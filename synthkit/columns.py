@@ -328,6 +328,9 @@ class ColumnModel:
             return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), name=col.name)
         null = codes < 0
         if col.kind == "boolean":
+            if col.dtype == "object":  # True / False / None, as the table held them
+                return pd.Series(np.array([False, True, None], dtype=object)[codes], name=col.name,
+                                 dtype=object, copy=False)
             s = pd.Series(codes == 1, name=col.name)
             if null.any():
                 s = s.astype("boolean")

@@ -194,10 +194,13 @@ class SyntheticDataset:
         """The synthetic table (same object as :attr:`frame`)."""
         return self.frame
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the table (CSV or Parquet, by suffix) and ``<path>.meta.json``, atomically."""
+    def save(self, path: str | os.PathLike, *, parents: bool = False) -> Path:
+        """Write the table (CSV or Parquet, by suffix) and ``<path>.meta.json``, atomically.
+
+        ``parents=True`` creates a missing folder (and its parents) first.
+        """
         path = Path(path)
-        write_table(self.frame, path)
+        write_table(self.frame, path, parents=parents)
         write_json(
             path.with_name(path.name + ".meta.json"),
             {

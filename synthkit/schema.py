@@ -575,7 +575,7 @@ def infer_column(s: pd.Series, name: str | None = None) -> Column:
         vc = nonnull.astype(bool).value_counts(normalize=True)
         cats = [False, True]
         return Column(
-            name, "boolean", "bool" if dtype in ("bool", "object") else dtype,
+            name, "boolean", dtype,  # (an object column of True / False / None stays object)
             null_fraction=null_fraction, categories=cats,
             frequencies=[float(vc.get(False, 0.0)), float(vc.get(True, 0.0))], n_unique=len(vc),
         )

@@ -351,3 +351,22 @@ def test_cli_output_paths(tmp_path, capsys):
     assert "--mkdir" in capsys.readouterr().err and not (tmp_path / "r").exists()
     assert main(["run", recipe, "--out", str(tmp_path / "r" / "s"), "-n", "50", "--mkdir"]) == 0
     assert len(pd.read_csv(tmp_path / "r" / "s" / "bank_customers.csv")) == 50
+
+
+def test_every_writer_creates_a_missing_folder_when_asked(tmp_path):
+    """The missing-folder error says `parents=True`; the model, dataset, archetype and report
+    writers did not take it."""
+    m = synthkit.declare({"x": {"distribution": "normal"}})
+    with pytest.raises(DataError, match=r"parents=True"):
+        m.save(tmp_path / "no" / "m.json")
+    ds = m.sample(50, seed=0)
+    rep = synthkit.validate(ds.frame, ds.frame, checks="marginals", figures=False)
+    arch = synthkit.Archetype(n_clusters=2, dim=2, n_samples=50)
+    m.save(tmp_path / "a" / "m.json", parents=True)
+    ds.save(tmp_path / "b" / "s.csv", parents=True)
+    rep.to_json(tmp_path / "c" / "r.json", parents=True)
+    rep.to_html(tmp_path / "d" / "r.html", parents=True)
+    arch.save(tmp_path / "e" / "a.json", parents=True)
+    arch.sample(seed=0).save(tmp_path / "f" / "c.csv", parents=True)
+    assert synthkit.load(tmp_path / "a" / "m.json").sample(3, seed=1).frame.equals(m.sample(3, seed=1).frame)
+    assert {p.parent.name for p in tmp_path.rglob("*") if p.is_file()} == set("abcdef")

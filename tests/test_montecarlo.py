@@ -187,3 +187,13 @@ def test_rounded_columns_give_their_bounds_a_whole_cell():
     p18 = (d.cdf(18.5) - d.cdf(17.5)) / (d.cdf(95.5) - d.cdf(17.5))
     se = np.sqrt(p18 * (1 - p18) / n)
     assert abs((f["age"] == 18).mean() - p18) < 4 * se
+
+
+def test_an_object_column_of_true_false_none_keeps_its_dtype():
+    """It came back as pandas 'boolean' (nulls) or 'bool', not the table's object dtype."""
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"ob": pd.Series(np.where(rng.random(1000) < 0.2, None, rng.random(1000) < 0.6),
+                                       dtype=object)})
+    s = synthkit.fit(df, strategy="montecarlo").sample(4000, seed=1).frame["ob"]
+    assert s.dtype == object and set(s.map(repr)) == {"True", "False", "None"}
+    assert abs(s.isna().mean() - df["ob"].isna().mean()) < 4 * np.sqrt(0.2 * 0.8 / 1000)

@@ -189,15 +189,16 @@ class ClusterDataset:
         return out
 
     # ---------------------------------------------------------------- files
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write ``frame`` (CSV or Parquet by suffix) and ``<path>.meta.json``, atomically.
+    def save(self, path: str | os.PathLike, *, parents: bool = False) -> Path:
+        """Write ``frame`` (CSV or Parquet by suffix) and ``<path>.meta.json``, atomically
+        (``parents=True`` creates a missing folder first).
 
         The metadata holds the mixture model, the archetype, the certificate, the
         achieved overlap matrix and the provenance (format
         ``synthkit-cluster-dataset``, version 1).
         """
         path = Path(path)
-        write_table(self.frame, path)
+        write_table(self.frame, path, parents=parents)
         write_json(
             path.with_name(path.name + ".meta.json"),
             {
@@ -605,9 +606,9 @@ class Archetype:
             raise SpecError(f"unknown archetype parameter(s) {sorted(unknown, key=str)}; known: "
                             f"{sorted(known)}")
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the archetype as JSON (atomic)."""
-        return write_json(path, self.to_dict())
+    def save(self, path: str | os.PathLike, *, parents: bool = False) -> Path:
+        """Write the archetype as JSON (atomic; ``parents=True`` creates a missing folder first)."""
+        return write_json(path, self.to_dict(), parents=parents)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Archetype:

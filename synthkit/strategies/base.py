@@ -347,9 +347,12 @@ class Strategy(Parameters):
         self._check_fitted()
         return _document.write_model(self)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the fitted model as JSON (atomically). Load it with :func:`synthkit.load`."""
-        return write_json(path, self.to_dict())
+    def save(self, path: str | os.PathLike, *, parents: bool = False) -> Path:
+        """Write the fitted model as JSON (atomically). Load it with :func:`synthkit.load`.
+
+        ``parents=True`` creates a missing folder (and its parents) first.
+        """
+        return write_json(path, self.to_dict(), parents=parents)
 
     def _uniforms_given(self, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Hook: ``(n, d + m)`` uniforms, each row drawn given its own bounds ``lo <= u <= hi``.

@@ -181,11 +181,13 @@ class ValidationReport:
             "checks": [c.to_dict() for c in self.checks],
         })
 
-    def to_json(self, path: str | os.PathLike | None = None, *, indent: int = 2) -> str:
-        """The report as strict JSON; also written atomically to ``path`` when given."""
+    def to_json(self, path: str | os.PathLike | None = None, *, indent: int = 2,
+                parents: bool = False) -> str:
+        """The report as strict JSON; also written atomically to ``path`` when given
+        (``parents=True`` creates a missing folder first)."""
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            write_text(path, text + "\n")
+            write_text(path, text + "\n", parents=parents)
         return text
 
     @classmethod
@@ -221,7 +223,8 @@ class ValidationReport:
                                   for k, v in meta["thresholds"].items()}
         return cls(checks=checks, scores=scores, meta=meta)
 
-    def to_html(self, path: str | os.PathLike | None = None, *, title: str | None = None) -> str:
+    def to_html(self, path: str | os.PathLike | None = None, *, title: str | None = None,
+                parents: bool = False) -> str:
         """A self-contained HTML page (tables + embedded PNG figures).
 
         Parameters
@@ -230,11 +233,13 @@ class ValidationReport:
             Where to write the page (atomically). The HTML text is returned either way.
         title : str, optional
             Page title.
+        parents : bool
+            Create a missing folder of ``path`` (and its parents) first.
         """
         from .html import render_html
 
         text = render_html(self, title=title)
         if path is not None:
-            write_text(path, text)
+            write_text(path, text, parents=parents)
         return text
 
