@@ -141,6 +141,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="2 seeds")
     args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    # one thread for BLAS and OpenMP: the classifier's OpenMP threads stall on a shared machine
+    # (a 0.3 s fit took two minutes), and every method is then timed alike
+    threadpool_limits(1)
     seeds = 2 if args.quick else args.seeds
     tables = load_tables()
     for name, df in tables.items():

@@ -59,21 +59,21 @@ class SDVGaussianCopula:
         return out["t"] if isinstance(out, dict) else out
 
 
+#: SDMetrics sdtype of each synthkit column kind.
+SDTYPE = {"continuous": "numerical", "integer": "numerical", "datetime": "datetime",
+          "categorical": "categorical", "boolean": "boolean"}
+
+
 def metadata_for(real):
-    """SDMetrics metadata of ``real`` (SDV's detection; a numerical/categorical rule without SDV)."""
-    try:
-        from sdv.metadata import Metadata
+    """SDMetrics metadata of ``real``: each column's sdtype from synthkit's inferred kind.
 
-        md = Metadata.detect_from_dataframes({"t": real}).to_dict()["tables"]["t"]
-        return {"columns": md["columns"]}
-    except Exception:  # noqa: BLE001 - SDV missing: a plain numerical/categorical rule
-        import pandas as pd
+    One rule whatever is installed (SDV's own detection called integer survey codes categorical,
+    and a fallback without SDV differed again: the same samples of ``fair`` scored Quality 0.990
+    or 0.950 depending on which was used).
+    """
+    from synthkit.schema import infer_schema
 
-        cols = {}
-        for c in real.columns:
-            num = pd.api.types.is_numeric_dtype(real[c]) and real[c].nunique() > 10
-            cols[c] = {"sdtype": "numerical" if num else "categorical"}
-        return {"columns": cols}
+    return {"columns": {c.name: {"sdtype": SDTYPE[c.kind]} for c in infer_schema(real)}}
 
 
 def available(module: str) -> bool:

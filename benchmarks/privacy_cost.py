@@ -24,18 +24,21 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
+import sys
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import metadata_for  # noqa: E402  (the scripts run as files)
+
 warnings.filterwarnings("ignore")
 
 TABLES = ["sklearn:wine", "sklearn:breast_cancer", "sklearn:iris", "sklearn:diabetes",
           "statsmodels:fair", "statsmodels:macrodata"]
-SDTYPE = {"continuous": "numerical", "integer": "numerical", "datetime": "datetime",
-          "categorical": "categorical", "boolean": "boolean"}
 
 
 def has_privacy_parameter() -> bool:
@@ -62,12 +65,6 @@ def fit(real: pd.DataFrame, privacy: str):
     dependence = model._estimate(frame.rename(columns=str))
     model._set_state(model.schema_, columns, dependence, n_train=model.n_train_)
     return model
-
-
-def metadata(real: pd.DataFrame) -> dict:
-    from synthkit.schema import infer_schema
-
-    return {"columns": {c.name: {"sdtype": SDTYPE[c.kind]} for c in infer_schema(real)}}
 
 
 def quality(real: pd.DataFrame, synth: pd.DataFrame, meta: dict) -> tuple[float, float, float]:
@@ -101,7 +98,7 @@ def main() -> None:
     print("-" * len(header))
     for name in args.tables:
         real = load_example(name)
-        meta = metadata(real)
+        meta = metadata_for(real)
         scores = {}
         t0 = time.perf_counter()
         for privacy in ("off", "standard"):

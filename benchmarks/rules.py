@@ -2,7 +2,7 @@
 
 Prints one table: 1,000,000 rows of a 10-column declared Gaussian-copula model without rules
 and with 10 rules (multi-column hard rules, two soft rules, two one-column bounds drawn
-exactly, two derived columns; about half of the drawn rows are accepted), then 10 rows of the
+exactly, two derived columns; about two thirds of the drawn rows are accepted), then 10 rows of the
 same model, and 10 rows of a 14-column table fitted on sklearn's wine with one rule. Times
 are medians of alternating repeats; the targets are at most 3x (1,000,000 rows) and 5x (10 rows).
 

@@ -422,3 +422,18 @@ def test_singular_table(name):
 def test_errors_are_synthkit_errors():
     with pytest.raises(SynthkitError):
         synthkit.declare(NORMALS, strategy="gaussian_copula", correlation="high")
+
+
+def test_strict_refusal_reports_the_whole_declarations_eigenvalue():
+    """With a discrete column the Spearman pairs are solved on a subset; strict=True reported that
+    subset's eigenvalue (-0.05) instead of the declaration's (-0.65)."""
+    from synthkit.dependence import convert_correlation, min_eigenvalue
+    from synthkit.dependence.tabular import check_correlation_matrix
+
+    columns = {"edu": {"distribution": "poisson", "params": {"mu": 2}},
+               "income": {"distribution": "lognormal", "params": {"s": 0.5}},
+               "housing": {"distribution": "normal"}}
+    declared = {"edu,income": 0.8, "income,housing": 0.85, "edu,housing": -0.6}
+    latent = convert_correlation(check_correlation_matrix(declared, list(columns)), "spearman", "normal_scores")
+    with pytest.raises(SpecError, match=f"smallest eigenvalue {min_eigenvalue(latent):.3g}"):
+        synthkit.declare(columns, correlation=declared, correlation_type="spearman", strict=True)

@@ -303,6 +303,8 @@ def resolve_declared(
             info["norta"] = res
     else:
         latent = convert_correlation(target, correlation_type, "normal_scores")
+        if strict:  # the declaration as a whole first: its own eigenvalue, not a solved subset's
+            nearest_correlation(latent, names, threshold=threshold, strict=True)
         if correlation_type == "spearman":
             latent, info["norta"] = _spearman_with_discrete(latent, target, columns, names,
                                                             on_infeasible, threshold, strict)
