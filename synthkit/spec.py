@@ -171,7 +171,7 @@ def _half_cells(kind: str, decimals: int | None, lo_s: float | None,
 
     Values are rounded after the draw (to whole numbers, ``decimals``, or a date resolution), so
     the value at a bound ``b`` collects the draws in ``[b - h, b + h]``; a window cut at ``b``
-    itself would give it half its probability (a die's 1 and 6 at 1/12). Bounds off the grid
+    itself would give it half its probability (a uniform die's 1 and 6 at 1/10 each). Bounds off the grid
     keep their exact cut.
     """
     if kind == "integer":
