@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import synthkit
 
 PKG_DIR = Path(synthkit.__file__).resolve().parent
@@ -141,6 +143,7 @@ print(json.dumps(failures))
 """
 
 
+@pytest.mark.slow  # (10-19 s: run with `pytest -m slow`)
 def test_every_module_imports_in_isolation():
     names = [m for m in _modules() if not m.endswith("__main__")]  # those run the CLI
     out = subprocess.run([sys.executable, "-c", _ISOLATED, json.dumps(names)], capture_output=True,

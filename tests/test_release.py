@@ -29,6 +29,7 @@ def _split(df: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]
     return df.iloc[np.sort(idx[:half])], df.iloc[np.sort(idx[half:])]
 
 
+@pytest.mark.slow  # (10-19 s: run with `pytest -m slow`)
 def test_bank_customers_release_passes(bank, tmp_path, capsys):
     path = write_table(bank, tmp_path / "bank.csv")
     assert main(["anonymize", str(path), "-o", str(tmp_path / "rel"), "--seed", "1"]) == 0

@@ -150,6 +150,7 @@ def test_undefined_associations_are_grey_and_said_so():
     assert any("grey: undefined" in t for t in texts)
 
 
+@pytest.mark.slow  # (10-19 s: run with `pytest -m slow`)
 def test_a_wide_report_draws_at_most_forty_distributions_the_worst_first():
     from synthkit.validation.html import MARGINAL_FIGURES, marginal_figure_columns
 

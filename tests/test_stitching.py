@@ -166,6 +166,7 @@ def test_stitched_correlations_beat_a_random_join(fair):
     assert _cross_error(with_aux, truth, on, z) < _cross_error(cia, truth, on, z) + 2 * se
 
 
+@pytest.mark.slow  # (10-19 s: run with `pytest -m slow`)
 def test_auxiliary_data_beats_conditional_independence(fair):
     """Shared variables that say little about the pair: 5% complete rows carry the Y-Z dependence."""
     on, y, z = ["educ", "religious", "occupation"], ["yrs_married", "rate_marriage"], ["age", "children"]

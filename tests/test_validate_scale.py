@@ -63,6 +63,7 @@ def wine_case():
     return real, model, synth
 
 
+@pytest.mark.slow  # (10-19 s: run with `pytest -m slow`)
 def test_partitioned_wine_report_matches_in_memory(wine_case, tmp_path):
     real, model, synth = wine_case
     synth = synth.copy()
