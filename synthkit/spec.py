@@ -388,6 +388,7 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
             "that range, or use dtype 'int64'"
         )
     params = _params(spec)
+    decimals = _decimals(spec)
     if "values" in spec:
         values = _numbers(spec["values"], "values", "numbers")
         if kind == "integer" and not all(float(v).is_integer() for v in values):
@@ -414,11 +415,10 @@ def _declare_numeric(name: str, spec: dict[str, Any], kind: str, dtype: str, nul
             raise SpecError(
                 "declare `distribution` (+ `params`), `categories`, `values` or `value`"
             )
-        w_lo, w_hi = _cell_window(lo_s, hi_s, *_half_cells(kind, _decimals(spec), lo_s, hi_s))
+        w_lo, w_hi = _cell_window(lo_s, hi_s, *_half_cells(kind, decimals, lo_s, hi_s))
         if dist.lower() == "uniform" and not params:
             params = _uniform_from_bounds(w_lo, w_hi)
         marginal = ParametricMarginal(dist, params, lower=w_lo, upper=w_hi)
-    decimals = _decimals(spec)
     if kind == "integer" and not isinstance(marginal, DiscreteMarginal):
         if decimals not in (None, 0):
             raise SpecError(f"an integer column has no decimals, got `decimals: {decimals}`")
