@@ -245,8 +245,11 @@ def correlated_normals(factor: np.ndarray, n: int, rng: np.random.Generator) -> 
     :func:`~synthkit.dependence.copula.sample_gaussian_copula`), multiplied in pieces
     of columns small enough to stay in cache and on one BLAS thread: a multi-threaded
     product of this shape is up to 30x slower on a loaded machine, and sampling
-    threads already run in parallel. The pieces depend only on ``D``, so the result
-    does not depend on the machine's load or the number of sampling threads.
+    threads already run in parallel. Each piece is overwritten by its product (numpy
+    buffers an operand that overlaps the output), so a block holds one array of
+    normals, not two: the second array's first touch cost as much as the product.
+    The pieces depend only on ``D``, so the result does not depend on the machine's
+    load or the number of sampling threads.
 
     Examples
     --------
@@ -255,10 +258,10 @@ def correlated_normals(factor: np.ndarray, n: int, rng: np.random.Generator) -> 
     >>> z.shape
     (2, 5)
     """
-    e = rng.standard_normal((factor.shape[0], n))
+    z = rng.standard_normal((factor.shape[0], n))
     d = factor.shape[0]
     step = max(64, 1 << max(0, (_PIECE_FLOPS // (d * d)).bit_length() - 1))
-    z = np.empty_like(e)
     for start in range(0, n, step):
-        np.matmul(factor, e[:, start:start + step], out=z[:, start:start + step])
+        piece = z[:, start:start + step]
+        np.matmul(factor, piece, out=piece)  # numpy buffers the overlapping operand
     return z
