@@ -574,3 +574,19 @@ def test_a_holdout_of_a_handful_of_rows_is_refused():
     real = _privacy_table(600, 1)
     with pytest.raises(DataError, match="the holdout table has 5 rows; .* at least 20"):
         validate(real.iloc[:500], real.iloc[:500], holdout=real.iloc[500:505], checks=["privacy"])
+
+
+def test_declared_category_frequencies_pass_a_faithful_sample_and_fail_moved_ones():
+    """``tv_distance_declared``: the total-variation distance of the sample's label
+    frequencies from the declared ones (recomputed here), against the 0.10 threshold plus
+    the one-sample allowance. A faithful sample passes; frequencies moved by TV 0.15 fail."""
+    spec = {"c": {"categories": ["a", "b", "c"], "probs": [0.5, 0.3, 0.2]}}
+    model = synthkit.declare(spec)
+    m = 4000
+    for probs, ok in (([0.5, 0.3, 0.2], True), ([0.35, 0.35, 0.30], False)):
+        labels = np.random.default_rng(5).choice(["a", "b", "c"], m, p=probs)
+        report = validate(model, pd.DataFrame({"c": labels}), figures=False)
+        (check,) = [c for c in report.checks if c.statistic == "tv_distance_declared"]
+        observed = np.array([np.mean(labels == k) for k in "abc"])
+        assert check.value == pytest.approx(0.5 * np.abs(observed - [0.5, 0.3, 0.2]).sum())
+        assert check.passed is ok, check
