@@ -166,3 +166,52 @@ def test_a_wide_report_draws_at_most_forty_distributions_the_worst_first():
     text = rep.to_html()
     assert text.count('alt="marginal: ') == MARGINAL_FIGURES
     assert f"of {d} (in table order)" in text
+
+
+def test_whole_number_histograms_give_every_bin_the_same_number_of_integers():
+    """Equal-width bins over 78 integers alias into a comb; the edges sit at k - 1/2 with a
+    whole width, so a uniform column's expected count is the same in every bin (tested
+    against a chi-square bound of the counts)."""
+    rng = np.random.default_rng(3)
+    real = pd.DataFrame({"age": rng.integers(18, 96, 20_000)})
+    syn = pd.DataFrame({"age": rng.integers(18, 96, 20_000)})
+    d = synthkit.validate(real, syn, checks="marginals").artifacts["marginal_plots"]["age"]
+    edges = np.asarray(d["edges"])
+    width = np.diff(edges)
+    assert d["type"] == "hist" and np.all(width == width[0]) and width[0] == int(width[0])
+    assert np.all(np.abs(edges - np.round(edges) - 0.5) < 1e-12 + (np.round(edges) - edges == 0.5))
+    inner = np.asarray(d["real"])[(edges[:-1] >= 17.5) & (edges[1:] <= 95.5)]
+    counts = inner * width[0] * real.shape[0]
+    chi2 = float(((counts - counts.mean()) ** 2 / counts.mean()).sum())
+    from scipy import stats
+    assert chi2 < stats.chi2.isf(1e-3, counts.size - 1), (chi2, counts)
+
+
+def test_many_labels_show_the_reference_top_and_an_other_bar():
+    """More than 20 levels: the 20 most frequent in the reference (never chosen on the
+    synthetic counts), and one 'other' bar with the rest of each side's mass."""
+    rng = np.random.default_rng(4)
+    cats = [f"c{i:02d}" for i in range(60)]
+    p = 1 / np.arange(1, 61)
+    p /= p.sum()
+    real = pd.DataFrame({"z": rng.choice(cats, 5000, p=p)})
+    syn = pd.DataFrame({"z": rng.choice(cats, 5000, p=p[::-1])})  # reversed: its top is the tail
+    d = synthkit.validate(real, syn, checks="marginals").artifacts["marginal_plots"]["z"]
+    freq = real["z"].value_counts(normalize=True)
+    shown = d["labels"][:20]
+    assert d["labels"][-1] == "other (40)" and len(set(shown)) == 20
+    assert freq[shown].min() >= freq.drop(shown).max()  # the reference's top 20
+    assert np.allclose(d["real"][:20], freq[shown])
+    assert sum(d["real"]) == pytest.approx(1.0) and sum(d["synth"]) == pytest.approx(1.0)
+
+
+def test_a_long_right_tail_is_drawn_on_a_log_axis():
+    rng = np.random.default_rng(5)
+    real, syn = (pd.DataFrame({"claim": (rng.pareto(1.3, 5000) + 1) * 1000}) for _ in range(2))
+    d = synthkit.validate(real, syn, checks="marginals").artifacts["marginal_plots"]["claim"]
+    edges = np.asarray(d["edges"])
+    assert d["log"] and np.allclose(np.diff(np.log(edges)), np.log(edges[1] / edges[0]))
+    # per log10 unit, the densities integrate to the share of values inside the edges
+    inside = np.mean((real["claim"] >= edges[0]) & (real["claim"] <= edges[-1]))
+    assert float(np.sum(np.asarray(d["real"]) * np.diff(np.log10(edges)))) == pytest.approx(inside)
+    assert plots.marginal_png("claim", d)[:4] == b"\x89PNG"

@@ -590,3 +590,32 @@ def test_declared_category_frequencies_pass_a_faithful_sample_and_fail_moved_one
         observed = np.array([np.mean(labels == k) for k in "abc"])
         assert check.value == pytest.approx(0.5 * np.abs(observed - [0.5, 0.3, 0.2]).sum())
         assert check.passed is ok, check
+
+
+def test_an_unpredictable_target_gives_no_utility_score():
+    """When TRTR is not above the majority-class rate the utility rows are informational:
+    the section has no score (NaN) and ``overall`` is the mean of the measured sections."""
+    def table(seed):
+        r = np.random.default_rng(seed)
+        n = 1500
+        return pd.DataFrame({"x": r.normal(size=n), "z": r.normal(size=n), "y": r.random(n) < 0.2})
+
+    rep = validate(table(0), table(2), holdout=table(1), target="y", seed=1, figures=False)
+    (ratio,) = [c for c in rep.checks if c.statistic == "tstr_trtr_ratio"]
+    assert ratio.passed is None
+    assert math.isnan(rep.scores["utility"])
+    measured = [v for k, v in rep.scores.items() if k not in ("overall", "utility") and np.isfinite(v)]
+    assert rep.scores["overall"] == pytest.approx(np.mean(measured))
+
+
+def test_thresholds_say_which_side_passes():
+    """Most checks pass at or below their threshold, the ratio checks at or above it:
+    the summary and the HTML say which."""
+    r = np.random.default_rng(9)
+    df = pd.DataFrame({"x": r.normal(size=600), "y": r.normal(size=600)})
+    rep = validate(df.iloc[:300], df.iloc[300:], figures=False)
+    lines = {ln.split()[2]: ln for ln in rep.summary(verbose=True).splitlines()
+             if ln.startswith(("ok ", "FAIL"))}
+    assert "<= " in lines["ks_distance"] and ">= " in lines["dcr_median_ratio"]
+    html = rep.to_html()
+    assert "≤ " in html and "≥ " in html and "elementary tests" in html

@@ -43,7 +43,7 @@ from scipy import special
 from ..errors import SpecError
 
 __all__ = ["Check", "DEFAULT_THRESHOLDS", "SECTIONS", "resolve_thresholds", "bonferroni_level", "z_value",
-           "format_number"]
+           "format_number", "AT_LEAST", "format_threshold"]
 
 SECTIONS = ("marginals", "dependence", "rules", "privacy", "utility", "clusters")
 
@@ -268,3 +268,25 @@ def format_number(v) -> str:
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
         return f"{v:.3e}"
     return f"{v:.4f}"
+
+
+#: Statistics that pass at or above their threshold; every other check passes at or below it.
+AT_LEAST = frozenset({"dcr_median_ratio", "nndr_median_ratio", "tstr_trtr_ratio",
+                      "column_shapes_score", "column_pair_trends_score"})
+
+
+def format_threshold(statistic: str, threshold, *, ascii: bool = False) -> str:
+    """A threshold with the side a passing value lies on: ``"≤ 0.1610"`` or ``"≥ 0.4600"``.
+
+    Examples
+    --------
+    >>> format_threshold("ks_distance", 0.161), format_threshold("dcr_median_ratio", 0.46, ascii=True)
+    ('≤ 0.1610', '>= 0.4600')
+    >>> format_threshold("ks_distance", None)
+    ''
+    """
+    if threshold is None:
+        return ""
+    side = statistic in AT_LEAST
+    mark = (">=" if side else "<=") if ascii else ("≥" if side else "≤")
+    return f"{mark} {format_number(threshold)}"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .._version import __version__
-from .checks import format_number
+from .checks import format_number, format_threshold
 
 __all__ = ["render_html", "summary_html"]
 
@@ -54,6 +54,27 @@ def _num(v) -> str:
         return html.escape(str(v))
 
 
+def _design_line(meta: dict) -> str:
+    """The holdout's size and how the false-fail budget is split (empty when unknown)."""
+    bits = []
+    if meta.get("n_holdout") is not None:
+        bits.append(f"holdout: {meta['n_holdout']} rows")
+    budget = (meta.get("thresholds") or {}).get("false_fail_rate")
+    if meta.get("n_tests") and meta.get("alpha") is not None and budget is not None:
+        bits.append(f"false-fail budget {format_number(budget)} split over {meta['n_tests']} "
+                    f"elementary tests (Bonferroni: each at level {format_number(meta['alpha'])})")
+    if not bits:
+        return ""
+    return f'<p class="muted">{html.escape(" · ".join(bits))}</p>'
+
+
+def _threshold(c) -> str:
+    try:
+        return format_threshold(c.statistic, c.threshold)
+    except (TypeError, ValueError):
+        return str(c.threshold)
+
+
 def _checks_table(checks, *, with_section: bool = False) -> str:
     head = ("<tr>" + ("<th>section</th>" if with_section else "")
             + "<th>status</th><th>statistic</th><th>columns</th><th>value</th>"
@@ -66,7 +87,7 @@ def _checks_table(checks, *, with_section: bool = False) -> str:
             + (f"<td>{html.escape(c.section)}</td>" if with_section else "")
             + f'<td class="{cls}">{status}</td><td>{html.escape(c.statistic)}</td>'
             f"<td>{html.escape(c.columns)}</td><td class=\"num\">{_num(c.value)}</td>"
-            f"<td class=\"num\">{_num(c.threshold)}</td><td>{html.escape(c.detail)}</td></tr>"
+            f"<td class=\"num\">{html.escape(_threshold(c))}</td><td>{html.escape(c.detail)}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -102,7 +123,7 @@ def _pivot_table(checks) -> str:
                 tds.append("<td></td>")
                 continue
             cls = {True: "num", False: "num bad", None: "num info"}[c.passed]
-            tip = html.escape(f"threshold {_num(c.threshold)}; {c.detail}", quote=True)
+            tip = html.escape(f"threshold {_threshold(c)}; {c.detail}", quote=True)
             tds.append(f'<td class="{cls}" title="{tip}">{_num(c.value)}</td>')
         rows.append(f'<tr class="{"failed" if bad else ""}"><td>{html.escape(col)}</td>'
                     + "".join(tds) + "</tr>")
@@ -265,6 +286,7 @@ def render_html(report, *, title: str | None = None) -> str:
         + f"synthkit {__version__} &middot; {when}"
         "</span></p>",
     ]
+    parts.append(_design_line(meta))
     if meta.get("reference_kind") in ("table", "labelled"):
         parts.append(f'<p class="notice">{html.escape(CONFIDENTIAL)}</p>')
     rows = "".join(

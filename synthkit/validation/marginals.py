@@ -693,45 +693,95 @@ def declared_column_checks(col: ColumnPair, model, declared_column, thr: dict,
     return out
 
 
+#: Bins of an overlay histogram: Freedman-Diaconis on the reference, clipped to this range.
+HIST_BINS = (10, 60)
+
+
+def hist_edges(a: np.ndarray, lo: float, hi: float, *, log_ok: bool = True) -> tuple[np.ndarray, bool]:
+    """Edges of the overlay histogram of the sorted reference ``a`` over ``[lo, hi]``, and
+    whether they are log-spaced.
+
+    * width: Freedman-Diaconis, ``2 IQR n^(-1/3)`` of the reference, with between 10 and
+      60 bins over the range;
+    * whole-number references: edges at ``k - 1/2`` and a whole width, so every bin holds the
+      same number of integers (equal-width bins over integers alias into a comb);
+    * positive references with a long right tail (``q99 / q50 > 20``): log-spaced edges
+      (the figure then draws a log axis and the density per log10 unit), unless
+      ``log_ok`` is false (dates).
+
+    Examples
+    --------
+    >>> edges, log = hist_edges(np.arange(18.0, 96.0), 18, 95)
+    >>> bool(np.all(np.diff(edges) == np.diff(edges)[0])), float(edges[0]), log
+    (True, 17.5, False)
+    """
+    lo_n, hi_n = HIST_BINS
+    q25, q50, q75, q99 = _quantiles_sorted(a, (0.25, 0.5, 0.75, 0.99))
+    if log_ok and lo > 0 and q50 > 0 and q99 / q50 > 20:
+        return np.geomspace(lo, hi, hi_n // 2 + 1), True
+    fd = 2 * (q75 - q25) * a.size ** (-1 / 3)
+    count = int(np.clip(np.ceil((hi - lo) / fd), lo_n, hi_n)) if fd > 0 else 40
+    if a.size and hi - lo >= 1 and max(abs(lo), abs(hi)) < 2.0**50 and np.all(a == np.round(a)):
+        width = max(1.0, float(np.ceil((np.floor(hi) - np.ceil(lo) + 1) / count)))
+        start = np.ceil(lo) - 0.5
+        k = int(np.ceil((np.floor(hi) + 0.5 - start) / width))
+        return start + width * np.arange(k + 1), False
+    return np.linspace(lo, hi, count + 1), False
+
+
+def hist_density(x: np.ndarray, edges: np.ndarray, log: bool, total: int | None = None) -> np.ndarray:
+    """Density of ``x`` over ``edges``: per unit, or per log10 unit on log-spaced edges
+    (``total``: the sample size the counts are a share of; default ``x.size``)."""
+    counts = Histogram(edges).update(x).counts
+    width = np.diff(np.log10(edges)) if log else np.diff(edges)
+    return counts / max(x.size if total is None else total, 1) / np.where(width > 0, width, 1.0)
+
+
+def label_bars(labels: list[str], pr: np.ndarray, ps: np.ndarray, top: int) -> dict:
+    """Bar data of label frequencies: all levels, or the ``top`` most frequent in the
+    reference (chosen on the reference alone, so the choice favours neither side) and one
+    ``other`` bar holding the rest of each side's mass."""
+    if len(labels) <= top:
+        return {"type": "bar", "labels": list(labels), "real": pr.tolist(), "synth": ps.tolist(),
+                "truncated": False}
+    order = np.argsort(-pr, kind="stable")[:top]
+    return {"type": "bar", "labels": [labels[i] for i in order] + [f"other ({len(labels) - top})"],
+            "real": pr[order].tolist() + [float(max(0.0, 1 - pr[order].sum()))],
+            "synth": ps[order].tolist() + [float(max(0.0, 1 - ps[order].sum()))],
+            "truncated": True, "other": True}
+
+
 def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None = None,
-              bins: int = 40, top: int = 20, synth_counts: Counts | None = None) -> dict:
+              top: int = 20, synth_counts: Counts | None = None) -> dict:
     """Small, JSON-able data for the marginal overlay figure of one column.
 
-    ``synth_counts``: the synthetic label counts when they are summarised (a partitioned table).
+    Labels: bars (:func:`label_bars`). Numbers: bars when there are at most ``top``
+    distinct values (integers) or levels (continuous), else a histogram on
+    :func:`hist_edges`. ``synth_counts``: the synthetic label counts when they are
+    summarised (a partitioned table).
     """
-    if col.is_label or (col.kind == "integer"):
-        if col.is_label:
-            k = len(col.categories or [])
-            pr = Counts(k).update(col.real).frequencies()
-            ps = (synth_counts if synth_counts is not None else Counts(k).update(col.synth)).frequencies()
-            labels = [str(c) for c in (col.categories or [])]
-        else:
-            a, b = sorted_pair if sorted_pair is not None else (col.real_valid(), col.synth_valid())
-            _, levels, pr, ps = _levels_tv(a, b)
-            labels = [f"{v:g}" for v in levels]
-        order = np.argsort(-(pr + ps), kind="stable")[:top]
-        if col.kind == "integer":
-            order = np.sort(order)
-        return {"type": "bar", "labels": [labels[i] for i in order],
-                "real": pr[order].tolist(), "synth": ps[order].tolist(),
-                "truncated": len(labels) > top}
+    if col.is_label:
+        k = len(col.categories or [])
+        pr = Counts(k).update(col.real).frequencies()
+        ps = (synth_counts if synth_counts is not None else Counts(k).update(col.synth)).frequencies()
+        return label_bars([str(c) for c in (col.categories or [])], pr, ps, top)
     a, b = sorted_pair if sorted_pair is not None else (np.sort(col.real_valid()), np.sort(col.synth_valid()))
     if a.size == 0:
         return {"type": "empty"}
-    n_levels = int(np.count_nonzero(np.diff(a)) + 1 + (np.count_nonzero(np.diff(b)) + 1 if b.size else 0))
-    if col.kind == "continuous" and n_levels <= top:  # few distinct values: bars read better
-        _, levels, pr, ps = _levels_tv(a, b)
-        if levels.size <= top:
-            return {"type": "bar", "labels": [f"{v:g}" for v in levels], "real": pr.tolist(),
-                    "synth": ps.tolist(), "truncated": False}
+    if col.kind in ("integer", "continuous"):
+        n_levels = int(np.count_nonzero(np.diff(a)) + 1 + (np.count_nonzero(np.diff(b)) + 1 if b.size else 0))
+        if n_levels <= 2 * top:  # few distinct values: bars read better
+            _, levels, pr, ps = _levels_tv(a, b)
+            if levels.size <= top:
+                return {"type": "bar", "labels": [f"{v:g}" for v in levels], "real": pr.tolist(),
+                        "synth": ps.tolist(), "truncated": False}
     lo, hi = _quantiles_sorted(a, (0.001, 0.999))
     if b.size:
         lo = min(lo, _quantiles_sorted(b, (0.001,))[0])
         hi = max(hi, _quantiles_sorted(b, (0.999,))[0])
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, bins + 1)
-    hr = Histogram(edges).update(a)
-    hs = Histogram(edges).update(b)
-    return {"type": "hist", "edges": edges.tolist(), "real": hr.density().tolist(),
-            "synth": hs.density().tolist(), "datetime": col.kind == "datetime"}
+    edges, log = hist_edges(a, lo, hi, log_ok=col.kind != "datetime")
+    return {"type": "hist", "edges": edges.tolist(), "real": hist_density(a, edges, log).tolist(),
+            "synth": hist_density(b, edges, log).tolist(), "datetime": col.kind == "datetime",
+            "log": log}

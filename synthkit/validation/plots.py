@@ -137,15 +137,17 @@ def marginal_png(name: str, d: dict) -> bytes:
     ax = fig.add_subplot()
     if d.get("type") == "hist":
         edges = np.asarray(d["edges"])
-        centers = (edges[:-1] + edges[1:]) / 2
+        centers = np.sqrt(edges[:-1] * edges[1:]) if d.get("log") else (edges[:-1] + edges[1:]) / 2
         if d.get("datetime"):
             centers = centers.astype("datetime64[ns]")
         ax.fill_between(centers, d["real"], step="mid", alpha=0.35, color=REAL_COLOR,
                         label=literal(ref_label))
         ax.step(centers, d["real"], where="mid", color=REAL_COLOR, lw=1)
         ax.step(centers, d["synth"], where="mid", color=SYNTH_COLOR, lw=1.6, label="synthetic")
-        ax.set_ylabel("density")
-        ax.set_xlabel("value", fontsize=8)
+        ax.set_ylabel("density per log10 unit" if d.get("log") else "density")
+        ax.set_xlabel("value (log scale)" if d.get("log") else "value", fontsize=8)
+        if d.get("log"):
+            ax.set_xscale("log")
         if d.get("datetime"):
             # rotated dates (fig.autofmt_xdate would call subplots_adjust, which the constrained
             # layout refuses with a warning)
@@ -163,9 +165,12 @@ def marginal_png(name: str, d: dict) -> bytes:
         ax.set_xlabel("label", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes)
-    top = f" (top {len(d['labels'])})" if d.get("type") == "bar" and d.get("truncated") else ""
+    top = ""
+    if d.get("type") == "bar" and d.get("truncated"):
+        shown = len(d["labels"]) - bool(d.get("other"))
+        top = f" (top {shown}{' + other' if d.get('other') else ''})"
     ax.set_title(short_label(name, 48) + top, fontsize=10)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
     ax.tick_params(labelsize=7)
     return figure_to_png(fig)
 
@@ -291,16 +296,27 @@ def dcr_png(d: dict) -> bytes:
     hi = float(np.quantile(np.r_[s, b], 0.99)) if s.size + b.size else 1.0
     hi = hi if hi > 0 else 1.0
     bins = np.linspace(0, hi, 40)
-    ax.hist(np.clip(b, 0, hi), bins=bins, density=True, alpha=0.45, color=REAL_COLOR,
+    width = bins[1] - bins[0]
+
+    def shown(x):  # distances beyond the cut are left out, not piled into the last bin
+        total = max(x.size, 1)
+        x = x[x <= hi]
+        return x, np.full(x.size, 1.0 / (total * width))
+
+    beyond = float(np.mean(np.r_[s, b] > hi)) if s.size + b.size else 0.0
+    xb, wb = shown(b)
+    xs, ws = shown(s)
+    ax.hist(xb, bins=bins, weights=wb, alpha=0.45, color=REAL_COLOR,
             label=literal(f"baseline: {d.get('baseline', '')}"))
-    ax.hist(np.clip(s, 0, hi), bins=bins, density=True, histtype="step", lw=1.6,
+    ax.hist(xs, bins=bins, weights=ws, histtype="step", lw=1.6,
             color=SYNTH_COLOR, label="synthetic -> reference")
     p1 = float(np.quantile(b, 0.01)) if b.size else 0.0
     ax.axvline(p1, color="k", ls=":", lw=1, label="baseline 1st percentile")
-    ax.set_xlabel("distance to closest record (scaled)", fontsize=8)
+    ax.set_xlabel(f"distance to closest record (scaled)\naxis cut at the 99th percentile: "
+                  f"{beyond:.1%} of distances beyond it", fontsize=8)
     ax.set_ylabel("density", fontsize=8)
     ax.set_title("Distance to closest record", fontsize=10)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, loc="upper right", framealpha=0.85)
     ax.tick_params(labelsize=7)
     return figure_to_png(fig)
 

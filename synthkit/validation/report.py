@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._deprecation import warn_renamed
 from ..io import from_jsonable_float, read_json, to_jsonable, write_text
-from .checks import SECTIONS, Check, format_number
+from .checks import SECTIONS, Check, format_number, format_threshold
 
 __all__ = ["ValidationReport", "REPORT_FORMAT"]
 
@@ -143,13 +143,13 @@ class ValidationReport:
         w_stat = max([len(c.statistic) for c in rows] + [9])
         w_col = min(max([len(c.columns) for c in rows] + [7]), 36)
         lines.append(f"{'':4} {'section':<10} {'statistic':<{w_stat}} {'columns':<{w_col}} "
-                     f"{'value':>10} {'threshold':>10}")
+                     f"{'value':>10} {'threshold':>13}")
         for c in rows:
             mark = {True: "ok", False: "FAIL", None: "."}[c.passed]
             cols = c.columns if len(c.columns) <= w_col else c.columns[: w_col - 1] + "~"
-            thr = "" if c.threshold is None else format_number(c.threshold)
+            thr = format_threshold(c.statistic, c.threshold, ascii=True)
             lines.append(f"{mark:<4} {c.section:<10} {c.statistic:<{w_stat}} {cols:<{w_col}} "
-                         f"{format_number(c.value):>10} {thr:>10}")
+                         f"{format_number(c.value):>10} {thr:>13}")
         if hidden:
             ncol = len({c.columns for c in hidden})
             lines.append(f"ok   marginals  ({len(hidden)} per-column checks on {ncol} columns "

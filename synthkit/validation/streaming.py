@@ -936,23 +936,16 @@ def _trend_table(summary: SynthSummary, i: int, j: int) -> np.ndarray:
 
 
 def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMarginal,
-                 bins: int = 40, top: int = 20) -> dict:
+                 top: int = 20) -> dict:
     """:func:`synthkit.validation.marginals.plot_data` of a numeric column from the summaries."""
-    from .marginals import _levels_tv_counts, _quantiles_sorted
-    from .summaries import Histogram
+    from .marginals import _levels_tv_counts, _quantiles_sorted, hist_density, hist_edges
 
     a = np.sort(col.real_valid())
-    if col.kind == "integer" or (col.kind == "continuous" and sm.levels is not None):
-        if sm.levels is not None:
-            _, levels, pr, ps = _levels_tv_counts(a, *sm.levels)
-            if col.kind == "integer" or levels.size <= top:
-                labels = [f"{v:g}" for v in levels]
-                if col.kind == "integer":
-                    order = np.sort(np.argsort(-(pr + ps), kind="stable")[:top])
-                    return {"type": "bar", "labels": [labels[i] for i in order], "real": pr[order].tolist(),
-                            "synth": ps[order].tolist(), "truncated": len(labels) > top}
-                return {"type": "bar", "labels": labels, "real": pr.tolist(), "synth": ps.tolist(),
-                        "truncated": False}
+    if col.kind in ("integer", "continuous") and sm.levels is not None:
+        _, levels, pr, ps = _levels_tv_counts(a, *sm.levels)
+        if levels.size <= top:
+            return {"type": "bar", "labels": [f"{v:g}" for v in levels], "real": pr.tolist(),
+                    "synth": ps.tolist(), "truncated": False}
     if a.size == 0:
         return {"type": "empty"}
     lo, hi = _quantiles_sorted(a, (0.001, 0.999))
@@ -961,14 +954,12 @@ def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMargin
         lo, hi = min(lo, qs[0]), max(hi, qs[1])
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, bins + 1)
-    hr = Histogram(edges).update(a)
-    c = count_below(summary, j, edges)
-    counts = np.diff(c)
-    width = np.diff(edges)
+    edges, log = hist_edges(a, lo, hi, log_ok=col.kind != "datetime")
+    counts = np.diff(count_below(summary, j, edges))
+    width = np.diff(np.log10(edges)) if log else np.diff(edges)
     dens = counts / max(sm.m, 1) / np.where(width > 0, width, 1.0)
-    return {"type": "hist", "edges": edges.tolist(), "real": hr.density().tolist(),
-            "synth": dens.tolist(), "datetime": col.kind == "datetime"}
+    return {"type": "hist", "edges": edges.tolist(), "real": hist_density(a, edges, log).tolist(),
+            "synth": dens.tolist(), "datetime": col.kind == "datetime", "log": log}
 
 
 def gathered_tables(tables: PreparedTables, summary: SynthSummary, frame: pd.DataFrame,

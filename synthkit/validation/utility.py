@@ -197,13 +197,14 @@ def utility_checks(tables: PreparedTables, target: str, thr: dict, *,
         checks.append(Check("utility", "tstr_trtr_ratio", target, ratio, t, bool(ratio >= t and ratio > 0),
                             "TSTR / TRTR; higher is better (at least the threshold minus the "
                             f"paired test-set allowance {allow:.4f}, and above 0)"))
+        score = float(min(1.0, max(0.0, ratio))) if np.isfinite(ratio) else math.nan
     else:
         ratio = tstr / trtr if trtr > 0 else math.nan
+        score = math.nan  # nothing was measured: no score to average into `overall`
         checks.append(Check("utility", "tstr_trtr_ratio", target, ratio, None, None,
                             f"TRTR {metric} {trtr:.3f} is not significantly above the "
                             f"{'mean' if task == 'regression' else 'majority class'}'s {baseline:.3f} "
                             f"(standard error {se_trtr:.3f}): the target is not predictable enough "
                             "for the ratio to mean anything"))
-    art = {"task": task, "metric": metric, "tstr": tstr, "trtr": trtr, "ratio": ratio,
-           "score": float(min(1.0, max(0.0, ratio))) if np.isfinite(ratio) else math.nan}
+    art = {"task": task, "metric": metric, "tstr": tstr, "trtr": trtr, "ratio": ratio, "score": score}
     return checks, art

@@ -360,7 +360,8 @@ def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
         edges = np.asarray(d["edges"])
         try:
             cdf = np.asarray(marginal.cdf(edges), dtype=float)
-            d["real"] = (np.diff(cdf) / np.diff(edges)).tolist()
+            width = np.diff(np.log10(edges)) if d.get("log") else np.diff(edges)
+            d["real"] = (np.diff(cdf) / width).tolist()
         except Exception:
             d["real"] = [0.0] * (len(edges) - 1)
     elif d.get("type") == "bar":
@@ -379,6 +380,8 @@ def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
             cats = [str(c) for c in (col.categories or [])]
             lookup = dict(zip(cats, freqs, strict=False))
             d["real"] = [float(lookup.get(lbl, 0.0)) for lbl in d["labels"]]
+            if d.get("other"):  # the last bar holds the levels not shown
+                d["real"][-1] = float(max(0.0, 1.0 - sum(d["real"][:-1])))
     d["reference_label"] = "declared"
     return d
 
