@@ -8,6 +8,7 @@ therefore uses ``tqdm.auto`` only when ``ipywidgets`` is importable and the plai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -48,7 +49,8 @@ def check_progress(progress: Any) -> bool | None:
 def progress_bar(iterable: Iterable | None = None, *, total: int | None = None,
                  progress: bool | None = None, large: bool = True, **kwargs: Any):
     """A tqdm bar: forced on or off by ``progress``; by default (``None``) shown when the
-    work is ``large`` and stderr is a terminal (tqdm's ``disable=None``).
+    work is ``large``, stderr is a terminal (tqdm's ``disable=None``) and the environment
+    does not set ``TQDM_DISABLE``. Large counts are scaled (``1.05M/2.00M``, ``645k rows/s``).
 
     Examples
     --------
@@ -57,7 +59,9 @@ def progress_bar(iterable: Iterable | None = None, *, total: int | None = None,
     """
     progress = check_progress(progress)
     if progress is None:
-        disable = None if large else True
+        quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+        disable = True if quiet or not large else None
     else:
         disable = not progress
+    kwargs.setdefault("unit_scale", bool(total and total >= 10_000))  # "3/3", but "1.05M/2.00M"
     return tqdm_class()(iterable, total=total, disable=disable, **kwargs)

@@ -123,3 +123,14 @@ def test_notebook_outputs_hold_no_machine_paths_or_warnings(path):
             text += json.dumps(out.get("traceback", []))
             assert not MACHINE_PATH.search(text), f"cell {i}: {MACHINE_PATH.search(text).group()}"
             assert "TqdmWarning" not in text, f"cell {i}"
+
+
+def test_bars_scale_their_counts_and_tqdm_disable_silences_the_default(monkeypatch, capsys):
+    from synthkit._progress import progress_bar
+
+    with progress_bar(total=2_000_000, progress=True, unit="rows") as bar:
+        bar.update(1_048_576)
+    assert "1.05M/2.00M" in capsys.readouterr().err
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert progress_bar(total=10, progress=None).disable
+    assert not progress_bar(total=10, progress=True).disable  # asked for: shown

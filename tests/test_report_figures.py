@@ -1,5 +1,7 @@
 """Figures of the validation report: labelled heatmaps, balanced PCA scatter, per-column scores."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +217,12 @@ def test_a_long_right_tail_is_drawn_on_a_log_axis():
     inside = np.mean((real["claim"] >= edges[0]) & (real["claim"] <= edges[-1]))
     assert float(np.sum(np.asarray(d["real"]) * np.diff(np.log10(edges)))) == pytest.approx(inside)
     assert plots.marginal_png("claim", d)[:4] == b"\x89PNG"
+
+
+def test_names_with_a_long_common_prefix_and_suffix_keep_the_part_that_differs():
+    names = [f"sensor_measurement_channel_{i:02d}_calibrated" for i in range(30)]
+    shown = plots.short_labels(names, 16)
+    assert all(f"_{i:02d}" in s and len(s) <= 16 for i, s in enumerate(shown)), shown
+    fig = plots.column_scores_figure({n: 0.9 + i / 1000 for i, n in enumerate(names)})
+    ticks = _tick_texts(fig.axes[0].yaxis)
+    assert sorted(re.search(r"_(\d\d)", t).group(1) for t in ticks) == [f"{i:02d}" for i in range(30)]

@@ -9,6 +9,7 @@ backend. Every function takes the report's plot data (see
 from __future__ import annotations
 
 import io
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -78,18 +79,49 @@ def short_label(name, width: int = 16) -> str:
 
 
 def short_labels(names, width: int = 16) -> list[str]:
-    """:func:`short_label` of each name, told apart where two would read the same: those end
-    in ``#i``, their position (from 1) in ``names``.
+    """:func:`short_label` of each name, told apart where two would read the same.
+
+    Names that collide when cut (``sensor_channel_17_calibrated``, ``sensor_channel_18_...``)
+    keep the part where they differ: their common prefix and suffix are elided (``…``)
+    and the distinct middle is shown with as much of the prefix as fits. Names that
+    still read the same end in ``#i``, their position (from 1) in ``names``.
 
     Examples
     --------
     >>> short_labels(["amount_in_x_usd_" + "a" * 9, "amount_in_y_usd_" + "a" * 9, "id"], 12)
-    ['amount\u2026aaa#1', 'amount\u2026aaa#2', 'id']
+    ['…mount_in_x…', '…mount_in_y…', 'id']
     """
     out = [short_label(n, width) for n in names]
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(out):
+        groups.setdefault(s, []).append(i)
+    for members in groups.values():
+        if len(members) > 1:
+            for i, label in zip(members, _distinct_parts([names[i] for i in members], width), strict=True):
+                out[i] = label
     seen = Counter(out)
     return [s if seen[s] == 1 else short_label(n, max(width - 1 - len(str(i + 1)), 4)) + f"#{i + 1}"
             for i, (s, n) in enumerate(zip(out, names, strict=True))]
+
+
+def _distinct_parts(names: list[str], width: int) -> list[str]:
+    """Each name cut to ``width`` around where the names differ (see :func:`short_labels`)."""
+    import os.path
+
+    p = len(os.path.commonprefix(names))
+    s = len(os.path.commonprefix([n[::-1] for n in names]))
+    room = max(width - 2, 4)
+    out = []
+    for n in names:
+        tail = min(s, len(n) - p)
+        mid = n[p:len(n) - tail]
+        if len(mid) >= room:
+            start, core = p, short_label(mid, room)
+        else:
+            start = max(0, p - (room - len(mid)))
+            core = n[start:len(n) - tail]
+        out.append(("…" if start > 0 else "") + core + ("…" if tail > 0 else ""))
+    return out
 
 
 def label_step(n_labels: int, panel_inches: float) -> int:
@@ -119,7 +151,11 @@ def figure_to_png(fig) -> bytes:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=DPI)
+    with warnings.catch_warnings():
+        # a name in a script the font lacks (CJK with the default DejaVu Sans) is drawn as
+        # boxes; matplotlib warns once per glyph, in the middle of a command's output
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI)
     try:
         import matplotlib.pyplot as plt
 
