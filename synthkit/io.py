@@ -396,16 +396,34 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"could not read {str(path)!r} as {suffix[1:]}: {exc}") from None
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, parents: bool = False) -> Path:
+#: Rows per piece of a CSV file written with a progress bar, and the smallest table that shows one.
+CSV_PIECE_ROWS = 100_000
+WRITE_PROGRESS_MIN_ROWS = 250_000
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, parents: bool = False,
+                progress: bool | None = False) -> Path:
     """Write ``frame`` to CSV or Parquet (by suffix), atomically (:func:`atomic_path`). Returns the path.
 
     ``parents=True`` creates missing folders; otherwise a missing folder is a :class:`DataError`.
+    ``progress``: a bar over the rows of a CSV file (written in pieces of
+    :data:`CSV_PIECE_ROWS` rows, the same bytes as in one piece); ``None`` shows it on a
+    terminal for at least :data:`WRITE_PROGRESS_MIN_ROWS` rows.
     """
+    from ._progress import progress_bar
+
     path = Path(path)
     suffix = _suffix(path)
     with atomic_path(path, parents=parents) as tmp:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
+            n = len(frame)
+            bar = progress_bar(total=n, progress=progress, large=n >= WRITE_PROGRESS_MIN_ROWS,
+                               desc="write", unit="rows", leave=False)
+            with bar, open(tmp, "w", newline="", encoding="utf-8") as fh:
+                for start in range(0, max(n, 1), CSV_PIECE_ROWS):
+                    piece = frame.iloc[start:start + CSV_PIECE_ROWS]
+                    piece.to_csv(fh, index=False, header=start == 0)
+                    bar.update(len(piece))
         else:
             frame.to_parquet(tmp, index=False)
     return path

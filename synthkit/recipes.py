@@ -565,12 +565,12 @@ def run_recipe(
         ds = recipe.run_extend()
         if on_sample is not None:
             on_sample(ds)
-        return [write_table(ds.frame, output)]
+        return [write_table(ds.frame, output, progress=progress)]
     model = recipe.build()
     ds = model.sample(recipe.rows, seed=recipe.seed, progress=progress)
     if on_sample is not None:
         on_sample(ds)
-    written = [write_table(ds.frame, output)]
+    written = [write_table(ds.frame, output, progress=progress)]
     if model_path is not None:
         written.append(model.save(model_path))
     return written

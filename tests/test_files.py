@@ -370,3 +370,18 @@ def test_every_writer_creates_a_missing_folder_when_asked(tmp_path):
     arch.sample(seed=0).save(tmp_path / "f" / "c.csv", parents=True)
     assert synthkit.load(tmp_path / "a" / "m.json").sample(3, seed=1).frame.equals(m.sample(3, seed=1).frame)
     assert {p.parent.name for p in tmp_path.rglob("*") if p.is_file()} == set("abcdef")
+
+
+def test_csv_written_in_pieces_has_the_bytes_of_one_piece(tmp_path, capsys, monkeypatch):
+    import synthkit.io as sio
+
+    monkeypatch.setattr(sio, "CSV_PIECE_ROWS", 7)
+    r = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": r.normal(size=30), "s": r.choice(["a", "b,c", 'q"x', None], 30),
+                          "n": np.where(r.random(30) < 0.2, np.nan, 1.5)})
+    frame.to_csv(tmp_path / "one.csv", index=False)
+    sio.write_table(frame, tmp_path / "pieces.csv", progress=True)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "pieces.csv").read_bytes()
+    assert "write" in capsys.readouterr().err
+    sio.write_table(frame.iloc[:0], tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_text().strip() == "x,s,n"

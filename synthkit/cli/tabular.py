@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -122,10 +123,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if roles:
         params["roles"] = {**(params.get("roles") or {}), **roles}
     check_output_path(args.output, parents=args.mkdir)
-    model = fit(load_table(args.data), strategy=args.strategy, **params)
+    data = load_table(args.data)
+    started = time.perf_counter()
+    print(f"fitting {args.strategy or DEFAULT_STRATEGY!r} on {args.data} ({data.shape[0]:,} rows x "
+          f"{data.shape[1]} columns) ...", flush=True)
+    model = fit(data, strategy=args.strategy, **params)
     path = model.save(args.output)
     print(f"fitted {model.name!r} on {args.data} ({model.n_train_} rows, "
-          f"{len(model.columns_)} columns) -> {path}")
+          f"{len(model.columns_)} columns) in {time.perf_counter() - started:.1f} s -> {path}")
     return 0
 
 
@@ -155,10 +160,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
                         f"*.{args.format}")
     model = load(args.model)
     check_output_path(args.output, parents=args.mkdir)
+    started = time.perf_counter()
     ds = model.sample(args.rows, seed=args.seed, workers=1 if args.workers is None else args.workers,
                         progress=args.progress)
-    path = write_table(ds.frame, args.output)
-    print(f"wrote {len(ds.frame)} rows x {ds.frame.shape[1]} columns -> {path}")
+    path = write_table(ds.frame, args.output, progress=args.progress)
+    print(_wrote(len(ds.frame), ds.frame.shape[1], path, time.perf_counter() - started))
     _print_rules_report(ds)
     return 0
 
@@ -187,6 +193,13 @@ def _sample_partitioned(args: argparse.Namespace) -> int:
                                scheduler=args.scheduler, workers=args.workers, progress=args.progress)
     print(result.summary())
     return 0
+
+
+def _wrote(rows: int, columns: int, path, seconds: float) -> str:
+    """The summary line of a written sample: rows, columns, seconds, rows/s and size."""
+    size = os.path.getsize(path) / 1e6
+    return (f"wrote {rows:,} rows x {columns} columns -> {path} in {seconds:.1f} s "
+            f"({rows / max(seconds, 1e-9):,.0f} rows/s, {size:,.1f} MB)")
 
 
 def _print_rules_report(ds) -> None:
@@ -260,7 +273,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"one model per level of {model.stratify_!r} (`--stratify none`: a single model)")
     model_path = model.save(out / "model.json")
     ds = model.sample(args.rows, seed=args.seed, progress=args.progress)
-    data_path = write_table(ds.frame, out / "synthetic.csv")
+    data_path = write_table(ds.frame, out / "synthetic.csv", progress=args.progress)
     print(f"model  -> {model_path}\nsample -> {data_path} ({len(ds.frame)} rows)\n")
     table = comparison_table(real, ds.frame)
     with pd.option_context("display.width", 120, "display.max_columns", 10,
