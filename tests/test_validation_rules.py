@@ -199,3 +199,13 @@ def test_an_exactly_related_pair_gets_a_zero_allowance_not_nan():
     rows = _matrix_checks("pearson", ["income", "monthly", "spend"], rr, rs, var,
                           dict(DEFAULT_THRESHOLDS), 0.05)
     assert rows and all(np.isfinite(c.threshold) and c.passed for c in rows), rows
+
+
+def test_figures_of_a_rules_model_name_its_sample_not_real():
+    model = synthkit.declare(NORMALS, rules=["x + y <= 1"])
+    rep = synthkit.validate(model, model.sample(2000, seed=3).frame)
+    label = "model under rules (Monte Carlo)"
+    assert {d["reference_label"] for d in rep.artifacts["marginal_plots"].values()} == {label}
+    assert tuple(rep.artifacts["dependence"]["labels"]) == (label, "synthetic")
+    assert rep.artifacts["pca"]["reference_label"] == label
+    assert "<img" in rep.to_html()

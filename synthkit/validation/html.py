@@ -191,8 +191,8 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
             figs.append((f"marginal: {name}", plots.marginal_png(name, d)))
     elif section == "dependence":
         dep = art.get("dependence") or {}
+        labels = tuple(dep.get("labels", ("real", "synthetic")))
         if dep.get("names") and len(dep["names"]) >= 2 and dep.get("association_real") is not None:
-            labels = dep.get("labels", ("real", "synthetic"))
             figs.append(("association heatmaps (Pearson for numeric pairs, Cramér's V for label "
                          "pairs, correlation ratio for mixed pairs)",
                          plots.heatmaps_png(dep["names"], dep["association_real"],
@@ -200,7 +200,7 @@ def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
         if dep.get("spearman_real") is not None and len(dep.get("numeric_names", [])) >= 2:
             figs.append(("Spearman correlation heatmaps (numeric columns)",
                          plots.heatmaps_png(dep["numeric_names"], dep["spearman_real"],
-                                            dep["spearman_synth"])))
+                                            dep["spearman_synth"], labels)))
         if art.get("pca") is not None:
             n_pca = len(art["pca"]["real"])
             figs.append((f"PCA scatter of real vs synthetic rows: {n_pca} rows of each table (a "

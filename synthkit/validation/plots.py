@@ -314,7 +314,8 @@ def pca_png(d: dict) -> bytes:
     r, s = np.asarray(d["real"]), np.asarray(d["synth"])
     ax.scatter(s[:, 0], s[:, 1], s=6, alpha=0.5, color=SYNTH_COLOR, label=f"synthetic ({len(s)})",
                lw=0)
-    ax.scatter(r[:, 0], r[:, 1], s=6, alpha=0.5, color=REAL_COLOR, label=f"real ({len(r)})", lw=0)
+    ax.scatter(r[:, 0], r[:, 1], s=6, alpha=0.5, color=REAL_COLOR,
+               label=literal(f"{d.get('reference_label', 'real')} ({len(r)})"), lw=0)
     ev = d.get("explained", [np.nan, np.nan])
     ax.set_xlabel(f"PC1 ({100 * ev[0]:.0f}% of real variance)", fontsize=8)
     ax.set_ylabel(f"PC2 ({100 * ev[1]:.0f}%)", fontsize=8)

@@ -354,6 +354,16 @@ def generated_column_checks(real: pd.DataFrame, synth: pd.DataFrame, roles: Mapp
     return checks, sensitive, decisions
 
 
+def _label_reference(artifacts: dict, label: str) -> None:
+    """Name the reference ``label`` in every figure's data (instead of "real")."""
+    for d in (artifacts.get("marginal_plots") or {}).values():
+        d["reference_label"] = label
+    if artifacts.get("dependence"):
+        artifacts["dependence"]["labels"] = (label, "synthetic")
+    if artifacts.get("pca"):
+        artifacts["pca"]["reference_label"] = label
+
+
 def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
     d = plot_data(col)
     if d.get("type") == "hist" and marginal is not None and hasattr(marginal, "cdf"):
@@ -964,6 +974,8 @@ def validate(
         artifacts["pca"] = (_pca_data(tables, int(seeds[3])) if stream is None else
                             _pca_data(stream.view(rowplan.PCA), int(seeds[3]), stream.numeric_with_nulls()))
         _lap(timings, "pca", t0)
+    if model_ref is not None:  # the reference is the model's own sample under its rules
+        _label_reference(artifacts, "model under rules (Monte Carlo)")
     if stream is not None:
         meta["streaming"] = stream.meta()
     finite = [v for v in scores.values() if np.isfinite(v)]
