@@ -42,7 +42,7 @@ def test_wide_heatmap_labels_every_kth_column_and_says_so():
         assert _tick_texts(ax.xaxis) == names[::k]
         assert _tick_texts(ax.yaxis) == names[::k]
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any(f"every {k}th labelled" in t for t in texts)
+    assert any(f"every {plots._ordinal(k)} column labelled" in t for t in texts)
 
 
 def test_heatmap_labels_have_room():

@@ -124,6 +124,12 @@ def _distinct_parts(names: list[str], width: int) -> list[str]:
     return out
 
 
+def _ordinal(k: int) -> str:
+    """``2nd``, ``3rd``, ``4th``, ``11th``, ``21st``."""
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def label_step(n_labels: int, panel_inches: float) -> int:
     """Label every ``k``-th of ``n_labels`` ticks so each label gets ``LABEL_PX`` pixels.
 
@@ -254,7 +260,7 @@ def heatmaps_figure(names: list[str], real: np.ndarray, synth: np.ndarray,
         ax.set_title(title, fontsize=11)
         ax.set_xticks(ticks, short, rotation=90, fontsize=LABEL_PT)
         ax.set_yticks(ticks, short, fontsize=LABEL_PT)
-    note = (f"{d} columns in table order" + (f"; every {k}th labelled" if k > 1 else "")
+    note = (f"{d} columns in table order" + (f"; every {_ordinal(k)} column labelled" if k > 1 else "")
             + ("; grey: undefined (a constant column)" if undefined else ""))
     if spare is None:
         fig.colorbar(im, ax=axes, shrink=0.8)
