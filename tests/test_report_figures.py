@@ -226,3 +226,29 @@ def test_names_with_a_long_common_prefix_and_suffix_keep_the_part_that_differs()
     fig = plots.column_scores_figure({n: 0.9 + i / 1000 for i, n in enumerate(names)})
     ticks = _tick_texts(fig.axes[0].yaxis)
     assert sorted(re.search(r"_(\d\d)", t).group(1) for t in ticks) == [f"{i:02d}" for i in range(30)]
+
+
+def test_attack_chart_leaves_out_unmeasurable_attacks_and_names_them():
+    from matplotlib.figure import Figure
+
+    from synthkit.validation.attacks import AttackResult
+
+    def result(target, rate, risk, guess):
+        return AttackResult("inference", target, 100, rate, (rate - 0.05, min(rate + 0.05, 1.0)),
+                            0.2, (0.15, 0.25), guess, risk, (0.0, 0.1), "")
+
+    drawn = {}
+    real_savefig = Figure.savefig
+
+    def spy(fig, *a, **k):
+        drawn["ticks"] = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        drawn["xlabel"] = fig.axes[0].get_xlabel()
+        return real_savefig(fig, *a, **k)
+
+    Figure.savefig = spy
+    try:
+        plots.attacks_png([result("age", 0.3, 0.1, 0.02), result("flag", 1.0, float("nan"), 1.0)])
+    finally:
+        Figure.savefig = real_savefig
+    assert drawn["ticks"] == ["inference: age"]
+    assert "not measurable" in drawn["xlabel"] and "flag" in drawn["xlabel"]

@@ -375,10 +375,14 @@ def attacks_png(results) -> bytes:
     """Success rates of each attack against training rows and unseen (control) rows.
 
     One pair of bars per attack (:class:`~synthkit.validation.attacks.AttackResult`), with
-    the Wilson intervals as whiskers; a training bar well beyond its control bar is the
-    disclosure the synthetic table causes.
+    the Wilson intervals as whiskers and the random-guess rate as a black tick where it
+    applies; a training bar well beyond its control bar is the disclosure the synthetic
+    table causes. Attacks whose excess risk is undefined (a control rate of 1, as when the
+    target column is constant) are left out and named under the axis.
     """
-    rs = [r for r in results if np.isfinite(r.train_rate) and np.isfinite(r.control_rate)]
+    rs = [r for r in results if np.isfinite(r.train_rate) and np.isfinite(r.control_rate)
+          and np.isfinite(r.risk)]
+    unmeasured = [_attack_label(r) for r in results if r not in rs]
     n = max(len(rs), 1)
     fig = _figure(6.4, 1.2 + 0.42 * n)
     ax = fig.add_subplot()
@@ -393,12 +397,19 @@ def attacks_png(results) -> bytes:
         err = np.vstack([np.maximum(v - lo, 0), np.maximum(hi - v, 0)])
         ax.barh(y + off, v, height=h, color=color, label=label, xerr=err,
                 error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "#333"})
+    guess = np.array([getattr(r, "baseline_rate", np.nan) for r in rs], dtype=float)
+    known = np.isfinite(guess)
+    if known.any():
+        ax.scatter(guess[known], y[known], marker="|", s=260, color="k", lw=1.6, zorder=3,
+                   label="random guess")
     ax.set_yticks(y, [_attack_label(r) for r in rs], fontsize=8)
     ax.set_xlim(0, 1.02)
     ax.set_ylim(-0.6, len(rs) - 0.4)
-    ax.set_xlabel("attack success rate (whiskers: Wilson interval)", fontsize=8)
+    note = ("" if not unmeasured else
+            "\nnot measurable (no excess risk defined): " + ", ".join(short_label(u, 30) for u in unmeasured))
+    ax.set_xlabel("attack success rate (whiskers: Wilson interval)" + note, fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_title("Attacks: success against training vs unseen rows", fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.5 / n - 0.06),
-              ncol=2)
+    below = -0.5 / n - 0.06 - (0.25 / n if note else 0.0)  # under the axis label
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, below), ncol=3)
     return figure_to_png(fig)
