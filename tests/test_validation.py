@@ -619,3 +619,42 @@ def test_thresholds_say_which_side_passes():
     assert "<= " in lines["ks_distance"] and ">= " in lines["dcr_median_ratio"]
     html = rep.to_html()
     assert "≤ " in html and "≥ " in html and "elementary tests" in html
+
+
+def test_a_partial_leak_fails_the_copy_and_closeness_checks(wine):
+    """A quarter of the synthetic rows copied from the reference: the exact-copy rate is the
+    quarter (counted here) and both it and the share below the baseline's 1st DCR
+    percentile exceed their allowances; the same rows without the copies pass."""
+    model = synthkit.fit(wine, strategy="gaussian_copula")
+    fresh = model.sample(len(wine), seed=5).frame
+    k = len(wine) // 4
+    leak = pd.concat([wine.sample(k, random_state=3), fresh.iloc[k:]], ignore_index=True)
+    leaked = validate(wine, leak, checks="privacy", figures=False)
+    copies = leak.merge(wine.drop_duplicates(), how="inner").shape[0] / len(leak)
+    assert by_stat(leaked, "exact_copy_rate")[0].value == pytest.approx(copies)
+    assert {c.statistic for c in leaked.failed()} >= {"exact_copy_rate", "dcr_below_p1_share"}
+    assert validate(wine, fresh, checks="privacy", figures=False).passed
+
+
+def test_label_and_mixed_pair_changes_fail_at_small_sizes():
+    """200 rows each: the reference's two labels are equal and a number follows them
+    (Cramer's V 1, contingency TV 0.5 from the independent table, correlation ratio
+    about 0.98); the synthetic table shuffles each column on its own. The label-pair and
+    mixed-pair checks fail it; another draw of the reference passes them."""
+    from synthkit.validation.dependence import dependence_checks
+    from synthkit.validation.prepare import prepare_tables
+
+    def draw(seed, shuffle):
+        r = np.random.default_rng(seed)
+        a = r.choice(["no", "yes"], 200)
+        frame = pd.DataFrame({"a": a, "b": a.copy(), "x": 3.0 * (a == "yes") + 0.3 * r.normal(size=200)})
+        if shuffle:
+            frame = frame.apply(lambda c: c.sample(frac=1, random_state=int(r.integers(1 << 30))).to_numpy())
+        return frame
+
+    thr = resolve_thresholds(None)
+    stats_of = ("cramers_v_max_abs_diff", "contingency_tv_max", "correlation_ratio_max_abs_diff")
+    bad, _ = dependence_checks(prepare_tables(draw(1, False), draw(2, True)), thr, alpha=0.01)
+    ok, _ = dependence_checks(prepare_tables(draw(1, False), draw(3, False)), thr, alpha=0.01)
+    assert {c.statistic for c in bad if c.passed is False} >= set(stats_of)
+    assert all(c.passed is not False for c in ok if c.statistic in stats_of)
