@@ -325,7 +325,7 @@ def pca_png(d: dict) -> bytes:
     ev = d.get("explained", [np.nan, np.nan])
     ax.set_xlabel(f"PC1 ({100 * ev[0]:.0f}% of real variance)", fontsize=8)
     ax.set_ylabel(f"PC2 ({100 * ev[1]:.0f}%)", fontsize=8)
-    ax.set_title("PCA of the scaled rows", fontsize=10)
+    ax.set_title("PCA of the scaled rows (clipped at 5 IQR)", fontsize=10)
     ax.legend(fontsize=7, markerscale=3, frameon=False)
     ax.tick_params(labelsize=7)
     return figure_to_png(fig)

@@ -396,6 +396,10 @@ def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
     return d
 
 
+#: Largest |scaled value| (in inter-quartile ranges from the median) the PCA scatter uses.
+PCA_CLIP = 5.0
+
+
 def _pca_data(tables: PreparedTables, seed, also_missing: frozenset[str] | set[str] = frozenset()
               ) -> dict | None:
     from sklearn.decomposition import PCA
@@ -410,8 +414,10 @@ def _pca_data(tables: PreparedTables, seed, also_missing: frozenset[str] | set[s
     ir = rng.choice(tables.n_real, min(PCA_POINTS, tables.n_real), replace=False)
     m = min(len(ir), tables.n_synth)  # drawn: m rows of each (the first m of ir are random too)
     is_ = synth_rows(seed, tables.n_synth, m, rowplan.PCA)
-    xr = enc.transform({c.name: c.real[ir] for c in tables.columns})
-    xs = enc.transform({c.name: c.synth[is_] for c in tables.columns})
+    # numbers are (x - median) / IQR; clipped at +-PCA_CLIP so one long tail does not make
+    # the first component and crowd every other row into a corner
+    xr = np.clip(enc.transform({c.name: c.real[ir] for c in tables.columns}), -PCA_CLIP, PCA_CLIP)
+    xs = np.clip(enc.transform({c.name: c.synth[is_] for c in tables.columns}), -PCA_CLIP, PCA_CLIP)
     if xr.shape[1] < 2:
         return None
     import warnings
