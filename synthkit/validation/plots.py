@@ -234,8 +234,13 @@ def heatmaps_figure(names: list[str], real: np.ndarray, synth: np.ndarray,
     (:func:`label_step`) and say so in the figure.
     """
     d = len(names)
-    mats = (real, synth, np.asarray(synth, dtype=float) - np.asarray(real, dtype=float))
-    titles = tuple(literal(t) for t in (labels[0], labels[1], f"{labels[1]} - {labels[0]}"))
+    diff = np.asarray(synth, dtype=float) - np.asarray(real, dtype=float)
+    mats = (real, synth, diff)
+    worst = ""
+    off = np.where(np.eye(d, dtype=bool), np.nan, np.abs(diff))
+    if d >= 2 and np.isfinite(off).any():  # the one number the shared +-1 scale cannot show
+        worst = f"\n(largest |difference| {np.nanmax(off):.3f})"
+    titles = tuple(literal(t) for t in (labels[0], labels[1], f"{labels[1]} - {labels[0]}{worst}"))
     if d <= WIDE_HEATMAP:
         size = 1.8 + 0.22 * d
         fig = _figure(3 * size + 1.2, size + 1.0)
