@@ -252,3 +252,13 @@ def test_attack_chart_leaves_out_unmeasurable_attacks_and_names_them():
         Figure.savefig = real_savefig
     assert drawn["ticks"] == ["inference: age"]
     assert "not measurable" in drawn["xlabel"] and "flag" in drawn["xlabel"]
+
+
+def test_missing_shares_are_in_the_figure_data():
+    r = np.random.default_rng(0)
+    x, y = r.normal(size=(2, 3000))
+    x[r.random(3000) < 0.3] = np.nan
+    real, syn = pd.DataFrame({"s": x, "z": y}), pd.DataFrame({"s": y, "z": x})
+    plots_ = synthkit.validate(real, syn, checks="marginals").artifacts["marginal_plots"]
+    assert plots_["s"]["missing"] == pytest.approx([np.isnan(x).mean(), 0.0])
+    assert plots_["z"]["missing"] == pytest.approx([0.0, np.isnan(x).mean()])

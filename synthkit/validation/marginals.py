@@ -760,6 +760,15 @@ def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None
     :func:`hist_edges`. ``synth_counts``: the synthetic label counts when they are
     summarised (a partitioned table).
     """
+    out = _plot_data(col, sorted_pair, top, synth_counts)
+    if col.synth.size and col.real.size:
+        rates = col.null_rates()
+        if synth_counts is None and max(rates) > 0:
+            out["missing"] = list(rates)
+    return out
+
+
+def _plot_data(col: ColumnPair, sorted_pair, top: int, synth_counts: Counts | None) -> dict:
     if col.is_label:
         k = len(col.categories or [])
         pr = Counts(k).update(col.real).frequencies()

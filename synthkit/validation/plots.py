@@ -211,7 +211,10 @@ def marginal_png(name: str, d: dict) -> bytes:
     if d.get("type") == "bar" and d.get("truncated"):
         shown = len(d["labels"]) - bool(d.get("other"))
         top = f" (top {shown}{' + other' if d.get('other') else ''})"
-    ax.set_title(short_label(name, 48) + top, fontsize=10)
+    missing = d.get("missing")
+    note = (f"\nmissing: {literal(ref_label)} {missing[0]:.1%}, synthetic {missing[1]:.1%}"
+            if missing and max(missing) > 0 else "")
+    ax.set_title(short_label(name, 40) + top + note, fontsize=10 if not note else 9)
     ax.legend(fontsize=7, loc="best", framealpha=0.8)
     ax.tick_params(labelsize=7)
     return figure_to_png(fig)
