@@ -19,6 +19,9 @@ from .errors import SpecError
 
 __all__ = ["tqdm_class", "check_progress", "progress_bar"]
 
+#: Seconds after which the bar of work not known to be large appears (on a terminal).
+SLOW_SECONDS = 2.0
+
 
 @lru_cache(maxsize=1)
 def tqdm_class() -> type:
@@ -48,9 +51,10 @@ def check_progress(progress: Any) -> bool | None:
 
 def progress_bar(iterable: Iterable | None = None, *, total: int | None = None,
                  progress: bool | None = None, large: bool = True, **kwargs: Any):
-    """A tqdm bar: forced on or off by ``progress``; by default (``None``) shown when the
-    work is ``large``, stderr is a terminal (tqdm's ``disable=None``) and the environment
-    does not set ``TQDM_DISABLE``. Large counts are scaled (``1.05M/2.00M``, ``645k rows/s``).
+    """A tqdm bar: forced on or off by ``progress``; by default (``None``) shown when stderr
+    is a terminal (tqdm's ``disable=None``) and the environment does not set
+    ``TQDM_DISABLE`` - at once for ``large`` work, else once it has run
+    :data:`SLOW_SECONDS` (tqdm's ``delay``). Large counts are scaled (``1.05M/2.00M``, ``645k rows/s``).
 
     Examples
     --------
@@ -60,7 +64,9 @@ def progress_bar(iterable: Iterable | None = None, *, total: int | None = None,
     progress = check_progress(progress)
     if progress is None:
         quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
-        disable = True if quiet or not large else None
+        disable = True if quiet else None
+        if not large:  # small work: a bar only once it has taken SLOW_SECONDS
+            kwargs.setdefault("delay", SLOW_SECONDS)
     else:
         disable = not progress
     kwargs.setdefault("unit_scale", bool(total and total >= 10_000))  # "3/3", but "1.05M/2.00M"
