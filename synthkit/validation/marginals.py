@@ -729,12 +729,16 @@ def hist_edges(a: np.ndarray, lo: float, hi: float, *, log_ok: bool = True) -> t
     return np.linspace(lo, hi, count + 1), False
 
 
-def hist_density(x: np.ndarray, edges: np.ndarray, log: bool, total: int | None = None) -> np.ndarray:
-    """Density of ``x`` over ``edges``: per unit, or per log10 unit on log-spaced edges
-    (``total``: the sample size the counts are a share of; default ``x.size``)."""
-    counts = Histogram(edges).update(x).counts
+def counts_density(counts: np.ndarray, total: int, edges: np.ndarray, log: bool) -> np.ndarray:
+    """Density of bin ``counts`` out of ``total`` values: per unit, or per log10 unit on
+    log-spaced ``edges``."""
     width = np.diff(np.log10(edges)) if log else np.diff(edges)
-    return counts / max(x.size if total is None else total, 1) / np.where(width > 0, width, 1.0)
+    return np.asarray(counts) / max(total, 1) / np.where(width > 0, width, 1.0)
+
+
+def hist_density(x: np.ndarray, edges: np.ndarray, log: bool) -> np.ndarray:
+    """:func:`counts_density` of the values ``x``."""
+    return counts_density(Histogram(edges).update(x).counts, x.size, edges, log)
 
 
 def label_bars(labels: list[str], pr: np.ndarray, ps: np.ndarray, top: int) -> dict:

@@ -9,6 +9,7 @@ backend. Every function takes the report's plot data (see
 from __future__ import annotations
 
 import io
+import os.path
 import warnings
 from collections import Counter
 
@@ -106,8 +107,6 @@ def short_labels(names, width: int = 16) -> list[str]:
 
 def _distinct_parts(names: list[str], width: int) -> list[str]:
     """Each name cut to ``width`` around where the names differ (see :func:`short_labels`)."""
-    import os.path
-
     p = len(os.path.commonprefix(names))
     s = len(os.path.commonprefix([n[::-1] for n in names]))
     room = max(width - 2, 4)

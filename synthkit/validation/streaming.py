@@ -938,7 +938,7 @@ def _trend_table(summary: SynthSummary, i: int, j: int) -> np.ndarray:
 def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMarginal,
                  top: int = 20) -> dict:
     """:func:`synthkit.validation.marginals.plot_data` of a numeric column from the summaries."""
-    from .marginals import _levels_tv_counts, _quantiles_sorted, hist_density, hist_edges
+    from .marginals import _levels_tv_counts, _quantiles_sorted, counts_density, hist_density, hist_edges
 
     a = np.sort(col.real_valid())
     if col.kind in ("integer", "continuous") and sm.levels is not None:
@@ -955,9 +955,7 @@ def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMargin
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     edges, log = hist_edges(a, lo, hi, log_ok=col.kind != "datetime")
-    counts = np.diff(count_below(summary, j, edges))
-    width = np.diff(np.log10(edges)) if log else np.diff(edges)
-    dens = counts / max(sm.m, 1) / np.where(width > 0, width, 1.0)
+    dens = counts_density(np.diff(count_below(summary, j, edges)), sm.m, edges, log)
     return {"type": "hist", "edges": edges.tolist(), "real": hist_density(a, edges, log).tolist(),
             "synth": dens.tolist(), "datetime": col.kind == "datetime", "log": log}
 
