@@ -172,21 +172,25 @@ def test_cholesky_exact_and_statistical():
 
 # ----------------------------------------------------------------- Iman–Conover
 def test_iman_conover_keeps_marginals_and_hits_spearman():
-    n = 10_000
+    """Spearman within 4 standard errors of the target, ``(1 - rho^2) sqrt(1.06 / n)`` (the
+    Fieller-Hartley-Pearson variance of atanh r_s) at 200,000 rows; without the
+    ``2 sin(pi rho / 6)`` pre-adjustment it lands 0.017 off, on ``6/pi asin(rho/2)``."""
+    n = 200_000
     rng = np.random.default_rng(7)
     x = np.column_stack([rng.lognormal(size=n), rng.gamma(2.0, size=n), rng.integers(0, 5, n)])
     target = np.array([[1, 0.7, -0.4], [0.7, 1, 0.3], [-0.4, 0.3, 1]])
     y = iman_conover(x[:, :2], target[:2, :2], seed=8)
     for j in range(2):
         np.testing.assert_array_equal(np.sort(y[:, j]), np.sort(x[:, j]))
-    assert abs(stats.spearmanr(y[:, 0], y[:, 1]).statistic - 0.7) < 0.02
+    se = lambda r: (1 - r**2) * np.sqrt(1.06 / n)  # noqa: E731
+    assert abs(stats.spearmanr(y[:, 0], y[:, 1]).statistic - 0.7) < 4 * se(0.7)
     y3 = iman_conover(x, target, seed=9)
     rs = pd.DataFrame(y3).corr("spearman").to_numpy()
-    assert np.abs(rs[:2, :2] - target[:2, :2]).max() < 0.02
+    assert abs(rs[0, 1] - 0.7) < 4 * se(0.7)  # (the tied integer column cannot reach its targets)
     # without the pre-adjustment, Spearman lands on 6/pi asin(rho/2) instead (biased)
     yb = iman_conover(x[:, :2], target[:2, :2], seed=8, adjust=False)
     rb = stats.spearmanr(yb[:, 0], yb[:, 1]).statistic
-    assert abs(rb - pearson_to_spearman(0.7)) < 0.02 and abs(rb - 0.7) > 0.01
+    assert abs(rb - pearson_to_spearman(0.7)) < 4 * se(0.7) and abs(rb - 0.7) > 8 * se(0.7)
 
 
 # ----------------------------------------------------------------- NORTA

@@ -105,8 +105,14 @@ def test_rules_filter_rows_and_keep_distribution_conditional():
                              rules=["a + b > 0", "a < 1.5"])
     f = model.sample(N, seed=6).frame
     assert len(f) == N and ((f["a"] + f["b"]) > 0).all() and (f["a"] < 1.5).all()
-    # conditional on a+b>0, E[a] = phi(0)/sqrt(2)/P(...) ~ positive; check sign and reproducibility
-    assert f["a"].mean() > 0.2
+    # given the rules, a has density phi(a) Phi(a) on a < 1.5 (P(b > -a) = Phi(a)): its mean
+    # and sd by quadrature, the sample mean within 4 standard errors
+    from scipy import integrate
+
+    w = lambda a, k: a**k * stats.norm.pdf(a) * stats.norm.cdf(a)  # noqa: E731
+    m0, m1, m2 = (integrate.quad(w, -np.inf, 1.5, args=(k,))[0] for k in range(3))
+    mean, sd = m1 / m0, np.sqrt(m2 / m0 - (m1 / m0) ** 2)
+    assert abs(f["a"].mean() - mean) < 4 * sd / np.sqrt(N), (f["a"].mean(), mean)
     assert frame_hash(model.sample(N, seed=6).frame) == frame_hash(f)
 
 

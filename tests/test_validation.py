@@ -658,3 +658,17 @@ def test_label_and_mixed_pair_changes_fail_at_small_sizes():
     ok, _ = dependence_checks(prepare_tables(draw(1, False), draw(3, False)), thr, alpha=0.01)
     assert {c.statistic for c in bad if c.passed is False} >= set(stats_of)
     assert all(c.passed is not False for c in ok if c.statistic in stats_of)
+
+
+def test_a_wrong_scale_fails_the_distribution_distances():
+    """A lognormal column drawn with its scale 1.45 times too large (2,000 reference and
+    20,000 synthetic rows; the moment and quantile checks switched off): the KS distance
+    and the Wasserstein-1 distance / IQR both exceed their thresholds plus allowances."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.lognormal(0, 0.8, 2000)})
+    synth = pd.DataFrame({"x": 1.45 * rng.lognormal(0, 0.8, 20_000)})
+    rep = validate(real, synth, checks="marginals", figures=False,
+                   thresholds={"mean_difference_sd": 10, "sd_log_ratio": 10, "quantile_difference_iqr": 10})
+    assert {c.statistic for c in rep.failed()} >= {"ks_distance", "wasserstein_iqr"}
+    same = pd.DataFrame({"x": rng.lognormal(0, 0.8, 20_000)})
+    assert validate(real, same, checks="marginals", figures=False).passed
