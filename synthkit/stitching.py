@@ -131,10 +131,12 @@ class StitchResult:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3))
+            _, ax = plt.subplots(figsize=(5, 3), layout="constrained")  # labels inside the figure
         d = np.asarray(self.distances, dtype=float)
-        ax.hist(d[np.isfinite(d)], bins=bins, **kwargs)
-        ax.set_xlabel("Gower distance to the match")
+        d = d[np.isfinite(d)]
+        ax.hist(d, bins=bins, **kwargs)
+        exact = float(np.mean(d == 0)) if d.size else 0.0
+        ax.set_xlabel("Gower distance to the match" + (f" ({exact:.1%} exact matches)" if exact else ""))
         ax.set_ylabel("left rows")
         ax.set_title(f"stitch ({self.method}) on {', '.join(map(str, self.on))}")
         return ax

@@ -195,6 +195,11 @@ def test_summary_and_histogram():
     assert s["count"] == 3 and s["max"] == pytest.approx(res.distances.max())
     ax = res.plot_distances(bins=5)
     assert sum(p.get_height() for p in ax.patches) == 3
+    exact = np.mean(res.distances == 0)
+    assert f"({exact:.1%} exact matches)" in ax.get_xlabel()
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
 
 
 def test_cli(tmp_path, capsys):

@@ -35,6 +35,7 @@ Rows (section ``"clusters"``)
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -328,10 +329,17 @@ def cluster_figures(archetype, dataset) -> list[tuple[str, object]]:
         rng = as_generator(data_seed(X, labels, salt="cluster scatter"))
         idx = np.sort(rng.choice(len(X), 20_000, replace=False))
     Y, note = _pca2(X[idx])
-    fig = Figure(figsize=(6, 5))
+    fig = Figure(figsize=(6, 5), layout="constrained")
     ax = fig.add_subplot()
-    ax.scatter(Y[:, 0], Y[:, 1], c=labels[idx], cmap="tab20", s=4, alpha=0.7, linewidths=0)
-    ax.set_title(f"{getattr(archetype, 'name', 'clusters')}: points by label{note}", fontsize=9)
+    n_labels = int(labels.max()) + 1 if labels.size else 1
+    palette = 10 if n_labels <= 10 else 20  # one colour per label up to 20 (tab10 / tab20)
+    points = ax.scatter(Y[:, 0], Y[:, 1], c=labels[idx], cmap=f"tab{palette}", vmin=-0.5,
+                        vmax=palette - 0.5, s=6, alpha=0.7, linewidths=0)
+    if n_labels <= 20:
+        ax.legend(*points.legend_elements(), title="label", fontsize=7, title_fontsize=7,
+                  loc="best", framealpha=0.8)
+    title = f"{getattr(archetype, 'name', 'clusters')}: points by label{note}"
+    ax.set_title(textwrap.fill(title, 70), fontsize=9)
     ax.set_xlabel("PC1" if note else "x0")
     ax.set_ylabel("PC2" if note else "x1")
     figs.append(("cluster scatter", fig))
