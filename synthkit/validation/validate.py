@@ -365,13 +365,14 @@ def _label_reference(artifacts: dict, label: str) -> None:
 
 
 def _declared_plot(col, marginal, declared_col, plot_data) -> dict:
+    from .marginals import counts_density
+
     d = plot_data(col)
     if d.get("type") == "hist" and marginal is not None and hasattr(marginal, "cdf"):
         edges = np.asarray(d["edges"])
         try:
             cdf = np.asarray(marginal.cdf(edges), dtype=float)
-            width = np.diff(np.log10(edges)) if d.get("log") else np.diff(edges)
-            d["real"] = (np.diff(cdf) / width).tolist()
+            d["real"] = counts_density(np.diff(cdf), 1, edges, bool(d.get("log"))).tolist()
         except Exception:
             d["real"] = [0.0] * (len(edges) - 1)
     elif d.get("type") == "bar":
