@@ -1,5 +1,5 @@
 """The cluster benchmark's own measurements: repliclust's covariances as the benchmark reads them,
-and the Monte Carlo estimate of the quadratic rule's errors."""
+the Monte Carlo estimate of the quadratic rule's errors, and its label-free k-means start."""
 
 import importlib.util
 from pathlib import Path
@@ -110,3 +110,27 @@ def test_exact_overlaps_match_a_direct_search(bench):
                 for a0 in starts)
         want.append(2 * stats.norm.cdf(-q))
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_principal_subspace_kmeans_finds_separated_clusters_in_high_dimensions(bench):
+    # p = 300, radii 1, 2 and 3, centers 30 apart: the between-cluster spread lies in the
+    # top two principal components, so the start recovers the partition and Lloyd's
+    # iterations from it reach the optimum that the true means reach
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(11)
+    p, sizes = 300, (400, 250, 150)
+    centers = np.zeros((3, p))
+    centers[1, 0], centers[2, 1] = 30.0, 30.0
+    X = np.vstack([c + r * rng.standard_normal((m, p))
+                   for c, r, m in zip(centers, (3.0, 2.0, 1.0), sizes, strict=True)])
+    y = np.repeat([0, 1, 2], sizes)
+    # single k-means++ starts stop in poor optima on these data (a wide cluster split)
+    assert min(adjusted_rand_score(y, KMeans(3, n_init=1, random_state=s).fit(X).labels_)
+               for s in range(5)) < 0.9
+    found = bench.principal_subspace_kmeans(X, 3)
+    assert adjusted_rand_score(y, found.labels_) == 1.0
+    means = np.array([X[y == c].mean(axis=0) for c in range(3)])
+    lloyd = KMeans(3, init=means, n_init=1).fit(X)
+    assert found.inertia_ <= lloyd.inertia_ * (1 + 1e-9)
