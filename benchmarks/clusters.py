@@ -422,11 +422,10 @@ def exact_offdiag(centers, covs) -> np.ndarray:
 def principal_subspace_kmeans(X: np.ndarray, k: int):
     """k-means started in the principal subspace (Ding & He 2004), no labels used.
 
-    The top ``k - 1`` principal-component scores hold the between-cluster spread, while
-    the full space adds ``p`` dimensions of within-cluster noise that make k-means++
-    seeds in one wide cluster nearer to each other's points than to their own center;
-    ``KMeans(n_init=50)`` on the scores, then Lloyd's iterations in the full space from
-    that partition's means.
+    The top ``k - 1`` principal-component scores hold the between-cluster spread; the
+    full space adds ``p`` dimensions of within-cluster noise, in which a k-means++ seed
+    on a point of a wide cluster keeps only that point. ``KMeans(n_init=50)`` on the
+    scores, then Lloyd's iterations in the full space from that partition's means.
     """
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
