@@ -419,6 +419,14 @@ def exact_offdiag(centers, covs) -> np.ndarray:
     return ov[np.triu_indices(len(centers), 1)]
 
 
+def lloyd_from(X: np.ndarray, labels: np.ndarray, k: int):
+    """Lloyd's iterations (sklearn ``KMeans``, one start) from the means of a partition."""
+    from sklearn.cluster import KMeans
+
+    means = np.array([X[labels == c].mean(axis=0) for c in range(k)])
+    return KMeans(k, init=means, n_init=1).fit(X)
+
+
 def principal_subspace_kmeans(X: np.ndarray, k: int):
     """k-means started in the principal subspace (Ding & He 2004), no labels used.
 
@@ -431,9 +439,7 @@ def principal_subspace_kmeans(X: np.ndarray, k: int):
     from sklearn.decomposition import PCA
 
     scores = PCA(k - 1, random_state=0).fit_transform(X)
-    labels = KMeans(k, n_init=KMEANS_N_INIT, random_state=0).fit(scores).labels_
-    means = np.array([X[labels == c].mean(axis=0) for c in range(k)])
-    return KMeans(k, init=means, n_init=1).fit(X)
+    return lloyd_from(X, KMeans(k, n_init=KMEANS_N_INIT, random_state=0).fit(scores).labels_, k)
 
 
 def one_minus_ari(X, y, k) -> dict:
@@ -452,9 +458,7 @@ def one_minus_ari(X, y, k) -> dict:
         warnings.simplefilter("ignore")  # convergence warnings: the score is what counts
         km = KMeans(k, n_init=KMEANS_N_INIT, random_state=0).fit(X)
         pca = principal_subspace_kmeans(X, k)
-        true_means = np.array([X[y == c].mean(axis=0) for c in range(k)])
-        lloyd = KMeans(k, init=true_means, n_init=1).fit(X)
-        best = min(km.inertia_, pca.inertia_, lloyd.inertia_)
+        best = min(km.inertia_, pca.inertia_, lloyd_from(X, y, k).inertia_)
         gm = mixture_from(km.labels_)
         gm_pca = mixture_from(pca.labels_)
         own = GaussianMixture(k, random_state=0, **GMM_OWN_START).fit(X).predict(X)
