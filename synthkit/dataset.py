@@ -194,13 +194,15 @@ class SyntheticDataset:
         """The synthetic table (same object as :attr:`frame`)."""
         return self.frame
 
-    def save(self, path: str | os.PathLike, *, parents: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, *, parents: bool = False,
+             progress: bool | None = False) -> Path:
         """Write the table (CSV or Parquet, by suffix) and ``<path>.meta.json``, atomically.
 
-        ``parents=True`` creates a missing folder (and its parents) first.
+        ``parents=True`` creates a missing folder (and its parents) first; ``progress``
+        shows a bar over the rows of a CSV file (:func:`synthkit.io.write_table`).
         """
         path = Path(path)
-        write_table(self.frame, path, parents=parents)
+        write_table(self.frame, path, parents=parents, progress=progress)
         write_json(
             path.with_name(path.name + ".meta.json"),
             {

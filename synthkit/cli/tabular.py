@@ -42,10 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "--scheduler tcp://10.0.0.5:8786"])
     p.add_argument("model", help="model file written by `synthkit fit`")
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
-    add_output(p, "the synthetic table (.csv or .parquet); a folder (a path ending in '/', an existing "
-                  "folder, or --format parquet without a .parquet suffix) receives a partitioned Parquet "
-                  "dataset, written part by part (restartable: re-run the same command to finish it; needs "
-                  "dask: pip install 'synthkit[scale]')",
+    add_output(p, "the synthetic table (.csv or .parquet), with its schema and provenance in "
+                  "<table>.meta.json (read by `synthkit validate`); a folder (a path ending in '/', "
+                  "an existing folder, or --format parquet without a .parquet suffix) receives a "
+                  "partitioned Parquet dataset, written part by part (restartable: re-run the same "
+                  "command to finish it; needs dask: pip install 'synthkit[scale]')",
                folder=False)
     p.add_argument("--format", choices=["csv", "parquet"], default=None,
                    help="output format (default: from the file suffix; a folder: parquet)")
@@ -145,7 +146,7 @@ def _partitioned_output(output: str, fmt: str | None) -> bool:
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..api import load
     from ..errors import SpecError
-    from ..io import check_output_path, write_table
+    from ..io import check_output_path
 
     if _partitioned_output(args.output, args.format):
         if args.format == "csv":
@@ -163,7 +164,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ds = model.sample(args.rows, seed=args.seed, workers=1 if args.workers is None else args.workers,
                         progress=args.progress)
-    path = write_table(ds.frame, args.output, progress=args.progress)
+    path = ds.save(args.output, progress=args.progress)  # the table and its .meta.json
     print(_wrote(len(ds.frame), ds.frame.shape[1], path, time.perf_counter() - started))
     _print_rules_report(ds)
     return 0
@@ -283,7 +284,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(table.to_string())
     from ..validation import validate
 
-    report = validate(real, ds.frame, progress=args.progress)
+    report = validate(real, ds, progress=args.progress)
     path = out / "report.html"
     report.to_html(path)
     table = report.describe()

@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("real", help=f"the reference: {TABLE_HELP}, a saved model (.json) or a recipe "
                                 "(.yaml, or an example recipe's name: `synthkit recipes`)")
-    p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP}, or a directory of Parquet parts "
+    p.add_argument("synth", help=f"the synthetic table: {TABLE_HELP} (with the <table>.meta.json that "
+                                 "`synthkit sample` writes, the levels the model merged are compared as "
+                                 "merged), or a directory of Parquet parts "
                                  "(validated in one pass over its row batches, never loaded whole)")
     p.add_argument("--holdout", default=None,
                    help=f"real rows not used for fitting ({TABLE_HELP}): privacy baseline and "
@@ -67,6 +69,17 @@ def _load_reference(path: str):
     return load_table(path)
 
 
+def _load_synthetic(path: str):
+    """A synthetic table; with the ``.meta.json`` that ``synthkit sample`` writes, its dataset
+    (schema and provenance: the levels the model merged are then compared as merged)."""
+    from ..dataset import SyntheticDataset
+    from ..datasets import load_table
+
+    if Path(path).with_name(Path(path).name + ".meta.json").is_file():
+        return SyntheticDataset.load(path)
+    return load_table(path)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..datasets import load_table
     from ..io import check_output_path, write_text
@@ -78,7 +91,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     reference = _load_reference(args.real)
     from ..validation.streaming import is_partitioned
 
-    synth = args.synth if is_partitioned(args.synth) else load_table(args.synth)  # a folder or .parquet
+    synth = args.synth if is_partitioned(args.synth) else _load_synthetic(args.synth)
     holdout = load_table(args.holdout) if args.holdout else None
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     report = validate(reference, synth, holdout=holdout, target=args.target, checks=checks,

@@ -63,7 +63,24 @@ def provenance(model: Any, n: int, root: np.random.SeedSequence, conditions: dic
            "seed": seed_to_json(root), "block_rows": BLOCK_ROWS, "synthkit_version": __version__}
     if conditions:
         out["conditions"] = to_jsonable(conditions)
+    merged = merged_levels(getattr(model, "privacy_", None))
+    if merged:
+        out["merged_levels"] = merged
     return out
+
+
+def merged_levels(privacy: Any) -> list[dict]:
+    """The model's rare-level merges: ``{"column", "into", "min_count"}`` per merged column.
+
+    Read from a model's ``privacy_`` record (:func:`synthkit.privacy.protect_frame`): a
+    categorical column whose levels held by fewer than ``min_count`` rows were merged into
+    one new level ``into`` (never the merged labels themselves). Validation compares the
+    reference the same way.
+    """
+    records = privacy.get("protections") if isinstance(privacy, dict) else None
+    return [{"column": r["column"], "into": r["into"], "min_count": int(r["min_count"])}
+            for r in records or [] if isinstance(r, dict) and r.get("protection") == "rare_levels"
+            and r.get("levels_merged") and r.get("into") not in (None, "missing", "redistributed")]
 
 
 def write_model(model: Any) -> dict[str, Any]:

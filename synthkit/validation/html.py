@@ -15,6 +15,7 @@ import numpy as np
 
 from .._version import __version__
 from .checks import format_number, format_threshold
+from .merged_levels import merged_levels_lines
 
 __all__ = ["render_html", "summary_html"]
 
@@ -286,6 +287,8 @@ def render_html(report, *, title: str | None = None) -> str:
         + f"synthkit {__version__} &middot; {when}"
         "</span></p>",
     ]
+    parts.extend(f'<p class="muted">{html.escape(line)}</p>'
+                 for line in merged_levels_lines(meta.get("merged_levels")))
     parts.append(_design_line(meta))
     if meta.get("reference_kind") in ("table", "labelled"):
         parts.append(f'<p class="notice">{html.escape(CONFIDENTIAL)}</p>')

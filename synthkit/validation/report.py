@@ -14,6 +14,7 @@ import pandas as pd
 from .._deprecation import warn_renamed
 from ..io import from_jsonable_float, read_json, to_jsonable, write_text
 from .checks import SECTIONS, Check, format_number, format_threshold
+from .merged_levels import merged_levels_lines
 
 __all__ = ["ValidationReport", "REPORT_FORMAT"]
 
@@ -121,6 +122,7 @@ class ValidationReport:
             + (f" ({m['n_reference']} rows)" if m.get("n_reference") is not None else "")
             + f", synthetic: {m.get('n_synthetic', '?')} rows"
             + (f", {len(m['columns'])} columns" if m.get("columns") else ""),
+            *merged_levels_lines(m.get("merged_levels")),
             "",
             "section      checks  failed  score",
         ]

@@ -778,6 +778,12 @@ def validate(
         holdout = as_frame(holdout, "the holdout table")
         check_kept_out(real_frame, holdout)
     rules_frames = (synth_frame.rename(columns=str), real_frame.rename(columns=str))
+    if model_ref is None:  # the levels the model merged for privacy, merged in the reference too
+        from .merged_levels import merge_like_model, merged_levels_of
+
+        real_frame, holdout, merged = merge_like_model(real_frame, holdout, merged_levels_of(synthetic))
+        if merged:
+            meta["merged_levels"] = merged
     prepare_kw: dict[str, Any] = {}
     if model_ref is None:
         leak_checks, sensitive, decisions = generated_column_checks(real_frame, synth_frame, roles, holdout)
