@@ -135,3 +135,22 @@ def test_informational_thresholds_survive_a_json_round_trip(page, tmp_path):
     assert nan_keys and all(np.isnan(back.meta["thresholds"][k]) for k in nan_keys)
     shown = "informational</td></tr>"
     assert back.to_html().count(shown) == page[2].count(shown) >= len(nan_keys)
+
+
+def test_the_figures_show_a_progress_bar_when_asked(page, capsys):
+    import re
+
+    from synthkit.errors import SpecError
+
+    rep, _, text = page
+    n_columns = len(rep.artifacts["marginal_plots"])
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+    capsys.readouterr()
+    quiet = rep.to_html(progress=False, title="fair: independent marginals")
+    assert capsys.readouterr().err == ""
+    assert stamp.sub("", quiet) == stamp.sub("", text)  # the page does not depend on the bar
+    rep.to_html(progress=True)
+    err = capsys.readouterr().err
+    assert "report figures" in err and f"{n_columns}/{n_columns}" in err
+    with pytest.raises(SpecError, match="progress"):
+        rep.to_html(progress="yes")

@@ -286,7 +286,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     report = validate(real, ds, progress=args.progress)
     path = out / "report.html"
-    report.to_html(path)
+    report.to_html(path, progress=args.progress)
     table = report.describe()
     failed = table[table["passed"] == False]  # noqa: E712 - None means informational
     verdict = "PASSED" if report.passed else "FAILED"

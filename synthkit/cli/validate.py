@@ -102,7 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"({len(report.failed())} failed)")
     else:
         print(report.summary(verbose=args.verbose))
-    page = report.to_html() if args.html else None  # rendered before any file is written
+    page = report.to_html(progress=args.progress) if args.html else None  # before any file is written
     if args.json:
         report.to_json(args.json)
         print(f"wrote {args.json}")

@@ -182,13 +182,16 @@ def summary_html(report) -> str:
             f"</table>{fail_table}</div>")
 
 
-def _section_figures(report, section: str) -> list[tuple[str, bytes]]:
+def _section_figures(report, section: str, progress: bool | None = None) -> list[tuple[str, bytes]]:
+    from .._progress import progress_bar
     from . import plots
 
     art = report.artifacts
     figs: list[tuple[str, bytes]] = []
     if section == "marginals":
-        for name, d in marginal_figure_columns(report).items():
+        columns = marginal_figure_columns(report)
+        for name, d in progress_bar(columns.items(), total=len(columns), progress=progress,
+                                    large=False, desc="report figures", unit="column", leave=False):
             figs.append((f"marginal: {name}", plots.marginal_png(name, d)))
     elif section == "dependence":
         dep = art.get("dependence") or {}
@@ -265,8 +268,12 @@ _INTRO = {
 }
 
 
-def render_html(report, *, title: str | None = None) -> str:
-    """The full page: verdict, section scores, per-section tables and figures."""
+def render_html(report, *, title: str | None = None, progress: bool | None = None) -> str:
+    """The full page: verdict, section scores, per-section tables and figures.
+
+    ``progress``: a bar over the per-column figures (the slow part of the page);
+    by default shown on a terminal once drawing has taken two seconds.
+    """
     meta = report.meta
     title = title or "synthkit validation report"
     verdict = "PASSED" if report.passed else "FAILED"
@@ -346,7 +353,7 @@ def render_html(report, *, title: str | None = None) -> str:
         if info:
             parts.append(f"<details><summary>{len(info)} informational rows</summary>"
                          f"{_checks_table(info)}</details>")
-        figs = _section_figures(report, section)
+        figs = _section_figures(report, section, progress)
         n_plots = len(report.artifacts.get("marginal_plots") or {})
         if section == "marginals" and n_plots > MARGINAL_FIGURES:
             parts.append(f'<p class="muted">Distributions of the {MARGINAL_FIGURES} columns with a '

@@ -226,7 +226,7 @@ class ValidationReport:
         return cls(checks=checks, scores=scores, meta=meta)
 
     def to_html(self, path: str | os.PathLike | None = None, *, title: str | None = None,
-                parents: bool = False) -> str:
+                parents: bool = False, progress: bool | None = None) -> str:
         """A self-contained HTML page (tables + embedded PNG figures).
 
         Parameters
@@ -237,10 +237,14 @@ class ValidationReport:
             Page title.
         parents : bool
             Create a missing folder of ``path`` (and its parents) first.
+        progress : bool, optional
+            A progress bar over the per-column figures; by default shown on a terminal
+            once drawing has taken two seconds. True or False forces it on or off.
         """
+        from .._progress import check_progress
         from .html import render_html
 
-        text = render_html(self, title=title)
+        text = render_html(self, title=title, progress=check_progress(progress))
         if path is not None:
             write_text(path, text, parents=parents)
         return text
