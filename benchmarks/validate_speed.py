@@ -14,6 +14,11 @@ Run::
     python benchmarks/validate_speed.py                 # 1e6 x 20, privacy on its subsample
     python benchmarks/validate_speed.py --rows 200000   # smaller
     python benchmarks/validate_speed.py --peer-rows 0   # skip sdmetrics
+    python benchmarks/validate_speed.py --holdout-rows 100000   # + the attacks on a holdout
+
+``--holdout-rows N`` passes a third independent draw of ``N`` rows as the holdout: the
+privacy section then also runs the four attacks (singling out, linkability, inference,
+membership) on training and holdout rows, and its seconds include them.
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ def main(argv=None) -> int:
     p.add_argument("--peer-rows", type=int, default=100_000,
                    help="rows for the sdmetrics QualityReport (0 = skip)")
     p.add_argument("--html", default=None, help="also write the HTML report here (timed)")
+    p.add_argument("--holdout-rows", type=int, default=0,
+                   help="rows of an independent holdout (privacy attacks; 0 = none)")
     args = p.parse_args(argv)
 
     import synthkit
@@ -79,8 +86,11 @@ def main(argv=None) -> int:
     t_make = time.perf_counter() - t0
     print(f"tables: 2 x {real.shape[0]:,} rows x {real.shape[1]} columns "
           f"(made in {t_make:.1f} s); peak RSS so far {peak_mb():.0f} MB")
+    holdout = make_table(args.holdout_rows, 3) if args.holdout_rows else None
+    if holdout is not None:
+        print(f"holdout: {len(holdout):,} rows (the privacy section runs the attacks)")
     t0 = time.perf_counter()
-    report = synthkit.validate(real, synth, target="plan")
+    report = synthkit.validate(real, synth, target="plan", holdout=holdout)
     wall = time.perf_counter() - t0
     print()
     cpu = report.meta.get("cpu_seconds", {})

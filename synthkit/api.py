@@ -16,7 +16,8 @@ from .strategies.registry import DEFAULT_STRATEGY, get_strategy
 __all__ = ["fit", "load", "declare"]
 
 
-def fit(data: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, **params: Any) -> Strategy:
+def fit(data: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, *, progress: bool | None = None,
+        **params: Any) -> Strategy:
     """Fit a strategy on a real table.
 
     Parameters
@@ -28,6 +29,9 @@ def fit(data: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, **params: Any) -> 
         ``"gaussian_copula"`` (every marginal plus the pairwise dependence, see
         :class:`~synthkit.strategies.gaussian_copula.GaussianCopula`). ``"montecarlo"``
         draws every column independently.
+    progress : bool, optional
+        A progress bar over the column fits and the dependence (see ``Strategy.fit``):
+        by default on a terminal for large tables or slow fits; True or False forces it.
     **params
         Parameters of that strategy.
 
@@ -47,7 +51,7 @@ def fit(data: pd.DataFrame, strategy: str = DEFAULT_STRATEGY, **params: Any) -> 
     >>> m.sample(1000, seed=1).frame.shape
     (1000, 14)
     """
-    return _strategy_class(strategy, params)(**params).fit(data)
+    return _strategy_class(strategy, params)(**params).fit(data, progress=progress)
 
 
 def declare(columns: dict[str, Any], strategy: str = DEFAULT_STRATEGY, **params: Any) -> Strategy:

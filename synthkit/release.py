@@ -251,7 +251,7 @@ def anonymize(
     model = None
     redrawn: dict[str, int] = {}
     if synthetic is None:
-        model = fit(train, strategy=strategy, **params)
+        model = fit(train, strategy=strategy, progress=progress, **params)
         n = len(frame) if rows is None else rows
         release = model.sample(n, seed=child_generator(root, 1), progress=progress).frame
         redrawn = _redraw_real_values(model, release, frame, root)
@@ -263,7 +263,7 @@ def anonymize(
     paths: dict[str, Path] = {}
     if out is not None:
         # everything that can fail on the data first: a failure leaves the folder as it was
-        page, verdict_json = report.to_html(), json_text(verdict)
+        page, verdict_json = report.to_html(progress=progress), json_text(verdict)
         if synthetic is None:
             paths["synthetic"] = write_table(release, out / "synthetic.csv")
             paths["model"] = model.save(out / "model.json")

@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="strategy parameter; VALUE is read as JSON when it parses, else a string")
     add_roles(p)
+    add_progress(p)
     p.set_defaults(func=cmd_fit)
 
     p = add_command(sub, "sample", help="draw rows from a saved model",
@@ -128,7 +129,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     print(f"fitting {args.strategy or DEFAULT_STRATEGY!r} on {args.data} ({data.shape[0]:,} rows x "
           f"{data.shape[1]} columns) ...", flush=True)
-    model = fit(data, strategy=args.strategy, **params)
+    model = fit(data, strategy=args.strategy, progress=args.progress, **params)
     path = model.save(args.output)
     print(f"fitted {model.name!r} on {args.data} ({model.n_train_} rows, "
           f"{len(model.columns_)} columns) in {time.perf_counter() - started:.1f} s -> {path}")
@@ -269,7 +270,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     real = load_example(DEMO_DATA)
     print(f"synthkit demo: fitting {strategy!r} on {DEMO_DATA} "
           f"({real.shape[0]} rows x {real.shape[1]} columns)")
-    model = get_strategy(strategy)(stratify=stratify).fit(real)
+    model = get_strategy(strategy)(stratify=stratify).fit(real, progress=args.progress)
     if getattr(model, "stratify_", None) is not None:
         print(f"one model per level of {model.stratify_!r} (`--stratify none`: a single model)")
     model_path = model.save(out / "model.json")

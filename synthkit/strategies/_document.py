@@ -32,9 +32,11 @@ MODEL_FORMAT_VERSION = 1
 
 
 def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, criterion: str,
-                ks_tolerance: float, policy: Any = None) -> tuple[list[ColumnModel], list[dict]]:
+                ks_tolerance: float, policy: Any = None,
+                bar: Any = None) -> tuple[list[ColumnModel], list[dict]]:
     """One fitted :class:`~synthkit.columns.ColumnModel` per column of ``frame``, with the
-    records of the protections ``policy`` applied to them (bounded quantile functions)."""
+    records of the protections ``policy`` applied to them (bounded quantile functions);
+    ``bar`` (a progress bar or None) advances by one per column."""
     methods = marginals if isinstance(marginals, dict) else {}
     unknown = sorted(set(methods) - set(schema.names))
     if unknown:
@@ -51,6 +53,8 @@ def fit_columns(frame: pd.DataFrame, schema: Schema, marginals: str | dict, crit
             method = "auto"
         columns.append(ColumnModel.fit(frame[col.name], col, method=method, criterion=criterion,
                                        ks_tolerance=ks_tolerance))
+        if bar is not None:
+            bar.update(1)
     if policy is None:
         return columns, []
     from ..privacy import protect_columns

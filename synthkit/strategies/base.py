@@ -119,14 +119,22 @@ class Strategy(Parameters):
         """Check the base parameters; subclasses extend (and call super)."""
         check_common_params(self)
 
-    def fit(self, data: pd.DataFrame) -> Strategy:
+    def fit(self, data: pd.DataFrame, *, progress: bool | None = None) -> Strategy:
         """Fit the marginals and the dependence on a real table (mixed kinds, nulls allowed); returns self.
 
         With ``privacy="standard"`` identifier and PII columns are set aside first (only
         their format is learned, see :mod:`synthkit.privacy`) and the protections of
         :mod:`synthkit.privacy.protections` run before and after the marginals are fitted;
         ``privacy_`` records which ran.
+
+        ``progress``: a bar with one step per modelled column and one for the dependence;
+        by default shown on a terminal, at once for ``PROGRESS_MIN_ROWS`` (250,000) rows or
+        more, else once the fit has taken two seconds. True or False forces it on or off.
+        The fitted model does not depend on it.
         """
+        from .._progress import check_progress, progress_bar
+
+        progress = check_progress(progress)
         self._validate_params()
         self.__dict__.pop("dependence_", None)  # a failed refit leaves an unfitted model
         frame = check_frame(data)
@@ -137,18 +145,21 @@ class Strategy(Parameters):
             _generated.check_not_generated(self, [self.stratify], "`stratify`")
         _generated.check_not_generated(self, _generated.correlation_names(getattr(self, "correlation", None)),
                                        "the `correlation` target")
-        self._fit_frame(prepared.frame, prepared.roles, prepared.records)
+        with progress_bar(total=prepared.frame.shape[1] + 1, progress=progress, desc="fit", unit="step",
+                          large=len(frame) >= PROGRESS_MIN_ROWS, leave=False) as bar:
+            self._fit_frame(prepared.frame, prepared.roles, prepared.records, bar=bar)
         self.privacy_ = prepared.summary(self.privacy_["protections"])
         return self
 
     def _fit_frame(self, frame: pd.DataFrame, roles: dict | None = None, records: list | None = None,
-                   continuous: tuple[str, ...] = ()) -> None:
+                   continuous: tuple[str, ...] = (), bar: Any = None) -> None:
         """Fit the modelled columns of ``frame`` (protected already): the body of :meth:`fit`.
 
         The strata of a stratified model are fitted through here (no role detection; their
         own protections ran in :func:`~synthkit.strategies.stratify._fit_level`); ``continuous``
         names the whole table's continuous columns, kept continuous in a level whose few
-        values of them would otherwise read as a discrete support.
+        values of them would otherwise read as a discrete support. ``bar`` (a progress bar
+        or None) advances by one per column and once for the dependence.
         """
         schema = infer_schema(frame)  # records non-string labels, restored on sampled frames
         frame = frame.rename(columns=str)
@@ -158,7 +169,7 @@ class Strategy(Parameters):
             if col.name in continuous and col.kind == "integer":
                 col.kind = "continuous"
         columns, knots = _document.fit_columns(frame, schema, self.marginals, self.criterion,
-                                               self.ks_tolerance, policy(self))
+                                               self.ks_tolerance, policy(self), bar=bar)
         # determined columns leave the modelled table; nominal levels get their latent order
         protect = [v for v in (self.stratify, getattr(self, "by", None)) if v not in (None, "auto")]
         protect += _generated.correlation_names(getattr(self, "correlation", None))
@@ -170,6 +181,8 @@ class Strategy(Parameters):
         if self.stratify is not None:  # the dependence lives in the strata: no pooled fit
             strata = get_strategy("stratified").wrap(self, frame)
         dependence = FittedDependence() if strata is not None else self._estimate(frame)
+        if bar is not None:
+            bar.update(1)
         self._set_state(schema, columns, dependence, n_train=len(frame), strata=strata)
         self.privacy_ = {"policy": policy(self).to_dict(),
                          "protections": list(records or []) + knots + self._sampler()._strata_protections()}

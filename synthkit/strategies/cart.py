@@ -210,10 +210,11 @@ class Cart(Strategy):
         listed = [c for c in vo if c in names]  # (generated columns and a stratum's level column left out)
         return listed + [c for c in names if c not in listed]
 
-    def fit(self, data: pd.DataFrame) -> Cart:
+    def fit(self, data: pd.DataFrame, *, progress: bool | None = None) -> Cart:
         """Fit the column models and the trees (see the class docstring); returns self.
 
         A table with one modelled column is refused (a stratified model's level may have one).
+        ``progress`` as in :meth:`Strategy.fit <synthkit.strategies.base.Strategy.fit>`.
         """
         vo = self.visit_order
         if isinstance(vo, (list, tuple)) and isinstance(data, pd.DataFrame):
@@ -221,7 +222,7 @@ class Cart(Strategy):
             if unknown:
                 raise SpecError(f"`visit_order` names unknown column(s) {unknown}; the columns are "
                                 f"{[str(c) for c in data.columns]}")
-        super().fit(data)
+        super().fit(data, progress=progress)
         if len(self.columns_) < 2 and self.strata_ is None:
             del self.dependence_
             raise FitError("cart needs at least two columns (the first is drawn from its marginal, "
