@@ -122,3 +122,15 @@ def test_the_command_line_fit_sample_validate_round_trip(tmp_path, capsys):
     capsys.readouterr()
     assert main(["validate", str(data), str(out), "--checks", "marginals"]) == 0
     assert "compared as 'other'" in capsys.readouterr().out
+
+
+def test_a_partitioned_dataset_carries_the_merges_in_its_manifest(fitted, tmp_path):
+    pytest.importorskip("dask")
+    from synthkit.scale import sample_to_parquet
+
+    real, model, _ = fitted
+    out = tmp_path / "parts"
+    sample_to_parquet(model, N, out, seed=1, partitions=2, progress=False)
+    rep = synthkit.validate(real, str(out), checks=["marginals"])
+    assert rep.meta["merged_levels"][0]["column"] == "city" and rep.meta["streaming"]
+    assert rep.passed, rep.summary()

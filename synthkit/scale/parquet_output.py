@@ -67,6 +67,7 @@ from ..parquet_dataset import (
 )
 from ..schedulers import import_dask, resolve_runner
 from ..seeding import BLOCK_ROWS, SeedLike, as_seed_sequence, seed_to_json
+from ..strategies._document import merged_levels
 from ..strategies._engine import (
     PROGRESS_MIN_ROWS,
     _check_conditions,
@@ -511,6 +512,7 @@ def sample_to_parquet(model: Any, n: int, path: str | os.PathLike, *, seed: Seed
                 "synthkit_version": __version__, "n": n, "rows": n, "block_rows": BLOCK_ROWS,
                 "seed": spec["seed"], "model_hash": ref.hash, "conditions": to_jsonable(conditions or None),
                 "schema": _schema_record(meta), "rows_per_part": [p["rows"] for p in parts],
+                "merged_levels": merged_levels(getattr(model, "privacy_", None)),
                 "dataset_hash": _chain(list(meta.columns), [d for p in parts for d in p["block_hashes"]]),
                 "parts": [{k: p[k] for k in keys} for p in parts]}
     digest = _write_json(path, MANIFEST, manifest)

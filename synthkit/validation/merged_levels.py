@@ -4,7 +4,8 @@ A model fitted with ``privacy="standard"`` (the default) merges the levels of a
 categorical column held by fewer than ``k = min_count`` rows into one new level,
 ``"other"`` (:func:`synthkit.privacy.protect_frame`), and its samples say so in their
 provenance (``provenance["merged_levels"]``: column, merged level, ``k``; never the
-merged labels). Compared with the raw reference, every synthetic ``"other"`` would be a
+merged labels; a partitioned dataset of :func:`synthkit.scale.sample_to_parquet` in its
+manifest). Compared with the raw reference, every synthetic ``"other"`` would be a
 label the reference lacks and every rare level a label the synthetic table lacks, so a
 faithful sample of a long-tailed column would fail ``unseen_category_rate``. The
 reference (and the holdout) is therefore compared after the same rule: a level held by
@@ -36,8 +37,8 @@ def merged_levels_of(synthetic: Any) -> list[dict]:
     Parameters
     ----------
     synthetic : object
-        A synthetic dataset (anything with a ``provenance`` mapping); other objects
-        have none.
+        A synthetic dataset, or a partitioned table read from a synthkit manifest (anything
+        with a ``provenance`` mapping); other objects have none.
 
     Returns
     -------

@@ -153,10 +153,14 @@ class PartitionedTable:
     def __init__(self, source: Any, batch_rows: int = BATCH_ROWS) -> None:
         self.batch_rows = int(batch_rows)
         self.dask = None
+        self.provenance: dict = {}  # a synthkit dataset's manifest: the levels its model merged
         if isinstance(source, (str, Path)):
             import pyarrow.parquet as pq
 
             self.paths = _parquet_parts(Path(source))
+            doc = read_manifest(Path(source)) if Path(source).is_dir() else None
+            if doc is not None and "merged_levels" in doc:  # a synthkit dataset's provenance
+                self.provenance = {"merged_levels": doc["merged_levels"]}
             rows = []
             schemas = []
             for p in self.paths:

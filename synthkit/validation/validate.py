@@ -781,7 +781,8 @@ def validate(
     if model_ref is None:  # the levels the model merged for privacy, merged in the reference too
         from .merged_levels import merge_like_model, merged_levels_of
 
-        real_frame, holdout, merged = merge_like_model(real_frame, holdout, merged_levels_of(synthetic))
+        merges = merged_levels_of(synthetic if source is None else source)
+        real_frame, holdout, merged = merge_like_model(real_frame, holdout, merges)
         if merged:
             meta["merged_levels"] = merged
     prepare_kw: dict[str, Any] = {}
