@@ -99,9 +99,10 @@ def is_partitioned(obj: Any) -> bool:
     return type(obj).__module__.startswith("dask") and hasattr(obj, "npartitions")
 
 
-def _parquet_parts(path: Path) -> list[Path]:
+def _parquet_parts(path: Path) -> tuple[list[Path], dict | None]:
+    """The Parquet parts of ``path`` in order, and the manifest of a synthkit dataset (else None)."""
     if path.is_file():
-        return [path]
+        return [path], None
     if not path.is_dir():
         raise DataError(f"the synthetic dataset {str(path)!r} does not exist; give a Parquet file or "
                         "a directory of Parquet parts")
@@ -133,13 +134,13 @@ def _parquet_parts(path: Path) -> list[Path]:
                             "again")
         for entry in doc["parts"]:
             check_part(path / entry["name"], entry)
-        return [path / name for name in order]  # the manifest's order
+        return [path / name for name in order], doc  # the manifest's order
     ours = [p.name for p in parts if has_footer_entry(p)]
     if ours:
         raise DataError(f"the synthetic dataset {str(path)!r} holds parts written by synthkit "
                         f"({ours[:3]}) but no `_SUCCESS` marker: it is incomplete (an interrupted run?); "
                         "finish it (sample_to_parquet with the same arguments) before validating")
-    return parts
+    return parts, None
 
 
 class PartitionedTable:
@@ -157,8 +158,7 @@ class PartitionedTable:
         if isinstance(source, (str, Path)):
             import pyarrow.parquet as pq
 
-            self.paths = _parquet_parts(Path(source))
-            doc = read_manifest(Path(source)) if Path(source).is_dir() else None
+            self.paths, doc = _parquet_parts(Path(source))
             if doc is not None and "merged_levels" in doc:  # a synthkit dataset's provenance
                 self.provenance = {"merged_levels": doc["merged_levels"]}
             rows = []
