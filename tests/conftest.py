@@ -12,3 +12,35 @@ def wine():
     from synthkit.datasets import load_example
 
     return load_example("sklearn:wine")
+
+
+@pytest.fixture
+def recorded_bars(monkeypatch):
+    """Progress bars made while the test runs, by ``desc``: each records its ``total`` and the
+    steps it advanced, whatever tqdm's refresh interval would have drawn."""
+    bars: dict[str, list] = {}
+
+    class Recording:
+        def __init__(self, iterable=None, total=None, disable=None, desc=None, **kwargs):
+            self.iterable, self.total, self.n, self.disable = iterable, total, 0, disable
+            bars.setdefault(desc, []).append(self)
+
+        def __iter__(self):
+            for item in self.iterable:
+                yield item
+                self.n += 1
+
+        def update(self, k=1):
+            self.n += k
+
+        def close(self):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr("synthkit._progress.tqdm_class", lambda: Recording)
+    return bars

@@ -137,7 +137,7 @@ def test_informational_thresholds_survive_a_json_round_trip(page, tmp_path):
     assert back.to_html().count(shown) == page[2].count(shown) >= len(nan_keys)
 
 
-def test_the_figures_show_a_progress_bar_when_asked(page, capsys):
+def test_the_figures_show_a_progress_bar_when_asked(page, capsys, monkeypatch):
     import re
 
     from synthkit.errors import SpecError
@@ -150,7 +150,14 @@ def test_the_figures_show_a_progress_bar_when_asked(page, capsys):
     assert capsys.readouterr().err == ""
     assert stamp.sub("", quiet) == stamp.sub("", text)  # the page does not depend on the bar
     rep.to_html(progress=True)
-    err = capsys.readouterr().err
-    assert "report figures" in err and f"{n_columns}/{n_columns}" in err
+    assert f"report figures:   0%|          | 0/{n_columns}" in capsys.readouterr().err
     with pytest.raises(SpecError, match="progress"):
         rep.to_html(progress="yes")
+
+
+def test_the_figures_bar_counts_every_column(page, recorded_bars):
+    rep, _, _ = page
+    n_columns = len(rep.artifacts["marginal_plots"])
+    rep.to_html(progress=True)
+    assert [(b.n, b.total, b.disable) for b in recorded_bars["report figures"]] == [
+        (n_columns, n_columns, False)]
