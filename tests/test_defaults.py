@@ -81,7 +81,8 @@ def test_fit_shows_a_progress_bar_when_asked_and_the_model_is_the_same(strategy,
 def test_fit_progress_bar_is_drawn_on_stderr(capsys):
     real = _load("wine")
     synthkit.fit(real, progress=True)
-    assert f"fit:   0%|          | 0/{real.shape[1] + 1}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "fit:" in err and f" 0/{real.shape[1] + 1} " in err, err
     synthkit.fit(real, progress=False)
     assert capsys.readouterr().err == ""
 
