@@ -21,9 +21,13 @@ def recorded_bars(monkeypatch):
     bars: dict[str, list] = {}
 
     class Recording:
-        def __init__(self, iterable=None, total=None, disable=None, desc=None, **kwargs):
-            self.iterable, self.total, self.n, self.disable = iterable, total, 0, disable
+        def __init__(self, iterable=None, total=None, disable=None, desc=None, initial=0, **kwargs):
+            self.iterable, self.total, self.n, self.disable = iterable, total, initial, disable
+            self.postfixes: list[str] = []
             bars.setdefault(desc, []).append(self)
+
+        def set_postfix_str(self, s="", refresh=True):
+            self.postfixes.append(s)
 
         def __iter__(self):
             for item in self.iterable:

@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import synthkit
@@ -60,6 +62,33 @@ def test_validate_shows_a_progress_bar_when_asked(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(SpecError, match="`progress` must be True, False or None"):
         synthkit.validate(real, synth, progress="yes")
+
+
+def test_validate_bar_counts_every_attack_against_a_holdout(recorded_bars):
+    real = _load("wine")
+    train, holdout = real.iloc[::2], real.iloc[1::2]
+    synth = synthkit.fit(train).sample(300, seed=1, progress=False)
+    report = synthkit.validate(train, synth, holdout=holdout, progress=True)
+    (bar,) = recorded_bars["validate"]
+    assert bar.n == bar.total
+    attacks = [r.attack for r in report.artifacts["privacy"]["attacks"]]
+    assert len(attacks) == synthkit.validation.attacks.attack_test_count(list(real.columns)) >= 4
+    named = [s for s in bar.postfixes if s.startswith(("singling out", "linkability", "inference",
+                                                        "membership"))]
+    assert len(named) == len(attacks)
+    assert bar.postfixes.index("privacy distances") > bar.postfixes.index("membership")
+
+
+def test_attack_report_bar_counts_the_attacks(recorded_bars):
+    rng = np.random.default_rng(0)
+    t, s, c = (pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc")) for _ in range(3))
+    results = synthkit.validation.attacks.attack_report(t, s, c, n_attacks=50, seed=0, progress=True)
+    (bar,) = recorded_bars["attacks"]
+    assert bar.n == bar.total == len(results) == 7
+    assert bar.postfixes == ["singling out, univariate", "singling out, multivariate", "linkability",
+                             "inference of a", "inference of b", "inference of c", "membership"]
+    with pytest.raises(SpecError, match="`progress` must be True, False or None"):
+        synthkit.validation.attacks.attack_report(t, s, c, progress="yes")
 
 
 @pytest.mark.parametrize("strategy,stratify", [("gaussian_copula", None), ("cart", None),

@@ -91,7 +91,7 @@ gives the same result.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -957,7 +957,7 @@ def attack_test_count(names: Sequence[str], *, secrets=None, quasi_identifiers=N
 
 def attack_report(train, synthetic, control, *, secrets=None, quasi_identifiers=None,
                   n_attacks: int = N_ATTACKS, confidence: float = 0.95, seed=None,
-                  exclude=()) -> list[AttackResult]:
+                  exclude=(), progress: bool | None = None) -> list[AttackResult]:
     """Every attack: singling out (univariate, multivariate), linkability, inference, membership.
 
     Parameters
@@ -980,6 +980,9 @@ def attack_report(train, synthetic, control, *, secrets=None, quasi_identifiers=
         Each attack draws from its own child stream of ``seed``.
     exclude : list of str
         Columns neither attacked nor used (e.g. generated identifiers and PII).
+    progress : bool, optional
+        A progress bar over the attacks, naming the one running: by default shown on a
+        terminal once the work has run two seconds; True or False forces it on or off.
 
     Returns
     -------
@@ -995,35 +998,64 @@ def attack_report(train, synthetic, control, *, secrets=None, quasi_identifiers=
     >>> [r.attack for r in attack_report(t, s, c, n_attacks=100, seed=0)][:3]
     ['singling_out_univariate', 'singling_out_multivariate', 'linkability']
     """
+    from .._progress import check_progress, progress_bar
+
     _check_common(n_attacks, confidence)
+    check_progress(progress)
     data = _from_frames(train, synthetic, control, exclude)
-    return _report(data, secrets, quasi_identifiers, n_attacks, confidence, seed)
+    jobs = _jobs(data, secrets, quasi_identifiers, n_attacks, confidence, seed)
+    bar = progress_bar(total=len(jobs), progress=progress, large=False, desc="attacks", unit="attack",
+                       leave=False)
+    try:
+        return _run(jobs, bar)
+    finally:
+        bar.close()
 
 
-def _report(data: _Data, secrets, quasi_identifiers, n_attacks: int, confidence: float,
-            seed) -> list[AttackResult]:
+def _jobs(data: _Data, secrets, quasi_identifiers, n_attacks: int, confidence: float,
+          seed) -> list[tuple[str, Callable[[], AttackResult]]]:
+    """Every attack of the plan, in report order, as ``(label, run)`` pairs."""
     names = data.names
     secrets = None if secrets is None else _check_columns(data, _names(secrets, "secrets"), "secrets")
     qis = _check_columns(data, _names(quasi_identifiers, "quasi_identifiers"), "quasi_identifiers")
     plan = _plan(names, secrets, qis)
     root = as_seed_sequence(seed)
-    out = [_singling_out(data, plan["so"], "univariate", n_attacks, 3, confidence, child_generator(root, 0))]
+    jobs = [("singling out, univariate",
+             lambda: _singling_out(data, plan["so"], "univariate", n_attacks, 3, confidence,
+                                   child_generator(root, 0)))]
     if plan["multi"]:
-        out.append(_singling_out(data, plan["so"], "multivariate", n_attacks, 3, confidence,
-                                 child_generator(root, 1)))
+        jobs.append(("singling out, multivariate",
+                     lambda: _singling_out(data, plan["so"], "multivariate", n_attacks, 3, confidence,
+                                           child_generator(root, 1))))
     if plan["link"] is not None:
-        out.append(_linkability(data, *plan["link"], n_attacks, 1, confidence, child_generator(root, 2)))
+        jobs.append(("linkability", lambda: _linkability(data, *plan["link"], n_attacks, 1, confidence,
+                                                         child_generator(root, 2))))
     for s, aux in plan["inference"]:
-        out.append(_inference(data, s, aux, n_attacks, confidence,
-                              child_generator(root, 10 + names.index(s))))
-    out.append(_membership(data, names, n_attacks, confidence, child_generator(root, 3)))
+        jobs.append((f"inference of {s}",
+                     lambda s=s, aux=aux: _inference(data, s, aux, n_attacks, confidence,
+                                                     child_generator(root, 10 + names.index(s)))))
+    jobs.append(("membership", lambda: _membership(data, names, n_attacks, confidence,
+                                                   child_generator(root, 3))))
+    return jobs
+
+
+def _run(jobs: list[tuple[str, Callable[[], AttackResult]]], bar=None) -> list[AttackResult]:
+    """Run the attacks in order; ``bar`` (a tqdm bar or None) names the running attack and
+    advances once per attack."""
+    out = []
+    for label, run in jobs:
+        if bar is not None:
+            bar.set_postfix_str(label, refresh=False)
+        out.append(run())
+        if bar is not None:
+            bar.update()
     return out
 
 
 # ------------------------------------------------------------------ validation checks
 def attack_checks(tables: PreparedTables, hold: PreparedTables, thr: dict, *, alpha: float, seed=0,
-                  quasi_identifiers=None,
-                  n_attacks: int = N_ATTACKS) -> tuple[list[Check], list[AttackResult]]:
+                  quasi_identifiers=None, n_attacks: int = N_ATTACKS,
+                  bar=None) -> tuple[list[Check], list[AttackResult]]:
     """One privacy :class:`Check` per attack of :func:`attack_report` (for :func:`synthkit.validate`).
 
     The intervals are two-sided at level ``1 - 2 alpha``, so their lower bound is a
@@ -1031,11 +1063,11 @@ def attack_checks(tables: PreparedTables, hold: PreparedTables, thr: dict, *, al
     exceeds ``attack_risk``, the membership check when the AUC's lower bound exceeds
     ``membership_auc``; each check's threshold is that effect size plus the sampling
     allowance ``estimate - lower bound``. ``hold`` is the holdout preparation with label
-    codes aligned with ``tables``.
+    codes aligned with ``tables``; ``bar`` (a tqdm bar, optional) advances once per attack.
     """
     data = _from_prepared(tables, hold, tables.names)
     qis = [n for n in _names(quasi_identifiers, "quasi_identifiers") if n in data.cols]
-    results = _report(data, None, qis, n_attacks, 1 - 2 * alpha, seed)
+    results = _run(_jobs(data, None, qis, n_attacks, 1 - 2 * alpha, seed), bar)
     checks = []
     for r in results:
         lo, hi = r.risk_ci

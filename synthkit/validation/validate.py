@@ -850,14 +850,6 @@ def validate(
                 if extra:
                     main.categories = list(main.categories) + extra
     _lap(timings, "prepare", t0)
-    from .._progress import progress_bar
-    from ..strategies.base import PROGRESS_MIN_ROWS
-
-    n_steps = (1 + len(tables.columns) * ("marginals" in sections) + len(sections)
-               + ("marginals" in sections or "dependence" in sections) + bool(figures))
-    timings.bar = progress_bar(total=n_steps, initial=1, progress=progress, desc="validate",
-                               unit="step", leave=False,
-                               large=max(tables.n_real, tables.n_synth) >= PROGRESS_MIN_ROWS)
     kind_text = "table"
     if model_ref is not None:
         k = rule_count(model_rules)
@@ -885,6 +877,16 @@ def validate(
                + (1 if "utility" in sections else 0) + n_rule_tests)
     alpha = bonferroni_level(thr, n_tests)
     meta.update(n_tests=n_tests, alpha=alpha)
+    from .._progress import progress_bar
+    from ..strategies.base import PROGRESS_MIN_ROWS
+
+    # one step per section, per column's marginals, per attack, and for the figures
+    n_steps = (1 + len(tables.columns) * ("marginals" in sections) + len(sections)
+               + ("marginals" in sections or "dependence" in sections) + bool(figures)
+               + n_attack_tests * ("privacy" in sections))
+    timings.bar = progress_bar(total=n_steps, initial=1, progress=progress, desc="validate",
+                               unit="step", leave=False,
+                               large=max(tables.n_real, tables.n_synth) >= PROGRESS_MIN_ROWS)
 
     sorted_cache: dict = {}
     dep_art: dict = {}
@@ -958,7 +960,9 @@ def validate(
         if hold is not None:
             a_view = _view(tables, stream, rowplan.ATTACKS, int(seeds[1]), MAX_ATTACK_ROWS)
             a_checks, a_results = attack_checks(a_view, hold, thr, alpha=alpha, quasi_identifiers=qis,
-                                                seed=child_generator(int(seeds[1]), 1))
+                                                seed=child_generator(int(seeds[1]), 1), bar=timings.bar)
+            if timings.bar is not None:
+                timings.bar.set_postfix_str("privacy distances", refresh=False)
         else:
             a_checks, a_results = [no_holdout_check()], []
         if stream is None:
