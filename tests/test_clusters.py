@@ -614,6 +614,25 @@ def test_cluster_checks_and_figures():
     assert any(c.section == "clusters" for c in report.checks)
 
 
+@pytest.mark.parametrize("level", [1e-4, 0.05])
+def test_overlap_figure_spans_the_requested_band_and_shows_the_points_resolution(level):
+    from synthkit.validation.clusters import cluster_figures
+
+    arch = Archetype(n_clusters=5, dim=4, n_samples=1500, min_overlap=level / 10, max_overlap=level)
+    ds = arch.sample(seed=3)
+    fig = dict(cluster_figures(arch, ds))["overlap requested vs achieved"]
+    ax = fig.axes[-1]
+    ach = ds.achieved_overlap[np.triu_indices(5, 1)]
+    lo, hi = ax.get_xlim()
+    assert hi >= level and hi <= 1.1 * max(level, ach.max(), ds.empirical_overlap().max()) * 1.0001
+    # the grey band: one misclassified point of the smallest cluster
+    step = 1 / np.bincount(ds.labels).min()
+    (band,) = [p for p in ax.patches if p.get_facecolor()[:3] == (0.9, 0.9, 0.9)]
+    assert band.get_window_extent() is not None
+    ys = band.get_path().transformed(band.get_patch_transform()).vertices[:, 1]
+    assert max(ys) == pytest.approx(min(step, hi), rel=1e-9)
+
+
 def test_cli_clusters(tmp_path, capsys):
     from synthkit.cli import main
 

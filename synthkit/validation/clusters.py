@@ -361,9 +361,22 @@ def cluster_figures(archetype, dataset) -> list[tuple[str, object]]:
         ax2 = fig.add_subplot(1, 2, 2)
         I, J = np.triu_indices(k, 1)
         if ach is not None:
-            ax2.scatter(ach[I, J], emp[I, J], s=10)
-            top = max(float(np.nanmax(ach[I, J])), float(np.nanmax(emp[I, J])), 1e-3) * 1.1
+            top = max(float(np.nanmax(ach[I, J])), float(np.nanmax(emp[I, J])),
+                      float(archetype.max_overlap), 1e-12) * 1.1
+            # one misclassified point of the smallest cluster: the empirical overlap's resolution
+            step = 1.0 / max(int(np.bincount(labels, minlength=k).min()), 1)
+            ax2.axhspan(0, min(step, top), color="0.9", lw=0)
+            if step < top:
+                ax2.text(top * 0.98, step, "one point of the smallest cluster", ha="right",
+                         va="bottom", fontsize=7, color="0.4")
+            else:
+                ax2.text(top * 0.98, top * 0.5, "below one point of the smallest cluster:\n"
+                         "the points cannot show these overlaps", ha="right", va="center",
+                         fontsize=7, color="0.4")
+            ax2.scatter(ach[I, J], emp[I, J], s=10, zorder=3)
             ax2.plot([0, top], [0, top], color="grey", lw=0.8)
+            ax2.set_xlim(-0.02 * top, top)
+            ax2.set_ylim(-0.02 * top, top)
             ax2.set_xlabel("exact overlap (mixture)")
             ax2.set_ylabel("empirical overlap (points)")
         else:
