@@ -404,3 +404,17 @@ def test_a_part_copied_over_another_is_refused_when_read(wine_case, tmp_path):
     for read in (lambda: read_dataset(d), lambda: synthkit.validate(real, d, checks="marginals")):
         with pytest.raises(DataError, match="part-00001.parquet' is not the part the manifest lists"):
             read()
+
+
+def test_partitioned_figures_carry_the_missing_shares(tmp_path):
+    rng = np.random.default_rng(5)
+    real = pd.DataFrame({"x": rng.normal(size=800), "k": rng.choice(["a", "b", "c"], 800)})
+    real.loc[:79, "x"] = np.nan
+    synth = pd.DataFrame({"x": rng.normal(size=6000), "k": rng.choice(["a", "b", "c"], 6000)})
+    synth.loc[:299, "x"] = np.nan
+    synth.loc[300:1499, "k"] = None
+    write_parts(synth, tmp_path / "parts", 3)
+    mem, part = (synthkit.validate(real, s, checks=["marginals"]) for s in (synth, tmp_path / "parts"))
+    for name, shares in (("x", [0.1, 0.05]), ("k", [0.0, 0.2])):
+        assert mem.artifacts["marginal_plots"][name]["missing"] == pytest.approx(shares)
+        assert part.artifacts["marginal_plots"][name]["missing"] == pytest.approx(shares)

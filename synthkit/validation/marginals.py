@@ -765,10 +765,19 @@ def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None
     summarised (a partitioned table).
     """
     out = _plot_data(col, sorted_pair, top, synth_counts)
-    if col.synth.size and col.real.size:
-        rates = col.null_rates()
-        if synth_counts is None and max(rates) > 0:
-            out["missing"] = list(rates)
+    if not (col.real.size and col.synth.size):
+        return out
+    real_rate, synth_rate = col.null_rates()
+    if synth_counts is not None:  # the exact share of the summarised synthetic column
+        synth_rate = synth_counts.nulls / max(synth_counts.nulls + int(synth_counts.counts.sum()), 1)
+    return with_missing(out, real_rate, synth_rate)
+
+
+def with_missing(out: dict, real_rate: float, synth_rate: float) -> dict:
+    """``out`` with ``missing = [reference share, synthetic share]`` of missing values (drawn
+    on the column's figure) when either side has some."""
+    if max(real_rate, synth_rate) > 0:
+        out["missing"] = [float(real_rate), float(synth_rate)]
     return out
 
 

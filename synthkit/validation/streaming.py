@@ -939,9 +939,9 @@ def _trend_table(summary: SynthSummary, i: int, j: int) -> np.ndarray:
     return out
 
 
-def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMarginal,
-                 top: int = 20) -> dict:
-    """:func:`synthkit.validation.marginals.plot_data` of a numeric column from the summaries."""
+def _plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMarginal,
+                  top: int) -> dict:
+    """The bars or histogram of a numeric column from the summaries."""
     from .marginals import _levels_tv_counts, _quantiles_sorted, counts_density, hist_density, hist_edges
 
     a = np.sort(col.real_valid())
@@ -962,6 +962,17 @@ def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMargin
     dens = counts_density(np.diff(count_below(summary, j, edges)), sm.m, edges, log)
     return {"type": "hist", "edges": edges.tolist(), "real": hist_density(a, edges, log).tolist(),
             "synth": dens.tolist(), "datetime": col.kind == "datetime", "log": log}
+
+
+def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMarginal,
+                 top: int = 20) -> dict:
+    """:func:`synthkit.validation.marginals.plot_data` of a numeric column from the summaries,
+    with the exact missing shares."""
+    from .marginals import with_missing
+
+    out = _plot_numeric(summary, j, col, sm, top)
+    return with_missing(out, float(np.isnan(col.real).mean()) if col.real.size else 0.0,
+                        sm.nulls / max(sm.m + sm.nulls, 1))
 
 
 def gathered_tables(tables: PreparedTables, summary: SynthSummary, frame: pd.DataFrame,
