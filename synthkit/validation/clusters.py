@@ -362,7 +362,7 @@ def cluster_figures(archetype, dataset) -> list[tuple[str, object]]:
         I, J = np.triu_indices(k, 1)
         if ach is not None:
             top = max(float(np.nanmax(ach[I, J])), float(np.nanmax(emp[I, J])),
-                      float(archetype.max_overlap), 1e-12) * 1.1
+                      float(archetype.max_overlap)) * 1.1
             # one misclassified point of the smallest cluster: the empirical overlap's resolution
             step = 1.0 / max(int(np.bincount(labels, minlength=k).min()), 1)
             ax2.axhspan(0, min(step, top), color="0.9", lw=0)

@@ -765,19 +765,18 @@ def plot_data(col: ColumnPair, sorted_pair: tuple[np.ndarray, np.ndarray] | None
     summarised (a partitioned table).
     """
     out = _plot_data(col, sorted_pair, top, synth_counts)
-    if not (col.real.size and col.synth.size):
-        return out
-    real_rate, synth_rate = col.null_rates()
-    if synth_counts is not None:  # the exact share of the summarised synthetic column
-        synth_rate = synth_counts.nulls / max(synth_counts.nulls + int(synth_counts.counts.sum()), 1)
-    return with_missing(out, real_rate, synth_rate)
+    return with_missing(out, col, None if synth_counts is None else synth_counts.null_rate)
 
 
-def with_missing(out: dict, real_rate: float, synth_rate: float) -> dict:
+def with_missing(out: dict, col: ColumnPair, synth_rate: float | None = None) -> dict:
     """``out`` with ``missing = [reference share, synthetic share]`` of missing values (drawn
-    on the column's figure) when either side has some."""
-    if max(real_rate, synth_rate) > 0:
-        out["missing"] = [float(real_rate), float(synth_rate)]
+    on the column's figure) when either side has some; ``synth_rate`` is the exact share of a
+    summarised synthetic column (default: that of ``col.synth``)."""
+    if col.real.size and col.synth.size:
+        real_rate, own_rate = col.null_rates()
+        rate = own_rate if synth_rate is None else synth_rate
+        if max(real_rate, rate) > 0:
+            out["missing"] = [real_rate, float(rate)]
     return out
 
 

@@ -970,9 +970,7 @@ def plot_numeric(summary: SynthSummary, j: int, col: ColumnPair, sm: SynthMargin
     with the exact missing shares."""
     from .marginals import with_missing
 
-    out = _plot_numeric(summary, j, col, sm, top)
-    return with_missing(out, float(np.isnan(col.real).mean()) if col.real.size else 0.0,
-                        sm.nulls / max(sm.m + sm.nulls, 1))
+    return with_missing(_plot_numeric(summary, j, col, sm, top), col, sm.moments.null_rate)
 
 
 def gathered_tables(tables: PreparedTables, summary: SynthSummary, frame: pd.DataFrame,

@@ -205,6 +205,11 @@ class Counts:
         total = self.counts.sum()
         return self.counts / total if total else np.zeros(self.size)
 
+    @property
+    def null_rate(self) -> float:
+        total = int(self.counts.sum()) + self.nulls
+        return self.nulls / total if total else float("nan")
+
 
 @dataclass
 class PairwiseMoments:

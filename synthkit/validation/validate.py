@@ -961,8 +961,7 @@ def validate(
             a_view = _view(tables, stream, rowplan.ATTACKS, int(seeds[1]), MAX_ATTACK_ROWS)
             a_checks, a_results = attack_checks(a_view, hold, thr, alpha=alpha, quasi_identifiers=qis,
                                                 seed=child_generator(int(seeds[1]), 1), bar=timings.bar)
-            if timings.bar is not None:
-                timings.bar.set_postfix_str("privacy distances", refresh=False)
+            timings.bar.set_postfix_str("privacy distances", refresh=False)
         else:
             a_checks, a_results = [no_holdout_check()], []
         if stream is None:
