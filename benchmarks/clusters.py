@@ -1,6 +1,6 @@
 """Cluster benchmark: synthkit archetypes vs repliclust, side by side.
 
-Prints seven tables:
+Prints eight tables:
 
 1. **speed and constraints** for (k, p) in {(3,2), (10,10), (30,10), (10,100),
    (80,5), (100,100)}: median seconds per dataset (also with
@@ -45,23 +45,28 @@ Prints seven tables:
 7. **Bayes overlap**: :func:`synthkit.overlap.bayes_overlap` against a Monte Carlo
    estimate of the quadratic rule's errors on random pairs (p = 2, 10, 50), and the
    closest pair's Bayes overlap / requested max for ``Archetype(overlap="bayes")``.
+8. **k-means++ starts**: on the datasets of table 4, the share of 50 single k-means++
+   starts that end in the partition the data allow (where Lloyd's iterations from the
+   true means stop), and their mean 1 - ARI, per level: how often the search behind
+   ``KMeans(n_init=50)`` finds that partition.
 
 Every overlap in tables 1, 4, 5 and 6 is recomputed here from the mixture's means and
 covariances with ``synthkit.overlap.overlap_matrix(means, covs, "exact")``.
 
 Usage::
 
-    python benchmarks/clusters.py            # full (about 45 minutes with repliclust)
-    python benchmarks/clusters.py --quick    # a few minutes (tables 4-7: under a minute)
+    python benchmarks/clusters.py            # full (over an hour with repliclust; table 4 at p=500 the most)
+    python benchmarks/clusters.py --quick    # a few minutes (tables 4-8: under a minute)
     python benchmarks/clusters.py --no-repliclust
     python benchmarks/clusters.py --tables 4 5 --p 10 100   # some tables, some dimensions
     python benchmarks/clusters.py --tables 4 5 --packing sparse   # synthkit's other start
     python benchmarks/clusters.py --tables 4 --p 500 --seed-base 20000   # other seeds
 
-Times of tables 4-7 with repliclust, measured on 2 cores shared with other jobs (one
-BLAS thread): table 4 6 s at p=10, 40 s at p=100 and about 15 minutes at p=500 (the
+Times of tables 4-8 with repliclust, measured on 2 cores shared with other jobs (one
+BLAS thread): table 4 49 s at p=10, 3 minutes at p=100 and about an hour at p=500 (the
 Gaussian mixture fits dominate at p=500; ``--p 10 100`` leaves them out); table 5 about
-2 minutes (repliclust's placement of 30 clusters); tables 6 and 7 about a minute.
+2 minutes (repliclust's placement of 30 clusters); tables 6 and 7 about a minute; table 8
+10 s at p=10, 30 s at p=100 and 5 minutes at p=500.
 
 Both libraries use the same archetype parameters (repliclust's defaults:
 aspect_ref 1.5, aspect_maxmin 2, radius_maxmin 3, imbalance_ratio 2,
@@ -329,7 +334,7 @@ def table_exact(n_mc: int):
           f"{worst:.2f} standard errors")
 
 
-# ------------------------------------------------------------------ difficulty (tables 4-7)
+# ------------------------------------------------------------------ difficulty (tables 4-8)
 
 SHAPE = {"aspect_ref": 1.5, "aspect_maxmin": 2.0, "radius_maxmin": 3.0, "imbalance_ratio": 2.0}
 DIFF_LEVELS = tuple(float(x) for x in np.geomspace(1e-4, 0.3, 7))
@@ -380,7 +385,7 @@ def import_repliclust():
     return repliclust
 
 
-#: synthkit's packing in tables 4 and 5 (``--packing``; the archetype's default is "dense").
+#: synthkit's packing in tables 4, 5 and 8 (``--packing``; the archetype's default is "dense").
 PACKING = "dense"
 
 
@@ -478,29 +483,37 @@ def pair_structure(overlaps: np.ndarray, level: float) -> dict:
 DIFF_SEED_BASE = 10_000
 
 
+def difficulty_datasets(p, seeds, use_rep, levels=DIFF_LEVELS, k=5, seed_base=DIFF_SEED_BASE):
+    """Yield ``(row, X, y)`` per (level, seed, tool): the datasets of table 4 (and 8).
+
+    ``row`` holds the tool, p, requested level, seed, the closest pair's exact overlap,
+    the share of pairs the level binds and whether synthkit certified the placement.
+    """
+    rep = import_repliclust() if use_rep else None
+    n = difficulty_n(k, p)
+    for li, level in enumerate(levels):
+        for s in range(seeds):
+            seed = seed_base + 100 * li + s
+            mixture, placement = synthkit_mixture(k, p, n, level, seed)
+            X, y = mixture.sample(seed=seed + 50)
+            yield ({"tool": "synthkit", "p": p, "level": level, "seed": seed,
+                    **pair_structure(exact_offdiag(mixture.centers, mixture.covariances), level),
+                    "certified": bool(placement["certified"])}, X, y)
+            if rep is not None:
+                mm, centers, covs, sizes = repliclust_mixture(rep, k, p, n, level, seed)
+                X, y = repliclust_points(mm, sizes)
+                yield ({"tool": "repliclust", "p": p, "level": level, "seed": seed,
+                        **pair_structure(exact_offdiag(centers, covs), level), "certified": None},
+                       X, y)
+
+
 def difficulty_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5, seed_base=DIFF_SEED_BASE) -> list[dict]:
     """One row per (tool, level, seed): requested max, exact max achieved, 1 - ARI per clusterer."""
     from threadpoolctl import threadpool_limits
 
-    rep = import_repliclust() if use_rep else None
-    n = difficulty_n(k, p)
-    rows = []
     with threadpool_limits(1):
-        for li, level in enumerate(levels):
-            for s in range(seeds):
-                seed = seed_base + 100 * li + s
-                mixture, placement = synthkit_mixture(k, p, n, level, seed)
-                X, y = mixture.sample(seed=seed + 50)
-                rows.append({"tool": "synthkit", "p": p, "level": level, "seed": seed,
-                             **pair_structure(exact_offdiag(mixture.centers, mixture.covariances), level),
-                             "certified": bool(placement["certified"]), **one_minus_ari(X, y, k)})
-                if rep is not None:
-                    mm, centers, covs, sizes = repliclust_mixture(rep, k, p, n, level, seed)
-                    X, y = repliclust_points(mm, sizes)
-                    rows.append({"tool": "repliclust", "p": p, "level": level, "seed": seed,
-                                 **pair_structure(exact_offdiag(centers, covs), level), "certified": None,
-                                 **one_minus_ari(X, y, k)})
-    return rows
+        return [{**row, **one_minus_ari(X, y, k)}
+                for row, X, y in difficulty_datasets(p, seeds, use_rep, levels, k, seed_base)]
 
 
 def spearman(x, y) -> float:
@@ -551,6 +564,64 @@ def table_difficulty(dims, seeds, use_rep, seed_base=DIFF_SEED_BASE) -> list[dic
         part = difficulty_rows(p, seeds, use_rep, seed_base=seed_base)
         rows += part
         print_difficulty(part)
+        print(f"  p={p}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
+#: Single k-means++ starts per dataset in table 8.
+N_STARTS = 50
+
+
+def start_rows(p, seeds, use_rep, levels=DIFF_LEVELS, k=5, seed_base=DIFF_SEED_BASE) -> list[dict]:
+    """Per dataset of table 4: the share of single k-means++ starts that end in the
+    partition the data allow, and the starts' mean 1 - ARI.
+
+    Each start is ``KMeans(k, n_init=1, random_state=r)``, ``r = 0..N_STARTS-1``. The
+    partition the data allow is where Lloyd's iterations from the true partition's means
+    stop (a reference only); a start ends in it when the two partitions agree to
+    ARI >= 0.95 (a few points on the boundaries may differ). ``KMeans(n_init=50)`` of
+    table 4 keeps the start of lowest inertia, so it misses that partition when the
+    share is near 0.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row, X, y in difficulty_datasets(p, seeds, use_rep, levels, k, seed_base):
+            allowed = lloyd_from(X, y, k).labels_
+            labels = [KMeans(k, n_init=1, random_state=r).fit(X).labels_ for r in range(N_STARTS)]
+            rows.append({**row,
+                         "reach": float(np.mean([adjusted_rand_score(allowed, lab) >= 0.95
+                                                 for lab in labels])),
+                         "start_err": float(np.mean([1 - adjusted_rand_score(y, lab)
+                                                     for lab in labels]))})
+    return rows
+
+
+def table_starts(dims, seeds, use_rep, seed_base=DIFF_SEED_BASE, levels=DIFF_LEVELS) -> list[dict]:
+    print(f"\nk-means++ starts on the datasets of table 4 ({seeds} seeds per level): share of "
+          f"{N_STARTS} single starts KMeans(n_init=1) ending in the partition the data allow\n"
+          f"  (ARI >= 0.95 with Lloyd's iterations from the true means), and their mean 1 - ARI")
+    head = f"{'p':>4} {'tool':>10} {'':>20} " + " ".join(f"{lv:>7.0e}" for lv in levels)
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for p in dims:
+        t0 = time.perf_counter()
+        part = start_rows(p, seeds, use_rep, levels, seed_base=seed_base)
+        rows += part
+        for tool in ("synthkit", "repliclust"):
+            sub = [r for r in part if r["tool"] == tool]
+            if not sub:
+                continue
+            lv = np.array([r["level"] for r in sub])
+            for key, label in (("reach", "starts that find it"), ("start_err", "mean 1-ARI")):
+                v = np.array([r[key] for r in sub])
+                print(f"{p:>4} {tool:>10} {label:>20} "
+                      + " ".join(f"{v[lv == x].mean():>7.3f}" for x in levels))
         print(f"  p={p}: {time.perf_counter() - t0:.0f} s", flush=True)
     return rows
 
@@ -704,16 +775,16 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", type=int, default=None, help="synthkit datasets per config")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds allowed per repliclust dataset")
-    ap.add_argument("--tables", type=int, nargs="+", default=list(range(1, 8)),
-                    help="tables to print (1-7, default all)")
+    ap.add_argument("--tables", type=int, nargs="+", default=list(range(1, 9)),
+                    help="tables to print (1-8, default all)")
     ap.add_argument("--p", type=int, nargs="+", default=None,
-                    help="dimensions of the difficulty table (default 10 100 500; --quick: 10)")
+                    help="dimensions of tables 4 and 8 (default 10 100 500; --quick: 10)")
     ap.add_argument("--seeds", type=int, default=None,
-                    help="datasets per level in table 4 (default 4; --quick: 2)")
+                    help="datasets per level in tables 4 and 8 (default 4; --quick: 2)")
     ap.add_argument("--seed-base", type=int, default=DIFF_SEED_BASE,
-                    help="table 4: level i, dataset s uses seed BASE + 100 i + s (default 10000)")
+                    help="tables 4 and 8: level i, dataset s uses seed BASE + 100 i + s (default 10000)")
     ap.add_argument("--packing", choices=PACKINGS, default="dense",
-                    help="synthkit's packing in tables 4 and 5 (default: the archetype's, dense)")
+                    help="synthkit's packing in tables 4, 5 and 8 (default: the archetype's, dense)")
     args = ap.parse_args(argv)
     global PACKING
     PACKING = args.packing
@@ -744,6 +815,9 @@ def main(argv=None) -> int:
     if 7 in tables:
         table_bayes(20_000 if args.quick else 200_000, 3 if args.quick else 5, (0.01, 0.05),
                     3 if args.quick else 10)
+    if 8 in tables:
+        dims = args.p or ([10] if args.quick else [10, 100, 500])
+        table_starts(dims, args.seeds or (2 if args.quick else 4), use_rep, args.seed_base)
     return 0
 
 

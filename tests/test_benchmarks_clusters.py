@@ -134,3 +134,16 @@ def test_principal_subspace_kmeans_finds_separated_clusters_in_high_dimensions(b
     means = np.array([X[y == c].mean(axis=0) for c in range(3)])
     lloyd = KMeans(3, init=means, n_init=1).fit(X)
     assert found.inertia_ <= lloyd.inertia_ * (1 + 1e-9)
+
+
+def test_start_rows_count_the_single_starts_that_find_the_partition(bench):
+    # well separated clusters in 2 dimensions: k-means++ seeds one point per cluster in
+    # nearly every start, so nearly all starts end where Lloyd's iterations from the true
+    # means do; at overlap 0.3 the partitions miss many points
+    rows = bench.start_rows(p=2, seeds=1, use_rep=False, levels=(1e-4, 0.3), k=3)
+    low, high = rows
+    for r in rows:
+        assert (r["reach"] * bench.N_STARTS) == pytest.approx(round(r["reach"] * bench.N_STARTS))
+        assert 0 < r["reach"] <= 1 and 0 <= r["start_err"] <= 1
+    assert low["reach"] >= 0.9 and low["start_err"] < 0.05
+    assert high["start_err"] > 0.3
