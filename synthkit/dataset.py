@@ -156,6 +156,26 @@ def _shift_of(s: pd.Series, keep: np.ndarray) -> tuple[str, float]:
     return "tv", float(0.5 * np.abs(p - q).sum())
 
 
+def _cast_losslessly(values: pd.Series, col: Any, path: Path) -> pd.Series:
+    """Cast a column read back to the dtype its metadata records, refusing a lossy cast.
+
+    The metadata is a file: an integer dtype for fractions (``int8`` for ``-0.597``) would
+    truncate them, one for labels would fail deep in pandas.
+    """
+    try:
+        out = cast_series(values, col)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{str(path)!r}: column {col.name!r} cannot be read as the metadata's "
+                             f"dtype {col.dtype!r}: {exc}") from None
+    if pd.api.types.is_float_dtype(values.dtype) and pd.api.types.is_integer_dtype(out.dtype):
+        before = values.to_numpy(dtype=float, na_value=np.nan)
+        after = out.to_numpy(dtype=float, na_value=np.nan)
+        if not np.array_equal(before, after, equal_nan=True):
+            raise ModelFileError(f"{str(path)!r}: column {col.name!r} does not fit the metadata's "
+                                 f"dtype {col.dtype!r} (its values would change)")
+    return out
+
+
 @dataclass
 class SyntheticDataset:
     """A synthetic table with its schema and provenance.
@@ -260,7 +280,7 @@ class SyntheticDataset:
             raise ModelFileError(f"{str(path)!r}: columns {list(frame.columns)} are not the "
                                  f"schema's {schema.names}")
         for col in schema:
-            frame[col.name] = cast_series(frame[col.name], col)
+            frame[col.name] = _cast_losslessly(frame[col.name], col, path)
         provenance = meta.get("provenance")
         provenance = provenance if isinstance(provenance, dict) else {}
         report = provenance.get("rules")

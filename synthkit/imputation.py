@@ -124,7 +124,9 @@ def impute(data: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = N
     model : Strategy, optional
         A fitted model of ``data``'s columns drawing given per-row evidence
         (``supports_conditions``: gaussian_copula, gmm, montecarlo). Default: a
-        ``gaussian_copula`` fitted on ``data`` itself (its missingness model included).
+        ``gaussian_copula`` fitted on ``data`` itself (its missingness model included)
+        with ``privacy="off"``: the completed table holds the observed values anyway, and
+        the release protections (top-coding) would only bias the imputed cells.
     m : int
         Number of completed tables.
     seed : None, int, SeedSequence or Generator
@@ -192,9 +194,15 @@ def impute(data: pd.DataFrame, model: Any = None, m: int = 1, seed: SeedLike = N
 
 
 def _fit(df: pd.DataFrame) -> Any:
+    """The default model: a ``gaussian_copula`` with ``privacy="off"``.
+
+    The completed table holds every observed value, so the release protections would
+    guard nothing; their top-coding would only pull imputed tails inside the protected
+    range (under missingness at random, a slope of 0.62 where the complete data have 0.8).
+    """
     from .api import fit
 
-    return fit(df, "gaussian_copula")
+    return fit(df, "gaussian_copula", privacy="off")
 
 
 def _assign(out: pd.DataFrame, c: Any, rows: np.ndarray, values: np.ndarray) -> None:

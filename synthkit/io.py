@@ -373,12 +373,71 @@ def _parse_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: A number written with a leading zero (``007``, ``01000``): an identifier or a postal code.
+_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")
+#: Integers above this are not held exactly by a float column (2**53).
+MAX_EXACT_FLOAT_INT = 2**53
+
+
+def _csv_column(raw: pd.Series) -> pd.Series:
+    """Type one CSV column read as text (missing cells already NaN), changing no value.
+
+    Every value ``true``/``false`` (any case): booleans. Every value a number: numbers
+    (``int64`` when all are integers and none is missing). Otherwise text, kept as
+    written; so are numbers written with a leading zero (identifiers, postal codes) and
+    integers too long for 64 bits. Integers beyond 2**53 in a column with missing cells
+    would lose digits as floats: an error.
+    """
+    present = raw.dropna()
+    if present.empty:
+        return pd.Series(np.nan, index=raw.index, dtype=float, name=raw.name)
+    if present.str.lower().isin(("true", "false")).all():
+        flags = raw.str.lower().map({"true": True, "false": False})
+        return flags.astype(bool) if len(present) == len(raw) else flags.astype(object)
+    if present.str.match(_LEADING_ZERO).any():
+        return raw
+    try:
+        numbers = pd.to_numeric(present)
+    except (ValueError, TypeError):
+        return raw
+    if numbers.dtype == object:  # integers beyond 64 bits
+        return raw
+    if numbers.dtype.kind in "iu" and len(present) < len(raw) and (numbers.abs() > MAX_EXACT_FLOAT_INT).any():
+        raise DataError(f"column {raw.name!r} holds integers beyond 2**53 and missing cells: a "
+                        "float column cannot hold them exactly; write the table as Parquet")
+    return pd.to_numeric(raw)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV table: header names unique, values typed by :func:`_csv_column`, ISO dates parsed."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), [])
+    seen: set[str] = set()
+    twice = sorted({h for h in header if h in seen or seen.add(h)})
+    if twice:
+        raise DataError(f"{str(path)!r}: column name(s) {', '.join(map(repr, twice))} appear more "
+                        "than once in the header; rename them")
+    # A row with more fields than the header is an error, never an index column
+    # (pandas' default) nor dropped cells (pandas' warning with index_col=False).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        raw = pd.read_csv(path, index_col=False, dtype=str)
+    return _parse_dates(pd.DataFrame({name: _csv_column(raw[name]) for name in raw.columns},
+                                     index=raw.index))
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame, with a clear error if it cannot be read.
 
-    CSV has no column types: text columns holding only ISO 8601 dates are read as
-    datetimes (:func:`_parse_dates`), so a table written by :func:`write_table` reads
-    back with its date columns; Parquet keeps its own types.
+    CSV has no column types (:func:`_csv_column`). Empty fields and pandas' missing-value
+    texts (``NA``, ``N/A``, ``NULL``, ``NaN``, ...; R writes ``NA``) are missing: keep a
+    text such as the country code ``NA`` in a Parquet file. Numbers written with leading
+    zeros stay text; text columns holding only ISO 8601 dates are read as datetimes
+    (:func:`_parse_dates`), so a table written by :func:`write_table` reads back with its
+    types. A header naming a column twice is an error. Parquet keeps its own types; a
+    named index (pandas' ``to_parquet`` writes one) comes back as a column.
     """
     path = Path(path)
     suffix = _suffix(path)
@@ -386,14 +445,15 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"no such data file: {str(path)!r}")
     try:
         if suffix == ".csv":
-            # A row with more fields than the header is an error, never an index column
-            # (pandas' default) nor dropped cells (pandas' warning with index_col=False).
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                return _parse_dates(pd.read_csv(path, index_col=False))
-        return pd.read_parquet(path)
+            return _read_csv(path)
+        frame = pd.read_parquet(path)
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear error
         raise DataError(f"could not read {str(path)!r} as {suffix[1:]}: {exc}") from None
+    if any(n is not None for n in frame.index.names):
+        return frame.reset_index()  # a named index is data
+    return frame.reset_index(drop=True)
 
 
 #: Rows per piece of a CSV file written with a progress bar, and the smallest table that shows one.
@@ -729,6 +789,16 @@ class _BoundedLoader(_YamlBase):  # type: ignore[misc,valid-type]
                     raise _YamlLimit(f"key {key!r} is given twice (first on line "
                                      f"{first.line + 1}); keep one", key_node.start_mark)
         super().flatten_mapping(node)
+
+    def construct_yaml_int(self, node: Any) -> int:
+        # Python's int() of a long digit string is quadratic, and a value beyond a float's
+        # range fails later with OverflowError wherever it meets a float
+        if len(node.value.replace("_", "").lstrip("+-")) > MAX_INT_DIGITS:
+            raise _YamlLimit(f"an integer has more than {MAX_INT_DIGITS} digits", node.start_mark)
+        return super().construct_yaml_int(node)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
 
 
 def parse_yaml(text: str, source: str = "<yaml>") -> Any:

@@ -35,6 +35,7 @@ harmless alone, identifying together) or ``ordinary``, with ``role_reason`` sayi
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -205,9 +206,31 @@ class Column:
     @classmethod
     def from_dict(cls, d: dict) -> Column:
         try:
-            return cls(**d)
+            column = cls(**d)
         except TypeError as exc:
             raise SpecError(f"malformed column record {d!r}: {exc}") from None
+        _check_categories(column.name, column.categories)
+        return column
+
+
+def _check_categories(name: str, categories: list | None) -> None:
+    """Refuse categories read from a file that are not distinct labels.
+
+    A label is a string, a finite number or a boolean: a ``null`` would make missing values
+    the model does not count (they belong to ``null_fraction``), a list or mapping would
+    be written out as its text, and a label given twice would take both shares.
+    """
+    seen: set[tuple[str, Any]] = set()
+    for c in categories or []:
+        if isinstance(c, bool) or isinstance(c, str) or (
+                isinstance(c, Real) and math.isfinite(float(c))):
+            key = (type(c).__name__, c)
+            if key in seen:
+                raise SpecError(f"column {name!r}: category {c!r} is given twice in `categories`")
+            seen.add(key)
+        else:
+            raise SpecError(f"column {name!r}: a category must be a string, a finite number or a "
+                            f"boolean (missing values are `null_fraction`), got {c!r}")
 
 
 def _check_dtype(name: str, kind: str, dtype: Any) -> None:

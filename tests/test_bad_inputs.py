@@ -329,6 +329,13 @@ CASES = [
     ("recipe-deep-nesting", run_yaml("rows: 5\ncolumns: {x: {distribution: normal}}\n"
                                      "description: " + "[" * 2000 + "]" * 2000 + "\n"),
      RecipeError, "recipe.yaml"),
+    # a 400-digit integer overflowed the first float() it met (OverflowError traceback)
+    ("recipe-integer-too-long", run_yaml("rows: " + "9" * 400 + "\ncolumns: {x: {distribution: normal}}\n"),
+     RecipeError, "line 1: an integer has more than 300 digits"),
+    # each dataset is a file: a million of them was not refused
+    ("recipe-cluster-datasets-unbounded", run_yaml(
+        "clusters:\n  n_datasets: 1000000\n  archetypes:\n    - {name: a, description: two clusters}\n"),
+     RecipeError, "`clusters.n_datasets` must be a positive integer up to 100,000, got 1000000"),
     ("recipe-nulls-text", run_yaml("rows: 5\ncolumns: {x: {distribution: normal, nulls: lots}}\n"),
      RecipeError, "key `columns`: column 'x': `nulls` must be a number, got 'lots'"),
     ("recipe-date-after-2262", run_yaml(
@@ -348,6 +355,11 @@ CASES = [
      "`criterion` must be 'aic' or 'bic'"),
     ("model-t-copula-df", load_edited(param("df", -3), _doc("t_copula")), ModelFileError,
      "`df` must be a positive finite number"),
+    # conditional sampling runs gibbs_sweeps sweeps: a file asking for 10^9 would hang
+    ("model-gibbs-sweeps", load_edited(param("gibbs_sweeps", 10**9), _doc("gaussian_copula")),
+     ModelFileError, "`gibbs_sweeps` must be an integer in [1, 1000], got 1000000000"),
+    ("model-gmm-gibbs-sweeps", load_edited(param("gibbs_sweeps", 10**9), _doc("gmm")),
+     ModelFileError, "`gibbs_sweeps` must be an integer in [1, 1000]"),
     ("model-rule-unknown-column", load_edited(param("rules", ["zz > 1"])), ModelFileError,
      "invalid `params`: rule 'zz > 1' names unknown column(s)"),
     ("model-unknown-strategy", load_edited(lambda d: d.__setitem__("strategy", "zz")),
@@ -381,6 +393,14 @@ CASES = [
     ("model-two-probs-three-categories", load_edited(
         lambda d: d["columns"][1]["marginal"].__setitem__("probs", [0.5, 0.5])),
      ModelFileError, "column 'c': a categorical column needs a categorical marginal"),
+    # a label twice took both shares; a null made missing values; a list was written as text
+    ("model-category-twice", load_edited(column(1, "categories", ["a", "a", "c"])), ModelFileError,
+     "column 'c': category 'a' is given twice in `categories`"),
+    ("model-category-null", load_edited(column(1, "categories", ["a", "b", None])), ModelFileError,
+     "a category must be a string, a finite number or a boolean"),
+    ("model-category-list", load_edited(column(1, "categories", ["a", "b", ["c"]])), ModelFileError,
+     "a category must be a string, a finite number or a boolean (missing values are `null_fraction`), "
+     "got ['c']"),
     ("model-categories-missing", load_edited(column(1, "categories", None)), ModelFileError,
      "needs a non-empty `categories` list"),
     ("model-categories-text", load_edited(column(1, "categories", "abc")), ModelFileError,
@@ -457,6 +477,14 @@ CASES = [
                                          "-o", str(t / "o.csv")],
      CLI, "sample: argument -n/--rows: invalid int value: 'abc'"),
     ("cli-unknown-command", lambda t: ["nosuchcommand"], CLI, "invalid choice: 'nosuchcommand'"),
+    ("cli-rows-beyond-64-bits", lambda t: ["sample", str(saved_model(t)), "-n", str(10**400),
+                                           "-o", str(t / "o.csv")],
+     CLI, "`n` must be at most 2**63 - 1, got a 401-digit number"),
+    ("cli-clusters-count-beyond-floats", lambda t: ["clusters", f"{10**400} clusters in 2 dimensions",
+                                                    "-o", str(t / "c")],
+     CLI, "`n_clusters` must be an integer at most 2^53, got an integer of more than 300 digits"),
+    ("archetype-ratio-beyond-floats", lambda t: synthkit.Archetype(aspect_ref=-10**400), SpecError,
+     "`aspect_ref` must be a positive ratio >= 1, got an integer of more than 300 digits"),
     ("cli-unknown-param", lambda t: ["fit", str(csv(t)), "-o", str(t / "m.json"), "--param",
                                      "foo=1"],
      CLI, "unknown parameter(s) ['foo'] for strategy 'gaussian_copula'"),
@@ -503,6 +531,13 @@ CASES = [
     # a first data row longer than the header (pandas would make column `a` the index)
     ("read-csv-first-row-extra-field", lambda t: synthkit.io.read_table(
         _text(t / "rag.csv", "a,b\n1,2,3\n4,5\n6,7\n")), DataError, "could not read"),
+    # pandas renames a repeated header name to `a.1`, and the file's column is gone
+    ("read-csv-duplicate-header", lambda t: synthkit.io.read_table(
+        _text(t / "dup.csv", "a,a,b\n1,2,3\n")), DataError, "'a' appear more than once"),
+    # as floats, 9007199254740995 would come back as 9007199254740996
+    ("read-csv-big-integers-with-gaps", lambda t: synthkit.io.read_table(
+        _text(t / "big.csv", "id,v\n9007199254740995,1\n,2\n")), DataError,
+     "integers beyond 2**53 and missing cells"),
     ("model-pmf-null-value", load_edited(
         lambda d: d["columns"][2]["marginal"].__setitem__(
             "values", [None] + d["columns"][2]["marginal"]["values"][1:])),
@@ -643,3 +678,67 @@ def test_fractional_values_are_not_truncated_to_integers():
     assert set(frame["v"].unique()) == {1.5, 2.5}
     share = (frame["v"] == 2.5).mean()
     assert abs(share - 0.7) < 4 * np.sqrt(0.7 * 0.3 / n)
+
+
+def test_csv_values_come_back_as_written(tmp_path):
+    """Numbers with leading zeros, integers beyond 64 bits and 2**53 + 3 used to be rewritten."""
+    path = _text(tmp_path / "t.csv", "zip,huge,big,flag,x,when\n"
+                 "01000,123456789012345678901234567890,9007199254740995,TRUE,1.5,2024-01-31\n"
+                 "20000,1,3,false,,2024-02-29\n")
+    frame = synthkit.io.read_table(path)
+    assert frame["zip"].tolist() == ["01000", "20000"]
+    assert frame["huge"].tolist() == ["123456789012345678901234567890", "1"]
+    assert frame["big"].dtype == np.int64 and frame["big"].tolist() == [9007199254740995, 3]
+    assert frame["flag"].dtype == bool and frame["flag"].tolist() == [True, False]
+    assert frame["x"].dtype == float and frame["x"].isna().tolist() == [False, True]
+    assert pd.api.types.is_datetime64_any_dtype(frame["when"])
+    # R's NA is missing, as pandas and readr read it
+    assert synthkit.io.read_table(_text(tmp_path / "r.csv", "v,c\n1,a\nNA,NA\n")).isna().sum().tolist() == [1, 1]
+
+
+def test_a_parquet_files_named_index_is_kept_as_a_column(tmp_path):
+    """pandas' ``to_parquet`` stores a named index; it used to be dropped on reading."""
+    frame = pd.DataFrame({"v": [1.5, 2.5]}, index=pd.Index(["a", "b"], name="key"))
+    frame.to_parquet(tmp_path / "k.parquet")
+    got = synthkit.io.read_table(tmp_path / "k.parquet")
+    assert got.columns.tolist() == ["key", "v"] and got["key"].tolist() == ["a", "b"]
+    pd.DataFrame({"v": [1.0, 2.0, 3.0]}).iloc[[0, 2]].to_parquet(tmp_path / "r.parquet")
+    got = synthkit.io.read_table(tmp_path / "r.parquet")
+    assert got.columns.tolist() == ["v"] and got.index.equals(pd.RangeIndex(2))
+
+
+def test_dataset_metadata_that_does_not_fit_its_table_is_a_clear_error(tmp_path):
+    """Metadata read from a file: a missing key raised KeyError, a list `nonconvex`
+    TypeError, an integer dtype for a column of fractions truncated it (-0.597 -> 0)."""
+    from synthkit.clusters.archetype import ClusterDataset
+    from synthkit.dataset import SyntheticDataset
+
+    clusters = synthkit.Archetype(n_clusters=3, dim=2, n_samples=90).sample(seed=1)
+    clusters.save(tmp_path / "c.csv")
+    meta_path = tmp_path / "c.csv.meta.json"
+    meta = json.loads(meta_path.read_text())
+    for edit, fragment in [(lambda m: m.pop("mixture"), "missing 'mixture'"),
+                           (lambda m: m.__setitem__("achieved_overlap", "abc"), "could not convert"),
+                           (lambda m: m.__setitem__("achieved_overlap", [[0.0]]), "must be 3 x 3"),
+                           (lambda m: m.__setitem__("nonconvex", [1]), "`nonconvex` must be a mapping")]:
+        doc = json.loads(json.dumps(meta))
+        edit(doc)
+        meta_path.write_text(json.dumps(doc))
+        with pytest.raises(ModelFileError, match=re.escape(fragment)):
+            ClusterDataset.load(tmp_path / "c.csv")
+
+    table = synthkit.declare({"x": {"distribution": "normal"}, "c": {"values": [1, 2]}}).sample(20, seed=0)
+    table.save(tmp_path / "t.csv")
+    meta_path = tmp_path / "t.csv.meta.json"
+    meta = json.loads(meta_path.read_text())
+    for column, dtype, fragment in [("x", "int8", "does not fit the metadata's dtype 'int8'"),
+                                    ("x", "int64", "its values would change")]:
+        doc = json.loads(json.dumps(meta))
+        for c in doc["schema"]["columns"]:
+            if c["name"] == column:
+                c["dtype"] = dtype
+        meta_path.write_text(json.dumps(doc))
+        with pytest.raises(ModelFileError, match=re.escape(fragment)):
+            SyntheticDataset.load(tmp_path / "t.csv")
+    meta_path.write_text(json.dumps(meta))
+    assert SyntheticDataset.load(tmp_path / "t.csv").frame["x"].tolist() == table.frame["x"].tolist()

@@ -234,3 +234,23 @@ def test_declared_spearman_is_reached_with_discrete_columns():
     assert m.latent_correlation_[1, 2] == pytest.approx(2 * np.sin(np.pi * 0.3 / 6), abs=1e-12)
     with pytest.raises(SpecError, match="declared Spearman correlation not attainable"):
         synthkit.declare(spec, strategy="gaussian_copula", correlation={"w,k": 0.9}, correlation_type="spearman")
+
+
+@pytest.mark.parametrize("correlation_type", ["spearman", "pearson"])
+def test_declared_correlation_with_a_boolean_column_is_reached(correlation_type):
+    """A boolean is 0/1 (True = 1) for a declared Pearson or Spearman target, as the same
+    Bernoulli declared as ``binom(1, 0.3)``: the target of 0.6 used to give 0.47 (Spearman)
+    and 0.455 (Pearson) because the boolean kept the raw target as latent correlation.
+    Tolerance: 4 standard errors, (1 - rho^2) / sqrt(n) at n = 100,000."""
+    spec = {"x": {"distribution": "normal"}, "b": {"kind": "boolean", "p": 0.3}}
+    m = synthkit.declare(spec, strategy="gaussian_copula", correlation={"x,b": 0.6},
+                         correlation_type=correlation_type)
+    d = m.sample(100_000, seed=1).frame
+    b = d["b"].astype(float)
+    got = stats.spearmanr(d["x"], b).statistic if correlation_type == "spearman" else np.corrcoef(d["x"], b)[0, 1]
+    assert abs(got - 0.6) <= 4 * (1 - 0.6**2) / np.sqrt(len(d)), got
+    # the largest point-biserial correlation of a Bernoulli(0.3) with a normal is
+    # phi(z_0.3) / sqrt(0.3 * 0.7) = 0.76: above it the target is refused
+    with pytest.raises(SpecError, match="not attainable"):
+        synthkit.declare(spec, strategy="gaussian_copula", correlation={"x,b": 0.8},
+                         correlation_type=correlation_type)

@@ -389,8 +389,11 @@ def test_edited_manifests_and_odd_leftovers_are_refused(ruled, tmp_path):
 
 
 def test_sizes_beyond_any_dataset_are_refused_at_once(ruled, tmp_path):
-    for n in (10**30, 1e300):
+    for n in (2**50 + 1, 1e16):
         with pytest.raises(SpecError, match="at most 1,125,899,906,842,624 rows"):
+            sample_to_parquet(ruled, n, tmp_path / "ds", seed=1)
+    for n in (10**30, 1e300):  # beyond 64-bit row numbers: refused as any row count
+        with pytest.raises(SpecError, match=r"`n` must be at most 2\*\*63 - 1"):
             sample_to_parquet(ruled, n, tmp_path / "ds", seed=1)
     with pytest.raises(SpecError, match="at most 1,000,000 parts"):
         partition_layout(2**40, 10**7)

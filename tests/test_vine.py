@@ -214,3 +214,25 @@ def test_tau_fidelity_of_the_defaults_matches_the_full_search(table):
     se_real = np.sqrt(4 / (9 * len(table)))  # null-variance bound of a sample tau
     assert np.abs(fast - real).max() < 4 * se_real
     assert np.abs(fast - full).max() < 4 * se_real
+
+
+@pytest.mark.parametrize("par, message", [
+    ({"data": [], "shape": [1, 1]}, r"'par.data' must hold 1 numbers for shape \[1, 1\]"),
+    ({"data": [0.5, 0.5], "shape": [1, 1]}, r"must hold 1 numbers"),
+    ({"data": [1.1], "shape": [1000, 1000]}, r"'par.shape' must be two integers in \[0, 64\]"),
+    ({"data": [1.1], "shape": [1]}, r"'par.shape' must be two integers"),
+    ({"data": "1.1", "shape": [1, 1]}, r"must hold 1 numbers"),
+])
+def test_a_pair_copula_whose_parameters_do_not_fill_its_shape_is_refused(model, par, message):
+    # pyvinecopulib reads par.data as a shape[0] x shape[1] buffer unchecked: a mismatch
+    # would crash the interpreter, so the loader refuses it first
+    import json
+
+    doc = json.loads(model.vine_json_)
+    tree = doc["pair copulas"]["tree0"]
+    first = next(iter(tree))
+    tree[first].update(fam="Gaussian", rot=0, par=par)
+    with pytest.raises(SpecError, match=message):
+        load_vine(json.dumps(doc))
+    with pytest.raises(SpecError, match="malformed vine model"):
+        load_vine(json.dumps({"structure": doc["structure"]}))

@@ -13,9 +13,6 @@ import argparse
 from ..errors import SpecError
 from . import add_command, add_output, add_progress
 
-#: The most datasets one run draws (each is a file).
-MAX_DATASETS = 100_000
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(
@@ -48,6 +45,7 @@ def cmd_clusters(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..clusters import Archetype
+    from ..clusters.recipe import MAX_DATASETS
     from ..io import make_output_folder, write_table
 
     if (args.description is None) == (args.archetype is None):

@@ -56,6 +56,21 @@ MAX_ASPECT = 1e4
 MAX_RATIO = 1e6
 
 
+def _finite(v: Real) -> bool:
+    """Whether ``v`` is a finite float (an integer beyond a float's range is not)."""
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _shown(v: Any) -> str:
+    """``v`` for an error message; an integer too long to print is shown by its size."""
+    if isinstance(v, Integral) and not isinstance(v, bool) and abs(v) >= 10**15:
+        return f"{float(v):g}" if abs(v) < 10**300 else "an integer of more than 300 digits"
+    return repr(v)
+
+
 @dataclass
 class ClusterDataset:
     """A labelled cluster benchmark dataset with its certificate.
@@ -225,22 +240,34 @@ class ClusterDataset:
         if "label" not in frame.columns:
             raise ModelFileError(f"{str(path)!r} has no `label` column")
         feats = [c for c in frame.columns if c != "label"]
-        mixture = MixtureModel.from_dict(meta["mixture"])
-        arch = None
-        if meta.get("archetype") is not None:
-            arch = Archetype.from_dict(meta["archetype"])
-        nonconvex = meta.get("nonconvex")
-        if nonconvex and "empirical_overlap" in nonconvex:
-            nonconvex["empirical_overlap"] = np.asarray(nonconvex["empirical_overlap"], float)
+        where = f"{str(path)!r} or its metadata"
+        try:
+            mixture = MixtureModel.from_dict(meta["mixture"])
+            arch = None if meta.get("archetype") is None else Archetype.from_dict(meta["archetype"])
+            nonconvex = meta.get("nonconvex")
+            if nonconvex is not None and not isinstance(nonconvex, dict):
+                raise TypeError(f"`nonconvex` must be a mapping or null, got {type(nonconvex).__name__}")
+            if nonconvex and "empirical_overlap" in nonconvex:
+                nonconvex["empirical_overlap"] = np.asarray(nonconvex["empirical_overlap"], float)
+            achieved = np.asarray(meta["achieved_overlap"], dtype=float)
+            k = len(mixture.centers)
+            if achieved.shape != (k, k):
+                raise ValueError(f"`achieved_overlap` must be {k} x {k}, got shape {achieved.shape}")
+            X = frame[feats].to_numpy(dtype=float)
+            labels = frame["label"].to_numpy(dtype=np.int64)
+        except KeyError as exc:
+            raise ModelFileError(f"{where}: missing {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{where}: {exc}") from None
         return cls(
-            X=frame[feats].to_numpy(dtype=float),
-            labels=frame["label"].to_numpy(dtype=np.int64),
+            X=X,
+            labels=labels,
             mixture=mixture,
             archetype=arch,
             placement=meta.get("placement") or {},
             provenance=meta.get("provenance") or {},
             nonconvex=nonconvex,
-            _achieved=np.asarray(meta["achieved_overlap"], dtype=float),
+            _achieved=achieved,
         )
 
 
@@ -366,13 +393,13 @@ class Archetype:
             if v < lo:
                 raise SpecError(f"`{name}` must be an integer >= {lo}, got {v}")
             if v > MAX_COUNT:
-                raise SpecError(f"`{name}` must be an integer at most 2^53, got {float(v):g}")
+                raise SpecError(f"`{name}` must be an integer at most 2^53, got {_shown(v)}")
             setattr(self, name, int(v))
 
         def real(name, lo, strict=False, hint=""):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
-                raise SpecError(f"`{name}` must be a finite number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, Real) or not _finite(v):
+                raise SpecError(f"`{name}` must be a finite number, got {_shown(v)}")
             v = float(v)
             if v < lo or (strict and v == lo):
                 rel = ">" if strict else ">="
@@ -398,8 +425,8 @@ class Archetype:
         ratio_hint = " (a ratio of largest to smallest; 1 means all equal)"
         for name in ("aspect_ref", "aspect_maxmin", "radius_maxmin", "imbalance_ratio"):
             v = getattr(self, name)
-            if isinstance(v, Real) and not isinstance(v, bool) and float(v) <= 0:
-                raise SpecError(f"`{name}` must be a positive ratio >= 1, got {float(v):g}")
+            if isinstance(v, Real) and not isinstance(v, bool) and v <= 0:
+                raise SpecError(f"`{name}` must be a positive ratio >= 1, got {_shown(v)}")
             real(name, 1.0, hint=ratio_hint)
         if self.aspect_ref * self.aspect_maxmin > MAX_ASPECT:
             raise SpecError(

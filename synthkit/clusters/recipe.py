@@ -48,9 +48,13 @@ def _err(source: str, key: str, expected: str, got) -> RecipeError:
     return RecipeError(f"{source}: `{key}` must be {expected}, got {got!r}")
 
 
+#: Largest number of datasets drawn per archetype in one run (recipe or command line).
+MAX_DATASETS = 100_000
+
+
 def _pos_int(source, key, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _err(source, key, "a positive integer", value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DATASETS:
+        raise _err(source, key, f"a positive integer up to {MAX_DATASETS:,}", value)
     return value
 
 
@@ -157,8 +161,9 @@ def run_cluster_recipe(doc: dict, source: str, out_dir: str | None = None,
     for a_idx, (name, arch, n) in enumerate(spec["archetypes"]):
         folder = make_output_folder(root_dir / name)
         written.append(arch.save(folder / "archetype.json"))
+        width = max(3, len(str(n - 1)))  # names sort in drawing order
         for d, ds in enumerate(arch.iter_sample(n, child_seed(root, a_idx), progress=progress)):
-            path = ds.save(folder / f"dataset_{d:03d}.{spec['format']}")
+            path = ds.save(folder / f"dataset_{d:0{width}d}.{spec['format']}")
             written.append(path)
             rows.append({"archetype": name, "dataset": d, "path": str(path),
                          **ds.summary()})

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from .._threads import limit_threads
 from ..errors import SpecError
 
 __all__ = ["DrawMoments", "cholesky_factor", "correlate", "whiten"]
 
 
+@limit_threads(1)  # a blocked factorisation's last bits depend on the thread count
 def cholesky_factor(corr: np.ndarray, *, what: str = "correlation") -> np.ndarray:
     """Lower Cholesky factor ``L`` of a positive-definite matrix (``corr = L @ L.T``).
 
@@ -51,6 +53,7 @@ def cholesky_factor(corr: np.ndarray, *, what: str = "correlation") -> np.ndarra
         ) from None
 
 
+@limit_threads(1)  # so do the cross-product's sums over rows
 def whiten(z: np.ndarray) -> np.ndarray:
     """Centre ``z`` and make its sample covariance (ddof=1) exactly the identity.
 
@@ -124,6 +127,7 @@ class DrawMoments:
     cross: np.ndarray
 
     @classmethod
+    @limit_threads(1)
     def of(cls, z: np.ndarray) -> DrawMoments:
         """The moments of one block ``z`` (rows are observations)."""
         z = np.asarray(z, dtype=float)
@@ -139,6 +143,7 @@ class DrawMoments:
         cross = self.cross + other.cross + np.outer(delta, delta) * (self.count * other.count / n)
         return DrawMoments(n, mean, cross)
 
+    @limit_threads(1)
     def whitening(self) -> tuple[np.ndarray, np.ndarray]:
         """``(shift, W)`` such that ``(z - shift) @ W`` has mean 0 and sample covariance ``I``.
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -375,6 +376,18 @@ def sample_conditional_normal(
 
 #: Evidence patterns above which :func:`sample_conditional_rows` draws all rows by one sampler.
 MAX_PATTERNS = 64
+
+
+#: Largest number of Gibbs sweeps of conditional sampling (the default is 25); a model file
+#: asking for more would make sampling run for hours.
+MAX_GIBBS_SWEEPS = 1_000
+
+
+def check_gibbs_sweeps(sweeps: Any) -> None:
+    """Refuse a number of Gibbs sweeps that is not an integer in [1, MAX_GIBBS_SWEEPS]."""
+    if (isinstance(sweeps, bool) or not isinstance(sweeps, (int, np.integer))
+            or not 1 <= sweeps <= MAX_GIBBS_SWEEPS):
+        raise SpecError(f"`gibbs_sweeps` must be an integer in [1, {MAX_GIBBS_SWEEPS}], got {sweeps!r}")
 
 
 def sample_conditional_rows(
@@ -766,11 +779,43 @@ def fit_vine(
     return vine.to_json()
 
 
+#: Largest side of a pair copula's parameter matrix in a vine model file (a nonparametric
+#: ``TLL`` pair copula stores a 30 x 30 grid; parametric families at most 2 x 1).
+MAX_PAIR_PARAMETERS_SIDE = 64
+
+
+def _check_pair_copulas(vine: Any) -> None:
+    """Refuse a pair copula whose parameter matrix does not match its stated shape.
+
+    pyvinecopulib reads ``par.data`` as a ``shape[0] x shape[1]`` buffer without checking
+    its length, so a mismatch would read past it (a crash, not an exception).
+    """
+    trees = vine.get("pair copulas") if isinstance(vine, dict) else None
+    if not isinstance(trees, dict):
+        raise SpecError("malformed vine model: no 'pair copulas' object")
+    for tree_name, tree in trees.items():
+        if not isinstance(tree, dict):
+            raise SpecError(f"malformed vine model: {tree_name!r} is not an object")
+        for pc_name, pc in tree.items():
+            where = f"malformed vine model: pair copula {tree_name}/{pc_name}"
+            par = pc.get("par") if isinstance(pc, dict) else None
+            shape = par.get("shape") if isinstance(par, dict) else None
+            if not (isinstance(shape, list) and len(shape) == 2
+                    and all(type(v) is int and 0 <= v <= MAX_PAIR_PARAMETERS_SIDE for v in shape)):
+                raise SpecError(f"{where}: 'par.shape' must be two integers in "
+                                f"[0, {MAX_PAIR_PARAMETERS_SIDE}]")
+            size = shape[0] * shape[1]
+            data = par.get("data")
+            values = [] if data is None else data
+            if not isinstance(values, list) or len(values) != size:
+                raise SpecError(f"{where}: 'par.data' must hold {size} numbers for shape {shape}")
+
+
 def load_vine(model_json: str):
     """A pyvinecopulib ``Vinecop`` from its JSON text (checked; never executes code)."""
     pv = _pyvinecopulib()
+    _check_pair_copulas(parse_json(model_json, "vine model"))  # bounded size and depth
     try:
-        parse_json(model_json, "vine model")  # bounded size and depth
         return pv.Vinecop.from_json(model_json)
     except Exception as exc:  # noqa: BLE001 - pyvinecopulib raises plain RuntimeError
         raise SpecError(f"malformed vine model: {exc}") from None

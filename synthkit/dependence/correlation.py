@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .._threads import limit_threads
 from ..errors import DataError, SpecError
 from ..seeding import SeedLike, as_generator
 
@@ -146,6 +147,7 @@ def normal_scores(u: np.ndarray) -> np.ndarray:
     return special.ndtri(np.clip(u, 1e-300, np.nextafter(1.0, 0.0)))
 
 
+@limit_threads(1)  # sums over rows: the same bits whatever the BLAS thread count
 def _corr(x: np.ndarray) -> np.ndarray:
     c = np.corrcoef(x, rowvar=False)
     c = np.atleast_2d(c)

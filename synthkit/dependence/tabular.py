@@ -222,6 +222,11 @@ class NumericMarginalView:
         return np.asarray(self.cm.marginal.ppf(np.asarray(u, dtype=float)), dtype=float)
 
 
+#: Kinds whose values are numbers for a declared Pearson or Spearman target (a boolean is
+#: 0/1, True = 1: the point-biserial correlation); categorical columns have no order.
+NUMERIC_KINDS = ("continuous", "integer", "datetime", "boolean")
+
+
 def _spearman_with_discrete(latent, target, columns, names, on_infeasible, threshold, strict):
     """Latent correlations of declared Spearman targets on pairs with a discrete numeric column.
 
@@ -232,7 +237,7 @@ def _spearman_with_discrete(latent, target, columns, names, on_infeasible, thres
     NORTA on the grades solves those pairs exactly. Pairs of continuous columns keep the
     closed form.
     """
-    numeric = [j for j, cm in enumerate(columns) if cm.column.kind in ("continuous", "integer", "datetime")]
+    numeric = [j for j, cm in enumerate(columns) if cm.column.kind in NUMERIC_KINDS]
     grades = {j: GradeMarginal.of(columns[j].marginal) for j in numeric}
     if not any(g is not None for g in grades.values()) or len(numeric) < 2:
         return latent, None
@@ -264,7 +269,7 @@ def resolve_declared(
     ``normal_scores``: used as is. ``spearman``: ``2 sin(pi rho_s / 6)``, and for pairs
     with a discrete numeric column NORTA on the columns' grades (exact with ties).
     ``kendall``: ``sin(pi tau / 2)``. ``pearson``: NORTA (Cario & Nelson 1997)
-    per pair on the columns' marginals (categorical and boolean columns take
+    per pair on the columns' marginals (booleans as 0/1; categorical columns take
     their declared value as latent correlation). The result is repaired to
     positive definite (Higham 2002) unless ``strict``.
 
@@ -283,11 +288,7 @@ def resolve_declared(
     target = check_correlation_matrix(correlation, names)
     info: dict = {"repair": None, "norta": None}
     if correlation_type == "pearson":
-        numeric = [
-            j
-            for j, cm in enumerate(columns)
-            if cm.column.kind in ("continuous", "integer", "datetime")
-        ]
+        numeric = [j for j, cm in enumerate(columns) if cm.column.kind in NUMERIC_KINDS]
         latent = target.copy()
         if len(numeric) >= 2:
             sub = target[np.ix_(numeric, numeric)]

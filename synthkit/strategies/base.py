@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._counts import check_n
+from .._threads import limit_threads
 from ..columns import ColumnModel
 from ..dataset import SyntheticDataset
 from ..dependence.hierarchy import split_determined
@@ -130,7 +131,8 @@ class Strategy(Parameters):
         ``progress``: a bar with one step per modelled column and one for the dependence;
         by default shown on a terminal, at once for ``PROGRESS_MIN_ROWS`` (250,000) rows or
         more, else once the fit has taken two seconds. True or False forces it on or off.
-        The fitted model does not depend on it.
+        The fitted model does not depend on it, nor on the number of BLAS threads (the fit
+        runs on one).
         """
         from .._progress import check_progress, progress_bar
 
@@ -145,8 +147,10 @@ class Strategy(Parameters):
             _generated.check_not_generated(self, [self.stratify], "`stratify`")
         _generated.check_not_generated(self, _generated.correlation_names(getattr(self, "correlation", None)),
                                        "the `correlation` target")
+        # one BLAS thread: sums over rows (correlations, EM) and blocked factorisations
+        # differ in their last bits with the thread count, and the model must not
         with progress_bar(total=prepared.frame.shape[1] + 1, progress=progress, desc="fit", unit="step",
-                          large=len(frame) >= PROGRESS_MIN_ROWS, leave=False) as bar:
+                          large=len(frame) >= PROGRESS_MIN_ROWS, leave=False) as bar, limit_threads(1):
             self._fit_frame(prepared.frame, prepared.roles, prepared.records, bar=bar)
         self.privacy_ = prepared.summary(self.privacy_["protections"])
         return self

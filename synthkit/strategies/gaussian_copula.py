@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import special
 
 from ..dependence.copula import (
+    check_gibbs_sweeps,
     clip_uniform,
     fit_gaussian_copula,
     sample_conditional_rows,
@@ -89,7 +90,7 @@ class GaussianCopula(CorrelatedStrategy):
         Declared Pearson targets outside the attainable interval raise, or are
         clipped to it (reported in ``norta_``).
     gibbs_sweeps : int
-        Gibbs sweeps when several columns are conditioned on intervals.
+        Gibbs sweeps when several columns are conditioned on intervals (at most 1,000).
     correlation, correlation_type, threshold, strict, fit_seed, **params
         See :class:`~synthkit.strategies._correlated.CorrelatedStrategy`.
 
@@ -138,9 +139,7 @@ class GaussianCopula(CorrelatedStrategy):
             raise SpecError(
                 f"`on_infeasible` must be 'raise' or 'clip', got {self.on_infeasible!r}"
             )
-        g = self.gibbs_sweeps
-        if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 1:
-            raise SpecError(f"`gibbs_sweeps` must be a positive integer, got {g!r}")
+        check_gibbs_sweeps(self.gibbs_sweeps)
 
     def _estimate_latent(self, frame: pd.DataFrame) -> FittedDependence:
         rng = as_generator(int(self.fit_seed))

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special
 
 from .._threads import limit_threads
-from ..dependence.copula import _psd_factor, clip_uniform, truncated_normal
+from ..dependence.copula import _psd_factor, check_gibbs_sweeps, clip_uniform, truncated_normal
 from ..dependence.latent import bvn_cdf
 from ..dependence.tabular import frame_to_intervals
 from ..errors import FitError, ModelFileError, SpecError
@@ -240,7 +240,8 @@ class GMM(LatentTable, Strategy):
     n_init : int
         EM initialisations per ``k`` (the best is kept).
     gibbs_sweeps : int
-        Gibbs sweeps of conditional sampling with several interval constraints.
+        Gibbs sweeps of conditional sampling with several interval constraints (at most
+        1,000).
     threshold, strict, fit_seed
         Eigenvalue floor of the imputation that completes tables with nulls, refusal
         of constant columns, seed of the fit (tie breaks and scikit-learn's
@@ -318,10 +319,10 @@ class GMM(LatentTable, Strategy):
         r = self.reg_covar
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= 1:
             raise SpecError(f"`reg_covar` must be a number in (0, 1], got {r!r}")
-        for name in ("n_init", "gibbs_sweeps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise SpecError(f"`{name}` must be a positive integer, got {v!r}")
+        v = self.n_init
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise SpecError(f"`n_init` must be a positive integer, got {v!r}")
+        check_gibbs_sweeps(self.gibbs_sweeps)
 
     # ------------------------------------------------------------------- fit
     def _fit_uniforms(self, frame: pd.DataFrame) -> np.ndarray:

@@ -20,6 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._resources import check_memory
+from .._threads import limit_threads
 from ..errors import SpecError
 from ..seeding import SeedLike, as_seed_sequence, child_generator, seed_to_json
 
@@ -175,6 +176,7 @@ class LowRankMatrix:
         return self.factors[1]
 
     @property
+    @limit_threads(1)
     def signal(self) -> np.ndarray:
         """The noiseless matrix ``U diag(s) V'``."""
         u, s, v = self.factors
@@ -191,6 +193,7 @@ class LowRankMatrix:
                 f"snr={self.snr:.3g})")
 
 
+@limit_threads(1)  # QR and products: the same bits whatever the BLAS thread count
 def low_rank_matrix(
     shape: Sequence[int], rank: int, *, singular_values: str | Sequence[float] | None = None,
     noise: float = 0.0, seed: SeedLike = None,

@@ -33,6 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._resources import check_memory
+from .._threads import limit_threads
 from ..errors import SpecError
 from ..seeding import SeedLike, as_seed_sequence, child_generator, seed_to_json
 from .matrix import check_noise, check_rank, check_shape, haar_orthonormal, profile_values
@@ -103,6 +104,7 @@ class LowRankTensor:
         return tuple(f.shape[1] for f in self.factors)
 
     @property
+    @limit_threads(1)
     def signal(self) -> np.ndarray:
         """The noiseless tensor."""
         if self.kind == "cp":
@@ -217,6 +219,7 @@ def _tucker_ranks(rank: int | Sequence[int], shape: tuple[int, ...]) -> tuple[in
     return ranks
 
 
+@limit_threads(1)  # QR and products: the same bits whatever the BLAS thread count
 def low_rank_tensor(
     shape: Sequence[int], rank: int | Sequence[int], *, kind: str = "cp",
     factor_structure: str = "gaussian", weights: str | Sequence[float] | None = None,
