@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
 import json
 import math
@@ -410,8 +411,6 @@ def _csv_column(raw: pd.Series) -> pd.Series:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV table: header names unique, values typed by :func:`_csv_column`, ISO dates parsed."""
-    import csv
-
     with open(path, newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), [])
     seen: set[str] = set()

@@ -35,7 +35,6 @@ harmless alone, identifying together) or ``ordinary``, with ``role_reason`` sayi
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -68,6 +67,11 @@ MAX_DECIMALS = 15
 
 #: Category labels that survive a JSON model file unchanged.
 _LABEL_TYPES = (str, bool, int, float, np.str_, np.bool_, np.integer, np.floating)
+
+
+def _is_label(v: Any) -> bool:
+    """Whether a model file can hold ``v`` as a category: a string, boolean or finite number."""
+    return isinstance(v, _LABEL_TYPES) and not (isinstance(v, (float, np.floating)) and not np.isfinite(v))
 
 
 def _to_py(v: Any) -> Any:
@@ -222,15 +226,13 @@ def _check_categories(name: str, categories: list | None) -> None:
     """
     seen: set[tuple[str, Any]] = set()
     for c in categories or []:
-        if isinstance(c, bool) or isinstance(c, str) or (
-                isinstance(c, Real) and math.isfinite(float(c))):
-            key = (type(c).__name__, c)
-            if key in seen:
-                raise SpecError(f"column {name!r}: category {c!r} is given twice in `categories`")
-            seen.add(key)
-        else:
+        if not _is_label(c):
             raise SpecError(f"column {name!r}: a category must be a string, a finite number or a "
                             f"boolean (missing values are `null_fraction`), got {c!r}")
+        key = (type(c).__name__, c)
+        if key in seen:
+            raise SpecError(f"column {name!r}: category {c!r} is given twice in `categories`")
+        seen.add(key)
 
 
 def _check_dtype(name: str, kind: str, dtype: Any) -> None:
@@ -534,8 +536,7 @@ def _check_hashable(s: pd.Series, name: Any, what: str) -> None:
 
 def _check_labels(labels: pd.Index, name: str) -> None:
     """Refuse category labels a model file cannot hold (dates, durations, bytes, objects...)."""
-    bad = [v for v in labels if not isinstance(v, _LABEL_TYPES)
-           or (isinstance(v, (float, np.floating)) and not np.isfinite(v))]
+    bad = [v for v in labels if not _is_label(v)]
     if not bad:
         return
     kind = type(bad[0]).__name__
