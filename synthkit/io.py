@@ -403,10 +403,14 @@ def _csv_column(raw: pd.Series) -> pd.Series:
         return raw
     if numbers.dtype == object:  # integers beyond 64 bits
         return raw
-    if numbers.dtype.kind in "iu" and len(present) < len(raw) and (numbers.abs() > MAX_EXACT_FLOAT_INT).any():
-        raise DataError(f"column {raw.name!r} holds integers beyond 2**53 and missing cells: a "
-                        "float column cannot hold them exactly; write the table as Parquet")
-    return pd.to_numeric(raw)
+    if numbers.dtype.kind in "iu":
+        if len(present) == len(raw):
+            return numbers
+        if (numbers.abs() > MAX_EXACT_FLOAT_INT).any():
+            raise DataError(f"column {raw.name!r} holds integers beyond 2**53 and missing cells: a "
+                            "float column cannot hold them exactly; write the table as Parquet")
+    # numpy's conversion rounds correctly; pandas 2's to_numeric may miss the last digit
+    return raw.astype(float)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
