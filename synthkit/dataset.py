@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import ModelFileError, SpecError
 from .io import read_json, read_table, write_json, write_table
-from .schema import Schema, cast_series
+from .schema import Column, Schema, cast_series
 
 __all__ = ["SyntheticDataset", "RulesReport"]
 
@@ -156,7 +156,7 @@ def _shift_of(s: pd.Series, keep: np.ndarray) -> tuple[str, float]:
     return "tv", float(0.5 * np.abs(p - q).sum())
 
 
-def _cast_losslessly(values: pd.Series, col: Any, path: Path) -> pd.Series:
+def _cast_losslessly(values: pd.Series, col: Column, path: Path) -> pd.Series:
     """Cast a column read back to the dtype its metadata records, refusing a lossy cast.
 
     The metadata is a file: an integer dtype for fractions (``int8`` for ``-0.597``) would

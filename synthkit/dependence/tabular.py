@@ -222,9 +222,10 @@ class NumericMarginalView:
         return np.asarray(self.cm.marginal.ppf(np.asarray(u, dtype=float)), dtype=float)
 
 
-#: Kinds whose values are numbers for a declared Pearson or Spearman target (a boolean is
-#: 0/1, True = 1: the point-biserial correlation); categorical columns have no order.
-NUMERIC_KINDS = ("continuous", "integer", "datetime", "boolean")
+#: Kinds whose values have an order, so a declared Pearson or Spearman target applies to
+#: them: numbers, dates and booleans (0/1, True = 1: the point-biserial correlation);
+#: categorical columns have none.
+ORDERED_KINDS = ("continuous", "integer", "datetime", "boolean")
 
 
 def _spearman_with_discrete(latent, target, columns, names, on_infeasible, threshold, strict):
@@ -237,7 +238,7 @@ def _spearman_with_discrete(latent, target, columns, names, on_infeasible, thres
     NORTA on the grades solves those pairs exactly. Pairs of continuous columns keep the
     closed form.
     """
-    numeric = [j for j, cm in enumerate(columns) if cm.column.kind in NUMERIC_KINDS]
+    numeric = [j for j, cm in enumerate(columns) if cm.column.kind in ORDERED_KINDS]
     grades = {j: GradeMarginal.of(columns[j].marginal) for j in numeric}
     if not any(g is not None for g in grades.values()) or len(numeric) < 2:
         return latent, None
@@ -288,7 +289,7 @@ def resolve_declared(
     target = check_correlation_matrix(correlation, names)
     info: dict = {"repair": None, "norta": None}
     if correlation_type == "pearson":
-        numeric = [j for j, cm in enumerate(columns) if cm.column.kind in NUMERIC_KINDS]
+        numeric = [j for j, cm in enumerate(columns) if cm.column.kind in ORDERED_KINDS]
         latent = target.copy()
         if len(numeric) >= 2:
             sub = target[np.ix_(numeric, numeric)]
